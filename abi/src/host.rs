@@ -1,0 +1,92 @@
+//! The contract between the kernel and the host tool.
+//!
+//! The kernel ends a QEMU run by writing a code to the `isa-debug-exit` device;
+//! QEMU then exits with status `(code << 1) | 1`. The host tool maps that status
+//! back with [`exit_status_meaning`]. The serial-console markers below are the
+//! only lines tools parse; everything else the kernel prints is for people.
+
+/// I/O port of QEMU's `isa-debug-exit` device (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`).
+pub const DEBUG_EXIT_PORT: u16 = 0xf4;
+
+/// Code the kernel writes when a requested run (e.g. the kernel tests) succeeded.
+pub const DEBUG_EXIT_SUCCESS: u32 = 0x10;
+/// Code the kernel writes when it failed: a kernel test failed, a kernel panic,
+/// or an unexpected CPU exception.
+pub const DEBUG_EXIT_FAILURE: u32 = 0x11;
+
+/// The QEMU process exit status produced by writing `code` to the debug-exit port.
+pub const fn qemu_status_for(code: u32) -> i32 {
+    ((code << 1) | 1) as i32
+}
+
+/// What a QEMU exit status means for Abide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestOutcome {
+    /// The guest powered off normally (ACPI), or QEMU was quit by the user (Ctrl-A X).
+    PoweredOff,
+    /// The kernel reported success through the debug-exit device.
+    Success,
+    /// The kernel reported failure through the debug-exit device.
+    Failure,
+    /// QEMU itself failed or was killed; the status is kept for the message.
+    QemuError(i32),
+}
+
+/// Interprets a QEMU exit status (see [`DEBUG_EXIT_PORT`]).
+pub const fn exit_status_meaning(status: i32) -> GuestOutcome {
+    if status == 0 {
+        GuestOutcome::PoweredOff
+    } else if status == qemu_status_for(DEBUG_EXIT_SUCCESS) {
+        GuestOutcome::Success
+    } else if status == qemu_status_for(DEBUG_EXIT_FAILURE) {
+        GuestOutcome::Failure
+    } else {
+        GuestOutcome::QemuError(status)
+    }
+}
+
+/// The banner line starts with this, followed by the version, e.g.
+/// `Abide 0.1.0 (x86_64, pvh) ready: boot 3.21 ms (TSC entry to ready)`.
+pub const BANNER_PREFIX: &str = "Abide ";
+/// Part of the banner line right before the boot time in milliseconds.
+pub const BANNER_BOOT_TIME: &str = "boot ";
+
+/// The prompt of the kernel's built-in console (used until the user-space shell exists).
+pub const KERNEL_CONSOLE_PROMPT: &str = "abide> ";
+
+/// Printed before each kernel test: `kernel test <name> ... ` then `ok` or `FAILED: <why>`.
+pub const KTEST_LINE_PREFIX: &str = "kernel test ";
+/// The kernel-test summary, alone on a line: `kernel tests: N passed, M failed`.
+pub const KTEST_SUMMARY_PREFIX: &str = "kernel tests: ";
+
+/// First line of a report for a CPU exception the kernel did not expect.
+pub const EXCEPTION_REPORT_PREFIX: &str = "KERNEL EXCEPTION";
+/// First line of a kernel panic report.
+pub const PANIC_REPORT_PREFIX: &str = "KERNEL PANIC";
+/// Heading of the backtrace in exception and panic reports.
+pub const BACKTRACE_HEADING: &str = "backtrace:";
+
+/// Kernel command-line keys (`-append "log=debug test=all"`).
+pub mod cmdline {
+    /// Log level: `error`, `warn`, `info` (default), `debug`, `trace`.
+    pub const LOG: &str = "log";
+    /// Kernel tests to run: `all`, or a comma-separated list of test names or
+    /// name prefixes. When present, the kernel runs the tests and exits QEMU
+    /// with the verdict instead of starting the system.
+    pub const TEST: &str = "test";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_exit_codes_round_trip() {
+        assert_eq!(qemu_status_for(DEBUG_EXIT_SUCCESS), 33);
+        assert_eq!(exit_status_meaning(33), GuestOutcome::Success);
+        assert_eq!(exit_status_meaning(35), GuestOutcome::Failure);
+        assert_eq!(exit_status_meaning(0), GuestOutcome::PoweredOff);
+        assert_eq!(exit_status_meaning(1), GuestOutcome::QemuError(1));
+        assert_eq!(exit_status_meaning(-9), GuestOutcome::QemuError(-9));
+    }
+}

@@ -1,0 +1,15 @@
+//! The Abide ABI: everything that crosses a boundary is declared here once.
+//!
+//! Two boundaries exist so far:
+//! - [`host`]: what the kernel and the host tool (`cargo run`, the system tests)
+//!   agree on — exit codes through QEMU's `isa-debug-exit` device and the fixed
+//!   lines the kernel prints on the serial console that tools look for.
+//! - the system-call ABI between kernel and user space (added with processes).
+//!
+//! The crate is `no_std`, has no dependencies, and is unit-tested on the host.
+#![cfg_attr(not(test), no_std)]
+
+pub mod host;
+
+/// The Abide version, shared by the kernel banner and the host tool.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
