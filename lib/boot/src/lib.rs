@@ -15,9 +15,12 @@
 
 pub mod acpi;
 pub mod cmdline;
+mod le;
 pub mod memmap;
 pub mod multiboot2;
 pub mod pvh;
+#[cfg(test)]
+pub(crate) mod testmem;
 
 pub use cmdline::Cmdline;
 pub use memmap::{MemoryMap, MemoryRegion, RegionKind};
@@ -52,6 +55,7 @@ impl BootProtocol {
 /// memory so that memory can be reused afterwards.
 #[derive(Debug, Clone)]
 pub struct BootInfo {
+    /// The boot protocol that started the kernel.
     pub protocol: BootProtocol,
     /// The normalized physical memory map.
     pub memory: MemoryMap,

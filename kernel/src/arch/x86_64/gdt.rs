@@ -1,0 +1,96 @@
+//! The global descriptor table and the task-state segment.
+//!
+//! The TSS exists for its interrupt stack table: every interrupt and exception
+//! switches to one of these stacks (see `idt`), because the precompiled `core`
+//! uses the red zone below the stack pointer, which an interrupt pushing onto
+//! the same stack would destroy. Separate stacks for double fault, NMI and
+//! machine check keep those reportable even when the others are in use.
+//!
+//! The segment order (kernel code, kernel data, user data, user code) is the one
+//! `syscall`/`sysret` require.
+
+use spin::Once;
+use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
+use x86_64::instructions::tables::load_tss;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::tss::TaskStateSegment;
+use x86_64::VirtAddr;
+
+/// Interrupt-stack-table slots (1-based, as the IDT encodes them).
+pub mod ist {
+    pub const DOUBLE_FAULT: u8 = 1;
+    pub const NMI: u8 = 2;
+    pub const MACHINE_CHECK: u8 = 3;
+    pub const EXCEPTION: u8 = 4;
+    pub const IRQ: u8 = 5;
+}
+
+const IST_STACK_SIZE: usize = 32 * 1024;
+const IST_STACKS: usize = 5;
+
+#[repr(C, align(4096))]
+struct IstStacks([[u8; IST_STACK_SIZE]; IST_STACKS]);
+
+static mut IST_MEMORY: IstStacks = IstStacks([[0; IST_STACK_SIZE]; IST_STACKS]);
+
+/// Segment selectors of the kernel's GDT.
+#[derive(Debug, Clone, Copy)]
+pub struct Selectors {
+    pub kernel_code: SegmentSelector,
+    pub kernel_data: SegmentSelector,
+    pub user_data: SegmentSelector,
+    pub user_code: SegmentSelector,
+    pub tss: SegmentSelector,
+}
+
+static TSS: Once<TaskStateSegment> = Once::new();
+static GDT: Once<(GlobalDescriptorTable<8>, Selectors)> = Once::new();
+
+/// The top (highest address) of interrupt stack `slot` (1-based).
+fn ist_top(slot: u8) -> VirtAddr {
+    let base = core::ptr::addr_of!(IST_MEMORY) as u64;
+    VirtAddr::new(base + (slot as u64) * IST_STACK_SIZE as u64)
+}
+
+/// Address range of all interrupt stacks (for backtrace bounds).
+pub fn ist_range() -> (u64, u64) {
+    let base = core::ptr::addr_of!(IST_MEMORY) as u64;
+    (base, base + (IST_STACKS * IST_STACK_SIZE) as u64)
+}
+
+/// Loads the GDT and TSS on this CPU and reloads the segment registers.
+pub fn init() {
+    let tss = TSS.call_once(|| {
+        let mut tss = TaskStateSegment::new();
+        for slot in 1..=IST_STACKS as u8 {
+            tss.interrupt_stack_table[slot as usize - 1] = ist_top(slot);
+        }
+        tss
+    });
+    let (gdt, selectors) = GDT.call_once(|| {
+        let mut gdt = GlobalDescriptorTable::new();
+        let selectors = Selectors {
+            kernel_code: gdt.append(Descriptor::kernel_code_segment()),
+            kernel_data: gdt.append(Descriptor::kernel_data_segment()),
+            user_data: gdt.append(Descriptor::user_data_segment()),
+            user_code: gdt.append(Descriptor::user_code_segment()),
+            tss: gdt.append(Descriptor::tss_segment(tss)),
+        };
+        (gdt, selectors)
+    });
+    gdt.load();
+    // SAFETY: the selectors come from the GDT just loaded, and the TSS lives
+    // in a static for the kernel's lifetime.
+    unsafe {
+        CS::set_reg(selectors.kernel_code);
+        SS::set_reg(selectors.kernel_data);
+        DS::set_reg(selectors.kernel_data);
+        ES::set_reg(selectors.kernel_data);
+        load_tss(selectors.tss);
+    }
+}
+
+/// The kernel's segment selectors (after [`init`]).
+pub fn selectors() -> Option<Selectors> {
+    GDT.get().map(|(_, selectors)| *selectors)
+}

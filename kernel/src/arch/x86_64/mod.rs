@@ -1,0 +1,17 @@
+//! Everything specific to x86_64: boot entry, descriptor tables, interrupt
+//! entry and dispatch, exceptions, the APICs, the PIT, port I/O helpers,
+//! memory intrinsics and power control. All inline assembly of the kernel lives
+//! below this module.
+
+pub mod apic;
+pub mod backtrace;
+mod boot;
+pub mod cpu;
+pub mod exceptions;
+pub mod gdt;
+pub mod idt;
+pub mod ioapic;
+mod mem_intrinsics;
+pub mod pit;
+pub mod power;
+pub mod probe;

@@ -1,0 +1,121 @@
+//! Memory accesses that may fault, and report instead of crashing.
+//!
+//! Each probe is a tiny assembly routine whose one memory access is listed in
+//! a fixup table. When that access faults, the exception handler (see
+//! `exceptions`) records the fault and resumes after the access with a failure
+//! flag, the way Linux's exception tables work. Backtraces use these to walk
+//! frame pointers they cannot trust, and kernel tests use them to provoke page
+//! faults on purpose; later the user-copy routines will work the same way.
+
+use core::arch::global_asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::exceptions::FaultReport;
+
+global_asm!(
+    r#"
+    .section .text.probe, "ax"
+    .global abide_probe_read_u64
+abide_probe_read_u64:
+    xor %edx, %edx
+    .global abide_probe_read_u64_access
+abide_probe_read_u64_access:
+    mov (%rdi), %rax
+    .global abide_probe_read_u64_resume
+abide_probe_read_u64_resume:
+    ret
+
+    .global abide_probe_write_u64
+abide_probe_write_u64:
+    xor %edx, %edx
+    xor %eax, %eax
+    .global abide_probe_write_u64_access
+abide_probe_write_u64_access:
+    mov %rsi, (%rdi)
+    .global abide_probe_write_u64_resume
+abide_probe_write_u64_resume:
+    ret
+"#,
+    options(att_syntax)
+);
+
+/// Returned in RAX:RDX by the probe routines.
+#[repr(C)]
+struct ProbeResult {
+    value: u64,
+    faulted: u64,
+}
+
+extern "C" {
+    fn abide_probe_read_u64(addr: u64) -> ProbeResult;
+    fn abide_probe_write_u64(addr: u64, value: u64) -> ProbeResult;
+    static abide_probe_read_u64_access: u8;
+    static abide_probe_read_u64_resume: u8;
+    static abide_probe_write_u64_access: u8;
+    static abide_probe_write_u64_resume: u8;
+}
+
+/// The last fault a probe absorbed: vector, error code, rip, cr2.
+static LAST_FAULT: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+/// If `rip` is a probe's access, the address to resume at.
+pub(super) fn fixup_for(rip: u64) -> Option<u64> {
+    let table = [
+        (
+            core::ptr::addr_of!(abide_probe_read_u64_access) as u64,
+            core::ptr::addr_of!(abide_probe_read_u64_resume) as u64,
+        ),
+        (
+            core::ptr::addr_of!(abide_probe_write_u64_access) as u64,
+            core::ptr::addr_of!(abide_probe_write_u64_resume) as u64,
+        ),
+    ];
+    table
+        .iter()
+        .find(|(access, _)| *access == rip)
+        .map(|(_, resume)| *resume)
+}
+
+/// Called by the exception handler when it applies a fixup.
+pub(super) fn record_fault(report: &FaultReport) {
+    LAST_FAULT[0].store(report.vector as u64, Ordering::Relaxed);
+    LAST_FAULT[1].store(report.error_code, Ordering::Relaxed);
+    LAST_FAULT[2].store(report.rip, Ordering::Relaxed);
+    LAST_FAULT[3].store(report.cr2, Ordering::Relaxed);
+}
+
+fn last_fault() -> FaultReport {
+    FaultReport {
+        vector: LAST_FAULT[0].load(Ordering::Relaxed) as u8,
+        error_code: LAST_FAULT[1].load(Ordering::Relaxed),
+        rip: LAST_FAULT[2].load(Ordering::Relaxed),
+        rsp: 0,
+        cr2: LAST_FAULT[3].load(Ordering::Relaxed),
+    }
+}
+
+/// Reads 8 bytes at `addr`, or reports the fault the read caused.
+pub fn read_u64(addr: u64) -> Result<u64, FaultReport> {
+    // SAFETY: the routine's only memory access is covered by the fixup table,
+    // so a fault resumes it instead of crashing; it follows the C ABI.
+    let result = unsafe { abide_probe_read_u64(addr) };
+    if result.faulted == 0 {
+        Ok(result.value)
+    } else {
+        Err(last_fault())
+    }
+}
+
+/// Writes 8 bytes at `addr`, or reports the fault the write caused.
+///
+/// # Safety
+/// A successful write changes memory: the caller must own `addr`.
+pub unsafe fn write_u64(addr: u64, value: u64) -> Result<(), FaultReport> {
+    // SAFETY: as for `read_u64`; the caller vouches for the write itself.
+    let result = unsafe { abide_probe_write_u64(addr, value) };
+    if result.faulted == 0 {
+        Ok(())
+    } else {
+        Err(last_fault())
+    }
+}

@@ -1,0 +1,148 @@
+//! Kernel tests of the CPU side: exceptions and their reports, timer
+//! interrupts and time, SSE state across interrupts, the symbol table, and the
+//! deliberate crashes the system tests use to check crash reports.
+
+use core::sync::atomic::Ordering;
+
+use super::{KernelTest, TestResult};
+use crate::arch::exceptions::{self, BREAKPOINT, PAGE_FAULT};
+use crate::arch::{cpu, probe};
+use crate::{ensure, ksyms, machine, time};
+
+pub const TESTS: &[KernelTest] = &[
+    KernelTest { name: "exceptions::breakpoint", run: breakpoint, explicit: false },
+    KernelTest { name: "exceptions::page_fault_report", run: page_fault_report, explicit: false },
+    KernelTest { name: "exceptions::general_protection", run: general_protection, explicit: false },
+    KernelTest { name: "timer::ticks_advance", run: ticks_advance, explicit: false },
+    KernelTest { name: "time::monotonic", run: monotonic, explicit: false },
+    KernelTest { name: "fpu::sse_survives_interrupts", run: sse_survives_interrupts, explicit: false },
+    KernelTest { name: "ksyms::names_kernel_functions", run: names_kernel_functions, explicit: false },
+    KernelTest { name: "selftest::must_fail", run: must_fail, explicit: true },
+    KernelTest { name: "crash::page_fault", run: crash_page_fault, explicit: true },
+    KernelTest { name: "crash::panic", run: crash_panic, explicit: true },
+];
+
+fn breakpoint() -> TestResult {
+    let report = exceptions::expect_breakpoint(|| {
+        // SAFETY: int3 traps to the handler, which returns right after it.
+        unsafe { core::arch::asm!("int3") };
+    })
+    .ok_or("int3 was not reported")?;
+    ensure!(report.vector == BREAKPOINT, "reported vector {}", report.vector);
+    let here = breakpoint as *const () as u64;
+    ensure!(report.rip > here && report.rip < here + 4096, "rip {:#x} is not in the test", report.rip);
+    Ok(())
+}
+
+fn page_fault_report() -> TestResult {
+    let addr = 0xffff_c8ff_dead_b000u64;
+    let fault = probe::read_u64(addr).err().ok_or("reading an unmapped address did not fault")?;
+    ensure!(fault.vector == PAGE_FAULT, "vector {}", fault.vector);
+    ensure!(fault.cr2 == addr, "cr2 {:#x}, expected {addr:#x}", fault.cr2);
+    ensure!(fault.error_code & 0b111 == 0, "error code {:#x}: expected a supervisor read of a non-present page", fault.error_code);
+    ensure!(fault.rip != 0, "no rip");
+    Ok(())
+}
+
+fn general_protection() -> TestResult {
+    let fault = probe::read_u64(0x8000_0000_0000_0000).err().ok_or("a non-canonical read did not fault")?;
+    ensure!(fault.vector == 13, "vector {}, expected #GP (13)", fault.vector);
+    Ok(())
+}
+
+/// Waits until `done` holds, for at most `max_ns` of TSC time.
+fn wait_until(max_ns: u64, done: impl Fn() -> bool) -> bool {
+    let start = time::now_ns();
+    while !done() {
+        if time::now_ns() - start > max_ns {
+            return false;
+        }
+        core::hint::spin_loop();
+    }
+    true
+}
+
+fn ticks_advance() -> TestResult {
+    ensure!(cpu::interrupts_enabled(), "interrupts are disabled");
+    let start_ticks = time::ticks();
+    let start_ns = time::now_ns();
+    ensure!(wait_until(5_000_000_000, || time::ticks() >= start_ticks + 10), "timer ticks did not advance in 5 s");
+    let elapsed_ms = (time::now_ns() - start_ns) / 1_000_000;
+    // 10 ticks at 100 Hz are 100 ms; allow for emulation jitter.
+    ensure!((30..=1000).contains(&elapsed_ms), "10 ticks took {elapsed_ms} ms of TSC time");
+    Ok(())
+}
+
+fn monotonic() -> TestResult {
+    ensure!(time::tsc_hz() > 0, "TSC not calibrated");
+    let mut last = time::now_ns();
+    for _ in 0..10_000 {
+        let now = time::now_ns();
+        ensure!(now >= last, "time went backwards: {now} < {last}");
+        last = now;
+    }
+    Ok(())
+}
+
+fn sse_survives_interrupts() -> TestResult {
+    let pattern: [u64; 32] = core::array::from_fn(|i| 0x0101_0101_0101_0101u64.wrapping_mul(i as u64 + 1));
+    let mut saved = [0u64; 32];
+    let target_ticks = time::ticks() + 5;
+    machine::CLOBBER_SSE_IN_TIMER.store(true, Ordering::SeqCst);
+    // SAFETY: loads all 16 XMM registers from `pattern`, spins (interrupts
+    // enabled) until the timer fired five times, and stores them to `saved`;
+    // both buffers are 256 bytes, and the clobbers are declared.
+    unsafe {
+        core::arch::asm!(
+            "movdqu xmm0, [{p}]", "movdqu xmm1, [{p} + 16]", "movdqu xmm2, [{p} + 32]", "movdqu xmm3, [{p} + 48]",
+            "movdqu xmm4, [{p} + 64]", "movdqu xmm5, [{p} + 80]", "movdqu xmm6, [{p} + 96]", "movdqu xmm7, [{p} + 112]",
+            "movdqu xmm8, [{p} + 128]", "movdqu xmm9, [{p} + 144]", "movdqu xmm10, [{p} + 160]", "movdqu xmm11, [{p} + 176]",
+            "movdqu xmm12, [{p} + 192]", "movdqu xmm13, [{p} + 208]", "movdqu xmm14, [{p} + 224]", "movdqu xmm15, [{p} + 240]",
+            "2:",
+            "pause",
+            "cmp [{ticks}], {target}",
+            "jb 2b",
+            "movdqu [{s}], xmm0", "movdqu [{s} + 16], xmm1", "movdqu [{s} + 32], xmm2", "movdqu [{s} + 48], xmm3",
+            "movdqu [{s} + 64], xmm4", "movdqu [{s} + 80], xmm5", "movdqu [{s} + 96], xmm6", "movdqu [{s} + 112], xmm7",
+            "movdqu [{s} + 128], xmm8", "movdqu [{s} + 144], xmm9", "movdqu [{s} + 160], xmm10", "movdqu [{s} + 176], xmm11",
+            "movdqu [{s} + 192], xmm12", "movdqu [{s} + 208], xmm13", "movdqu [{s} + 224], xmm14", "movdqu [{s} + 240], xmm15",
+            p = in(reg) pattern.as_ptr(),
+            s = in(reg) saved.as_mut_ptr(),
+            ticks = in(reg) time::ticks_counter(),
+            target = in(reg) target_ticks,
+            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _, out("xmm4") _, out("xmm5") _,
+            out("xmm6") _, out("xmm7") _, out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+            out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+        );
+    }
+    machine::CLOBBER_SSE_IN_TIMER.store(false, Ordering::SeqCst);
+    ensure!(saved == pattern, "SSE registers changed across timer interrupts: {saved:x?}");
+    Ok(())
+}
+
+fn names_kernel_functions() -> TestResult {
+    ensure!(ksyms::count() > 0, "no symbol table is embedded in the image");
+    let here = names_kernel_functions as *const () as u64;
+    let (name, offset) = ksyms::lookup(here + 4).ok_or("no symbol for this function")?;
+    ensure!(name.ends_with("names_kernel_functions") && offset == 4, "looked up as {name}+{offset:#x}");
+    Ok(())
+}
+
+fn must_fail() -> TestResult {
+    Err("this test fails on purpose (it checks that failures reach cargo test)".into())
+}
+
+/// Touches an unmapped address without a probe: the kernel must report the
+/// exception with a backtrace naming this function and exit with failure.
+#[inline(never)]
+fn crash_page_fault() -> TestResult {
+    let addr = 0xffff_c8ff_0bad_f000u64 as *const u64;
+    // SAFETY: deliberately unsound: this read faults, and the fault ends the kernel.
+    let value = unsafe { core::ptr::read_volatile(addr) };
+    Err(alloc::format!("read {value:#x} from an unmapped address without faulting"))
+}
+
+#[inline(never)]
+fn crash_panic() -> TestResult {
+    panic!("deliberate panic from the crash::panic kernel test");
+}

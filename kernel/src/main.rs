@@ -1,0 +1,118 @@
+//! The Abide kernel.
+//!
+//! Boot order (see docs/boot.md): the assembly stub in `arch::x86_64::boot`
+//! enters long mode and calls [`kernel_entry`], which brings the machine up one
+//! layer at a time — console and exceptions first, so everything after can
+//! report failures — and then either runs the kernel tests the command line
+//! asks for or starts the system.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+#[path = "arch/x86_64/mod.rs"]
+pub mod arch;
+mod console;
+mod ksyms;
+mod ktest;
+mod logger;
+mod machine;
+mod mm;
+mod monitor;
+mod panic;
+mod serial;
+mod sync;
+mod time;
+
+use abide_boot::cmdline::{LogLevel, TestSelection};
+use abide_boot::BootInfo;
+use spin::Once;
+
+use arch::{cpu, power};
+
+/// What the boot protocol told us, kept for the kernel's lifetime.
+static BOOT_INFO: Once<BootInfo> = Once::new();
+
+/// The boot information (after the first steps of [`kernel_entry`]).
+pub fn boot_info() -> Option<&'static BootInfo> {
+    BOOT_INFO.get()
+}
+
+/// First Rust code: called by the boot stub on the boot stack, interrupts off.
+#[no_mangle]
+extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64) -> ! {
+    time::set_boot_tsc(entry_tsc);
+    serial::init();
+    arch::gdt::init();
+    arch::idt::init();
+
+    let info = match machine::read_boot_info(boot_magic, boot_info_phys as u64) {
+        Ok(info) => BOOT_INFO.call_once(|| info),
+        Err(error) => fail(format_args!("cannot read the boot information: {error:?}")),
+    };
+    let level = info.cmdline.get(abide_abi::host::cmdline::LOG).map_or(LogLevel::Info, |value| {
+        LogLevel::parse(value).unwrap_or(LogLevel::Info)
+    });
+    logger::init(level);
+    log::debug!("boot: {} command line {:?}", info.protocol.name(), info.cmdline.as_str());
+
+    let platform = match machine::read_acpi(info) {
+        Ok(platform) => platform,
+        Err(error) => fail(format_args!("cannot read the ACPI tables: {error}")),
+    };
+    if let Err(error) = mm::init(&info.memory) {
+        fail(format_args!("cannot set up memory: {error}"));
+    }
+    let features = cpu::enable_protections();
+    log::debug!("cpu: {features:?}");
+    if let Err(error) = machine::start_interrupts(&platform) {
+        fail(format_args!("cannot start interrupts: {error}"));
+    }
+
+    let ready_ns = time::now_ns();
+    let (frames, _) = mm::stats();
+    println!(
+        "{}{} (x86_64, {}) ready: {}{}.{:02} ms (TSC entry to ready), {} MiB usable, {} symbols",
+        abide_abi::host::BANNER_PREFIX,
+        abide_abi::VERSION,
+        info.protocol.name(),
+        abide_abi::host::BANNER_BOOT_TIME,
+        ready_ns / 1_000_000,
+        (ready_ns % 1_000_000) / 10_000,
+        frames.total_bytes >> 20,
+        ksyms::count()
+    );
+    if let Some(value) = info.cmdline.get(abide_abi::host::cmdline::TEST) {
+        ktest::run(TestSelection::parse(value));
+    }
+    warn_unknown_options(info);
+    monitor::run()
+}
+
+/// Names command-line options the kernel does not know, so typos are seen.
+fn warn_unknown_options(info: &BootInfo) {
+    use abide_abi::host::cmdline::{LOG, TEST};
+    for (key, _) in info.cmdline.options() {
+        if key != LOG && key != TEST {
+            log::warn!("unknown kernel command-line option {key:?} ignored");
+        }
+    }
+}
+
+/// Reports a boot failure and ends the machine.
+pub fn fail(reason: core::fmt::Arguments) -> ! {
+    use core::fmt::Write;
+    let _ = writeln!(console::emergency_writer(), "abide: boot failed: {reason}");
+    power::exit_failure()
+}
+
+/// The precompiled `core` refers to these unwinding symbols even with
+/// `panic = "abort"`; they are never called.
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
+
+/// See [`rust_eh_personality`].
+#[no_mangle]
+extern "C" fn _Unwind_Resume() -> ! {
+    cpu::halt_forever()
+}

@@ -1,0 +1,109 @@
+//! The 16550 UART on COM1: the kernel's console until user-space drivers take
+//! over, and the channel every test reads.
+//!
+//! Output is polled (it must work in crash paths). Input is interrupt-driven:
+//! the IRQ handler moves received bytes into a ring buffer that readers drain.
+//! Initialization keeps any byte that arrived before it (enabling the FIFOs
+//! would reset them), so input a host pipes in early is not thrown away.
+//!
+//! (Our own driver rather than the `uart_16550` crate: ~100 lines here against
+//! several thousand in the trusted base, and that crate's init resets the
+//! receive FIFO.)
+
+use heapless::Deque;
+
+use crate::arch::cpu::{inb, outb};
+use crate::arch::idt::TrapFrame;
+use crate::sync::IrqSpinLock;
+
+const COM1: u16 = 0x3f8;
+const DATA: u16 = 0;
+const INTERRUPT_ENABLE: u16 = 1;
+const FIFO_CONTROL: u16 = 2;
+const INTERRUPT_ID: u16 = 2;
+const LINE_CONTROL: u16 = 3;
+const MODEM_CONTROL: u16 = 4;
+const LINE_STATUS: u16 = 5;
+const SCRATCH: u16 = 7;
+
+const LSR_DATA_READY: u8 = 0x01;
+const LSR_TRANSMIT_EMPTY: u8 = 0x20;
+const IER_RECEIVED_DATA: u8 = 0x01;
+const IIR_FIFOS_ENABLED: u8 = 0xc0;
+/// The ISA IRQ line of COM1.
+pub const IRQ: u8 = 4;
+
+const INPUT_CAPACITY: usize = 1024;
+static INPUT: IrqSpinLock<Deque<u8, INPUT_CAPACITY>> = IrqSpinLock::new(Deque::new());
+
+/// Sets COM1 to 115200 8N1 with FIFOs on. Returns false if no UART answers.
+pub fn init() -> bool {
+    // The scratch register holds what we write only if a UART is there.
+    outb(COM1 + SCRATCH, 0x5a);
+    if inb(COM1 + SCRATCH) != 0x5a {
+        return false;
+    }
+    outb(COM1 + INTERRUPT_ENABLE, 0);
+    outb(COM1 + LINE_CONTROL, 0x80); // divisor latch access
+    outb(COM1 + DATA, 1); // divisor 1: 115200 baud
+    outb(COM1 + INTERRUPT_ENABLE, 0);
+    outb(COM1 + LINE_CONTROL, 0x03); // 8 data bits, no parity, 1 stop bit
+    // Turning the FIFOs on resets them, dropping a byte that already arrived:
+    // take it first, and leave FIFOs alone that firmware already enabled.
+    if inb(COM1 + INTERRUPT_ID) & IIR_FIFOS_ENABLED != IIR_FIFOS_ENABLED {
+        drain_receiver();
+        outb(COM1 + FIFO_CONTROL, 0xc1); // FIFOs on, receive trigger at 14 bytes
+    }
+    outb(COM1 + MODEM_CONTROL, 0x0b); // DTR, RTS, OUT2 (routes the IRQ line)
+    true
+}
+
+/// Sends one byte, waiting for room in the transmitter.
+pub fn write_byte(byte: u8) {
+    let mut spins = 0u32;
+    while inb(COM1 + LINE_STATUS) & LSR_TRANSMIT_EMPTY == 0 && spins < 100_000 {
+        spins += 1;
+        core::hint::spin_loop();
+    }
+    outb(COM1 + DATA, byte);
+}
+
+/// Sends bytes, turning `\n` into `\r\n` for terminals.
+pub fn write_bytes(bytes: &[u8]) {
+    for &byte in bytes {
+        if byte == b'\n' {
+            write_byte(b'\r');
+        }
+        write_byte(byte);
+    }
+}
+
+/// Moves every byte the UART holds into the input buffer.
+fn drain_receiver() {
+    let mut input = INPUT.lock();
+    while inb(COM1 + LINE_STATUS) & LSR_DATA_READY != 0 {
+        let byte = inb(COM1 + DATA);
+        if input.is_full() {
+            // Keep the newest input: a person typing sees their last keys.
+            input.pop_front();
+        }
+        let _ = input.push_back(byte);
+    }
+}
+
+/// The COM1 interrupt handler.
+pub fn handle_interrupt(_frame: &mut TrapFrame) {
+    drain_receiver();
+}
+
+/// Enables the receive interrupt; call once the IRQ is routed. Bytes that
+/// arrived before are collected now.
+pub fn enable_input_interrupt() {
+    drain_receiver();
+    outb(COM1 + INTERRUPT_ENABLE, IER_RECEIVED_DATA);
+}
+
+/// Takes the next received byte, if any.
+pub fn read_byte() -> Option<u8> {
+    INPUT.lock().pop_front()
+}

@@ -1,0 +1,108 @@
+//! System tests: Abide boots in QEMU through PVH (`-kernel`), prints its
+//! banner with the boot time, takes commands on the serial console, and powers
+//! off cleanly; `cargo run` works with piped input.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use support::*;
+
+/// Boots with `opts` and waits for the console prompt; returns the session.
+fn boot_to_prompt(opts: BootOptions) -> Session {
+    let mut session = step(Session::boot(opts));
+    step(session.expect(host::KERNEL_CONSOLE_PROMPT, BOOT));
+    session
+}
+
+/// The boot time the banner reports, in milliseconds.
+fn banner_boot_ms(output: &str) -> f64 {
+    let banner = output
+        .lines()
+        .find(|line| line.starts_with(host::BANNER_PREFIX))
+        .unwrap_or_else(|| panic!("no banner line in:\n{output}"));
+    let after = banner
+        .split(host::BANNER_BOOT_TIME)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no boot time in banner {banner:?}"));
+    let number: String = after.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    number.parse().unwrap_or_else(|_| panic!("boot time not a number in {banner:?}"))
+}
+
+#[test]
+fn boots_to_the_console_and_powers_off() {
+    let mut session = boot_to_prompt(BootOptions::default());
+    let output = session.output();
+    assert_contains(&output, &format!("{}{} (x86_64, pvh) ready", host::BANNER_PREFIX, abide_abi::VERSION));
+    let boot_ms = banner_boot_ms(&output);
+    assert!(boot_ms > 0.0 && boot_ms < 60_000.0, "implausible boot time {boot_ms} ms");
+
+    let mut command = |line: &str, reply: &str| {
+        step(session.send(&format!("{line}\n")));
+        step(session.expect_next(reply, REPLY));
+    };
+    command("help", "poweroff");
+    command("echo hello from the test", "hello from the test");
+    command("uptime", "timer ticks at 100 Hz");
+    command("mem", "kernel heap");
+    command("version", &format!("Abide {}", abide_abi::VERSION));
+    command("frobnicate", "unknown command 'frobnicate'; type 'help' for the list");
+    command("poweroff", "powering off");
+    let status = step(session.wait_exit(REPLY));
+    assert_eq!(status, 0, "ACPI power-off should end QEMU with 0; output:\n{}", session.output());
+}
+
+#[test]
+fn command_line_sets_the_log_level_and_names_unknown_options() {
+    let mut session = boot_to_prompt(BootOptions::with_cmdline("log=debug frobnicate=1"));
+    let output = session.output();
+    assert_contains(&output, "DEBUG clocks: TSC");
+    assert_contains(&output, "unknown kernel command-line option \"frobnicate\" ignored");
+    step(session.send("poweroff\n"));
+    assert_eq!(step(session.wait_exit(REPLY)), 0);
+}
+
+#[test]
+fn memory_size_reaches_the_kernel() {
+    let opts = BootOptions { memory_mib: 1024, ..BootOptions::default() };
+    let mut session = boot_to_prompt(opts);
+    let output = session.output();
+    let banner = output.lines().find(|l| l.starts_with(host::BANNER_PREFIX)).unwrap_or_default();
+    let usable: u64 = banner
+        .split(" MiB usable")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no usable memory figure in {banner:?}"));
+    assert!((900..=1024).contains(&usable), "1024 MiB guest reports {usable} MiB usable");
+    step(session.send("poweroff\n"));
+    assert_eq!(step(session.wait_exit(REPLY)), 0);
+}
+
+/// `printf '...' | cargo run`: input piped before the kernel is up still
+/// reaches the console, and power-off returns 0 to the shell.
+#[test]
+fn cargo_run_with_piped_input() {
+    let kernel = step(abide_tool::build::build_kernel());
+    assert!(kernel.exists());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_abide"))
+        .arg("run")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the abide host tool");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(b"echo piped input arrived\npoweroff\n")
+        .expect("write to the host tool");
+    let output = child.wait_with_output().expect("wait for the host tool");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_contains(&stdout, "piped input arrived");
+    assert_contains(&stdout, "powering off");
+    assert!(output.status.success(), "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
+}

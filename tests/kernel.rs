@@ -1,0 +1,86 @@
+//! System tests: the in-kernel test suite, and the crash reports for an
+//! unexpected exception and a panic, checked from outside through QEMU's exit
+//! status and the serial console.
+
+mod support;
+
+use support::*;
+
+/// Every kernel test that `test=all` must run and pass.
+const EXPECTED_TESTS: &[&str] = &[
+    "frames::alloc_free",
+    "heap::alloc_grow_free",
+    "paging::map_translate_unmap",
+    "paging::protect_read_only",
+    "paging::no_identity_map",
+    "paging::kernel_text_read_only",
+    "paging::stack_guard_page",
+    "exceptions::breakpoint",
+    "exceptions::page_fault_report",
+    "exceptions::general_protection",
+    "timer::ticks_advance",
+    "time::monotonic",
+    "fpu::sse_survives_interrupts",
+    "ksyms::names_kernel_functions",
+];
+
+#[test]
+fn all_kernel_tests_pass() {
+    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=all"), RUN));
+    for name in EXPECTED_TESTS {
+        assert_contains(&output, &format!("{}{name} ... ok", host::KTEST_LINE_PREFIX));
+    }
+    assert_contains(
+        &output,
+        &format!("{}{} passed, 0 failed", host::KTEST_SUMMARY_PREFIX, EXPECTED_TESTS.len()),
+    );
+    assert_eq!(status, status_for(host::DEBUG_EXIT_SUCCESS), "exit status; output:\n{output}");
+}
+
+#[test]
+fn a_failing_kernel_test_fails_the_run() {
+    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=selftest::must_fail"), RUN));
+    assert_contains(&output, "selftest::must_fail ... FAILED: this test fails on purpose");
+    assert_contains(&output, &format!("{}0 passed, 1 failed", host::KTEST_SUMMARY_PREFIX));
+    assert_eq!(status, status_for(host::DEBUG_EXIT_FAILURE), "exit status; output:\n{output}");
+}
+
+#[test]
+fn a_selection_matching_no_test_fails_loudly() {
+    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=no_such_test"), RUN));
+    assert_contains(&output, "no kernel test matches");
+    assert_eq!(status, status_for(host::DEBUG_EXIT_FAILURE), "exit status; output:\n{output}");
+}
+
+#[test]
+fn an_unexpected_page_fault_is_reported_with_a_backtrace() {
+    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=crash::page_fault"), RUN));
+    assert_contains(&output, host::EXCEPTION_REPORT_PREFIX);
+    assert_contains(&output, "#PF page fault (vector 14)");
+    assert_contains(&output, "CR2=0xffffc8ff0badf000");
+    assert_contains(&output, "kernel read of an unmapped page");
+    assert_contains(&output, "RIP=0xffffffff8");
+    assert_contains(&output, "RSP=0xffffffff8");
+    let backtrace = output
+        .split(host::BACKTRACE_HEADING)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no backtrace in:\n{output}"));
+    // Frame 0 is the faulting function, named from the embedded symbol table;
+    // the chain continues to the test runner that called it.
+    assert_contains(backtrace, "crash_page_fault+0x");
+    assert_contains(backtrace, "ktest::run");
+    assert_eq!(status, status_for(host::DEBUG_EXIT_FAILURE), "exit status; output:\n{output}");
+}
+
+#[test]
+fn a_kernel_panic_is_reported_with_a_backtrace() {
+    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=crash::panic"), RUN));
+    assert_contains(&output, host::PANIC_REPORT_PREFIX);
+    assert_contains(&output, "deliberate panic from the crash::panic kernel test");
+    let backtrace = output
+        .split(host::BACKTRACE_HEADING)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no backtrace in:\n{output}"));
+    assert_contains(backtrace, "crash_panic");
+    assert_eq!(status, status_for(host::DEBUG_EXIT_FAILURE), "exit status; output:\n{output}");
+}

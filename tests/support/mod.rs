@@ -1,0 +1,35 @@
+//! Shared helpers for the system tests: timeouts sized for TCG emulation and
+//! assertions that show the whole serial output when they fail.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+pub use abide_abi::host;
+pub use abide_tool::session::{run_to_exit, BootOptions, Session};
+
+/// Time for a boot under TCG on a loaded 2-core machine (a kernel build may
+/// run first).
+pub const BOOT: Duration = Duration::from_secs(240);
+/// Time for one console command to answer.
+pub const REPLY: Duration = Duration::from_secs(30);
+/// Time for a whole kernel-test run.
+pub const RUN: Duration = Duration::from_secs(300);
+
+/// Panics with the output when `haystack` lacks `needle`.
+pub fn assert_contains(haystack: &str, needle: &str) {
+    assert!(
+        haystack.contains(needle),
+        "expected {needle:?} in the serial output:\n{haystack}"
+    );
+}
+
+/// Unwraps a session step, failing the test with its message (which carries
+/// the output so far).
+pub fn step<T>(result: Result<T, String>) -> T {
+    result.unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// The kernel's QEMU exit status for a verdict.
+pub fn status_for(code: u32) -> i32 {
+    host::qemu_status_for(code)
+}

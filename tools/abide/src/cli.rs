@@ -1,0 +1,171 @@
+//! The command line of `abide` (and so of `cargo run -- ...`).
+//!
+//! Kept apart from what the commands do so the parsing can be unit-tested and
+//! `--help` stays the one reference for the options.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::qemu::Accel;
+
+/// Builds the Abide kernel and boots it in QEMU; builds the bootable ISO.
+#[derive(Debug, Parser)]
+#[command(
+    name = "abide",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "With no command, `abide` runs: `cargo run` builds the kernel and boots it \
+                  with the serial console on this terminal (Ctrl-A X quits QEMU, Ctrl-A H \
+                  shows QEMU's keys). Outputs go to target/abide/."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub subcommand: Option<Command>,
+    /// Options of `run`, the default command.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Build the kernel and boot it in QEMU (the default command)
+    Run(RunArgs),
+    /// Build the kernel image only and print its path
+    Build,
+    /// Build the kernel and a bootable GRUB ISO (target/abide/abide.iso) and print its path
+    Iso(IsoArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct RunArgs {
+    /// How QEMU runs the guest: emulation, or KVM (only on request)
+    #[arg(long, value_enum, default_value_t = Accel::Tcg)]
+    pub accel: Accel,
+    /// Start QEMU's GDB stub on :1234 and wait for the debugger (QEMU -s -S)
+    #[arg(long)]
+    pub gdb: bool,
+    /// Guest memory in MiB
+    #[arg(long, value_name = "MiB", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(16..=1_048_576))]
+    pub memory: u32,
+    /// Kernel command line, e.g. "log=debug test=all"
+    #[arg(long, value_name = "CMDLINE", default_value = "", allow_hyphen_values = true)]
+    pub append: String,
+    /// Open a QEMU window (the default is headless: -display none)
+    #[arg(long)]
+    pub graphics: bool,
+    /// QEMU CPU model [default: max with tcg, host with kvm]
+    #[arg(long, value_name = "MODEL")]
+    pub cpu: Option<String>,
+    /// Boot the GRUB ISO (-cdrom, Multiboot2) instead of the kernel (-kernel, PVH)
+    #[arg(long)]
+    pub iso: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct IsoArgs {
+    /// Kernel command line written into the ISO's grub.cfg
+    #[arg(long, value_name = "CMDLINE", default_value = "", allow_hyphen_values = true)]
+    pub append: String,
+}
+
+impl Cli {
+    /// The command to carry out: `run` when none was named.
+    pub fn into_command(self) -> Command {
+        self.subcommand.unwrap_or(Command::Run(self.run))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once("abide").chain(args.iter().copied()))
+            .unwrap()
+            .into_command()
+    }
+
+    fn run_defaults() -> RunArgs {
+        RunArgs {
+            accel: Accel::Tcg,
+            gdb: false,
+            memory: 256,
+            append: String::new(),
+            graphics: false,
+            cpu: None,
+            iso: false,
+        }
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_is_the_default() {
+        assert_eq!(parse(&[]), Command::Run(run_defaults()));
+        assert_eq!(parse(&["run"]), Command::Run(run_defaults()));
+    }
+
+    #[test]
+    fn run_options() {
+        let expected = RunArgs {
+            accel: Accel::Kvm,
+            gdb: true,
+            memory: 512,
+            append: "log=debug test=all".into(),
+            graphics: true,
+            cpu: Some("Skylake-Client".into()),
+            iso: true,
+        };
+        let args = [
+            "--accel",
+            "kvm",
+            "--gdb",
+            "--memory",
+            "512",
+            "--append",
+            "log=debug test=all",
+            "--graphics",
+            "--cpu",
+            "Skylake-Client",
+            "--iso",
+        ];
+        assert_eq!(parse(&args), Command::Run(expected.clone()));
+        let mut with_run = vec!["run"];
+        with_run.extend(args);
+        assert_eq!(parse(&with_run), Command::Run(expected));
+    }
+
+    #[test]
+    fn build_and_iso() {
+        assert_eq!(parse(&["build"]), Command::Build);
+        assert_eq!(
+            parse(&["iso", "--append", "test=all"]),
+            Command::Iso(IsoArgs {
+                append: "test=all".into()
+            })
+        );
+        assert_eq!(
+            parse(&["iso"]),
+            Command::Iso(IsoArgs {
+                append: String::new()
+            })
+        );
+    }
+
+    #[test]
+    fn bad_input_is_rejected() {
+        let fails = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("abide").chain(args.iter().copied())).is_err()
+        };
+        assert!(fails(&["--accel", "hvf"]));
+        assert!(fails(&["--memory", "lots"]));
+        assert!(fails(&["--memory", "1"]));
+        assert!(fails(&["build", "--gdb"]));
+        assert!(fails(&["--gdb", "build"]));
+        assert!(fails(&["frobnicate"]));
+    }
+}

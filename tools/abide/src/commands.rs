@@ -1,0 +1,164 @@
+//! What `abide run`, `abide build` and `abide iso` do, and the exit statuses.
+//!
+//! Exit statuses: 0 when the guest powered off, QEMU was quit, or the kernel
+//! reported success; 1 when the kernel reported a failure or a build failed;
+//! 2 when a required program is not installed; QEMU's own status (1..=125)
+//! when QEMU failed.
+
+use std::process::ExitCode;
+
+use abide_abi::host::{exit_status_meaning, GuestOutcome};
+use clap::Parser;
+
+use crate::cli::{Cli, Command, IsoArgs, RunArgs};
+use crate::qemu::{self, display_path, Console, Medium, QemuConfig};
+use crate::{build, iso, tools};
+
+/// Exit status when a required program is missing.
+pub const EXIT_MISSING_TOOL: u8 = 2;
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    match Cli::parse().into_command() {
+        Command::Run(args) => run(&args),
+        Command::Build => build(),
+        Command::Iso(args) => make_iso(&args),
+    }
+}
+
+/// `abide run`: build, then boot with the console on this terminal.
+pub fn run(args: &RunArgs) -> ExitCode {
+    let mut checks = tools::check(tools::RUN_TOOLS);
+    if args.iso {
+        checks = checks.and(tools::check_iso_tools());
+    }
+    if let Err(message) = checks {
+        eprintln!("{message}");
+        return ExitCode::from(EXIT_MISSING_TOOL);
+    }
+    let elf = match build::build_kernel() {
+        Ok(elf) => elf,
+        Err(e) => return fail(&e),
+    };
+    let medium = if args.iso {
+        match iso::build_iso(&args.append) {
+            Ok(iso) => Medium::Iso(iso),
+            Err(e) => return fail(&e),
+        }
+    } else {
+        Medium::Kernel {
+            elf: elf.clone(),
+            cmdline: args.append.clone(),
+        }
+    };
+    let mut config = QemuConfig::new(medium, Console::Interactive);
+    config.accel = args.accel;
+    config.cpu = args.cpu.clone();
+    config.memory_mib = args.memory;
+    config.graphics = args.graphics;
+    config.gdb = args.gdb;
+
+    eprintln!("{}", config.describe());
+    if args.gdb {
+        eprintln!("{}", config.gdb_hint(&elf));
+    }
+    let status = qemu::spawn_tied_to_process(config.command()).and_then(|mut child| child.wait());
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => return fail(&format!("cannot run {}: {e}", tools::QEMU.program)),
+    };
+    let (code, message) = run_exit(status.code());
+    if let Some(message) = message {
+        eprintln!("{message}");
+    }
+    ExitCode::from(code)
+}
+
+/// Maps QEMU's exit status (`None`: killed by a signal) to `run`'s exit
+/// status and what to tell the user.
+pub fn run_exit(status: Option<i32>) -> (u8, Option<String>) {
+    let Some(status) = status else {
+        return (1, Some("abide: QEMU was killed by a signal".into()));
+    };
+    match exit_status_meaning(status) {
+        GuestOutcome::PoweredOff => (0, None),
+        GuestOutcome::Success => (0, Some("abide: the kernel reported success".into())),
+        GuestOutcome::Failure => (1, Some("abide: the kernel reported a failure".into())),
+        GuestOutcome::QemuError(s) => {
+            let code = u8::try_from(s).ok().filter(|c| (1..=125).contains(c));
+            (
+                code.unwrap_or(1),
+                Some(format!("abide: QEMU failed (exit status {s})")),
+            )
+        }
+    }
+}
+
+/// `abide build`: the kernel image's path on stdout.
+pub fn build() -> ExitCode {
+    match build::build_kernel() {
+        Ok(elf) => {
+            println!("{}", display_path(&elf));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// `abide iso`: the ISO's path on stdout.
+pub fn make_iso(args: &IsoArgs) -> ExitCode {
+    if let Err(message) = tools::check_iso_tools() {
+        eprintln!("{message}");
+        return ExitCode::from(EXIT_MISSING_TOOL);
+    }
+    match iso::build_iso(&args.append) {
+        Ok(iso) => {
+            println!("{}", display_path(&iso));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    if message.starts_with("abide:") {
+        eprintln!("{message}");
+    } else {
+        eprintln!("abide: {message}");
+    }
+    ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abide_abi::host::{qemu_status_for, DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS};
+
+    #[test]
+    fn guest_outcomes_map_to_exit_statuses() {
+        assert_eq!(run_exit(Some(0)), (0, None));
+        let (code, message) = run_exit(Some(qemu_status_for(DEBUG_EXIT_SUCCESS)));
+        assert_eq!(code, 0);
+        assert!(message.unwrap().contains("success"));
+        assert_eq!(
+            run_exit(Some(qemu_status_for(DEBUG_EXIT_FAILURE))),
+            (1, Some("abide: the kernel reported a failure".into()))
+        );
+    }
+
+    #[test]
+    fn qemu_errors_keep_their_status_when_it_fits() {
+        assert_eq!(
+            run_exit(Some(1)),
+            (1, Some("abide: QEMU failed (exit status 1)".into()))
+        );
+        assert_eq!(run_exit(Some(3)).0, 3);
+        assert_eq!(run_exit(Some(125)).0, 125);
+        assert_eq!(run_exit(Some(126)).0, 1);
+        assert_eq!(run_exit(Some(255)).0, 1);
+        assert_eq!(run_exit(Some(-1)).0, 1);
+        let (code, message) = run_exit(None);
+        assert_eq!(code, 1);
+        assert!(message.unwrap().contains("killed by a signal"));
+    }
+}

@@ -1,0 +1,22 @@
+//! The Abide host tool as a library: what `cargo run` does, and what the
+//! system tests in `tests/` use to boot Abide.
+//!
+//! - [`build`]: builds the kernel image (own workspace, clean environment,
+//!   embedded symbol table) into `target/abide/abide.elf`.
+//! - [`symbols`]: extracts the kernel's function symbols for that table.
+//! - [`qemu`]: the one QEMU command line, for people and for tests.
+//! - [`iso`]: the GRUB ISO.
+//! - [`session`]: boots QEMU for a system test and drives its serial console.
+//! - [`tools`]: checks the external programs, naming the packages to install.
+//! - [`cli`] and [`commands`]: the `abide` command itself.
+
+pub mod build;
+pub mod cli;
+pub mod commands;
+pub mod iso;
+pub mod qemu;
+pub mod session;
+pub mod symbols;
+pub mod tools;
+
+pub use build::{build_kernel, repo_root};
