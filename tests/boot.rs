@@ -26,17 +26,32 @@ fn banner_boot_ms(output: &str) -> f64 {
         .split(host::BANNER_BOOT_TIME)
         .nth(1)
         .unwrap_or_else(|| panic!("no boot time in banner {banner:?}"));
-    let number: String = after.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
-    number.parse().unwrap_or_else(|_| panic!("boot time not a number in {banner:?}"))
+    let number: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    number
+        .parse()
+        .unwrap_or_else(|_| panic!("boot time not a number in {banner:?}"))
 }
 
 #[test]
 fn boots_to_the_console_and_powers_off() {
     let mut session = boot_to_prompt(BootOptions::default());
     let output = session.output();
-    assert_contains(&output, &format!("{}{} (x86_64, pvh) ready", host::BANNER_PREFIX, abide_abi::VERSION));
+    assert_contains(
+        &output,
+        &format!(
+            "{}{} (x86_64, pvh) ready",
+            host::BANNER_PREFIX,
+            abide_abi::VERSION
+        ),
+    );
     let boot_ms = banner_boot_ms(&output);
-    assert!(boot_ms > 0.0 && boot_ms < 60_000.0, "implausible boot time {boot_ms} ms");
+    assert!(
+        boot_ms > 0.0 && boot_ms < 60_000.0,
+        "implausible boot time {boot_ms} ms"
+    );
 
     let mut command = |line: &str, reply: &str| {
         step(session.send(&format!("{line}\n")));
@@ -47,10 +62,18 @@ fn boots_to_the_console_and_powers_off() {
     command("uptime", "timer ticks at 100 Hz");
     command("mem", "kernel heap");
     command("version", &format!("Abide {}", abide_abi::VERSION));
-    command("frobnicate", "unknown command 'frobnicate'; type 'help' for the list");
+    command(
+        "frobnicate",
+        "unknown command 'frobnicate'; type 'help' for the list",
+    );
     command("poweroff", "powering off");
     let status = step(session.wait_exit(REPLY));
-    assert_eq!(status, 0, "ACPI power-off should end QEMU with 0; output:\n{}", session.output());
+    assert_eq!(
+        status,
+        0,
+        "ACPI power-off should end QEMU with 0; output:\n{}",
+        session.output()
+    );
 }
 
 #[test]
@@ -58,24 +81,36 @@ fn command_line_sets_the_log_level_and_names_unknown_options() {
     let mut session = boot_to_prompt(BootOptions::with_cmdline("log=debug frobnicate=1"));
     let output = session.output();
     assert_contains(&output, "DEBUG clocks: TSC");
-    assert_contains(&output, "unknown kernel command-line option \"frobnicate\" ignored");
+    assert_contains(
+        &output,
+        "unknown kernel command-line option \"frobnicate\" ignored",
+    );
     step(session.send("poweroff\n"));
     assert_eq!(step(session.wait_exit(REPLY)), 0);
 }
 
 #[test]
 fn memory_size_reaches_the_kernel() {
-    let opts = BootOptions { memory_mib: 1024, ..BootOptions::default() };
+    let opts = BootOptions {
+        memory_mib: 1024,
+        ..BootOptions::default()
+    };
     let mut session = boot_to_prompt(opts);
     let output = session.output();
-    let banner = output.lines().find(|l| l.starts_with(host::BANNER_PREFIX)).unwrap_or_default();
+    let banner = output
+        .lines()
+        .find(|l| l.starts_with(host::BANNER_PREFIX))
+        .unwrap_or_default();
     let usable: u64 = banner
         .split(" MiB usable")
         .next()
         .and_then(|s| s.rsplit(' ').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no usable memory figure in {banner:?}"));
-    assert!((900..=1024).contains(&usable), "1024 MiB guest reports {usable} MiB usable");
+    assert!(
+        (900..=1024).contains(&usable),
+        "1024 MiB guest reports {usable} MiB usable"
+    );
     step(session.send("poweroff\n"));
     assert_eq!(step(session.wait_exit(REPLY)), 0);
 }
@@ -104,5 +139,9 @@ fn cargo_run_with_piped_input() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_contains(&stdout, "piped input arrived");
     assert_contains(&stdout, "powering off");
-    assert!(output.status.success(), "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
 }

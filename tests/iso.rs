@@ -8,19 +8,34 @@ use support::*;
 #[test]
 fn iso_boots_through_multiboot2_and_passes_the_kernel_tests() {
     let iso = step(abide_tool::iso::build_iso_named("test-all", "test=all"));
-    let opts = BootOptions { iso: Some(iso), ..BootOptions::default() };
+    let opts = BootOptions {
+        iso: Some(iso),
+        ..BootOptions::default()
+    };
     let (output, status) = step(run_to_exit(opts, RUN));
     assert_contains(&output, "(x86_64, multiboot2) ready");
     assert_contains(&output, &format!("{}", host::KTEST_SUMMARY_PREFIX));
     assert_contains(&output, " passed, 0 failed");
-    assert_eq!(status, status_for(host::DEBUG_EXIT_SUCCESS), "exit status; output:\n{output}");
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_SUCCESS),
+        "exit status; output:\n{output}"
+    );
 }
 
 #[test]
 fn iso_boots_to_the_console_and_powers_off() {
     let iso = step(abide_tool::iso::build_iso_named("console", ""));
-    let mut session = step(Session::boot(BootOptions { iso: Some(iso), ..BootOptions::default() }));
+    let mut session = step(Session::boot(BootOptions {
+        iso: Some(iso),
+        ..BootOptions::default()
+    }));
     step(session.expect(host::KERNEL_CONSOLE_PROMPT, BOOT));
     step(session.send("poweroff\n"));
-    assert_eq!(step(session.wait_exit(REPLY)), 0, "output:\n{}", session.output());
+    assert_eq!(
+        step(session.wait_exit(REPLY)),
+        0,
+        "output:\n{}",
+        session.output()
+    );
 }

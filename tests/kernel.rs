@@ -24,63 +24,113 @@ const EXPECTED_TESTS: &[&str] = &[
     "ksyms::names_kernel_functions",
 ];
 
+/// Everything after the first backtrace heading.
+fn after_backtrace_heading(output: &str) -> &str {
+    output
+        .split_once(host::BACKTRACE_HEADING)
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no backtrace in:\n{output}"))
+}
+
 #[test]
 fn all_kernel_tests_pass() {
     let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=all"), RUN));
     for name in EXPECTED_TESTS {
-        assert_contains(&output, &format!("{}{name} ... ok", host::KTEST_LINE_PREFIX));
+        assert_contains(
+            &output,
+            &format!("{}{name} ... ok", host::KTEST_LINE_PREFIX),
+        );
     }
     assert_contains(
         &output,
-        &format!("{}{} passed, 0 failed", host::KTEST_SUMMARY_PREFIX, EXPECTED_TESTS.len()),
+        &format!(
+            "{}{} passed, 0 failed",
+            host::KTEST_SUMMARY_PREFIX,
+            EXPECTED_TESTS.len()
+        ),
     );
-    assert_eq!(status, status_for(host::DEBUG_EXIT_SUCCESS), "exit status; output:\n{output}");
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_SUCCESS),
+        "exit status; output:\n{output}"
+    );
 }
 
 #[test]
 fn a_failing_kernel_test_fails_the_run() {
-    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=selftest::must_fail"), RUN));
-    assert_contains(&output, "selftest::must_fail ... FAILED: this test fails on purpose");
-    assert_contains(&output, &format!("{}0 passed, 1 failed", host::KTEST_SUMMARY_PREFIX));
-    assert_eq!(status, status_for(host::DEBUG_EXIT_FAILURE), "exit status; output:\n{output}");
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline("test=selftest::must_fail"),
+        RUN,
+    ));
+    assert_contains(
+        &output,
+        "selftest::must_fail ... FAILED: this test fails on purpose",
+    );
+    assert_contains(
+        &output,
+        &format!("{}0 passed, 1 failed", host::KTEST_SUMMARY_PREFIX),
+    );
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_FAILURE),
+        "exit status; output:\n{output}"
+    );
 }
 
 #[test]
 fn a_selection_matching_no_test_fails_loudly() {
-    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=no_such_test"), RUN));
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline("test=no_such_test"),
+        RUN,
+    ));
     assert_contains(&output, "no kernel test matches");
-    assert_eq!(status, status_for(host::DEBUG_EXIT_FAILURE), "exit status; output:\n{output}");
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_FAILURE),
+        "exit status; output:\n{output}"
+    );
 }
 
 #[test]
 fn an_unexpected_page_fault_is_reported_with_a_backtrace() {
-    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=crash::page_fault"), RUN));
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline("test=crash::page_fault"),
+        RUN,
+    ));
     assert_contains(&output, host::EXCEPTION_REPORT_PREFIX);
     assert_contains(&output, "#PF page fault (vector 14)");
     assert_contains(&output, "CR2=0xffffc8ff0badf000");
     assert_contains(&output, "kernel read of an unmapped page");
     assert_contains(&output, "RIP=0xffffffff8");
     assert_contains(&output, "RSP=0xffffffff8");
-    let backtrace = output
-        .split(host::BACKTRACE_HEADING)
-        .nth(1)
-        .unwrap_or_else(|| panic!("no backtrace in:\n{output}"));
+    let backtrace = after_backtrace_heading(&output);
     // Frame 0 is the faulting function, named from the embedded symbol table;
     // the chain continues to the test runner that called it.
     assert_contains(backtrace, "crash_page_fault+0x");
     assert_contains(backtrace, "ktest::run");
-    assert_eq!(status, status_for(host::DEBUG_EXIT_FAILURE), "exit status; output:\n{output}");
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_FAILURE),
+        "exit status; output:\n{output}"
+    );
 }
 
 #[test]
 fn a_kernel_panic_is_reported_with_a_backtrace() {
-    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=crash::panic"), RUN));
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline("test=crash::panic"),
+        RUN,
+    ));
     assert_contains(&output, host::PANIC_REPORT_PREFIX);
-    assert_contains(&output, "deliberate panic from the crash::panic kernel test");
-    let backtrace = output
-        .split(host::BACKTRACE_HEADING)
-        .nth(1)
-        .unwrap_or_else(|| panic!("no backtrace in:\n{output}"));
+    assert_contains(
+        &output,
+        "deliberate panic from the crash::panic kernel test",
+    );
+    let backtrace = after_backtrace_heading(&output);
     assert_contains(backtrace, "crash_panic");
-    assert_eq!(status, status_for(host::DEBUG_EXIT_FAILURE), "exit status; output:\n{output}");
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_FAILURE),
+        "exit status; output:\n{output}"
+    );
 }

@@ -15,6 +15,7 @@ use heapless::Deque;
 use crate::arch::cpu::{inb, outb};
 use crate::arch::idt::TrapFrame;
 use crate::sync::IrqSpinLock;
+use crate::time;
 
 const COM1: u16 = 0x3f8;
 const DATA: u16 = 0;
@@ -28,6 +29,9 @@ const SCRATCH: u16 = 7;
 
 const LSR_DATA_READY: u8 = 0x01;
 const LSR_TRANSMIT_EMPTY: u8 = 0x20;
+const LSR_TRANSMITTER_IDLE: u8 = 0x40;
+const TRANSMIT_TIMEOUT_NS: u64 = 200_000_000;
+const UNCALIBRATED_SPIN_LIMIT: u64 = 50_000_000;
 const IER_RECEIVED_DATA: u8 = 0x01;
 const IIR_FIFOS_ENABLED: u8 = 0xc0;
 /// The ISA IRQ line of COM1.
@@ -58,14 +62,31 @@ pub fn init() -> bool {
     true
 }
 
-/// Sends one byte, waiting for room in the transmitter.
-pub fn write_byte(byte: u8) {
-    let mut spins = 0u32;
-    while inb(COM1 + LINE_STATUS) & LSR_TRANSMIT_EMPTY == 0 && spins < 100_000 {
+/// Waits until the line status has `bits`, for at most `TRANSMIT_TIMEOUT_NS`
+/// (a host that stops reading must not hang the kernel; a slow one must not
+/// lose output).
+fn wait_for_line_status(bits: u8) {
+    let start = time::now_ns();
+    let mut spins = 0u64;
+    while inb(COM1 + LINE_STATUS) & bits != bits {
         spins += 1;
+        // Before the TSC is calibrated `now_ns` stays 0: bound by spins then.
+        if time::now_ns() - start > TRANSMIT_TIMEOUT_NS || spins > UNCALIBRATED_SPIN_LIMIT {
+            return;
+        }
         core::hint::spin_loop();
     }
+}
+
+/// Sends one byte, waiting for room in the transmitter.
+pub fn write_byte(byte: u8) {
+    wait_for_line_status(LSR_TRANSMIT_EMPTY);
     outb(COM1 + DATA, byte);
+}
+
+/// Waits until every byte written has left the UART (before the machine ends).
+pub fn flush() {
+    wait_for_line_status(LSR_TRANSMIT_EMPTY | LSR_TRANSMITTER_IDLE);
 }
 
 /// Sends bytes, turning `\n` into `\r\n` for terminals.

@@ -381,7 +381,10 @@ mod tests {
             KsymTable::parse(b"NOPE\0\0\0\0").unwrap_err(),
             KsymError::BadMagic
         );
-        assert_eq!(KsymTable::parse(b"KSYM\0\0").unwrap_err(), KsymError::Truncated);
+        assert_eq!(
+            KsymTable::parse(b"KSYM\0\0").unwrap_err(),
+            KsymError::Truncated
+        );
         // Claims one entry but has none.
         assert_eq!(
             KsymTable::parse(b"KSYM\x01\0\0\0").unwrap_err(),

@@ -323,7 +323,12 @@ mod tests {
         let args: Vec<_> = command.get_args().collect();
         assert_eq!(
             args,
-            ["build", "--release", "--target-dir", "/repo/target/abide/kernel"]
+            [
+                "build",
+                "--release",
+                "--target-dir",
+                "/repo/target/abide/kernel"
+            ]
         );
         let envs: Vec<_> = command.get_envs().collect();
         assert!(envs.contains(&(
@@ -356,7 +361,10 @@ mod tests {
         write_atomically(&elf, b"elf").unwrap();
         write_atomically(&file, b"abc").unwrap();
         write_newer_than(&file, b"KSYM", &elf).unwrap();
-        assert!(fs::metadata(&file).unwrap().modified().unwrap() > fs::metadata(&elf).unwrap().modified().unwrap());
+        assert!(
+            fs::metadata(&file).unwrap().modified().unwrap()
+                > fs::metadata(&elf).unwrap().modified().unwrap()
+        );
         assert_eq!(fs::read(&file).unwrap(), b"KSYM");
         assert!(contains(b"xxKSYMyy", b"KSYM"));
         assert!(!contains(b"xxKSYyy", b"KSYM"));

@@ -48,7 +48,12 @@ pub struct RunArgs {
           value_parser = clap::value_parser!(u32).range(16..=1_048_576))]
     pub memory: u32,
     /// Kernel command line, e.g. "log=debug test=all"
-    #[arg(long, value_name = "CMDLINE", default_value = "", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "CMDLINE",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
     pub append: String,
     /// Open a QEMU window (the default is headless: -display none)
     #[arg(long)]
@@ -64,7 +69,12 @@ pub struct RunArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct IsoArgs {
     /// Kernel command line written into the ISO's grub.cfg
-    #[arg(long, value_name = "CMDLINE", default_value = "", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "CMDLINE",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
     pub append: String,
 }
 

@@ -11,7 +11,7 @@ use abide_abi::host::{exit_status_meaning, GuestOutcome};
 use clap::Parser;
 
 use crate::cli::{Cli, Command, IsoArgs, RunArgs};
-use crate::qemu::{self, display_path, Console, Medium, QemuConfig};
+use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
 use crate::{build, iso, tools};
 
 /// Exit status when a required program is missing.
@@ -28,12 +28,12 @@ pub fn main() -> ExitCode {
 
 /// `abide run`: build, then boot with the console on this terminal.
 pub fn run(args: &RunArgs) -> ExitCode {
-    let mut checks = tools::check(tools::RUN_TOOLS);
+    let mut missing: Vec<String> = tools::check(tools::RUN_TOOLS).err().into_iter().collect();
     if args.iso {
-        checks = checks.and(tools::check_iso_tools());
+        missing.extend(tools::check_iso_tools().err());
     }
-    if let Err(message) = checks {
-        eprintln!("{message}");
+    if !missing.is_empty() {
+        eprintln!("{}", missing.join("\n"));
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
     let elf = match build::build_kernel() {
@@ -62,7 +62,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
     if args.gdb {
         eprintln!("{}", config.gdb_hint(&elf));
     }
-    let status = qemu::spawn_tied_to_process(config.command()).and_then(|mut child| child.wait());
+    let status = qemu::spawn_tied_to_process(config.command(), OnParentDeath::Terminate)
+        .and_then(|mut child| child.wait());
     let status = match status {
         Ok(status) => status,
         Err(e) => return fail(&format!("cannot run {}: {e}", tools::QEMU.program)),

@@ -233,23 +233,32 @@ pub fn display_path(path: &Path) -> String {
         .to_string()
 }
 
+/// What the child gets when this process dies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnParentDeath {
+    /// SIGKILL: certain, for captured QEMUs in tests.
+    Kill,
+    /// SIGTERM: QEMU exits cleanly and restores the terminal it put in raw mode.
+    Terminate,
+}
+
 /// Starts `command` so that the child dies with this process.
 ///
 /// A QEMU left behind by a killed test run would run forever (a QEMU with its
 /// serial console on a pipe does not stop when the pipe closes). On Linux the
-/// child gets `PR_SET_PDEATHSIG(SIGKILL)`. That signal fires when the *thread*
-/// that forked the child ends, so children are forked by one thread that lives
-/// as long as the process, and a `Child` can be handed between threads freely.
-pub fn spawn_tied_to_process(command: Command) -> io::Result<Child> {
-    type Request = (Command, mpsc::Sender<io::Result<Child>>);
+/// child gets `PR_SET_PDEATHSIG`. That signal fires when the *thread* that
+/// forked the child ends, so children are forked by one thread that lives as
+/// long as the process, and a `Child` can be handed between threads freely.
+pub fn spawn_tied_to_process(command: Command, on_death: OnParentDeath) -> io::Result<Child> {
+    type Request = (Command, OnParentDeath, mpsc::Sender<io::Result<Child>>);
     static SPAWNER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
     let spawner = SPAWNER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Request>();
         std::thread::Builder::new()
             .name("abide-spawner".into())
             .spawn(move || {
-                for (mut command, reply) in rx {
-                    let _ = reply.send(spawn_with_death_signal(&mut command));
+                for (mut command, on_death, reply) in rx {
+                    let _ = reply.send(spawn_with_death_signal(&mut command, on_death));
                 }
             })
             .expect("cannot start the process-spawning thread");
@@ -259,7 +268,7 @@ pub fn spawn_tied_to_process(command: Command) -> io::Result<Child> {
     spawner
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .send((command, reply_tx))
+        .send((command, on_death, reply_tx))
         .map_err(|_| io::Error::other("the process-spawning thread is gone"))?;
     reply_rx
         .recv()
@@ -267,14 +276,18 @@ pub fn spawn_tied_to_process(command: Command) -> io::Result<Child> {
 }
 
 #[cfg(target_os = "linux")]
-fn spawn_with_death_signal(command: &mut Command) -> io::Result<Child> {
+fn spawn_with_death_signal(command: &mut Command, on_death: OnParentDeath) -> io::Result<Child> {
     use std::os::unix::process::CommandExt;
     let parent = std::process::id();
+    let signal = match on_death {
+        OnParentDeath::Kill => libc::SIGKILL,
+        OnParentDeath::Terminate => libc::SIGTERM,
+    };
     // SAFETY: the closure runs in the forked child before exec and only makes
     // async-signal-safe system calls (prctl, getppid, _exit).
     unsafe {
         command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, signal, 0, 0, 0) != 0 {
                 return Err(io::Error::last_os_error());
             }
             // The parent may have died before prctl took effect.
@@ -288,7 +301,7 @@ fn spawn_with_death_signal(command: &mut Command) -> io::Result<Child> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn spawn_with_death_signal(command: &mut Command) -> io::Result<Child> {
+fn spawn_with_death_signal(command: &mut Command, _: OnParentDeath) -> io::Result<Child> {
     command.spawn()
 }
 
@@ -436,7 +449,10 @@ mod tests {
                 std::thread::spawn(|| {
                     let mut command = Command::new("true");
                     command.stdout(Stdio::null());
-                    spawn_tied_to_process(command).unwrap().wait().unwrap()
+                    spawn_tied_to_process(command, OnParentDeath::Kill)
+                        .unwrap()
+                        .wait()
+                        .unwrap()
                 })
             })
             .collect();

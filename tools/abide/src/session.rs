@@ -131,7 +131,7 @@ impl Session {
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join(" ");
-        let mut child = qemu::spawn_tied_to_process(command)
+        let mut child = qemu::spawn_tied_to_process(command, qemu::OnParentDeath::Kill)
             .map_err(|e| format!("cannot start {}: {e}", tools::QEMU.program))?;
 
         let shared = Arc::new(Shared::default());
@@ -343,7 +343,14 @@ fn spawn_reader(
     is_stderr: bool,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
-        .name(if is_stderr { "qemu-stderr" } else { "qemu-serial" }.into())
+        .name(
+            if is_stderr {
+                "qemu-stderr"
+            } else {
+                "qemu-serial"
+            }
+            .into(),
+        )
         .spawn(move || {
             let mut buf = [0u8; 4096];
             loop {
@@ -532,10 +539,16 @@ mod tests {
         let err = s
             .expect_next("fake kernel", Duration::from_millis(300))
             .unwrap_err();
-        assert!(err.starts_with("timed out after 300ms waiting for \"fake kernel\" after byte"), "{err}");
+        assert!(
+            err.starts_with("timed out after 300ms waiting for \"fake kernel\" after byte"),
+            "{err}"
+        );
         // The failure shows the whole output and the QEMU command.
         assert!(err.contains(FAKE_BANNER), "{err}");
-        assert!(err.contains("(QEMU command: qemu-system-x86_64 -machine q35"), "{err}");
+        assert!(
+            err.contains("(QEMU command: qemu-system-x86_64 -machine q35"),
+            "{err}"
+        );
         // expect still searches from the start.
         s.expect("fake kernel", LONG).unwrap();
         s.send("ab").unwrap();
@@ -551,7 +564,9 @@ mod tests {
         let err = s.expect_next("never printed", LONG).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(30));
         assert!(
-            err.starts_with("QEMU exited with status 33 (Success) before printing \"never printed\""),
+            err.starts_with(
+                "QEMU exited with status 33 (Success) before printing \"never printed\""
+            ),
             "{err}"
         );
     }
@@ -561,7 +576,10 @@ mod tests {
         let mut s = Session::start(fake_config("drop")).unwrap();
         s.expect("prompt> ", LONG).unwrap();
         let err = s.wait_exit(Duration::from_millis(200)).unwrap_err();
-        assert!(err.starts_with("timed out after 200ms waiting for QEMU to exit"), "{err}");
+        assert!(
+            err.starts_with("timed out after 200ms waiting for QEMU to exit"),
+            "{err}"
+        );
         let pid = s.pid();
         assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
         drop(s);

@@ -195,6 +195,7 @@ start64:
 
     /* ---- higher half ---- */
     .section .text.entry, "ax"
+    .type kernel_entry_high, @function
 kernel_entry_high:
     movabs $__stack_top, %rsp
     xor %ebp, %ebp                         /* ends every backtrace */
@@ -204,6 +205,7 @@ kernel_entry_high:
     add $8, %rsp
     call kernel_entry
     ud2
+    .size kernel_entry_high, . - kernel_entry_high
 "#,
     options(att_syntax)
 );

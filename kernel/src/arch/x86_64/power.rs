@@ -13,6 +13,7 @@ use spin::Once;
 
 use super::cpu;
 use crate::console::emergency_writer;
+use crate::{serial, time};
 
 static ACPI_POWER_OFF: Once<PowerOff> = Once::new();
 
@@ -23,6 +24,7 @@ pub fn set_acpi_power_off(power_off: PowerOff) {
 
 /// Writes `code` to the debug-exit device; QEMU exits with `(code << 1) | 1`.
 fn debug_exit(code: u32) {
+    serial::flush();
     cpu::outl(DEBUG_EXIT_PORT, code);
 }
 
@@ -38,16 +40,26 @@ pub fn exit_failure() -> ! {
     halted("failure")
 }
 
+/// How long ACPI power-off may take before the kernel falls back (the
+/// hypervisor acts on the request asynchronously).
+const ACPI_POWER_OFF_WAIT_NS: u64 = 1_000_000_000;
+
 /// Powers the machine off through ACPI S5; falls back to the debug-exit device
 /// (reported as a clean exit by the host tool).
 pub fn power_off() -> ! {
     cpu::disable_interrupts();
+    serial::flush();
     if let Some(p) = ACPI_POWER_OFF.get() {
         const SLP_EN: u16 = 1 << 13;
         cpu::outw(p.pm1a_control, (p.slp_typ_a << 10) | SLP_EN);
         if let Some(port) = p.pm1b_control {
             cpu::outw(port, (p.slp_typ_b << 10) | SLP_EN);
         }
+        let start = time::now_ns();
+        while time::now_ns().saturating_sub(start) < ACPI_POWER_OFF_WAIT_NS {
+            core::hint::spin_loop();
+        }
+        let _ = writeln!(emergency_writer(), "abide: ACPI power-off did not take effect");
     }
     debug_exit(DEBUG_EXIT_SUCCESS);
     halted("power-off")
