@@ -5,7 +5,8 @@ use abide_ksyms::KsymTable;
 
 #[used]
 #[link_section = ".ksyms"]
-static KSYMS: [u8; include_bytes!(env!("ABIDE_KSYMS")).len()] = *include_bytes!(env!("ABIDE_KSYMS"));
+static KSYMS: [u8; include_bytes!(env!("ABIDE_KSYMS")).len()] =
+    *include_bytes!(env!("ABIDE_KSYMS"));
 
 /// The embedded bytes, hidden from the optimizer: otherwise an empty table
 /// (the first of the host tool's two links) would let it fold the lookup code

@@ -37,7 +37,9 @@ pub fn read_acpi(info: &BootInfo) -> Result<Platform, AcpiError> {
     );
     match platform.power_off {
         Some(power_off) => power::set_acpi_power_off(power_off),
-        None => log::warn!("acpi: no S5 power-off information; poweroff will use the debug-exit device"),
+        None => {
+            log::warn!("acpi: no S5 power-off information; poweroff will use the debug-exit device")
+        }
     }
     Ok(platform)
 }
@@ -101,14 +103,21 @@ pub fn start_interrupts(platform: &Platform) -> Result<(), InterruptError> {
     }
     apic_rates.sort_unstable();
     tsc_rates.sort_unstable();
-    let (apic_hz, tsc_hz) = (apic_rates[CALIBRATION_ROUNDS / 2], tsc_rates[CALIBRATION_ROUNDS / 2]);
+    let (apic_hz, tsc_hz) = (
+        apic_rates[CALIBRATION_ROUNDS / 2],
+        tsc_rates[CALIBRATION_ROUNDS / 2],
+    );
     time::set_tsc_hz(tsc_hz);
-    log::debug!("clocks: TSC {} MHz, APIC timer {} kHz (/16)", tsc_hz / 1_000_000, apic_hz / 1000);
+    log::debug!(
+        "clocks: TSC {} MHz, APIC timer {} kHz (/16)",
+        tsc_hz / 1_000_000,
+        apic_hz / 1000
+    );
 
     ioapic::init(&platform.madt).map_err(InterruptError::Map)?;
     idt::set_irq_handler(idt::TIMER_VECTOR, timer_interrupt);
-    let serial_vector =
-        ioapic::route_isa_irq(&platform.madt, serial::IRQ, apic::id()).map_err(InterruptError::Route)?;
+    let serial_vector = ioapic::route_isa_irq(&platform.madt, serial::IRQ, apic::id())
+        .map_err(InterruptError::Route)?;
     idt::set_irq_handler(serial_vector, serial::handle_interrupt);
     apic::start_periodic_timer(apic_hz, time::TICK_HZ);
     serial::enable_input_interrupt();

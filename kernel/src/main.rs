@@ -50,11 +50,18 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
         Ok(info) => BOOT_INFO.call_once(|| info),
         Err(error) => fail(format_args!("cannot read the boot information: {error:?}")),
     };
-    let level = info.cmdline.get(abide_abi::host::cmdline::LOG).map_or(LogLevel::Info, |value| {
-        LogLevel::parse(value).unwrap_or(LogLevel::Info)
-    });
+    let level = info
+        .cmdline
+        .get(abide_abi::host::cmdline::LOG)
+        .map_or(LogLevel::Info, |value| {
+            LogLevel::parse(value).unwrap_or(LogLevel::Info)
+        });
     logger::init(level);
-    log::debug!("boot: {} command line {:?}", info.protocol.name(), info.cmdline.as_str());
+    log::debug!(
+        "boot: {} command line {:?}",
+        info.protocol.name(),
+        info.cmdline.as_str()
+    );
 
     let platform = match machine::read_acpi(info) {
         Ok(platform) => platform,

@@ -16,12 +16,36 @@ struct Command {
 }
 
 const COMMANDS: &[Command] = &[
-    Command { name: "help", help: "list the commands", run: help },
-    Command { name: "echo", help: "print the arguments", run: echo },
-    Command { name: "uptime", help: "time since boot and timer ticks", run: uptime },
-    Command { name: "mem", help: "physical memory and kernel heap", run: mem },
-    Command { name: "version", help: "kernel version", run: version },
-    Command { name: "poweroff", help: "power the machine off", run: poweroff },
+    Command {
+        name: "help",
+        help: "list the commands",
+        run: help,
+    },
+    Command {
+        name: "echo",
+        help: "print the arguments",
+        run: echo,
+    },
+    Command {
+        name: "uptime",
+        help: "time since boot and timer ticks",
+        run: uptime,
+    },
+    Command {
+        name: "mem",
+        help: "physical memory and kernel heap",
+        run: mem,
+    },
+    Command {
+        name: "version",
+        help: "kernel version",
+        run: version,
+    },
+    Command {
+        name: "poweroff",
+        help: "power the machine off",
+        run: poweroff,
+    },
 ];
 
 /// Reads and runs commands forever.
@@ -56,11 +80,7 @@ fn read_line(line: &mut String) {
                 println!();
                 return;
             }
-            0x08 | 0x7f => {
-                if line.pop().is_some() {
-                    print!("\x08 \x08");
-                }
-            }
+            0x08 | 0x7f if line.pop().is_some() => print!("\x08 \x08"),
             0x20..=0x7e if line.len() < MAX_LINE => {
                 line.push(byte as char);
                 serial::write_byte(byte);

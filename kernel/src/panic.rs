@@ -15,12 +15,28 @@ fn panic(info: &PanicInfo) -> ! {
     cpu::disable_interrupts();
     let mut out = emergency_writer();
     if PANICKING.swap(true, Ordering::SeqCst) {
-        let _ = writeln!(out, "\r\n{} (nested): {}", abide_abi::host::PANIC_REPORT_PREFIX, info.message());
+        let _ = writeln!(
+            out,
+            "\r\n{} (nested): {}",
+            abide_abi::host::PANIC_REPORT_PREFIX,
+            info.message()
+        );
         power::exit_failure();
     }
-    let _ = writeln!(out, "\r\n{}: {}", abide_abi::host::PANIC_REPORT_PREFIX, info.message());
+    let _ = writeln!(
+        out,
+        "\r\n{}: {}",
+        abide_abi::host::PANIC_REPORT_PREFIX,
+        info.message()
+    );
     if let Some(location) = info.location() {
-        let _ = writeln!(out, "  at {}:{}:{}", location.file(), location.line(), location.column());
+        let _ = writeln!(
+            out,
+            "  at {}:{}:{}",
+            location.file(),
+            location.line(),
+            location.column()
+        );
     }
     backtrace::print_here(&mut out);
     power::exit_failure()

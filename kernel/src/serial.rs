@@ -52,8 +52,8 @@ pub fn init() -> bool {
     outb(COM1 + DATA, 1); // divisor 1: 115200 baud
     outb(COM1 + INTERRUPT_ENABLE, 0);
     outb(COM1 + LINE_CONTROL, 0x03); // 8 data bits, no parity, 1 stop bit
-    // Turning the FIFOs on resets them, dropping a byte that already arrived:
-    // take it first, and leave FIFOs alone that firmware already enabled.
+                                     // Turning the FIFOs on resets them, dropping a byte that already arrived:
+                                     // take it first, and leave FIFOs alone that firmware already enabled.
     if inb(COM1 + INTERRUPT_ID) & IIR_FIFOS_ENABLED != IIR_FIFOS_ENABLED {
         drain_receiver();
         outb(COM1 + FIFO_CONTROL, 0xc1); // FIFOs on, receive trigger at 14 bytes

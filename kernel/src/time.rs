@@ -26,7 +26,10 @@ pub fn set_boot_tsc(tsc: u64) {
 pub fn set_tsc_hz(hz: u64) {
     let hz = hz.max(1);
     TSC_HZ.store(hz, Ordering::Relaxed);
-    NS_PER_TICK_FP.store(((1_000_000_000u128 << 32) / hz as u128) as u64, Ordering::Relaxed);
+    NS_PER_TICK_FP.store(
+        ((1_000_000_000u128 << 32) / hz as u128) as u64,
+        Ordering::Relaxed,
+    );
 }
 
 /// The measured TSC rate in Hz (0 before calibration).

@@ -1,6 +1,7 @@
 //! Shared helpers for the system tests: timeouts sized for TCG emulation and
 //! assertions that show the whole serial output when they fail.
-#![allow(dead_code)]
+// Each test binary uses a different part of this module.
+#![allow(dead_code, unused_imports)]
 
 use std::time::Duration;
 

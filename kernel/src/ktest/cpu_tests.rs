@@ -10,16 +10,56 @@ use crate::arch::{cpu, probe};
 use crate::{ensure, ksyms, machine, time};
 
 pub const TESTS: &[KernelTest] = &[
-    KernelTest { name: "exceptions::breakpoint", run: breakpoint, explicit: false },
-    KernelTest { name: "exceptions::page_fault_report", run: page_fault_report, explicit: false },
-    KernelTest { name: "exceptions::general_protection", run: general_protection, explicit: false },
-    KernelTest { name: "timer::ticks_advance", run: ticks_advance, explicit: false },
-    KernelTest { name: "time::monotonic", run: monotonic, explicit: false },
-    KernelTest { name: "fpu::sse_survives_interrupts", run: sse_survives_interrupts, explicit: false },
-    KernelTest { name: "ksyms::names_kernel_functions", run: names_kernel_functions, explicit: false },
-    KernelTest { name: "selftest::must_fail", run: must_fail, explicit: true },
-    KernelTest { name: "crash::page_fault", run: crash_page_fault, explicit: true },
-    KernelTest { name: "crash::panic", run: crash_panic, explicit: true },
+    KernelTest {
+        name: "exceptions::breakpoint",
+        run: breakpoint,
+        explicit: false,
+    },
+    KernelTest {
+        name: "exceptions::page_fault_report",
+        run: page_fault_report,
+        explicit: false,
+    },
+    KernelTest {
+        name: "exceptions::general_protection",
+        run: general_protection,
+        explicit: false,
+    },
+    KernelTest {
+        name: "timer::ticks_advance",
+        run: ticks_advance,
+        explicit: false,
+    },
+    KernelTest {
+        name: "time::monotonic",
+        run: monotonic,
+        explicit: false,
+    },
+    KernelTest {
+        name: "fpu::sse_survives_interrupts",
+        run: sse_survives_interrupts,
+        explicit: false,
+    },
+    KernelTest {
+        name: "ksyms::names_kernel_functions",
+        run: names_kernel_functions,
+        explicit: false,
+    },
+    KernelTest {
+        name: "selftest::must_fail",
+        run: must_fail,
+        explicit: true,
+    },
+    KernelTest {
+        name: "crash::page_fault",
+        run: crash_page_fault,
+        explicit: true,
+    },
+    KernelTest {
+        name: "crash::panic",
+        run: crash_panic,
+        explicit: true,
+    },
 ];
 
 fn breakpoint() -> TestResult {
@@ -28,25 +68,49 @@ fn breakpoint() -> TestResult {
         unsafe { core::arch::asm!("int3") };
     })
     .ok_or("int3 was not reported")?;
-    ensure!(report.vector == BREAKPOINT, "reported vector {}", report.vector);
+    ensure!(
+        report.vector == BREAKPOINT,
+        "reported vector {}",
+        report.vector
+    );
     let here = breakpoint as *const () as u64;
-    ensure!(report.rip > here && report.rip < here + 4096, "rip {:#x} is not in the test", report.rip);
+    ensure!(
+        report.rip > here && report.rip < here + 4096,
+        "rip {:#x} is not in the test",
+        report.rip
+    );
     Ok(())
 }
 
 fn page_fault_report() -> TestResult {
     let addr = 0xffff_c8ff_dead_b000u64;
-    let fault = probe::read_u64(addr).err().ok_or("reading an unmapped address did not fault")?;
+    let fault = probe::read_u64(addr)
+        .err()
+        .ok_or("reading an unmapped address did not fault")?;
     ensure!(fault.vector == PAGE_FAULT, "vector {}", fault.vector);
-    ensure!(fault.cr2 == addr, "cr2 {:#x}, expected {addr:#x}", fault.cr2);
-    ensure!(fault.error_code & 0b111 == 0, "error code {:#x}: expected a supervisor read of a non-present page", fault.error_code);
+    ensure!(
+        fault.cr2 == addr,
+        "cr2 {:#x}, expected {addr:#x}",
+        fault.cr2
+    );
+    ensure!(
+        fault.error_code & 0b111 == 0,
+        "error code {:#x}: expected a supervisor read of a non-present page",
+        fault.error_code
+    );
     ensure!(fault.rip != 0, "no rip");
     Ok(())
 }
 
 fn general_protection() -> TestResult {
-    let fault = probe::read_u64(0x8000_0000_0000_0000).err().ok_or("a non-canonical read did not fault")?;
-    ensure!(fault.vector == 13, "vector {}, expected #GP (13)", fault.vector);
+    let fault = probe::read_u64(0x8000_0000_0000_0000)
+        .err()
+        .ok_or("a non-canonical read did not fault")?;
+    ensure!(
+        fault.vector == 13,
+        "vector {}, expected #GP (13)",
+        fault.vector
+    );
     Ok(())
 }
 
@@ -66,10 +130,16 @@ fn ticks_advance() -> TestResult {
     ensure!(cpu::interrupts_enabled(), "interrupts are disabled");
     let start_ticks = time::ticks();
     let start_ns = time::now_ns();
-    ensure!(wait_until(5_000_000_000, || time::ticks() >= start_ticks + 10), "timer ticks did not advance in 5 s");
+    ensure!(
+        wait_until(5_000_000_000, || time::ticks() >= start_ticks + 10),
+        "timer ticks did not advance in 5 s"
+    );
     let elapsed_ms = (time::now_ns() - start_ns) / 1_000_000;
     // 10 ticks at 100 Hz are 100 ms; allow for emulation jitter.
-    ensure!((30..=1000).contains(&elapsed_ms), "10 ticks took {elapsed_ms} ms of TSC time");
+    ensure!(
+        (30..=1000).contains(&elapsed_ms),
+        "10 ticks took {elapsed_ms} ms of TSC time"
+    );
     Ok(())
 }
 
@@ -85,7 +155,8 @@ fn monotonic() -> TestResult {
 }
 
 fn sse_survives_interrupts() -> TestResult {
-    let pattern: [u64; 32] = core::array::from_fn(|i| 0x0101_0101_0101_0101u64.wrapping_mul(i as u64 + 1));
+    let pattern: [u64; 32] =
+        core::array::from_fn(|i| 0x0101_0101_0101_0101u64.wrapping_mul(i as u64 + 1));
     let mut saved = [0u64; 32];
     let target_ticks = time::ticks() + 5;
     machine::CLOBBER_SSE_IN_TIMER.store(true, Ordering::SeqCst);
@@ -116,15 +187,24 @@ fn sse_survives_interrupts() -> TestResult {
         );
     }
     machine::CLOBBER_SSE_IN_TIMER.store(false, Ordering::SeqCst);
-    ensure!(saved == pattern, "SSE registers changed across timer interrupts: {saved:x?}");
+    ensure!(
+        saved == pattern,
+        "SSE registers changed across timer interrupts: {saved:x?}"
+    );
     Ok(())
 }
 
 fn names_kernel_functions() -> TestResult {
-    ensure!(ksyms::count() > 0, "no symbol table is embedded in the image");
+    ensure!(
+        ksyms::count() > 0,
+        "no symbol table is embedded in the image"
+    );
     let here = names_kernel_functions as *const () as u64;
     let (name, offset) = ksyms::lookup(here + 4).ok_or("no symbol for this function")?;
-    ensure!(name.ends_with("names_kernel_functions") && offset == 4, "looked up as {name}+{offset:#x}");
+    ensure!(
+        name.ends_with("names_kernel_functions") && offset == 4,
+        "looked up as {name}+{offset:#x}"
+    );
     Ok(())
 }
 
@@ -139,7 +219,9 @@ fn crash_page_fault() -> TestResult {
     let addr = 0xffff_c8ff_0bad_f000u64 as *const u64;
     // SAFETY: deliberately unsound: this read faults, and the fault ends the kernel.
     let value = unsafe { core::ptr::read_volatile(addr) };
-    Err(alloc::format!("read {value:#x} from an unmapped address without faulting"))
+    Err(alloc::format!(
+        "read {value:#x} from an unmapped address without faulting"
+    ))
 }
 
 #[inline(never)]

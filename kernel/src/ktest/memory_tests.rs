@@ -11,13 +11,41 @@ use crate::ensure;
 use crate::mm::{self, PageFlags};
 
 pub const TESTS: &[KernelTest] = &[
-    KernelTest { name: "frames::alloc_free", run: frames_alloc_free, explicit: false },
-    KernelTest { name: "heap::alloc_grow_free", run: heap_alloc_grow_free, explicit: false },
-    KernelTest { name: "paging::map_translate_unmap", run: paging_map_translate_unmap, explicit: false },
-    KernelTest { name: "paging::protect_read_only", run: paging_protect_read_only, explicit: false },
-    KernelTest { name: "paging::no_identity_map", run: paging_no_identity_map, explicit: false },
-    KernelTest { name: "paging::kernel_text_read_only", run: paging_kernel_text_read_only, explicit: false },
-    KernelTest { name: "paging::stack_guard_page", run: paging_stack_guard_page, explicit: false },
+    KernelTest {
+        name: "frames::alloc_free",
+        run: frames_alloc_free,
+        explicit: false,
+    },
+    KernelTest {
+        name: "heap::alloc_grow_free",
+        run: heap_alloc_grow_free,
+        explicit: false,
+    },
+    KernelTest {
+        name: "paging::map_translate_unmap",
+        run: paging_map_translate_unmap,
+        explicit: false,
+    },
+    KernelTest {
+        name: "paging::protect_read_only",
+        run: paging_protect_read_only,
+        explicit: false,
+    },
+    KernelTest {
+        name: "paging::no_identity_map",
+        run: paging_no_identity_map,
+        explicit: false,
+    },
+    KernelTest {
+        name: "paging::kernel_text_read_only",
+        run: paging_kernel_text_read_only,
+        explicit: false,
+    },
+    KernelTest {
+        name: "paging::stack_guard_page",
+        run: paging_stack_guard_page,
+        explicit: false,
+    },
 ];
 
 fn frames_alloc_free() -> TestResult {
@@ -26,16 +54,29 @@ fn frames_alloc_free() -> TestResult {
     for _ in 0..64 {
         let frame = mm::alloc_frame().ok_or("out of frames")?;
         ensure!(frame % 4096 == 0, "frame {frame:#x} is not page-aligned");
-        ensure!(!frames.contains(&frame), "frame {frame:#x} handed out twice");
+        ensure!(
+            !frames.contains(&frame),
+            "frame {frame:#x} handed out twice"
+        );
         frames.push(frame);
     }
     let during = mm::stats().0.free_bytes;
-    ensure!(before - during == 64 * 4096, "free memory fell by {} bytes, not 64 frames", before - during);
+    ensure!(
+        before - during == 64 * 4096,
+        "free memory fell by {} bytes, not 64 frames",
+        before - during
+    );
     for &frame in &frames {
         mm::free_frame(frame).map_err(|e| alloc::format!("free {frame:#x}: {e}"))?;
     }
-    ensure!(mm::stats().0.free_bytes == before, "free memory not restored");
-    ensure!(mm::free_frame(frames[0]).is_err(), "a double free was accepted");
+    ensure!(
+        mm::stats().0.free_bytes == before,
+        "free memory not restored"
+    );
+    ensure!(
+        mm::free_frame(frames[0]).is_err(),
+        "a double free was accepted"
+    );
     Ok(())
 }
 
@@ -47,18 +88,28 @@ fn heap_alloc_grow_free() -> TestResult {
     let big: Vec<u8> = (0..8 << 20).map(|i| i as u8).collect();
     ensure!(big[12345] == (12345 % 256) as u8, "vector content wrong");
     let grown = mm::stats().1;
-    ensure!(grown.claimed_bytes > before.claimed_bytes, "heap did not grow for 8 MiB");
+    ensure!(
+        grown.claimed_bytes > before.claimed_bytes,
+        "heap did not grow for 8 MiB"
+    );
     let page_aligned = alloc::alloc::Layout::from_size_align(4096, 4096).map_err(|_| "layout")?;
     // SAFETY: the layout is nonzero; the block is freed right after.
     unsafe {
         let ptr = alloc::alloc::alloc(page_aligned);
-        ensure!(!ptr.is_null() && ptr as usize % 4096 == 0, "aligned allocation failed: {ptr:?}");
+        ensure!(
+            !ptr.is_null() && (ptr as usize).is_multiple_of(4096),
+            "aligned allocation failed: {ptr:?}"
+        );
         alloc::alloc::dealloc(ptr, page_aligned);
     }
     drop(big);
     drop(boxed);
     let after = mm::stats().1;
-    ensure!(after.allocated_bytes <= before.allocated_bytes, "heap leaked {} bytes", after.allocated_bytes - before.allocated_bytes);
+    ensure!(
+        after.allocated_bytes <= before.allocated_bytes,
+        "heap leaked {} bytes",
+        after.allocated_bytes - before.allocated_bytes
+    );
     Ok(())
 }
 
@@ -74,18 +125,43 @@ fn paging_map_translate_unmap() -> TestResult {
     let rw = PageFlags::WRITABLE | PageFlags::NO_EXECUTE;
     let frame = map_scratch(virt, rw)?;
     let t = mm::translate(virt + 0x123).ok_or("mapped page does not translate")?;
-    ensure!(t.phys == frame + 0x123, "translates to {:#x}, expected {:#x}", t.phys, frame + 0x123);
-    ensure!(mm::map_page(virt, frame, rw).is_err(), "mapping twice was accepted");
+    ensure!(
+        t.phys == frame + 0x123,
+        "translates to {:#x}, expected {:#x}",
+        t.phys,
+        frame + 0x123
+    );
+    ensure!(
+        mm::map_page(virt, frame, rw).is_err(),
+        "mapping twice was accepted"
+    );
     // SAFETY: the page was just mapped for this test.
-    unsafe { probe::write_u64(virt, 0xfeed_f00d).map_err(|f| alloc::format!("write faulted: {f:?}"))? };
-    let through_direct_map = probe::read_u64(mm::phys_to_virt(frame)).map_err(|f| alloc::format!("{f:?}"))?;
-    ensure!(through_direct_map == 0xfeed_f00d, "direct map sees {through_direct_map:#x}");
+    unsafe {
+        probe::write_u64(virt, 0xfeed_f00d).map_err(|f| alloc::format!("write faulted: {f:?}"))?
+    };
+    let through_direct_map =
+        probe::read_u64(mm::phys_to_virt(frame)).map_err(|f| alloc::format!("{f:?}"))?;
+    ensure!(
+        through_direct_map == 0xfeed_f00d,
+        "direct map sees {through_direct_map:#x}"
+    );
     let unmapped = mm::unmap_page(virt).map_err(|e| alloc::format!("unmap: {e}"))?;
     ensure!(unmapped == frame, "unmap returned {unmapped:#x}");
-    ensure!(mm::translate(virt).is_none(), "unmapped page still translates");
-    let fault = probe::read_u64(virt).err().ok_or("reading an unmapped page did not fault")?;
-    ensure!(fault.vector == PAGE_FAULT && fault.cr2 == virt, "unexpected fault {fault:?}");
-    ensure!(fault.error_code & 1 == 0, "fault says the page is present: {fault:?}");
+    ensure!(
+        mm::translate(virt).is_none(),
+        "unmapped page still translates"
+    );
+    let fault = probe::read_u64(virt)
+        .err()
+        .ok_or("reading an unmapped page did not fault")?;
+    ensure!(
+        fault.vector == PAGE_FAULT && fault.cr2 == virt,
+        "unexpected fault {fault:?}"
+    );
+    ensure!(
+        fault.error_code & 1 == 0,
+        "fault says the page is present: {fault:?}"
+    );
     mm::free_frame(frame).map_err(|e| alloc::format!("{e}"))?;
     Ok(())
 }
@@ -95,12 +171,28 @@ fn paging_protect_read_only() -> TestResult {
     let frame = map_scratch(virt, PageFlags::WRITABLE | PageFlags::NO_EXECUTE)?;
     mm::protect_page(virt, PageFlags::NO_EXECUTE).map_err(|e| alloc::format!("protect: {e}"))?;
     let t = mm::translate(virt).ok_or("protected page does not translate")?;
-    ensure!(!t.flags.contains(PageFlags::WRITABLE), "still writable: {:?}", t.flags);
+    ensure!(
+        !t.flags.contains(PageFlags::WRITABLE),
+        "still writable: {:?}",
+        t.flags
+    );
     // SAFETY: the page belongs to this test; the write must fault anyway.
-    let fault = unsafe { probe::write_u64(virt, 1) }.err().ok_or("write to a read-only page did not fault")?;
-    ensure!(fault.vector == PAGE_FAULT && fault.cr2 == virt, "unexpected fault {fault:?}");
-    ensure!(fault.error_code & 0b11 == 0b11, "error code {:#x} is not present+write", fault.error_code);
-    ensure!(probe::read_u64(virt).is_ok(), "reading a read-only page faulted");
+    let fault = unsafe { probe::write_u64(virt, 1) }
+        .err()
+        .ok_or("write to a read-only page did not fault")?;
+    ensure!(
+        fault.vector == PAGE_FAULT && fault.cr2 == virt,
+        "unexpected fault {fault:?}"
+    );
+    ensure!(
+        fault.error_code & 0b11 == 0b11,
+        "error code {:#x} is not present+write",
+        fault.error_code
+    );
+    ensure!(
+        probe::read_u64(virt).is_ok(),
+        "reading a read-only page faulted"
+    );
     mm::unmap_page(virt).map_err(|e| alloc::format!("{e}"))?;
     mm::free_frame(frame).map_err(|e| alloc::format!("{e}"))?;
     Ok(())
@@ -108,7 +200,9 @@ fn paging_protect_read_only() -> TestResult {
 
 fn paging_no_identity_map() -> TestResult {
     for addr in [0u64, 0x1000, 0x10_0000] {
-        let fault = probe::read_u64(addr).err().ok_or(alloc::format!("low address {addr:#x} is mapped"))?;
+        let fault = probe::read_u64(addr)
+            .err()
+            .ok_or(alloc::format!("low address {addr:#x} is mapped"))?;
         ensure!(fault.vector == PAGE_FAULT, "unexpected fault {fault:?}");
     }
     Ok(())
@@ -119,14 +213,22 @@ fn paging_kernel_text_read_only() -> TestResult {
     let word = probe::read_u64(code).map_err(|f| alloc::format!("reading text faulted: {f:?}"))?;
     // Writing the same value back: harmless if the protection were missing.
     // SAFETY: the value is unchanged, so even a successful write changes nothing.
-    let fault = unsafe { probe::write_u64(code, word) }.err().ok_or("kernel text is writable")?;
+    let fault = unsafe { probe::write_u64(code, word) }
+        .err()
+        .ok_or("kernel text is writable")?;
     ensure!(fault.vector == PAGE_FAULT, "unexpected fault {fault:?}");
     let t = mm::translate(code).ok_or("text does not translate")?;
-    ensure!(!t.flags.contains(PageFlags::NO_EXECUTE), "text is not executable");
+    ensure!(
+        !t.flags.contains(PageFlags::NO_EXECUTE),
+        "text is not executable"
+    );
     static READ_ONLY_DATA: u64 = 0x5eed;
     let data = core::ptr::addr_of!(READ_ONLY_DATA) as u64;
     let t = mm::translate(data).ok_or("rodata does not translate")?;
-    ensure!(t.flags.contains(PageFlags::NO_EXECUTE), "rodata is executable");
+    ensure!(
+        t.flags.contains(PageFlags::NO_EXECUTE),
+        "rodata is executable"
+    );
     Ok(())
 }
 
@@ -135,7 +237,12 @@ fn paging_stack_guard_page() -> TestResult {
         static __stack_guard: u8;
     }
     let guard = core::ptr::addr_of!(__stack_guard) as u64;
-    let fault = probe::read_u64(guard).err().ok_or("the stack guard page is mapped")?;
-    ensure!(fault.vector == PAGE_FAULT && fault.cr2 == guard, "unexpected fault {fault:?}");
+    let fault = probe::read_u64(guard)
+        .err()
+        .ok_or("the stack guard page is mapped")?;
+    ensure!(
+        fault.vector == PAGE_FAULT && fault.cr2 == guard,
+        "unexpected fault {fault:?}"
+    );
     Ok(())
 }

@@ -66,7 +66,10 @@ pub fn run(selection: TestSelection) -> ! {
             }
         }
     }
-    println!("{}{passed} passed, {failed} failed", abide_abi::host::KTEST_SUMMARY_PREFIX);
+    println!(
+        "{}{passed} passed, {failed} failed",
+        abide_abi::host::KTEST_SUMMARY_PREFIX
+    );
     if passed + failed == 0 {
         println!("no kernel test matches the selection {selection:?}");
         power::exit_failure();

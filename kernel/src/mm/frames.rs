@@ -98,8 +98,11 @@ pub struct FrameStats {
 }
 
 pub(super) fn stats() -> FrameStats {
-    FRAMES.lock().as_ref().map_or(FrameStats::default(), |frames| FrameStats {
-        free_bytes: frames.free_frames() as u64 * PAGE_SIZE,
-        total_bytes: USABLE_BYTES.load(Ordering::Relaxed),
-    })
+    FRAMES
+        .lock()
+        .as_ref()
+        .map_or(FrameStats::default(), |frames| FrameStats {
+            free_bytes: frames.free_frames() as u64 * PAGE_SIZE,
+            total_bytes: USABLE_BYTES.load(Ordering::Relaxed),
+        })
 }

@@ -24,7 +24,10 @@ struct FrameSource {
 
 // SAFETY: `acquire` only talks to the frame allocator, never to the heap.
 unsafe impl talc::source::Source for FrameSource {
-    fn acquire<B: talc::base::binning::Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
+    fn acquire<B: talc::base::binning::Binning>(
+        talc: &mut Talc<Self, B>,
+        layout: Layout,
+    ) -> Result<(), ()> {
         // Room for the request, its alignment and talc's bookkeeping.
         let wanted = (layout.size() as u64 + layout.align() as u64 + 4096).max(MIN_GROWTH);
         let bytes = abide_mm::align_up(wanted, PAGE_SIZE).ok_or(())?;
@@ -43,7 +46,9 @@ unsafe impl talc::source::Source for FrameSource {
 struct KernelHeap(IrqSpinLock<Talc<FrameSource, DefaultBinning>>);
 
 #[global_allocator]
-static HEAP: KernelHeap = KernelHeap(IrqSpinLock::new(Talc::new(FrameSource { claimed_bytes: 0 })));
+static HEAP: KernelHeap = KernelHeap(IrqSpinLock::new(Talc::new(FrameSource {
+    claimed_bytes: 0,
+})));
 
 // SAFETY: talc is a correct allocator; the lock makes it exclusive.
 unsafe impl GlobalAlloc for KernelHeap {
@@ -59,10 +64,12 @@ unsafe impl GlobalAlloc for KernelHeap {
 }
 
 pub(super) fn init() -> Result<(), MmError> {
-    let phys = frames::alloc_contiguous((INITIAL_HEAP / PAGE_SIZE) as usize, PAGE_SIZE).ok_or(MmError::NoHeap)?;
+    let phys = frames::alloc_contiguous((INITIAL_HEAP / PAGE_SIZE) as usize, PAGE_SIZE)
+        .ok_or(MmError::NoHeap)?;
     let mut heap = HEAP.0.lock();
     // SAFETY: as in `FrameSource::acquire`.
-    unsafe { heap.claim(phys_to_virt(phys) as *mut u8, INITIAL_HEAP as usize) }.ok_or(MmError::NoHeap)?;
+    unsafe { heap.claim(phys_to_virt(phys) as *mut u8, INITIAL_HEAP as usize) }
+        .ok_or(MmError::NoHeap)?;
     heap.source.claimed_bytes = INITIAL_HEAP;
     Ok(())
 }

@@ -90,13 +90,17 @@ pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
 
 /// Maps every region of the memory map at `DIRECT_MAP_BASE + phys`, with
 /// 2 MiB pages wherever alignment allows.
-fn map_direct(tables: &mut PageTables, mem: &mut DirectTables, memory: &MemoryMap) -> Result<(), MmError> {
+fn map_direct(
+    tables: &mut PageTables,
+    mem: &mut DirectTables,
+    memory: &MemoryMap,
+) -> Result<(), MmError> {
     let flags = PageFlags::WRITABLE | PageFlags::NO_EXECUTE | PageFlags::GLOBAL;
     for region in memory.regions() {
         let mut phys = align_down(region.start, PAGE_SIZE);
         let end = align_up(region.end, PAGE_SIZE).unwrap_or(u64::MAX - PAGE_SIZE + 1);
         while phys < end {
-            let size = if phys % HUGE_PAGE_SIZE == 0 && end - phys >= HUGE_PAGE_SIZE {
+            let size = if phys.is_multiple_of(HUGE_PAGE_SIZE) && end - phys >= HUGE_PAGE_SIZE {
                 PageSize::Size2M
             } else {
                 PageSize::Size4K
@@ -121,7 +125,10 @@ fn map_image(tables: &mut PageTables, mem: &mut DirectTables) -> Result<(), MmEr
             (addr(&__rodata_start), addr(&__rodata_end)),
             (addr(&__data_start), addr(&__data_end)),
             addr(&__stack_guard),
-            (addr(&__ksyms_start), align_up(addr(&__kernel_virt_end), PAGE_SIZE).unwrap_or(0)),
+            (
+                addr(&__ksyms_start),
+                align_up(addr(&__kernel_virt_end), PAGE_SIZE).unwrap_or(0),
+            ),
         )
     };
     let global = PageFlags::GLOBAL;
@@ -152,7 +159,9 @@ fn flush(virt: u64) {
     x86_64::instructions::tlb::flush(x86_64::VirtAddr::new_truncate(virt));
 }
 
-fn with_tables<R>(f: impl FnOnce(&mut PageTables, &mut DirectTables) -> Result<R, MapError>) -> Result<R, MapError> {
+fn with_tables<R>(
+    f: impl FnOnce(&mut PageTables, &mut DirectTables) -> Result<R, MapError>,
+) -> Result<R, MapError> {
     let mut guard = KERNEL_TABLES.lock();
     let tables = guard.as_mut().ok_or(MapError::NotMapped)?;
     f(tables, &mut DirectTables)
@@ -160,13 +169,26 @@ fn with_tables<R>(f: impl FnOnce(&mut PageTables, &mut DirectTables) -> Result<R
 
 pub(super) fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
     let first = align_down(phys, PAGE_SIZE);
-    let end = phys.checked_add(len).and_then(|end| align_up(end, PAGE_SIZE)).ok_or(MapError::Misaligned)?;
+    let end = phys
+        .checked_add(len)
+        .and_then(|end| align_up(end, PAGE_SIZE))
+        .ok_or(MapError::Misaligned)?;
     let pages = (end - first) / PAGE_SIZE;
     let virt = NEXT_MMIO.fetch_add(pages * PAGE_SIZE, Ordering::Relaxed);
-    let flags = PageFlags::WRITABLE | PageFlags::NO_EXECUTE | PageFlags::NO_CACHE | PageFlags::WRITE_THROUGH | PageFlags::GLOBAL;
+    let flags = PageFlags::WRITABLE
+        | PageFlags::NO_EXECUTE
+        | PageFlags::NO_CACHE
+        | PageFlags::WRITE_THROUGH
+        | PageFlags::GLOBAL;
     with_tables(|tables, mem| {
         for page in 0..pages {
-            tables.map(mem, virt + page * PAGE_SIZE, first + page * PAGE_SIZE, PageSize::Size4K, flags)?;
+            tables.map(
+                mem,
+                virt + page * PAGE_SIZE,
+                first + page * PAGE_SIZE,
+                PageSize::Size4K,
+                flags,
+            )?;
         }
         Ok(virt + (phys - first))
     })

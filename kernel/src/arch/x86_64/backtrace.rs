@@ -16,7 +16,7 @@ pub fn print(out: &mut impl Write, rip: u64, rbp: u64) {
     print_frame(out, 0, rip);
     let mut frame = rbp;
     for depth in 1..MAX_FRAMES {
-        if frame < KERNEL_SPACE || frame % 8 != 0 {
+        if frame < KERNEL_SPACE || !frame.is_multiple_of(8) {
             break;
         }
         let (Ok(next), Ok(ret)) = (probe::read_u64(frame), probe::read_u64(frame + 8)) else {

@@ -21,8 +21,16 @@ pub fn features() -> Features {
         let max = __cpuid(0).eax;
         let max_ext = __cpuid(0x8000_0000).eax;
         let leaf7 = if max >= 7 { __cpuid_count(7, 0).ebx } else { 0 };
-        let ext1 = if max_ext >= 0x8000_0001 { __cpuid(0x8000_0001).edx } else { 0 };
-        let ext7 = if max_ext >= 0x8000_0007 { __cpuid(0x8000_0007).edx } else { 0 };
+        let ext1 = if max_ext >= 0x8000_0001 {
+            __cpuid(0x8000_0001).edx
+        } else {
+            0
+        };
+        let ext7 = if max_ext >= 0x8000_0007 {
+            __cpuid(0x8000_0007).edx
+        } else {
+            0
+        };
         (leaf7, ext1, ext7)
     };
     Features {

@@ -196,7 +196,9 @@ pub fn init() {
     // The assembler cannot check this (jump sizes are chosen late), so check
     // it here, before any interrupt can go to the wrong stub.
     if stubs_end - stubs != 256 * STUB_STRIDE {
-        crate::fail(format_args!("interrupt entry stubs are not {STUB_STRIDE} bytes apart"));
+        crate::fail(format_args!(
+            "interrupt entry stubs are not {STUB_STRIDE} bytes apart"
+        ));
     }
     // SAFETY: runs once per CPU during boot before interrupts are enabled;
     // nothing else accesses the IDT while it is written, and it is a static,
@@ -204,7 +206,11 @@ pub fn init() {
     unsafe {
         let idt = &mut *core::ptr::addr_of_mut!(IDT);
         for (vector, gate) in idt.0.iter_mut().enumerate() {
-            *gate = Gate::interrupt(stubs + STUB_STRIDE * vector as u64, selector, ist_for(vector));
+            *gate = Gate::interrupt(
+                stubs + STUB_STRIDE * vector as u64,
+                selector,
+                ist_for(vector),
+            );
         }
         lidt(&DescriptorTablePointer {
             limit: (core::mem::size_of::<Idt>() - 1) as u16,
@@ -217,8 +223,7 @@ pub fn init() {
 /// an IST stack; it must not allocate or block.
 pub type IrqHandler = fn(&mut TrapFrame);
 
-const NO_HANDLER: AtomicUsize = AtomicUsize::new(0);
-static IRQ_HANDLERS: [AtomicUsize; 256] = [NO_HANDLER; 256];
+static IRQ_HANDLERS: [AtomicUsize; 256] = [const { AtomicUsize::new(0) }; 256];
 
 /// Installs `handler` for hardware interrupt `vector`.
 pub fn set_irq_handler(vector: u8, handler: IrqHandler) {

@@ -59,7 +59,10 @@ pub fn power_off() -> ! {
         while time::now_ns().saturating_sub(start) < ACPI_POWER_OFF_WAIT_NS {
             core::hint::spin_loop();
         }
-        let _ = writeln!(emergency_writer(), "abide: ACPI power-off did not take effect");
+        let _ = writeln!(
+            emergency_writer(),
+            "abide: ACPI power-off did not take effect"
+        );
     }
     debug_exit(DEBUG_EXIT_SUCCESS);
     halted("power-off")
