@@ -145,3 +145,46 @@ fn cargo_run_with_piped_input() {
         output.status
     );
 }
+
+/// Ctrl-A X (QEMU's console escape) quits `cargo run` and returns status 0,
+/// even while the guest is waiting for input.
+#[test]
+fn ctrl_a_x_quits_cargo_run() {
+    use std::io::Read;
+    use std::sync::mpsc;
+
+    step(abide_tool::build::build_kernel());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_abide"))
+        .arg("run")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the abide host tool");
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+            let _ = tx.send(String::from_utf8_lossy(&seen).into_owned());
+        }
+    });
+    let mut output = String::new();
+    while !output.contains(host::KERNEL_CONSOLE_PROMPT) {
+        output = rx
+            .recv_timeout(BOOT)
+            .unwrap_or_else(|_| panic!("no prompt; output:\n{output}"));
+    }
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    stdin.write_all(b"\x01x").expect("send Ctrl-A X");
+    let status = child.wait().expect("wait for the host tool");
+    drop(stdin);
+    let _ = reader.join();
+    while let Ok(more) = rx.try_recv() {
+        output = more;
+    }
+    assert_contains(&output, "QEMU: Terminated");
+    assert!(status.success(), "exit {status:?}; output:\n{output}");
+}
