@@ -4,12 +4,13 @@
 //! - [`host`]: what the kernel and the host tool (`cargo run`, the system tests)
 //!   agree on — exit codes through QEMU's `isa-debug-exit` device and the fixed
 //!   lines the kernel prints on the serial console that tools look for.
-//! - the system-call ABI between kernel and user space (added with processes).
+//! - [`syscall`]: the system-call ABI between kernel and user space.
 //!
 //! The crate is `no_std`, has no dependencies, and is unit-tested on the host.
 #![cfg_attr(not(test), no_std)]
 
 pub mod host;
+pub mod syscall;
 
 /// The Abide version, shared by the kernel banner and the host tool.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -20,7 +20,7 @@ use crate::sync::IrqSpinLock;
 
 /// Page tables reached through the direct map; new tables come from the
 /// frame allocator.
-struct DirectTables;
+pub(super) struct DirectTables;
 
 impl TableMemory for DirectTables {
     fn read_entry(&self, table: u64, index: usize) -> u64 {
@@ -74,6 +74,7 @@ fn addr(symbol: &u8) -> u64 {
 pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
     let mut mem = DirectTables;
     let mut tables = PageTables::new(&mut mem)?;
+    preallocate_kernel_half(&tables, &mut mem)?;
     map_direct(&mut tables, &mut mem, memory)?;
     map_image(&mut tables, &mut mem)?;
     // SAFETY: the new tables map the kernel image at the addresses it runs
@@ -86,6 +87,26 @@ pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
     phys::set_direct_map_end(memory.max_end());
     *KERNEL_TABLES.lock() = Some(tables);
     Ok(())
+}
+
+/// First top-level slot of the kernel half.
+pub(super) const KERNEL_HALF_FIRST_SLOT: usize = 256;
+
+/// Gives every kernel-half top-level slot its next-level table now, so the
+/// slots never change again: address spaces copy them once at creation and
+/// still see every later kernel mapping.
+fn preallocate_kernel_half(tables: &PageTables, mem: &mut DirectTables) -> Result<(), MmError> {
+    for slot in KERNEL_HALF_FIRST_SLOT..512 {
+        let table = mem.alloc_table().ok_or(MapError::OutOfMemory)?;
+        let flags = PageFlags::PRESENT | PageFlags::WRITABLE;
+        mem.write_entry(tables.root(), slot, table | flags.bits());
+    }
+    Ok(())
+}
+
+/// The kernel's top-level table (to share its kernel half).
+pub(super) fn kernel_root() -> Option<PageTables> {
+    *KERNEL_TABLES.lock()
 }
 
 /// Maps every region of the memory map at `DIRECT_MAP_BASE + phys`, with

@@ -9,12 +9,14 @@
 //! The pure logic (bitmap allocator, page-table edits) lives in `abide-mm` and
 //! is tested on the host; this module owns the global instances and the glue.
 
+mod address_space;
 mod frames;
 mod heap;
 mod kernel_map;
 mod phys;
 
 pub use abide_mm::paging::{MapError, PageFlags};
+pub use address_space::{AddressSpace, USER_END, USER_START};
 pub use frames::{alloc_frame, free_frame, FrameStats};
 pub use heap::HeapStats;
 pub use kernel_map::{map_page, protect_page, translate, unmap_page};

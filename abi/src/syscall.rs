@@ -1,0 +1,209 @@
+//! The system-call ABI between the kernel and user space.
+//!
+//! Convention (x86_64 `syscall`): the call number in `rax`, arguments in
+//! `rdi, rsi, rdx, r10, r8, r9`. On return `rax` holds a [`Status`] (0 for
+//! success, otherwise an [`Error`] code) and `rdx` the call's value. Every
+//! other register except `rcx` and `r11` (which `syscall` itself clobbers) is
+//! preserved. Calls never block, except [`Syscall::PortWait`] and
+//! [`Syscall::Yield`]; a blocking call that is interrupted (for a checkpoint)
+//! is restarted from the beginning, so every call is restartable.
+
+/// System-call numbers.
+#[repr(u64)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syscall {
+    /// `debug_write(ptr, len)`: write bytes to the kernel console (early
+    /// programs and tests; the log service replaces it).
+    DebugWrite = 0,
+    /// `exit(code)`: end the calling process. Does not return.
+    Exit = 1,
+    /// `yield()`: give the rest of the time slice to another thread.
+    Yield = 2,
+    /// `clock()`: monotonic nanoseconds since boot.
+    Clock = 3,
+    /// `handle_close(handle)`.
+    HandleClose = 4,
+    /// `handle_duplicate(handle, rights) -> handle`: rights may only shrink.
+    HandleDuplicate = 5,
+}
+
+impl Syscall {
+    /// Every call, for tables and fuzzing.
+    pub const ALL: &'static [Syscall] = &[
+        Syscall::DebugWrite,
+        Syscall::Exit,
+        Syscall::Yield,
+        Syscall::Clock,
+        Syscall::HandleClose,
+        Syscall::HandleDuplicate,
+    ];
+
+    /// The call with number `n`, if there is one.
+    pub fn from_number(n: u64) -> Option<Syscall> {
+        Syscall::ALL.iter().copied().find(|call| *call as u64 == n)
+    }
+}
+
+/// Why a call failed. Codes are stable: they are part of the ABI.
+#[repr(u64)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// No such system call.
+    BadSyscall = 1,
+    /// A pointer or length from user space does not name user memory the
+    /// caller may access.
+    BadAddress = 2,
+    /// The handle is not in the caller's table (closed, revoked or forged).
+    BadHandle = 3,
+    /// The handle lacks a right the call needs.
+    AccessDenied = 4,
+    /// An argument is out of range.
+    InvalidArgument = 5,
+    /// The handle names an object of the wrong type for this call.
+    WrongType = 6,
+    /// A quota or kernel memory ran out.
+    NoMemory = 7,
+    /// The other end of a channel is closed.
+    PeerClosed = 8,
+    /// Nothing to read, or no room to write; try again after waiting.
+    ShouldWait = 9,
+    /// A deadline passed.
+    TimedOut = 10,
+    /// The buffer is too small for the message; nothing was consumed.
+    BufferTooSmall = 11,
+    /// The server that held the request restarted; retry it.
+    Restarted = 12,
+}
+
+impl Error {
+    /// Every error, for tables and tests.
+    pub const ALL: &'static [Error] = &[
+        Error::BadSyscall,
+        Error::BadAddress,
+        Error::BadHandle,
+        Error::AccessDenied,
+        Error::InvalidArgument,
+        Error::WrongType,
+        Error::NoMemory,
+        Error::PeerClosed,
+        Error::ShouldWait,
+        Error::TimedOut,
+        Error::BufferTooSmall,
+        Error::Restarted,
+    ];
+
+    /// The error with code `code`, if there is one.
+    pub fn from_code(code: u64) -> Option<Error> {
+        Error::ALL.iter().copied().find(|error| *error as u64 == code)
+    }
+
+    /// A short description for messages.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Error::BadSyscall => "no such system call",
+            Error::BadAddress => "bad user address",
+            Error::BadHandle => "bad handle",
+            Error::AccessDenied => "access denied",
+            Error::InvalidArgument => "invalid argument",
+            Error::WrongType => "wrong object type",
+            Error::NoMemory => "out of memory or quota",
+            Error::PeerClosed => "peer closed",
+            Error::ShouldWait => "should wait",
+            Error::TimedOut => "timed out",
+            Error::BufferTooSmall => "buffer too small",
+            Error::Restarted => "server restarted",
+        }
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// What a call returns in `rax`: 0 or an [`Error`] code.
+pub type Status = u64;
+
+/// Decodes the (`rax`, `rdx`) pair a call returned.
+pub fn decode_result(status: Status, value: u64) -> Result<u64, Error> {
+    if status == 0 {
+        Ok(value)
+    } else {
+        Err(Error::from_code(status).unwrap_or(Error::BadSyscall))
+    }
+}
+
+/// A handle: an index into the calling process's handle table. Values are
+/// never reused within a process's lifetime, so a stale handle stays invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct Handle(pub u32);
+
+/// The rights a handle carries (a bit set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(transparent)]
+pub struct Rights(pub u32);
+
+impl Rights {
+    pub const NONE: Rights = Rights(0);
+    /// May read / receive.
+    pub const READ: Rights = Rights(1 << 0);
+    /// May write / send.
+    pub const WRITE: Rights = Rights(1 << 1);
+    /// May be duplicated.
+    pub const DUPLICATE: Rights = Rights(1 << 2);
+    /// May be moved to another process in a message.
+    pub const TRANSFER: Rights = Rights(1 << 3);
+    /// May be mapped (memory objects).
+    pub const MAP: Rights = Rights(1 << 4);
+    /// May be waited on through a port.
+    pub const WAIT: Rights = Rights(1 << 5);
+    /// May manage the object (kill a process, set a timer, ack an interrupt).
+    pub const MANAGE: Rights = Rights(1 << 6);
+    /// Every right.
+    pub const ALL: Rights = Rights(0x7f);
+
+    /// True when every right in `other` is also in `self`.
+    pub const fn contains(self, other: Rights) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The rights in both.
+    pub const fn intersect(self, other: Rights) -> Rights {
+        Rights(self.0 & other.0)
+    }
+
+    /// The rights in either.
+    pub const fn union(self, other: Rights) -> Rights {
+        Rights(self.0 | other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_codes_round_trip() {
+        for call in Syscall::ALL {
+            assert_eq!(Syscall::from_number(*call as u64), Some(*call));
+        }
+        assert_eq!(Syscall::from_number(u64::MAX), None);
+        for error in Error::ALL {
+            assert_eq!(Error::from_code(*error as u64), Some(*error));
+            assert_eq!(decode_result(*error as u64, 7), Err(*error));
+        }
+        assert_eq!(Error::from_code(0), None);
+        assert_eq!(decode_result(0, 7), Ok(7));
+    }
+
+    #[test]
+    fn rights_only_combine_as_sets() {
+        let rw = Rights::READ.union(Rights::WRITE);
+        assert!(rw.contains(Rights::READ));
+        assert!(!Rights::READ.contains(rw));
+        assert_eq!(rw.intersect(Rights::WRITE), Rights::WRITE);
+        assert!(Rights::ALL.contains(rw));
+    }
+}

@@ -1,0 +1,132 @@
+//! User address spaces: one set of page tables per process, with the kernel
+//! half shared (its top-level entries are copied from the kernel's tables and
+//! never change, see `kernel_map::preallocate_kernel_half`) and supervisor-only.
+//!
+//! An address space owns the frames it maps into user space and frees them,
+//! and its tables, when dropped. Only the lower half is ever mapped here.
+
+use alloc::vec::Vec;
+
+use abide_mm::paging::{MapError, PageFlags, PageSize, PageTables, TableMemory};
+use abide_mm::PAGE_SIZE;
+use x86_64::registers::control::{Cr3, Cr3Flags};
+use x86_64::structures::paging::PhysFrame;
+use x86_64::PhysAddr;
+
+use super::kernel_map::{self, DirectTables, KERNEL_HALF_FIRST_SLOT};
+use super::{frames, phys_to_virt};
+
+/// The highest user address (exclusive): the lower canonical half.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+/// The lowest address user mappings may use (the first pages stay unmapped so
+/// null pointers fault).
+pub const USER_START: u64 = 0x1_0000;
+
+/// One process's page tables and the user pages they map.
+pub struct AddressSpace {
+    tables: PageTables,
+    /// User pages mapped (virtual address, frame), to unmap and free on drop.
+    pages: Vec<(u64, u64)>,
+}
+
+impl AddressSpace {
+    /// An address space with nothing in user space and the kernel half shared.
+    pub fn new() -> Result<Self, MapError> {
+        let kernel = kernel_map::kernel_root().ok_or(MapError::NotMapped)?;
+        let mut mem = DirectTables;
+        let mut tables = PageTables::new(&mut mem)?;
+        tables.share_top_level(&mut mem, &kernel, KERNEL_HALF_FIRST_SLOT, 511);
+        Ok(AddressSpace { tables, pages: Vec::new() })
+    }
+
+    /// Maps `count` fresh zeroed pages at `virt` with `flags` (USER is added).
+    pub fn map_zeroed(&mut self, virt: u64, count: u64, flags: PageFlags) -> Result<(), MapError> {
+        check_user_range(virt, count)?;
+        for page in 0..count {
+            let addr = virt + page * PAGE_SIZE;
+            let frame = frames::alloc_frame().ok_or(MapError::OutOfMemory)?;
+            // SAFETY: a freshly allocated frame is ours alone.
+            unsafe { core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize) };
+            if let Err(error) = self.tables.map(&mut DirectTables, addr, frame, PageSize::Size4K, flags | PageFlags::USER) {
+                let _ = frames::free_frame(frame);
+                return Err(error);
+            }
+            self.pages.push((addr, frame));
+        }
+        Ok(())
+    }
+
+    /// Copies `bytes` into already mapped user pages starting at `virt`,
+    /// through the direct map (the pages need not be writable by the user).
+    pub fn write(&mut self, virt: u64, bytes: &[u8]) -> Result<(), MapError> {
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let addr = virt + done as u64;
+            let t = self.tables.translate(&DirectTables, addr).ok_or(MapError::NotMapped)?;
+            let in_page = (PAGE_SIZE - addr % PAGE_SIZE) as usize;
+            let chunk = in_page.min(bytes.len() - done);
+            // SAFETY: `t.phys` is a frame this address space owns (only its
+            // own frames are mapped in the lower half), reached through the
+            // direct map; the chunk stays inside that page.
+            unsafe {
+                core::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), phys_to_virt(t.phys) as *mut u8, chunk);
+            }
+            done += chunk;
+        }
+        Ok(())
+    }
+
+    /// Bytes of user memory mapped.
+    pub fn mapped_bytes(&self) -> u64 {
+        self.pages.len() as u64 * PAGE_SIZE
+    }
+
+    /// Makes this address space the current one.
+    pub fn activate(&self) {
+        let root = self.tables.root();
+        if Cr3::read().0.start_address().as_u64() == root {
+            return;
+        }
+        // SAFETY: the kernel half is shared with the kernel's own tables, so
+        // the kernel keeps running; the root stays allocated while `self` lives,
+        // and `Drop` switches away before freeing it.
+        unsafe {
+            Cr3::write(PhysFrame::from_start_address_unchecked(PhysAddr::new(root)), Cr3Flags::empty());
+        }
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        // Never free the tables the CPU is using.
+        if Cr3::read().0.start_address().as_u64() == self.tables.root() {
+            if let Some(kernel) = kernel_map::kernel_root() {
+                // SAFETY: the kernel's own tables map everything the kernel needs.
+                unsafe {
+                    Cr3::write(PhysFrame::from_start_address_unchecked(PhysAddr::new(kernel.root())), Cr3Flags::empty());
+                }
+            }
+        }
+        let mut mem = DirectTables;
+        for &(virt, frame) in &self.pages {
+            if self.tables.unmap(&mut mem, virt).is_ok() {
+                let _ = frames::free_frame(frame);
+            }
+        }
+        // The lower half is now empty; the kernel half's tables are shared and
+        // must stay. Free the root alone.
+        mem.free_table(self.tables.root());
+    }
+}
+
+/// Checks that `count` pages from `virt` lie inside user space.
+fn check_user_range(virt: u64, count: u64) -> Result<(), MapError> {
+    let end = count.checked_mul(PAGE_SIZE).and_then(|len| virt.checked_add(len)).ok_or(MapError::NotCanonical)?;
+    if virt < USER_START || end > USER_END {
+        return Err(MapError::NotCanonical);
+    }
+    if virt % PAGE_SIZE != 0 {
+        return Err(MapError::Misaligned);
+    }
+    Ok(())
+}
