@@ -66,6 +66,13 @@ pub const PANIC_REPORT_PREFIX: &str = "KERNEL PANIC";
 /// Heading of the backtrace in exception and panic reports.
 pub const BACKTRACE_HEADING: &str = "backtrace:";
 
+/// How the kernel reports that a process ended (until user-space supervisors
+/// receive the reports): `process <id> (<name>) exited with status <code>` or
+/// `process <id> (<name>) faulted: <what> ...`.
+pub const PROCESS_END_PREFIX: &str = "process ";
+/// Printed when the last process has ended and the kernel powers off.
+pub const ALL_PROCESSES_ENDED: &str = "all processes have ended";
+
 /// Kernel command-line keys (`-append "log=debug test=all"`).
 pub mod cmdline {
     /// Log level: `error`, `warn`, `info` (default), `debug`, `trace`.
@@ -74,6 +81,9 @@ pub mod cmdline {
     /// name prefixes. When present, the kernel runs the tests and exits QEMU
     /// with the verdict instead of starting the system.
     pub const TEST: &str = "test";
+    /// Programs from the bundle to start, comma-separated (`init=hello,spinner`).
+    /// When the last one ends, the kernel powers off.
+    pub const INIT: &str = "init";
 }
 
 #[cfg(test)]

@@ -94,7 +94,10 @@ impl Error {
 
     /// The error with code `code`, if there is one.
     pub fn from_code(code: u64) -> Option<Error> {
-        Error::ALL.iter().copied().find(|error| *error as u64 == code)
+        Error::ALL
+            .iter()
+            .copied()
+            .find(|error| *error as u64 == code)
     }
 
     /// A short description for messages.

@@ -24,6 +24,12 @@ pub fn print_fmt(args: fmt::Arguments) {
     let _ = SerialWriter.write_fmt(args);
 }
 
+/// Writes raw bytes (a process's output) as one piece.
+pub fn write_bytes(bytes: &[u8]) {
+    let _guard = OUTPUT.lock();
+    serial::write_bytes(bytes);
+}
+
 /// A writer that bypasses the console lock, for panic and exception reports
 /// (the interrupted code may hold the lock forever).
 pub fn emergency_writer() -> impl Write {

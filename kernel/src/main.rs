@@ -12,6 +12,7 @@ extern crate alloc;
 
 #[path = "arch/x86_64/mod.rs"]
 pub mod arch;
+mod bundle;
 mod console;
 mod ksyms;
 mod ktest;
@@ -20,8 +21,11 @@ mod machine;
 mod mm;
 mod monitor;
 mod panic;
+mod process;
+mod sched;
 mod serial;
 mod sync;
+mod syscall;
 mod time;
 
 use abide_boot::cmdline::{LogLevel, TestSelection};
@@ -45,6 +49,7 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
     serial::init();
     arch::gdt::init();
     arch::idt::init();
+    arch::context::init_syscalls();
 
     let info = match machine::read_boot_info(boot_magic, boot_info_phys as u64) {
         Ok(info) => BOOT_INFO.call_once(|| info),
@@ -93,14 +98,34 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
         ktest::run(TestSelection::parse(value));
     }
     warn_unknown_options(info);
+    if let Some(programs) = info.cmdline.get(abide_abi::host::cmdline::INIT) {
+        start_programs(programs);
+    }
     monitor::run()
+}
+
+/// Starts the named bundle programs and hands the CPU to them for good.
+fn start_programs(names: &str) -> ! {
+    let bundle = bundle::programs();
+    process::with_kernel(|kernel| {
+        for name in names.split(',').filter(|name| !name.is_empty()) {
+            let Some(image) = bundle.get(name) else {
+                fail(format_args!("no program {name:?} in the bundle (it has {})", bundle.len()));
+            };
+            match process::spawn(kernel, name, image, abide_sched::DEFAULT_PRIORITY) {
+                Ok(id) => log::info!("started process {id} ({name})"),
+                Err(error) => fail(format_args!("cannot start {name}: {error}")),
+            }
+        }
+    });
+    sched::start()
 }
 
 /// Names command-line options the kernel does not know, so typos are seen.
 fn warn_unknown_options(info: &BootInfo) {
-    use abide_abi::host::cmdline::{LOG, TEST};
+    use abide_abi::host::cmdline::{INIT, LOG, TEST};
     for (key, _) in info.cmdline.options() {
-        if key != LOG && key != TEST {
+        if ![LOG, TEST, INIT].contains(&key) {
             log::warn!("unknown kernel command-line option {key:?} ignored");
         }
     }

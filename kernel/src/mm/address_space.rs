@@ -76,11 +76,6 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Bytes of user memory mapped.
-    pub fn mapped_bytes(&self) -> u64 {
-        self.pages.len() as u64 * PAGE_SIZE
-    }
-
     /// Makes this address space the current one.
     pub fn activate(&self) {
         let root = self.tables.root();

@@ -29,7 +29,9 @@ impl<T: PartialEq + Copy> Default for RunQueue<T> {
 
 impl<T: PartialEq + Copy> RunQueue<T> {
     pub fn new() -> Self {
-        RunQueue { levels: core::array::from_fn(|_| VecDeque::new()) }
+        RunQueue {
+            levels: core::array::from_fn(|_| VecDeque::new()),
+        }
     }
 
     /// Makes `thread` ready at `priority` (clamped to the highest level), at
@@ -44,7 +46,10 @@ impl<T: PartialEq + Copy> RunQueue<T> {
 
     /// Takes the next thread to run: the front of the highest non-empty level.
     pub fn pop(&mut self) -> Option<T> {
-        self.levels.iter_mut().rev().find_map(|level| level.pop_front())
+        self.levels
+            .iter_mut()
+            .rev()
+            .find_map(|level| level.pop_front())
     }
 
     /// Removes `thread` wherever it is queued (it blocked or ended).
@@ -61,7 +66,10 @@ impl<T: PartialEq + Copy> RunQueue<T> {
 
     /// The highest priority with a ready thread.
     pub fn highest_ready(&self) -> Option<u8> {
-        self.levels.iter().rposition(|level| !level.is_empty()).map(|p| p as u8)
+        self.levels
+            .iter()
+            .rposition(|level| !level.is_empty())
+            .map(|p| p as u8)
     }
 
     /// Number of ready threads.

@@ -13,6 +13,9 @@
 //! build, extract, and if the table differs from the embedded one, write it and
 //! build again. The table sits in the kernel's last loaded section, so its size
 //! does not move any code and the second pass reproduces the first's addresses.
+//!
+//! Before the kernel, the user programs are built and packed into the bundle
+//! the kernel embeds (`include_bytes!(env!("ABIDE_BUNDLE"))`, see [`crate::user`]).
 
 use std::env;
 use std::fs::{self, File};
@@ -22,7 +25,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use crate::symbols;
+use crate::{symbols, user};
 
 /// The variable through which the kernel finds its symbol table file.
 pub const KSYMS_ENV: &str = "ABIDE_KSYMS";
@@ -86,6 +89,7 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
     lock.lock()
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
 
+    let bundle = user::build_bundle(&repo_root())?;
     let ksyms = ksyms_path();
     if !ksyms.exists() {
         // The empty table: valid, and all a first build can embed.
@@ -95,7 +99,7 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
         if pass > 1 {
             eprintln!("abide: the kernel's symbol table changed; building again to embed it");
         }
-        run_cargo_build(&repo_root(), &ksyms)?;
+        run_cargo_build(&repo_root(), &ksyms, &bundle)?;
         let elf_path = kernel_cargo_output();
         let elf = fs::read(&elf_path).map_err(|e| {
             format!(
@@ -126,8 +130,8 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
 }
 
 /// `cargo build --release` of the kernel, its output shown on our stderr.
-fn run_cargo_build(root: &Path, ksyms: &Path) -> Result<(), String> {
-    let mut command = cargo_command(root, ksyms);
+fn run_cargo_build(root: &Path, ksyms: &Path, bundle: &Path) -> Result<(), String> {
+    let mut command = cargo_command(root, ksyms, bundle);
     let status = command
         .status()
         .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
@@ -140,13 +144,27 @@ fn run_cargo_build(root: &Path, ksyms: &Path) -> Result<(), String> {
     }
 }
 
-/// The kernel's Cargo command, with a scrubbed environment.
-pub fn cargo_command(root: &Path, ksyms: &Path) -> Command {
+/// The kernel's Cargo command, with a scrubbed environment and the paths of
+/// the symbol table and the bundle to embed.
+pub fn cargo_command(root: &Path, ksyms: &Path, bundle: &Path) -> Command {
+    let mut command = scrubbed_cargo_build(
+        &root.join("kernel"),
+        &root.join("target").join("abide").join("kernel"),
+    );
+    command.env(KSYMS_ENV, ksyms);
+    command.env(user::BUNDLE_ENV, bundle);
+    command
+}
+
+/// `cargo build --release --target-dir <target_dir>` in the freestanding
+/// workspace `dir` (the kernel's or the user programs'), with the environment
+/// scrubbed of everything meant for the host build.
+pub fn scrubbed_cargo_build(dir: &Path, target_dir: &Path) -> Command {
     let mut command = Command::new(cargo_program());
     command
-        .current_dir(root.join("kernel"))
+        .current_dir(dir)
         .args(["build", "--release", "--target-dir"])
-        .arg(root.join("target").join("abide").join("kernel"))
+        .arg(target_dir)
         .stdin(Stdio::null())
         // Cargo's own stdout (rare) goes to stderr too, so `abide build` can
         // print just the image path on stdout.
@@ -159,7 +177,6 @@ pub fn cargo_command(root: &Path, ksyms: &Path) -> Command {
             }
         }
     }
-    command.env(KSYMS_ENV, ksyms);
     command
 }
 
@@ -247,7 +264,7 @@ fn temp_sibling(path: &Path) -> PathBuf {
 /// Cargo rebuilds when an input is newer than the output; on a file system
 /// with coarse timestamps a table written right after the build could look
 /// as old as the build and be ignored.
-fn write_newer_than(path: &Path, bytes: &[u8], than: &Path) -> Result<(), String> {
+pub(crate) fn write_newer_than(path: &Path, bytes: &[u8], than: &Path) -> Result<(), String> {
     let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
     let reference = mtime(than).unwrap_or(SystemTime::UNIX_EPOCH);
     for _ in 0..40 {
@@ -310,6 +327,7 @@ mod tests {
             "CARGO_BUILD_JOBS",
             "CARGO_INCREMENTAL",
             "ABIDE_KSYMS",
+            "ABIDE_BUNDLE",
         ] {
             assert!(!leaks_into_kernel_build(name), "{name} must stay");
         }
@@ -318,7 +336,11 @@ mod tests {
     #[test]
     fn cargo_command_builds_the_kernel_workspace() {
         let root = Path::new("/repo");
-        let command = cargo_command(root, Path::new("/repo/target/abide/ksyms.bin"));
+        let command = cargo_command(
+            root,
+            Path::new("/repo/target/abide/ksyms.bin"),
+            Path::new("/repo/target/abide/bundle.bin"),
+        );
         assert_eq!(command.get_current_dir(), Some(Path::new("/repo/kernel")));
         let args: Vec<_> = command.get_args().collect();
         assert_eq!(
@@ -334,6 +356,10 @@ mod tests {
         assert!(envs.contains(&(
             std::ffi::OsStr::new(KSYMS_ENV),
             Some(std::ffi::OsStr::new("/repo/target/abide/ksyms.bin"))
+        )));
+        assert!(envs.contains(&(
+            std::ffi::OsStr::new(user::BUNDLE_ENV),
+            Some(std::ffi::OsStr::new("/repo/target/abide/bundle.bin"))
         )));
         // Running under `cargo test`, the manifest dir is set and must be removed.
         assert!(env::var_os("CARGO_MANIFEST_DIR").is_some());

@@ -5,6 +5,7 @@
 //! 2 when a required program is not installed; QEMU's own status (1..=125)
 //! when QEMU failed.
 
+use std::fs;
 use std::process::ExitCode;
 
 use abide_abi::host::{exit_status_meaning, GuestOutcome};
@@ -12,7 +13,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, IsoArgs, RunArgs};
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
-use crate::{build, iso, tools};
+use crate::{build, iso, tools, user};
 
 /// Exit status when a required program is missing.
 pub const EXIT_MISSING_TOOL: u8 = 2;
@@ -95,10 +96,19 @@ pub fn run_exit(status: Option<i32>) -> (u8, Option<String>) {
     }
 }
 
-/// `abide build`: the kernel image's path on stdout.
+/// `abide build`: the kernel image's path on stdout, the embedded user
+/// programs and their sizes on stderr.
 pub fn build() -> ExitCode {
     match build::build_kernel() {
         Ok(elf) => {
+            let bundle = user::bundle_path();
+            match fs::read(&bundle)
+                .map_err(|e| e.to_string())
+                .and_then(|b| user::describe_bundle(&b))
+            {
+                Ok(text) => eprint!("abide: {} holds {text}", display_path(&bundle)),
+                Err(e) => eprintln!("abide: warning: {}: {e}", display_path(&bundle)),
+            }
             println!("{}", display_path(&elf));
             ExitCode::SUCCESS
         }

@@ -3,6 +3,8 @@
 //!
 //! - [`build`]: builds the kernel image (own workspace, clean environment,
 //!   embedded symbol table) into `target/abide/abide.elf`.
+//! - [`user`]: builds the user programs (`user/`) and the bundle of them the
+//!   kernel embeds, `target/abide/bundle.bin`.
 //! - [`symbols`]: extracts the kernel's function symbols for that table.
 //! - [`qemu`]: the one QEMU command line, for people and for tests.
 //! - [`iso`]: the GRUB ISO.
@@ -18,5 +20,6 @@ pub mod qemu;
 pub mod session;
 pub mod symbols;
 pub mod tools;
+pub mod user;
 
 pub use build::{build_kernel, repo_root};

@@ -2,6 +2,7 @@
 //! rest of the kernel needs, behind safe functions.
 
 use core::arch::asm;
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::arch::x86_64::{__cpuid, __cpuid_count, _rdtsc};
 use x86_64::registers::control::{Cr4, Cr4Flags};
 
@@ -54,9 +55,18 @@ pub fn enable_protections() -> Features {
         flags |= Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION;
     }
     // SAFETY: both bits only restrict what supervisor code may do with user
-    // pages; the kernel has no user pages it relies on touching.
+    // pages; the kernel touches user pages only through `probe`'s copies,
+    // which open access with `stac` when SMAP is on.
     unsafe { Cr4::update(|cr4| *cr4 |= flags) };
+    SMAP_ENABLED.store(features.smap, Ordering::Relaxed);
     features
+}
+
+static SMAP_ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// True once SMAP is on (user copies must then open access explicitly).
+pub fn smap_enabled() -> bool {
+    SMAP_ENABLED.load(Ordering::Relaxed)
 }
 
 /// Current value of the time-stamp counter.

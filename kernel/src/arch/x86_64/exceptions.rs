@@ -26,6 +26,11 @@ pub struct FaultReport {
     pub cr2: u64,
 }
 
+/// The report for the exception `frame` describes.
+pub fn report_for(frame: &TrapFrame) -> FaultReport {
+    FaultReport::from_frame(frame)
+}
+
 impl FaultReport {
     fn from_frame(frame: &TrapFrame) -> Self {
         let vector = frame.vector as u8;

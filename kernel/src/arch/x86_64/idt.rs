@@ -14,6 +14,7 @@
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use super::context::{FpuState, SYSCALL_VECTOR};
 use super::gdt::{self, ist};
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
@@ -103,6 +104,7 @@ interrupt_common:
     sub $512, %rsp
     and $-64, %rsp
     fxsave64 (%rsp)
+    mov %rsp, %rsi                /* &mut FpuState */
     call interrupt_dispatch
     fxrstor64 (%rsp)
     mov %r12, %rsp
@@ -240,12 +242,26 @@ fn irq_handler(vector: usize) -> Option<IrqHandler> {
     Some(unsafe { core::mem::transmute::<usize, IrqHandler>(raw) })
 }
 
-/// Called by `interrupt_common` for every interrupt and exception.
+/// Called by `interrupt_common` for every interrupt, exception and system
+/// call, with the interrupted context: its registers in `frame` and its
+/// FPU/SSE state in `fpu`. Whatever both hold on return is resumed, which is
+/// how the scheduler switches threads.
 #[no_mangle]
-extern "C" fn interrupt_dispatch(frame: &mut TrapFrame) {
+extern "C" fn interrupt_dispatch(frame: &mut TrapFrame, fpu: &mut FpuState) {
     let vector = frame.vector as usize;
+    if frame.vector == SYSCALL_VECTOR {
+        crate::syscall::handle(frame, fpu);
+        return;
+    }
     if vector < FIRST_IRQ_VECTOR as usize {
-        super::exceptions::handle(frame);
+        // NMI, double fault and machine check are the machine's, never the
+        // running process's fault.
+        let machine_level = matches!(vector, 2 | 8 | 18);
+        if frame.cs & 3 == 3 && !machine_level {
+            crate::process::user_fault(frame, fpu);
+        } else {
+            super::exceptions::handle(frame);
+        }
         return;
     }
     if vector == SPURIOUS_VECTOR as usize || vector >= LEGACY_PIC_BASE as usize {
@@ -258,4 +274,5 @@ extern "C" fn interrupt_dispatch(frame: &mut TrapFrame) {
         None => log::warn!("interrupt on vector {vector:#x} with no handler"),
     }
     super::apic::end_of_interrupt();
+    crate::sched::after_interrupt(frame, fpu);
 }

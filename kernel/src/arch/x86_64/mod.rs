@@ -6,6 +6,7 @@
 pub mod apic;
 pub mod backtrace;
 mod boot;
+pub mod context;
 pub mod cpu;
 pub mod exceptions;
 pub mod gdt;

@@ -10,7 +10,10 @@
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use abide_abi::syscall::Error;
+
 use super::exceptions::FaultReport;
+use crate::mm::USER_END;
 
 global_asm!(
     r#"
@@ -35,6 +38,18 @@ abide_probe_write_u64_access:
     .global abide_probe_write_u64_resume
 abide_probe_write_u64_resume:
     ret
+
+    /* abide_user_copy(dst, src, len) -> bytes not copied */
+    .global abide_user_copy
+abide_user_copy:
+    mov %rdx, %rcx
+    .global abide_user_copy_access
+abide_user_copy_access:
+    rep movsb
+    .global abide_user_copy_resume
+abide_user_copy_resume:
+    mov %rcx, %rax
+    ret
 "#,
     options(att_syntax)
 );
@@ -49,6 +64,9 @@ struct ProbeResult {
 extern "C" {
     fn abide_probe_read_u64(addr: u64) -> ProbeResult;
     fn abide_probe_write_u64(addr: u64, value: u64) -> ProbeResult;
+    fn abide_user_copy(dst: *mut u8, src: *const u8, len: usize) -> usize;
+    static abide_user_copy_access: u8;
+    static abide_user_copy_resume: u8;
     static abide_probe_read_u64_access: u8;
     static abide_probe_read_u64_resume: u8;
     static abide_probe_write_u64_access: u8;
@@ -68,6 +86,10 @@ pub(super) fn fixup_for(rip: u64) -> Option<u64> {
         (
             core::ptr::addr_of!(abide_probe_write_u64_access) as u64,
             core::ptr::addr_of!(abide_probe_write_u64_resume) as u64,
+        ),
+        (
+            core::ptr::addr_of!(abide_user_copy_access) as u64,
+            core::ptr::addr_of!(abide_user_copy_resume) as u64,
         ),
     ];
     table
@@ -117,5 +139,64 @@ pub unsafe fn write_u64(addr: u64, value: u64) -> Result<(), FaultReport> {
         Ok(())
     } else {
         Err(last_fault())
+    }
+}
+
+/// Checks that `len` bytes at `addr` lie in user space.
+fn check_user_range(addr: u64, len: usize) -> Result<(), Error> {
+    match addr.checked_add(len as u64) {
+        Some(end) if end <= USER_END => Ok(()),
+        _ => Err(Error::BadAddress),
+    }
+}
+
+/// Copies `dst.len()` bytes from user address `src` (in the current address
+/// space) into kernel memory. Unmapped or kernel addresses give `BadAddress`.
+pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), Error> {
+    check_user_range(src, dst.len())?;
+    let _access = UserAccess::open();
+    // SAFETY: `src` is a user address (checked above; a fault in the copy is
+    // caught by the fixup table and reported), `dst` is kernel memory we own.
+    let left = unsafe { abide_user_copy(dst.as_mut_ptr(), src as *const u8, dst.len()) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Error::BadAddress)
+    }
+}
+
+/// Copies `src` to user address `dst` (in the current address space).
+pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Error> {
+    check_user_range(dst, src.len())?;
+    let _access = UserAccess::open();
+    // SAFETY: as for `copy_from_user`, with the directions swapped.
+    let left = unsafe { abide_user_copy(dst as *mut u8, src.as_ptr(), src.len()) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Error::BadAddress)
+    }
+}
+
+/// While alive, supervisor access to user pages is allowed (SMAP's `stac`);
+/// dropping it forbids it again (`clac`).
+struct UserAccess;
+
+impl UserAccess {
+    fn open() -> Self {
+        if super::cpu::smap_enabled() {
+            // SAFETY: only sets RFLAGS.AC for the copy that follows.
+            unsafe { core::arch::asm!("stac", options(nomem, nostack)) };
+        }
+        UserAccess
+    }
+}
+
+impl Drop for UserAccess {
+    fn drop(&mut self) {
+        if super::cpu::smap_enabled() {
+            // SAFETY: clears RFLAGS.AC.
+            unsafe { core::arch::asm!("clac", options(nomem, nostack)) };
+        }
     }
 }

@@ -1,0 +1,206 @@
+//! Saved user contexts and the one way into user mode.
+//!
+//! The kernel is event-driven with one kernel stack per CPU: a thread that is
+//! not running exists only as a [`UserContext`] (its registers and FPU/SSE
+//! state). Every entry to the kernel — `syscall`, interrupt, exception — saves
+//! the interrupted context into the frame the entry path built, and every exit
+//! restores a frame; switching threads is copying one saved context out and
+//! another in. Kernel threads and kernel stacks per thread do not exist, which
+//! keeps the kernel's state small enough to checkpoint.
+//!
+//! The `syscall` instruction enters through [`syscall_entry`]: it switches to
+//! the CPU's syscall stack, pushes the same frame an interrupt would (vector
+//! [`SYSCALL_VECTOR`]) and joins the common interrupt path in `idt`, so there is
+//! a single exit path (`iretq`).
+
+use core::arch::global_asm;
+
+use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
+use x86_64::registers::rflags::RFlags;
+use x86_64::VirtAddr;
+
+use super::gdt;
+use super::idt::TrapFrame;
+
+/// The pseudo-vector the syscall entry records in the frame.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+/// Length of the `syscall` instruction (to re-issue a restarted call).
+pub const SYSCALL_INSTRUCTION_LEN: u64 = 2;
+
+/// FXSAVE area: x87, MMX and SSE state.
+#[repr(C, align(64))]
+#[derive(Clone)]
+pub struct FpuState(pub [u8; 512]);
+
+impl FpuState {
+    /// The state after `fninit` with all SIMD exceptions masked.
+    pub fn initial() -> Self {
+        let mut area = [0u8; 512];
+        area[0..2].copy_from_slice(&0x037fu16.to_le_bytes()); // x87 control word
+        area[24..28].copy_from_slice(&0x1f80u32.to_le_bytes()); // MXCSR
+        area[28..32].copy_from_slice(&0xffffu32.to_le_bytes()); // MXCSR mask
+        FpuState(area)
+    }
+}
+
+/// Everything needed to resume a thread.
+#[derive(Clone)]
+pub struct UserContext {
+    pub regs: TrapFrame,
+    pub fpu: FpuState,
+}
+
+impl UserContext {
+    /// A context that starts user code at `entry` with stack pointer `stack`.
+    pub fn new_user(entry: u64, stack: u64) -> Self {
+        let selectors = gdt::selectors();
+        let (code, data) = selectors.map_or((0x23, 0x1b), |s| (s.user_code.0 as u64, s.user_data.0 as u64));
+        let regs = TrapFrame {
+            rip: entry,
+            cs: code,
+            rflags: (RFlags::INTERRUPT_FLAG | RFlags::from_bits_truncate(0x2)).bits(),
+            rsp: stack,
+            ss: data,
+            ..TrapFrame::default()
+        };
+        UserContext { regs, fpu: FpuState::initial() }
+    }
+
+    /// The context of the idle loop: kernel mode, interrupts on, own stack.
+    pub fn idle() -> Self {
+        let selectors = gdt::selectors();
+        let (code, data) = selectors.map_or((0x08, 0x10), |s| (s.kernel_code.0 as u64, s.kernel_data.0 as u64));
+        let rip = core::ptr::addr_of!(abide_idle_loop) as u64;
+        let stack = core::ptr::addr_of!(IDLE_STACK) as u64 + IDLE_STACK_SIZE as u64;
+        let regs = TrapFrame {
+            rip,
+            cs: code,
+            rflags: (RFlags::INTERRUPT_FLAG | RFlags::from_bits_truncate(0x2)).bits(),
+            rsp: stack,
+            ss: data,
+            ..TrapFrame::default()
+        };
+        UserContext { regs, fpu: FpuState::initial() }
+    }
+
+    /// True for the idle loop's context (kernel mode).
+    pub fn is_kernel_mode(&self) -> bool {
+        self.regs.cs & 3 == 0
+    }
+}
+
+const SYSCALL_STACK_SIZE: usize = 64 * 1024;
+const IDLE_STACK_SIZE: usize = 4096;
+
+#[repr(C, align(4096))]
+struct Stack<const N: usize>([u8; N]);
+
+/// The stack every system call runs on (interrupts are off in the kernel, so
+/// one per CPU suffices).
+static mut SYSCALL_STACK: Stack<SYSCALL_STACK_SIZE> = Stack([0; SYSCALL_STACK_SIZE]);
+/// The idle loop only halts; interrupts it takes go to IST stacks.
+static mut IDLE_STACK: Stack<IDLE_STACK_SIZE> = Stack([0; IDLE_STACK_SIZE]);
+
+/// Per-CPU scratch used by the syscall entry before it has a stack.
+#[no_mangle]
+static mut SYSCALL_KERNEL_RSP: u64 = 0;
+#[no_mangle]
+static mut SYSCALL_USER_RSP: u64 = 0;
+
+global_asm!(
+    r#"
+    .section .text.syscall, "ax"
+    .global syscall_entry
+    .type syscall_entry, @function
+syscall_entry:
+    /* IF, DF, TF and AC are clear (SFMASK). Build an interrupt frame. */
+    mov %rsp, SYSCALL_USER_RSP(%rip)
+    mov SYSCALL_KERNEL_RSP(%rip), %rsp
+    pushq ${user_ss}
+    pushq SYSCALL_USER_RSP(%rip)
+    push %r11                      /* rflags */
+    pushq ${user_cs}
+    push %rcx                      /* rip after syscall */
+    pushq $0                       /* error code */
+    pushq ${vector}
+    jmp interrupt_common
+    .size syscall_entry, . - syscall_entry
+
+    .global abide_enter_context
+    .type abide_enter_context, @function
+abide_enter_context:                /* (frame: *const TrapFrame, fpu: *const FpuState) */
+    fxrstor64 (%rsi)
+    mov %rdi, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
+    .size abide_enter_context, . - abide_enter_context
+
+    .global abide_idle_loop
+    .type abide_idle_loop, @function
+abide_idle_loop:
+    sti
+    hlt
+    jmp abide_idle_loop
+    .size abide_idle_loop, . - abide_idle_loop
+"#,
+    user_ss = const 0x1b,
+    user_cs = const 0x23,
+    vector = const SYSCALL_VECTOR,
+    options(att_syntax)
+);
+
+extern "C" {
+    fn syscall_entry();
+    fn abide_enter_context(frame: *const TrapFrame, fpu: *const FpuState) -> !;
+    static abide_idle_loop: u8;
+}
+
+/// Enables `syscall`: entry point, segments, and the flags cleared on entry.
+pub fn init_syscalls() {
+    let selectors = gdt::selectors();
+    if let Some(s) = selectors {
+        // The user selectors must match what the entry stub pushes.
+        debug_assert_eq!((s.user_data.0, s.user_code.0), (0x1b, 0x23));
+        if let Err(error) = Star::write(s.user_code, s.user_data, s.kernel_code, s.kernel_data) {
+            crate::fail(format_args!("the GDT layout does not suit syscall: {error}"));
+        }
+    }
+    // SAFETY: the stack is a static reserved for syscalls.
+    unsafe {
+        *core::ptr::addr_of_mut!(SYSCALL_KERNEL_RSP) = core::ptr::addr_of!(SYSCALL_STACK) as u64 + SYSCALL_STACK_SIZE as u64;
+    }
+    LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
+    SFMask::write(RFlags::INTERRUPT_FLAG | RFlags::DIRECTION_FLAG | RFlags::TRAP_FLAG | RFlags::ALIGNMENT_CHECK);
+    // SAFETY: turning on SYSCALL/SYSRET; LSTAR and STAR are set above.
+    unsafe { Efer::update(|flags| *flags |= EferFlags::SYSTEM_CALL_EXTENSIONS) };
+}
+
+/// Leaves the kernel into `context` (user code, or the idle loop). The
+/// context is copied to a per-CPU launch area first, so the caller's copy may
+/// go away.
+pub fn enter(context: &UserContext) -> ! {
+    static mut LAUNCH: Option<UserContext> = None;
+    // SAFETY: interrupts are off and this CPU owns LAUNCH; the frame and FPU
+    // area it points at stay valid until `iretq` has consumed them. The
+    // context's segments are user or kernel selectors from our GDT.
+    unsafe {
+        let launch = &mut *core::ptr::addr_of_mut!(LAUNCH);
+        let ctx = launch.insert(context.clone());
+        abide_enter_context(&ctx.regs, &ctx.fpu)
+    }
+}

@@ -1,0 +1,83 @@
+//! The scheduler: picks the next thread (priorities, round robin — see
+//! `abide_sched`) and switches by swapping saved contexts in the entry frame.
+//!
+//! Switching happens only where the kernel is about to leave: at the end of a
+//! system call, a user fault, or an interrupt that arrived in user mode (the
+//! timer preempts) or in the idle loop. Kernel code itself is never preempted.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::arch::context::{self, FpuState, UserContext};
+use crate::arch::idt::{TrapFrame, TIMER_VECTOR};
+use crate::arch::power;
+use crate::process::{self, Kernel, ThreadState};
+use crate::println;
+
+/// Set once the first thread has been entered.
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Leaves the interrupted context in `frame`/`fpu` and resumes the next ready
+/// thread there instead (or the idle loop). With `save_current`, the thread on
+/// the CPU is saved and queued again behind its equals.
+pub fn switch(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &mut FpuState, save_current: bool) {
+    if let Some(current) = kernel.current.take() {
+        if save_current {
+            if let Some(thread) = kernel.objects.thread_mut(current) {
+                thread.context.regs = *frame;
+                thread.context.fpu = fpu.clone();
+                thread.state = ThreadState::Ready;
+                let priority = thread.priority;
+                kernel.run_queue.push(current, priority);
+            }
+        }
+    }
+    if kernel.objects.process_count() == 0 {
+        println!("{}", abide_abi::host::ALL_PROCESSES_ENDED);
+        power::exit_success();
+    }
+    match kernel.run_queue.pop() {
+        Some(next) => resume(kernel, next, frame, fpu),
+        None => {
+            let idle = UserContext::idle();
+            *frame = idle.regs;
+            *fpu = idle.fpu;
+        }
+    }
+}
+
+/// Loads thread `id` into the entry frame and its address space into CR3.
+fn resume(kernel: &mut Kernel, id: process::ObjectId, frame: &mut TrapFrame, fpu: &mut FpuState) {
+    let Some(thread) = kernel.objects.thread_mut(id) else { return };
+    *frame = thread.context.regs;
+    *fpu = thread.context.fpu.clone();
+    thread.state = ThreadState::Running;
+    let process = thread.process;
+    if let Some(process) = kernel.objects.process(process) {
+        process.space.activate();
+    }
+    kernel.current = Some(id);
+}
+
+/// Called at the end of every hardware interrupt: the timer preempts a user
+/// thread; any interrupt ends idling when a thread became ready.
+pub fn after_interrupt(frame: &mut TrapFrame, fpu: &mut FpuState) {
+    if !STARTED.load(Ordering::Relaxed) {
+        return;
+    }
+    let from_user = frame.cs & 3 == 3;
+    process::with_kernel(|kernel| {
+        if from_user && frame.vector == TIMER_VECTOR as u64 {
+            switch(kernel, frame, fpu, true);
+        } else if !from_user && kernel.current.is_none() && !kernel.run_queue.is_empty() {
+            switch(kernel, frame, fpu, false);
+        }
+    });
+}
+
+/// Enters the first ready thread; the boot path ends here.
+pub fn start() -> ! {
+    let mut launch = UserContext::idle();
+    process::with_kernel(|kernel| switch(kernel, &mut launch.regs, &mut launch.fpu, false));
+    STARTED.store(true, Ordering::Relaxed);
+    context::enter(&launch)
+}

@@ -1,0 +1,66 @@
+//! The Abide user runtime: what every user program links.
+//!
+//! Abide's user programs are freestanding binaries for the host target
+//! (`x86_64-unknown-linux-gnu`, like the kernel): stable Rust offers no
+//! Abide target, and the precompiled `core` and `alloc` of the host target
+//! work anywhere as long as someone supplies what the C library and the
+//! Linux start files normally would. This crate supplies it:
+//!
+//! - `_start`, the ELF entry point: it aligns the stack, calls the program's
+//!   `main` (named with [`entry!`]) and exits with its return value;
+//! - [`syscall`]: the raw `syscall` instruction and typed, safe wrappers for
+//!   the calls in `abide_abi::syscall`;
+//! - [`print!`] and [`println!`] through the kernel's debug console;
+//! - a panic handler that prints `panic: <message> at <file>:<line>` and exits
+//!   with [`PANIC_EXIT_CODE`];
+//! - `memcpy`, `memmove`, `memset`, `memcmp` and `bcmp`, which the compiler
+//!   calls and the host target expects from libc;
+//! - a global allocator (`talc`) over a static 1 MiB arena, so `alloc`
+//!   (`Vec`, `Box`, `String`, `format!`) works. Memory objects will back it
+//!   later.
+//!
+//! A program:
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//!
+//! abide_rt::entry!(main);
+//!
+//! fn main() -> i32 {
+//!     abide_rt::println!("hello from user space");
+//!     0
+//! }
+//! ```
+//!
+//! Programs live in the user workspace (`user/`), whose `.cargo/config.toml`
+//! and linker script (`user/user.ld`) make them static ELF executables linked
+//! at 4 MiB; the host tool builds them and embeds them in the kernel image.
+#![no_std]
+
+mod heap;
+pub mod io;
+mod mem;
+mod panic;
+mod start;
+pub mod syscall;
+
+pub use abide_abi::syscall::{Error, Handle, Rights};
+pub use panic::PANIC_EXIT_CODE;
+
+/// Names the program's entry function: `abide_rt::entry!(main)` with
+/// `fn main() -> i32`. `_start` calls it and exits with the value it returns.
+///
+/// Every program must use this exactly once; without it the link fails with
+/// an undefined `__abide_rt_main`.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        fn __abide_rt_main() -> i32 {
+            let main: fn() -> i32 = $main;
+            main()
+        }
+    };
+}

@@ -1,0 +1,37 @@
+//! The ELF entry point.
+//!
+//! The kernel starts a program at `_start` (the ELF entry, see `user/user.ld`)
+//! with a stack and nothing else promised: `rsp` need not be aligned, and no
+//! return address is pushed. `_start` clears `rbp` (the end of the frame-pointer
+//! chain for backtraces), aligns `rsp` to 16 as the System V ABI wants before a
+//! call, and calls [`abide_rt_start`], which never returns. The registers the
+//! kernel passes (`rdi`, `rsi`, `rdx`, ...) reach `abide_rt_start` untouched,
+//! for start-up arguments later.
+
+use crate::syscall;
+
+core::arch::global_asm!(
+    ".pushsection .text._start, \"ax\", @progbits",
+    ".globl _start",
+    ".type _start, @function",
+    "_start:",
+    "    xor ebp, ebp",
+    "    and rsp, -16",
+    "    call {start}",
+    // abide_rt_start never returns; if it did, fault rather than run on.
+    "    ud2",
+    ".size _start, . - _start",
+    ".popsection",
+    start = sym abide_rt_start,
+);
+
+/// Runs the program's `main` (see [`crate::entry!`]) and exits with its value.
+extern "C" fn abide_rt_start() -> ! {
+    unsafe extern "Rust" {
+        /// Defined by the program through `abide_rt::entry!`.
+        fn __abide_rt_main() -> i32;
+    }
+    // SAFETY: `entry!` defines the symbol as a plain `fn() -> i32`.
+    let code = unsafe { __abide_rt_main() };
+    syscall::exit(code)
+}

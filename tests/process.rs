@@ -1,0 +1,84 @@
+//! System tests: user programs run in ring 3 in their own address spaces,
+//! are preempted, and a process that faults ends alone while the system goes
+//! on. The programs are in user/programs and reach the kernel in the bundle.
+
+mod support;
+
+use support::*;
+
+fn status_success() -> i32 {
+    status_for(host::DEBUG_EXIT_SUCCESS)
+}
+
+#[test]
+fn a_user_program_runs_and_exits() {
+    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("init=hello"), RUN));
+    assert_contains(&output, "hello from user space");
+    assert_contains(&output, "(hello) exited with status 0");
+    assert_contains(&output, host::ALL_PROCESSES_ENDED);
+    assert_eq!(status, status_success(), "output:\n{output}");
+}
+
+#[test]
+fn each_kind_of_fault_ends_only_the_faulting_process() {
+    let programs = "fault-page,fault-ud,fault-div,fault-panic,fault-kernel-read,hello";
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline(&format!("init={programs}")),
+        RUN,
+    ));
+    assert_contains(
+        &output,
+        "(fault-page) faulted: #PF page fault (vector 14) at address 0xdead0000",
+    );
+    assert_contains(&output, "(fault-ud) faulted: #UD invalid opcode (vector 6)");
+    assert_contains(&output, "(fault-div) faulted: #DE divide error (vector 0)");
+    // A Rust panic in user space is reported by the runtime and exits 101.
+    assert_contains(&output, "panic: deliberate user panic");
+    assert_contains(&output, "(fault-panic) exited with status 101");
+    // Kernel memory (here the direct map) is present but supervisor-only: a
+    // protection fault on a user read (error bits 0b101).
+    assert_contains(
+        &output,
+        "(fault-kernel-read) faulted: #PF page fault (vector 14) at address 0xffff800000100000",
+    );
+    assert_contains(&output, "error 0x5");
+    // The system went on: a later program still ran.
+    assert_contains(&output, "hello from user space");
+    assert_contains(&output, host::ALL_PROCESSES_ENDED);
+    assert!(
+        !output.contains(host::EXCEPTION_REPORT_PREFIX),
+        "the kernel itself faulted:\n{output}"
+    );
+    assert_eq!(status, status_success(), "output:\n{output}");
+}
+
+#[test]
+fn the_timer_preempts_programs_that_never_yield() {
+    // Two programs spin forever without a system call; the third can only
+    // run if the timer takes the CPU away from them.
+    let mut session = step(Session::boot(BootOptions::with_cmdline(
+        "init=spinner,spinner,hello",
+    )));
+    step(session.expect("spinner: started", BOOT));
+    step(session.expect("(hello) exited with status 0", BOOT));
+    let output = session.output();
+    assert_eq!(
+        output.matches("spinner: started").count(),
+        2,
+        "output:\n{output}"
+    );
+}
+
+#[test]
+fn an_unknown_program_is_refused_by_name() {
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline("init=no-such-program"),
+        RUN,
+    ));
+    assert_contains(&output, "no program \"no-such-program\" in the bundle");
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_FAILURE),
+        "output:\n{output}"
+    );
+}
