@@ -82,3 +82,25 @@ fn an_unknown_program_is_refused_by_name() {
         "output:\n{output}"
     );
 }
+
+#[test]
+fn a_hostile_process_cannot_crash_the_kernel() {
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline("init=hostile,hello"),
+        RUN,
+    ));
+    // The seed is printed so a failure replays.
+    assert_contains(&output, "hostile: seed 0x5eedab1de0000001, 100000 calls");
+    assert_contains(&output, "hostile: 100000 calls done");
+    assert_contains(&output, "(hostile) exited with status 0");
+    assert_contains(&output, "hello from user space");
+    assert!(
+        !output.contains(host::EXCEPTION_REPORT_PREFIX),
+        "the kernel faulted:\n{output}"
+    );
+    assert!(
+        !output.contains(host::PANIC_REPORT_PREFIX),
+        "the kernel panicked:\n{output}"
+    );
+    assert_eq!(status, status_success(), "output:\n{output}");
+}
