@@ -1,0 +1,21 @@
+//! Kernel-object logic for Abide, as pure code the host can test.
+//!
+//! The kernel's security rests on two pieces of bookkeeping: who holds which
+//! capability ([`caps`]: every process's handle table, the rights and badges
+//! of handles, and the derivation tree that makes revocation reach every copy
+//! of a handle) and how channel messages queue up between endpoints
+//! ([`queue`]). Both live here, free of hardware, locks and scheduling, so
+//! their rules can be proven by unit and property tests on the host. The
+//! kernel holds one [`caps::Capabilities`] behind a lock and one
+//! [`queue::MessageQueue`] per channel endpoint.
+//!
+//! Nothing in this crate uses `unsafe` or panics on bad input: every handle,
+//! right and size comes from user space and is checked.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod caps;
+pub mod queue;
