@@ -9,6 +9,8 @@
 #![no_main]
 
 extern crate alloc;
+// memcpy & co: the compiler calls them, no C library provides them.
+use abide_intrinsics as _;
 
 #[path = "arch/x86_64/mod.rs"]
 pub mod arch;
@@ -110,7 +112,10 @@ fn start_programs(names: &str) -> ! {
     process::with_kernel(|kernel| {
         for name in names.split(',').filter(|name| !name.is_empty()) {
             let Some(image) = bundle.get(name) else {
-                fail(format_args!("no program {name:?} in the bundle (it has {})", bundle.len()));
+                fail(format_args!(
+                    "no program {name:?} in the bundle (it has {})",
+                    bundle.len()
+                ));
             };
             match process::spawn(kernel, name, image, abide_sched::DEFAULT_PRIORITY) {
                 Ok(id) => log::info!("started process {id} ({name})"),

@@ -10,8 +10,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::arch::context::{self, FpuState, UserContext};
 use crate::arch::idt::{TrapFrame, TIMER_VECTOR};
 use crate::arch::power;
-use crate::process::{self, Kernel, ThreadState};
 use crate::println;
+use crate::process::{self, Kernel, ThreadState};
 
 /// Set once the first thread has been entered.
 static STARTED: AtomicBool = AtomicBool::new(false);
@@ -47,7 +47,9 @@ pub fn switch(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &mut FpuState, sa
 
 /// Loads thread `id` into the entry frame and its address space into CR3.
 fn resume(kernel: &mut Kernel, id: process::ObjectId, frame: &mut TrapFrame, fpu: &mut FpuState) {
-    let Some(thread) = kernel.objects.thread_mut(id) else { return };
+    let Some(thread) = kernel.objects.thread_mut(id) else {
+        return;
+    };
     *frame = thread.context.regs;
     *fpu = thread.context.fpu.clone();
     thread.state = ThreadState::Running;

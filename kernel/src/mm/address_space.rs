@@ -36,7 +36,10 @@ impl AddressSpace {
         let mut mem = DirectTables;
         let mut tables = PageTables::new(&mut mem)?;
         tables.share_top_level(&mut mem, &kernel, KERNEL_HALF_FIRST_SLOT, 511);
-        Ok(AddressSpace { tables, pages: Vec::new() })
+        Ok(AddressSpace {
+            tables,
+            pages: Vec::new(),
+        })
     }
 
     /// Maps `count` fresh zeroed pages at `virt` with `flags` (USER is added).
@@ -46,8 +49,16 @@ impl AddressSpace {
             let addr = virt + page * PAGE_SIZE;
             let frame = frames::alloc_frame().ok_or(MapError::OutOfMemory)?;
             // SAFETY: a freshly allocated frame is ours alone.
-            unsafe { core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize) };
-            if let Err(error) = self.tables.map(&mut DirectTables, addr, frame, PageSize::Size4K, flags | PageFlags::USER) {
+            unsafe {
+                core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize)
+            };
+            if let Err(error) = self.tables.map(
+                &mut DirectTables,
+                addr,
+                frame,
+                PageSize::Size4K,
+                flags | PageFlags::USER,
+            ) {
                 let _ = frames::free_frame(frame);
                 return Err(error);
             }
@@ -62,14 +73,21 @@ impl AddressSpace {
         let mut done = 0usize;
         while done < bytes.len() {
             let addr = virt + done as u64;
-            let t = self.tables.translate(&DirectTables, addr).ok_or(MapError::NotMapped)?;
+            let t = self
+                .tables
+                .translate(&DirectTables, addr)
+                .ok_or(MapError::NotMapped)?;
             let in_page = (PAGE_SIZE - addr % PAGE_SIZE) as usize;
             let chunk = in_page.min(bytes.len() - done);
             // SAFETY: `t.phys` is a frame this address space owns (only its
             // own frames are mapped in the lower half), reached through the
             // direct map; the chunk stays inside that page.
             unsafe {
-                core::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), phys_to_virt(t.phys) as *mut u8, chunk);
+                core::ptr::copy_nonoverlapping(
+                    bytes[done..].as_ptr(),
+                    phys_to_virt(t.phys) as *mut u8,
+                    chunk,
+                );
             }
             done += chunk;
         }
@@ -86,7 +104,10 @@ impl AddressSpace {
         // the kernel keeps running; the root stays allocated while `self` lives,
         // and `Drop` switches away before freeing it.
         unsafe {
-            Cr3::write(PhysFrame::from_start_address_unchecked(PhysAddr::new(root)), Cr3Flags::empty());
+            Cr3::write(
+                PhysFrame::from_start_address_unchecked(PhysAddr::new(root)),
+                Cr3Flags::empty(),
+            );
         }
     }
 }
@@ -98,7 +119,10 @@ impl Drop for AddressSpace {
             if let Some(kernel) = kernel_map::kernel_root() {
                 // SAFETY: the kernel's own tables map everything the kernel needs.
                 unsafe {
-                    Cr3::write(PhysFrame::from_start_address_unchecked(PhysAddr::new(kernel.root())), Cr3Flags::empty());
+                    Cr3::write(
+                        PhysFrame::from_start_address_unchecked(PhysAddr::new(kernel.root())),
+                        Cr3Flags::empty(),
+                    );
                 }
             }
         }
@@ -116,11 +140,14 @@ impl Drop for AddressSpace {
 
 /// Checks that `count` pages from `virt` lie inside user space.
 fn check_user_range(virt: u64, count: u64) -> Result<(), MapError> {
-    let end = count.checked_mul(PAGE_SIZE).and_then(|len| virt.checked_add(len)).ok_or(MapError::NotCanonical)?;
+    let end = count
+        .checked_mul(PAGE_SIZE)
+        .and_then(|len| virt.checked_add(len))
+        .ok_or(MapError::NotCanonical)?;
     if virt < USER_START || end > USER_END {
         return Err(MapError::NotCanonical);
     }
-    if virt % PAGE_SIZE != 0 {
+    if !virt.is_multiple_of(PAGE_SIZE) {
         return Err(MapError::Misaligned);
     }
     Ok(())

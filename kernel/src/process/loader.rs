@@ -34,7 +34,10 @@ impl core::fmt::Display for LoadError {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
         match self {
             LoadError::NotAnExecutable(why) => write!(f, "not a static x86_64 executable: {why}"),
-            LoadError::BadSegment => write!(f, "a segment is outside user space, overlaps another, or exceeds the file"),
+            LoadError::BadSegment => write!(
+                f,
+                "a segment is outside user space, overlaps another, or exceeds the file"
+            ),
             LoadError::Map(error) => write!(f, "mapping the program: {error}"),
         }
     }
@@ -55,7 +58,7 @@ pub struct LoadedProgram {
 
 /// Checks what `xmas-elf` would otherwise trust.
 fn check_header_geometry(image: &[u8]) -> Result<(), LoadError> {
-    if image.as_ptr() as usize % 8 != 0 {
+    if !(image.as_ptr() as usize).is_multiple_of(8) {
         return Err(LoadError::NotAnExecutable("image is not 8-byte aligned"));
     }
     let elf = ElfFile::new(image).map_err(LoadError::NotAnExecutable)?;
@@ -71,7 +74,9 @@ fn check_header_geometry(image: &[u8]) -> Result<(), LoadError> {
         .and_then(|len| len.checked_add(pt2.ph_offset()));
     match table_end {
         Some(end) if end <= image.len() as u64 && pt2.ph_offset() % 8 == 0 => Ok(()),
-        _ => Err(LoadError::NotAnExecutable("program header table outside the file")),
+        _ => Err(LoadError::NotAnExecutable(
+            "program header table outside the file",
+        )),
     }
 }
 
@@ -81,7 +86,9 @@ pub fn load(image: &[u8]) -> Result<LoadedProgram, LoadError> {
     let elf = ElfFile::new(image).map_err(LoadError::NotAnExecutable)?;
     let pt2 = &elf.header.pt2;
     if pt2.machine().as_machine() != Machine::X86_64 || pt2.type_().as_type() != Type::Executable {
-        return Err(LoadError::NotAnExecutable("not a static x86_64 executable (ET_EXEC)"));
+        return Err(LoadError::NotAnExecutable(
+            "not a static x86_64 executable (ET_EXEC)",
+        ));
     }
     let mut space = AddressSpace::new()?;
     let mut loaded: heapless::Vec<(u64, u64), 16> = heapless::Vec::new();
@@ -89,19 +96,32 @@ pub fn load(image: &[u8]) -> Result<LoadedProgram, LoadError> {
         if segment.get_type() != Ok(SegmentType::Load) || segment.mem_size() == 0 {
             continue;
         }
-        let (virt, mem_size, file_size, offset) =
-            (segment.virtual_addr(), segment.mem_size(), segment.file_size(), segment.offset());
+        let (virt, mem_size, file_size, offset) = (
+            segment.virtual_addr(),
+            segment.mem_size(),
+            segment.file_size(),
+            segment.offset(),
+        );
         let file_end = offset.checked_add(file_size).ok_or(LoadError::BadSegment)?;
         let mem_end = virt.checked_add(mem_size).ok_or(LoadError::BadSegment)?;
-        if file_size > mem_size || file_end > image.len() as u64 || virt < USER_START || mem_end > USER_END {
+        if file_size > mem_size
+            || file_end > image.len() as u64
+            || virt < USER_START
+            || mem_end > USER_END
+        {
             return Err(LoadError::BadSegment);
         }
         let first = align_down(virt, PAGE_SIZE);
         let last = align_up(mem_end, PAGE_SIZE).ok_or(LoadError::BadSegment)?;
-        if loaded.iter().any(|&(start, end)| first < end && start < last) {
+        if loaded
+            .iter()
+            .any(|&(start, end)| first < end && start < last)
+        {
             return Err(LoadError::BadSegment);
         }
-        loaded.push((first, last)).map_err(|_| LoadError::NotAnExecutable("too many segments"))?;
+        loaded
+            .push((first, last))
+            .map_err(|_| LoadError::NotAnExecutable("too many segments"))?;
         let mut flags = PageFlags::empty();
         if segment.flags().is_write() {
             flags |= PageFlags::WRITABLE;
@@ -116,10 +136,23 @@ pub fn load(image: &[u8]) -> Result<LoadedProgram, LoadError> {
         return Err(LoadError::NotAnExecutable("no loadable segment"));
     }
     let entry = pt2.entry_point();
-    if !loaded.iter().any(|&(start, end)| (start..end).contains(&entry)) {
-        return Err(LoadError::NotAnExecutable("entry point outside the program"));
+    if !loaded
+        .iter()
+        .any(|&(start, end)| (start..end).contains(&entry))
+    {
+        return Err(LoadError::NotAnExecutable(
+            "entry point outside the program",
+        ));
     }
     let stack_bottom = STACK_TOP - STACK_PAGES * PAGE_SIZE;
-    space.map_zeroed(stack_bottom, STACK_PAGES, PageFlags::WRITABLE | PageFlags::NO_EXECUTE)?;
-    Ok(LoadedProgram { space, entry, stack_top: STACK_TOP })
+    space.map_zeroed(
+        stack_bottom,
+        STACK_PAGES,
+        PageFlags::WRITABLE | PageFlags::NO_EXECUTE,
+    )?;
+    Ok(LoadedProgram {
+        space,
+        entry,
+        stack_top: STACK_TOP,
+    })
 }

@@ -114,7 +114,10 @@ impl ObjectTable {
 
     /// Number of live processes.
     pub fn process_count(&self) -> usize {
-        self.objects.values().filter(|o| matches!(o, Object::Process(_))).count()
+        self.objects
+            .values()
+            .filter(|o| matches!(o, Object::Process(_)))
+            .count()
     }
 }
 
@@ -136,7 +139,12 @@ pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
 }
 
 /// Starts the program `name` from `image` with one ready thread.
-pub fn spawn(kernel: &mut Kernel, name: &str, image: &[u8], priority: u8) -> Result<ObjectId, loader::LoadError> {
+pub fn spawn(
+    kernel: &mut Kernel,
+    name: &str,
+    image: &[u8],
+    priority: u8,
+) -> Result<ObjectId, loader::LoadError> {
     let program = loader::load(image)?;
     let process_id = kernel.objects.new_id();
     let thread_id = kernel.objects.new_id();
@@ -146,7 +154,12 @@ pub fn spawn(kernel: &mut Kernel, name: &str, image: &[u8], priority: u8) -> Res
         state: ThreadState::Ready,
         context: Box::new(UserContext::new_user(program.entry, program.stack_top)),
     };
-    let process = Process { id: process_id, name: String::from(name), space: program.space, threads: alloc::vec![thread_id] };
+    let process = Process {
+        id: process_id,
+        name: String::from(name),
+        space: program.space,
+        threads: alloc::vec![thread_id],
+    };
     kernel.objects.insert(process_id, Object::Process(process));
     kernel.objects.insert(thread_id, Object::Thread(thread));
     kernel.run_queue.push(thread_id, priority);
@@ -156,7 +169,9 @@ pub fn spawn(kernel: &mut Kernel, name: &str, image: &[u8], priority: u8) -> Res
 /// Ends process `id`: its threads stop, its memory is freed, its ending is
 /// reported.
 pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
-    let Some(Object::Process(process)) = kernel.objects.remove(id) else { return };
+    let Some(Object::Process(process)) = kernel.objects.remove(id) else {
+        return;
+    };
     for thread in &process.threads {
         kernel.run_queue.remove(*thread);
         kernel.objects.remove(*thread);
@@ -171,7 +186,10 @@ pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
 fn report_end(process: &Process, reason: ExitReason) {
     let prefix = abide_abi::host::PROCESS_END_PREFIX;
     match reason {
-        ExitReason::Exited(code) => println!("{prefix}{} ({}) exited with status {code}", process.id, process.name),
+        ExitReason::Exited(code) => println!(
+            "{prefix}{} ({}) exited with status {code}",
+            process.id, process.name
+        ),
         ExitReason::Faulted(fault) => {
             let (mnemonic, description) = exceptions::describe(fault.vector);
             println!(
@@ -184,7 +202,10 @@ fn report_end(process: &Process, reason: ExitReason) {
 
 /// The process of the thread on the CPU.
 pub fn current_process(kernel: &Kernel) -> Option<ObjectId> {
-    kernel.objects.thread(kernel.current?).map(|thread| thread.process)
+    kernel
+        .objects
+        .thread(kernel.current?)
+        .map(|thread| thread.process)
 }
 
 /// A CPU exception in user mode: the process ends, the system goes on.

@@ -31,7 +31,9 @@ enum Outcome {
 /// Entry from `interrupt_dispatch` for the `syscall` instruction.
 pub fn handle(frame: &mut TrapFrame, fpu: &mut FpuState) {
     process::with_kernel(|kernel| {
-        let args = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
+        let args = [
+            frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+        ];
         let outcome = match Syscall::from_number(frame.rax) {
             Some(call) => dispatch(kernel, call, args),
             None => Outcome::Return(Err(Error::BadSyscall)),

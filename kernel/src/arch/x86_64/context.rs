@@ -51,36 +51,41 @@ pub struct UserContext {
 }
 
 impl UserContext {
-    /// A context that starts user code at `entry` with stack pointer `stack`.
-    pub fn new_user(entry: u64, stack: u64) -> Self {
-        let selectors = gdt::selectors();
-        let (code, data) = selectors.map_or((0x23, 0x1b), |s| (s.user_code.0 as u64, s.user_data.0 as u64));
+    /// A fresh context at `rip` with stack `rsp`, interrupts enabled, in the
+    /// privilege level of the `code`/`data` selectors.
+    fn starting_at(rip: u64, rsp: u64, code: u64, data: u64) -> Self {
         let regs = TrapFrame {
-            rip: entry,
+            rip,
             cs: code,
             rflags: (RFlags::INTERRUPT_FLAG | RFlags::from_bits_truncate(0x2)).bits(),
-            rsp: stack,
+            rsp,
             ss: data,
             ..TrapFrame::default()
         };
-        UserContext { regs, fpu: FpuState::initial() }
+        UserContext {
+            regs,
+            fpu: FpuState::initial(),
+        }
+    }
+
+    /// A context that starts user code at `entry` with stack pointer `stack`.
+    pub fn new_user(entry: u64, stack: u64) -> Self {
+        let selectors = gdt::selectors();
+        let (code, data) = selectors.map_or((0x23, 0x1b), |s| {
+            (s.user_code.0 as u64, s.user_data.0 as u64)
+        });
+        Self::starting_at(entry, stack, code, data)
     }
 
     /// The context of the idle loop: kernel mode, interrupts on, own stack.
     pub fn idle() -> Self {
         let selectors = gdt::selectors();
-        let (code, data) = selectors.map_or((0x08, 0x10), |s| (s.kernel_code.0 as u64, s.kernel_data.0 as u64));
+        let (code, data) = selectors.map_or((0x08, 0x10), |s| {
+            (s.kernel_code.0 as u64, s.kernel_data.0 as u64)
+        });
         let rip = core::ptr::addr_of!(abide_idle_loop) as u64;
         let stack = core::ptr::addr_of!(IDLE_STACK) as u64 + IDLE_STACK_SIZE as u64;
-        let regs = TrapFrame {
-            rip,
-            cs: code,
-            rflags: (RFlags::INTERRUPT_FLAG | RFlags::from_bits_truncate(0x2)).bits(),
-            rsp: stack,
-            ss: data,
-            ..TrapFrame::default()
-        };
-        UserContext { regs, fpu: FpuState::initial() }
+        Self::starting_at(rip, stack, code, data)
     }
 
     /// True for the idle loop's context (kernel mode).
@@ -131,23 +136,7 @@ syscall_entry:
 abide_enter_context:                /* (frame: *const TrapFrame, fpu: *const FpuState) */
     fxrstor64 (%rsi)
     mov %rdi, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-    add $16, %rsp
-    iretq
+    jmp interrupt_return           /* idt.rs: pop the registers, iretq */
     .size abide_enter_context, . - abide_enter_context
 
     .global abide_idle_loop
@@ -177,15 +166,23 @@ pub fn init_syscalls() {
         // The user selectors must match what the entry stub pushes.
         debug_assert_eq!((s.user_data.0, s.user_code.0), (0x1b, 0x23));
         if let Err(error) = Star::write(s.user_code, s.user_data, s.kernel_code, s.kernel_data) {
-            crate::fail(format_args!("the GDT layout does not suit syscall: {error}"));
+            crate::fail(format_args!(
+                "the GDT layout does not suit syscall: {error}"
+            ));
         }
     }
     // SAFETY: the stack is a static reserved for syscalls.
     unsafe {
-        *core::ptr::addr_of_mut!(SYSCALL_KERNEL_RSP) = core::ptr::addr_of!(SYSCALL_STACK) as u64 + SYSCALL_STACK_SIZE as u64;
+        *core::ptr::addr_of_mut!(SYSCALL_KERNEL_RSP) =
+            core::ptr::addr_of!(SYSCALL_STACK) as u64 + SYSCALL_STACK_SIZE as u64;
     }
     LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
-    SFMask::write(RFlags::INTERRUPT_FLAG | RFlags::DIRECTION_FLAG | RFlags::TRAP_FLAG | RFlags::ALIGNMENT_CHECK);
+    SFMask::write(
+        RFlags::INTERRUPT_FLAG
+            | RFlags::DIRECTION_FLAG
+            | RFlags::TRAP_FLAG
+            | RFlags::ALIGNMENT_CHECK,
+    );
     // SAFETY: turning on SYSCALL/SYSRET; LSTAR and STAR are set above.
     unsafe { Efer::update(|flags| *flags |= EferFlags::SYSTEM_CALL_EXTENSIONS) };
 }

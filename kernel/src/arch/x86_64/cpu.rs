@@ -2,8 +2,8 @@
 //! rest of the kernel needs, behind safe functions.
 
 use core::arch::asm;
-use core::sync::atomic::{AtomicBool, Ordering};
 use core::arch::x86_64::{__cpuid, __cpuid_count, _rdtsc};
+use core::sync::atomic::{AtomicBool, Ordering};
 use x86_64::registers::control::{Cr4, Cr4Flags};
 
 /// Optional CPU features the kernel uses when present.

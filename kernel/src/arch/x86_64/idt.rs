@@ -108,6 +108,9 @@ interrupt_common:
     call interrupt_dispatch
     fxrstor64 (%rsp)
     mov %r12, %rsp
+    /* Resume the frame at rsp (also entered from context::enter). */
+    .global interrupt_return
+interrupt_return:
     pop %r15
     pop %r14
     pop %r13

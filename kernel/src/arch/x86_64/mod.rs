@@ -12,7 +12,6 @@ pub mod exceptions;
 pub mod gdt;
 pub mod idt;
 pub mod ioapic;
-mod mem_intrinsics;
 pub mod pit;
 pub mod power;
 pub mod probe;

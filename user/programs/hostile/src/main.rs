@@ -65,7 +65,7 @@ fn argument(rng: &mut Rng) -> u64 {
 fn hostile_call(rng: &mut Rng) -> (u64, Result<u64, Error>, [u64; 6]) {
     // Mostly real call numbers (so argument checks are exercised), sometimes
     // any number at all.
-    let number = if rng.next() % 4 == 0 {
+    let number = if rng.next().is_multiple_of(4) {
         rng.next()
     } else {
         rng.pick(Syscall::ALL) as u64
