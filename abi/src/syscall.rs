@@ -25,6 +25,9 @@ pub enum Syscall {
     HandleClose = 4,
     /// `handle_duplicate(handle, rights) -> handle`: rights may only shrink.
     HandleDuplicate = 5,
+    /// `handle_revoke(handle)`: invalidates the handle and every handle
+    /// derived from it (duplicates, and theirs), in every process.
+    HandleRevoke = 6,
 }
 
 impl Syscall {
@@ -36,6 +39,7 @@ impl Syscall {
         Syscall::Clock,
         Syscall::HandleClose,
         Syscall::HandleDuplicate,
+        Syscall::HandleRevoke,
     ];
 
     /// The call with number `n`, if there is one.

@@ -48,6 +48,7 @@ pub mod syscall;
 
 pub use abide_abi::syscall::{Error, Handle, Rights};
 pub use panic::PANIC_EXIT_CODE;
+pub use start::process_self;
 
 /// Names the program's entry function: `abide_rt::entry!(main)` with
 /// `fn main() -> i32`. `_start` calls it and exits with the value it returns.

@@ -5,8 +5,12 @@
 //! return address is pushed. `_start` clears `rbp` (the end of the frame-pointer
 //! chain for backtraces), aligns `rsp` to 16 as the System V ABI wants before a
 //! call, and calls [`abide_rt_start`], which never returns. The registers the
-//! kernel passes (`rdi`, `rsi`, `rdx`, ...) reach `abide_rt_start` untouched,
-//! for start-up arguments later.
+//! kernel passes (`rdi`, `rsi`, `rdx`, ...) reach `abide_rt_start` untouched:
+//! `rdi` holds the handle to the program's own process ([`process_self`]).
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use abide_abi::syscall::Handle;
 
 use crate::syscall;
 
@@ -25,8 +29,18 @@ core::arch::global_asm!(
     start = sym abide_rt_start,
 );
 
+/// The handle to this process the kernel passed at start.
+static SELF_HANDLE: AtomicU32 = AtomicU32::new(0);
+
+/// A handle to this program's own process (all rights), as the kernel gave it.
+pub fn process_self() -> Handle {
+    Handle(SELF_HANDLE.load(Ordering::Relaxed))
+}
+
 /// Runs the program's `main` (see [`crate::entry!`]) and exits with its value.
-extern "C" fn abide_rt_start() -> ! {
+extern "C" fn abide_rt_start(self_handle: u64) -> ! {
+    // Handles are 32-bit; the kernel never passes anything wider.
+    SELF_HANDLE.store(self_handle as u32, Ordering::Relaxed);
     unsafe extern "Rust" {
         /// Defined by the program through `abide_rt::entry!`.
         fn __abide_rt_main() -> i32;

@@ -112,3 +112,10 @@ pub fn handle_duplicate(handle: Handle, rights: Rights) -> Result<Handle, Error>
         .map(Handle)
         .map_err(|_| Error::BadHandle)
 }
+
+/// Invalidates `handle` and every handle derived from it, in every process.
+/// Returns how many handles went away.
+pub fn handle_revoke(handle: Handle) -> Result<u64, Error> {
+    // SAFETY: takes no pointers.
+    unsafe { call(Syscall::HandleRevoke, &[u64::from(handle.0)]) }
+}

@@ -17,6 +17,8 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use abide_abi::syscall::{Error, Handle, Rights};
+use abide_objects::caps::{Capabilities, TableId};
 use abide_sched::RunQueue;
 
 use crate::arch::context::{FpuState, UserContext};
@@ -42,6 +44,8 @@ pub enum ExitReason {
 pub struct Process {
     pub id: ObjectId,
     pub name: String,
+    /// Its handle table: exactly its authority.
+    pub table: TableId,
     pub space: AddressSpace,
     pub threads: Vec<ObjectId>,
 }
@@ -121,10 +125,15 @@ impl ObjectTable {
     }
 }
 
+/// Handles a process may hold at once.
+pub const HANDLE_QUOTA: usize = 1024;
+
 /// All kernel state.
 #[derive(Default)]
 pub struct Kernel {
     pub objects: ObjectTable,
+    /// Every process's handle table, and what derives from what.
+    pub caps: Capabilities<ObjectId>,
     pub run_queue: RunQueue<ObjectId>,
     /// The thread on the CPU, or `None` while idle.
     pub current: Option<ObjectId>,
@@ -138,25 +147,53 @@ pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
     f(guard.get_or_insert_with(Kernel::default))
 }
 
-/// Starts the program `name` from `image` with one ready thread.
+/// Why a process could not be started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    Load(loader::LoadError),
+    Handles(Error),
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        match self {
+            SpawnError::Load(error) => write!(f, "{error}"),
+            SpawnError::Handles(error) => write!(f, "creating its handle table: {error}"),
+        }
+    }
+}
+
+/// Starts the program `name` from `image` with one ready thread. The thread
+/// starts with a handle to its own process in `rdi` (all rights).
 pub fn spawn(
     kernel: &mut Kernel,
     name: &str,
     image: &[u8],
     priority: u8,
-) -> Result<ObjectId, loader::LoadError> {
-    let program = loader::load(image)?;
+) -> Result<ObjectId, SpawnError> {
+    let program = loader::load(image).map_err(SpawnError::Load)?;
     let process_id = kernel.objects.new_id();
     let thread_id = kernel.objects.new_id();
+    let table = kernel.caps.create_table(HANDLE_QUOTA);
+    let self_handle = match kernel.caps.insert(table, process_id, Rights::ALL) {
+        Ok(handle) => handle,
+        Err(error) => {
+            kernel.caps.destroy_table(table);
+            return Err(SpawnError::Handles(error));
+        }
+    };
+    let mut context = Box::new(UserContext::new_user(program.entry, program.stack_top));
+    context.regs.rdi = self_handle.0 as u64;
     let thread = Thread {
         process: process_id,
         priority,
         state: ThreadState::Ready,
-        context: Box::new(UserContext::new_user(program.entry, program.stack_top)),
+        context,
     };
     let process = Process {
         id: process_id,
         name: String::from(name),
+        table,
         space: program.space,
         threads: alloc::vec![thread_id],
     };
@@ -179,8 +216,22 @@ pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
             kernel.current = None;
         }
     }
+    // Its authority goes with it; handles others derived from its handles stay.
+    kernel.caps.destroy_table(process.table);
     report_end(&process, reason);
     drop(process);
+}
+
+/// The handle table of the process on the CPU.
+pub fn current_table(kernel: &Kernel) -> Option<TableId> {
+    Some(kernel.objects.process(current_process(kernel)?)?.table)
+}
+
+/// Converts a handle argument; values that do not fit 32 bits are never valid.
+pub fn handle_arg(value: u64) -> Result<Handle, Error> {
+    u32::try_from(value)
+        .map(Handle)
+        .map_err(|_| Error::BadHandle)
 }
 
 fn report_end(process: &Process, reason: ExitReason) {

@@ -6,7 +6,7 @@
 //! lie in user space and copied with fault-tolerant routines, unknown calls
 //! and bad arguments return errors, and no path panics.
 
-use abide_abi::syscall::{Error, Syscall};
+use abide_abi::syscall::{Error, Rights, Syscall};
 use alloc::vec;
 
 use crate::arch::context::FpuState;
@@ -73,9 +73,34 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, args: [u64; 6]) -> Outcome {
         }
         Syscall::Yield => Outcome::Yield,
         Syscall::Clock => Outcome::Return(Ok(time::now_ns())),
-        // Handle tables arrive with the capability system.
-        Syscall::HandleClose | Syscall::HandleDuplicate => Outcome::Return(Err(Error::BadHandle)),
+        Syscall::HandleClose => Outcome::Return(handle_close(kernel, args[0])),
+        Syscall::HandleDuplicate => Outcome::Return(handle_duplicate(kernel, args[0], args[1])),
+        Syscall::HandleRevoke => Outcome::Return(handle_revoke(kernel, args[0])),
     }
+}
+
+fn handle_close(kernel: &mut Kernel, handle: u64) -> Result<u64, Error> {
+    let table = process::current_table(kernel).ok_or(Error::BadHandle)?;
+    kernel.caps.close(table, process::handle_arg(handle)?)?;
+    Ok(0)
+}
+
+fn handle_duplicate(kernel: &mut Kernel, handle: u64, rights: u64) -> Result<u64, Error> {
+    let table = process::current_table(kernel).ok_or(Error::BadHandle)?;
+    let rights = u32::try_from(rights)
+        .ok()
+        .filter(|r| Rights::ALL.contains(Rights(*r)))
+        .ok_or(Error::InvalidArgument)?;
+    let duplicate = kernel
+        .caps
+        .duplicate(table, process::handle_arg(handle)?, Rights(rights))?;
+    Ok(duplicate.0 as u64)
+}
+
+fn handle_revoke(kernel: &mut Kernel, handle: u64) -> Result<u64, Error> {
+    let table = process::current_table(kernel).ok_or(Error::BadHandle)?;
+    let removed = kernel.caps.revoke(table, process::handle_arg(handle)?)?;
+    Ok(removed.len() as u64)
 }
 
 fn debug_write(ptr: u64, len: u64) -> Result<u64, Error> {
