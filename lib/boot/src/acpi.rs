@@ -6,8 +6,8 @@
 //! are checksummed before use. Everything is read through [`PhysMemory`] in
 //! small pieces; nothing firmware says is trusted to be in range.
 
-use crate::le::{u16_at, u32_at, u64_at, u8_at};
 use crate::PhysMemory;
+use abide_le::{u16_at, u32_at, u64_at, u8_at};
 use core::fmt;
 
 /// Why ACPI information could not be read.

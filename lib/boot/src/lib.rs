@@ -15,7 +15,6 @@
 
 pub mod acpi;
 pub mod cmdline;
-mod le;
 pub mod memmap;
 pub mod multiboot2;
 pub mod pvh;

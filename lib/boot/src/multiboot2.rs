@@ -10,9 +10,9 @@
 //! kernel stack; it may be up to [`MAX_MBI_SIZE`] bytes.
 
 use crate::cmdline::{Cmdline, MAX_CMDLINE};
-use crate::le::{u32_at, u64_at};
 use crate::memmap::{MemoryMap, RegionKind};
 use crate::{BootInfo, BootInfoError, BootProtocol, PhysMemory};
+use abide_le::{u32_at, u64_at};
 
 /// The value of `eax` when a Multiboot2 loader started the kernel.
 pub const BOOTLOADER_MAGIC: u32 = 0x36d7_6289;

@@ -7,9 +7,9 @@
 //! [`BootInfo`].
 
 use crate::cmdline::Cmdline;
-use crate::le::{u32_at, u64_at};
 use crate::memmap::{MemoryMap, RegionKind, MAX_REGIONS};
 use crate::{BootInfo, BootInfoError, BootProtocol, PhysMemory};
+use abide_le::{u32_at, u64_at};
 
 /// The `magic` field of a valid `hvm_start_info` ("xEn3" with the top bit set).
 pub const START_INFO_MAGIC: u32 = 0x336e_c578;

@@ -36,6 +36,8 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 
+use abide_le::{u16_at, u32_at};
+
 /// The first eight bytes of a non-empty bundle; the last one is the version.
 pub const MAGIC: [u8; 8] = *b"ABNDL\0\0\x01";
 /// The longest program name, in bytes.
@@ -112,16 +114,6 @@ struct Entry<'a> {
     len: usize,
 }
 
-fn read_u16(bytes: &[u8], at: usize) -> Option<u16> {
-    let b = bytes.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    let b = bytes.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
 /// `value` rounded up to [`DATA_ALIGN`].
 fn align_up(value: usize) -> Option<usize> {
     Some(value.checked_add(DATA_ALIGN - 1)? & !(DATA_ALIGN - 1))
@@ -129,7 +121,7 @@ fn align_up(value: usize) -> Option<usize> {
 
 /// The directory entry at `at`, and where the next one starts.
 fn read_entry(bytes: &[u8], at: usize) -> Result<(Entry<'_>, usize), BundleError> {
-    let name_len = usize::from(read_u16(bytes, at).ok_or(BundleError::Truncated)?);
+    let name_len = usize::from(u16_at(bytes, at).ok_or(BundleError::Truncated)?);
     if !(1..=MAX_NAME_LEN).contains(&name_len) {
         return Err(BundleError::BadName);
     }
@@ -145,8 +137,8 @@ fn read_entry(bytes: &[u8], at: usize) -> Result<(Entry<'_>, usize), BundleError
     if !is_valid_name(name) {
         return Err(BundleError::BadName);
     }
-    let offset = read_u32(bytes, name_end).ok_or(BundleError::Truncated)?;
-    let len = read_u32(bytes, name_end + 4).ok_or(BundleError::Truncated)?;
+    let offset = u32_at(bytes, name_end).ok_or(BundleError::Truncated)?;
+    let len = u32_at(bytes, name_end + 4).ok_or(BundleError::Truncated)?;
     let entry = Entry {
         name,
         offset: usize::try_from(offset).map_err(|_| BundleError::TooLarge)?,
@@ -173,7 +165,7 @@ impl<'a> Bundle<'a> {
         if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
             return Err(BundleError::BadMagic);
         }
-        let count = read_u32(bytes, MAGIC.len()).ok_or(BundleError::Truncated)?;
+        let count = u32_at(bytes, MAGIC.len()).ok_or(BundleError::Truncated)?;
         // Each entry takes at least ENTRY_FIXED_LEN + 1 bytes, so a count the
         // input cannot hold fails here, before any loop runs long.
         let count = usize::try_from(count).map_err(|_| BundleError::Truncated)?;

@@ -31,6 +31,8 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 
+use abide_le::{u16_at, u32_at, u64_at};
+
 /// The first four bytes of a non-empty table.
 pub const MAGIC: [u8; 4] = *b"KSYM";
 
@@ -84,27 +86,10 @@ struct Entry {
     name_offset: u32,
 }
 
-fn read_u16(bytes: &[u8], at: usize) -> Option<u16> {
-    let b = bytes.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    let b = bytes.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn read_u64(bytes: &[u8], at: usize) -> Option<u64> {
-    let b = bytes.get(at..at.checked_add(8)?)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(b);
-    Some(u64::from_le_bytes(a))
-}
-
 /// The name stored at `offset` in `strings`, if it is in range and UTF-8.
 fn name_at(strings: &[u8], offset: u32) -> Option<&str> {
     let start = usize::try_from(offset).ok()?;
-    let len = usize::from(read_u16(strings, start)?);
+    let len = usize::from(u16_at(strings, start)?);
     let from = start.checked_add(2)?;
     let bytes = strings.get(from..from.checked_add(len)?)?;
     core::str::from_utf8(bytes).ok()
@@ -125,7 +110,7 @@ impl<'a> KsymTable<'a> {
         if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
             return Err(KsymError::BadMagic);
         }
-        let count = read_u32(bytes, MAGIC.len()).ok_or(KsymError::Truncated)?;
+        let count = u32_at(bytes, MAGIC.len()).ok_or(KsymError::Truncated)?;
         let entries_len = usize::try_from(count)
             .ok()
             .and_then(|c| c.checked_mul(ENTRY_LEN))
@@ -169,9 +154,9 @@ impl<'a> KsymTable<'a> {
     fn entry(&self, i: usize) -> Entry {
         let at = i * ENTRY_LEN;
         Entry {
-            addr: read_u64(self.entries, at).unwrap_or(0),
-            size: read_u32(self.entries, at + 8).unwrap_or(0),
-            name_offset: read_u32(self.entries, at + 12).unwrap_or(0),
+            addr: u64_at(self.entries, at).unwrap_or(0),
+            size: u32_at(self.entries, at + 8).unwrap_or(0),
+            name_offset: u32_at(self.entries, at + 12).unwrap_or(0),
         }
     }
 

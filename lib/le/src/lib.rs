@@ -1,31 +1,33 @@
 //! Little-endian field reads from byte slices.
 //!
-//! Firmware structures are byte layouts; these helpers read their fields by
-//! offset and return `None` instead of panicking when a field runs past the end.
+//! Firmware tables, the kernel symbol table and the program bundle are byte
+//! layouts; these helpers read their fields by offset and return `None`
+//! instead of panicking when a field runs past the end.
+#![cfg_attr(not(test), no_std)]
 
 /// `N` bytes at `offset`, if they are all inside `bytes`.
-pub(crate) fn array_at<const N: usize>(bytes: &[u8], offset: usize) -> Option<[u8; N]> {
+pub fn array_at<const N: usize>(bytes: &[u8], offset: usize) -> Option<[u8; N]> {
     let end = offset.checked_add(N)?;
     bytes.get(offset..end)?.try_into().ok()
 }
 
 /// The byte at `offset`.
-pub(crate) fn u8_at(bytes: &[u8], offset: usize) -> Option<u8> {
+pub fn u8_at(bytes: &[u8], offset: usize) -> Option<u8> {
     bytes.get(offset).copied()
 }
 
 /// The little-endian `u16` at `offset`.
-pub(crate) fn u16_at(bytes: &[u8], offset: usize) -> Option<u16> {
+pub fn u16_at(bytes: &[u8], offset: usize) -> Option<u16> {
     array_at(bytes, offset).map(u16::from_le_bytes)
 }
 
 /// The little-endian `u32` at `offset`.
-pub(crate) fn u32_at(bytes: &[u8], offset: usize) -> Option<u32> {
+pub fn u32_at(bytes: &[u8], offset: usize) -> Option<u32> {
     array_at(bytes, offset).map(u32::from_le_bytes)
 }
 
 /// The little-endian `u64` at `offset`.
-pub(crate) fn u64_at(bytes: &[u8], offset: usize) -> Option<u64> {
+pub fn u64_at(bytes: &[u8], offset: usize) -> Option<u64> {
     array_at(bytes, offset).map(u64::from_le_bytes)
 }
 
