@@ -4,12 +4,14 @@
 //! - [`host`]: what the kernel and the host tool (`cargo run`, the system tests)
 //!   agree on — exit codes through QEMU's `isa-debug-exit` device and the fixed
 //!   lines the kernel prints on the serial console that tools look for.
-//! - [`syscall`]: the system-call ABI between kernel and user space.
+//! - [`syscall`]: the system-call ABI between kernel and user space, and
+//!   [`object`]: the signals, structures and limits its calls use.
 //!
 //! The crate is `no_std`, has no dependencies, and is unit-tested on the host.
 #![cfg_attr(not(test), no_std)]
 
 pub mod host;
+pub mod object;
 pub mod syscall;
 
 /// The Abide version, shared by the kernel banner and the host tool.

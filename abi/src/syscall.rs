@@ -7,8 +7,16 @@
 //! preserved. Calls never block, except [`Syscall::PortWait`] and
 //! [`Syscall::Yield`]; a blocking call that is interrupted (for a checkpoint)
 //! is restarted from the beginning, so every call is restartable.
+//!
+//! The objects, signals and structures the calls use are in [`crate::object`].
 
 /// System-call numbers.
+///
+/// Where a call returns two handles (`channel_create`) they are packed into
+/// the value: the first in the low 32 bits, the second in the high 32 bits.
+/// Structures passed through memory ([`crate::object::Packet`],
+/// [`crate::object::MessageInfo`], [`crate::object::ProcessStatus`]) have a
+/// fixed little-endian layout, with `encode`/`decode` in [`crate::object`].
 #[repr(u64)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syscall {
@@ -28,6 +36,74 @@ pub enum Syscall {
     /// `handle_revoke(handle)`: invalidates the handle and every handle
     /// derived from it (duplicates, and theirs), in every process.
     HandleRevoke = 6,
+    /// `handle_mint(handle, rights, badge) -> handle`: like duplicate, and the
+    /// new handle carries `badge`, which a channel reader sees with every
+    /// message written through it. A badged handle cannot be re-minted.
+    HandleMint = 7,
+    /// `channel_create() -> (end, end)`: a new channel; both endpoints, packed.
+    ChannelCreate = 8,
+    /// `channel_write(channel, bytes, len, handles, count)`: queue a message
+    /// at the peer: up to [`crate::object::MAX_MESSAGE_BYTES`] bytes and
+    /// [`crate::object::MAX_MESSAGE_HANDLES`] handles (an array of `u32`),
+    /// which leave the caller's table. All or nothing. Needs `WRITE`, and
+    /// `TRANSFER` on each handle sent.
+    ChannelWrite = 9,
+    /// `channel_read(channel, bytes, capacity, handles, capacity, info) ->
+    /// len`: take the oldest message. `info` receives a
+    /// [`crate::object::MessageInfo`] (sizes and the writer's badge), also
+    /// when the buffers are too small (then nothing is taken). Needs `READ`.
+    ChannelRead = 10,
+    /// `port_create() -> port`.
+    PortCreate = 11,
+    /// `port_bind(port, handle, key, signals)`: once any of `signals` is
+    /// asserted on the object (now or later), queue one packet with `key` on
+    /// the port. One-shot: bind again for the next one. Needs `WAIT` on the
+    /// object and `WRITE` on the port.
+    PortBind = 12,
+    /// `port_wait(port, packet, deadline_ns)`: take the oldest packet, waiting
+    /// until one arrives or the clock reaches `deadline_ns`
+    /// ([`Error::TimedOut`]; 0 = do not wait, `u64::MAX` = forever). Needs
+    /// `READ`. The only call that blocks; it is restarted if interrupted.
+    PortWait = 13,
+    /// `memory_create(size) -> memory`: zeroed pages (size rounded up to pages).
+    MemoryCreate = 14,
+    /// `memory_map(memory, flags) -> address`: map the whole object into the
+    /// caller's address space at an address the kernel picks. Needs `MAP` and
+    /// `READ`, plus `WRITE` for [`crate::object::MAP_WRITE`].
+    MemoryMap = 15,
+    /// `process_spawn(image, name, name_len, handles, count) -> process`:
+    /// start a program from the ELF in memory object `image`, or, when
+    /// `image` is 0, the bundle program called `name`. The listed handles move
+    /// to the child (see [`crate::object::FIRST_STARTUP_HANDLE`]).
+    ProcessSpawn = 16,
+    /// `process_kill(process)`: end it. Needs `MANAGE`.
+    ProcessKill = 17,
+    /// `process_status(process, status)`: write its
+    /// [`crate::object::ProcessStatus`]. Needs `READ`.
+    ProcessStatus = 18,
+    /// `timer_create() -> timer`.
+    TimerCreate = 19,
+    /// `timer_set(timer, deadline_ns)`: fire (assert `TIMER`) at the
+    /// deadline; 0 cancels. Needs `WRITE`.
+    TimerSet = 20,
+    /// `interrupt_create(resource, irq) -> interrupt`: own ISA IRQ `irq`. Its
+    /// line is masked when it fires (`INTERRUPT` asserted) until
+    /// `interrupt_ack`. Needs `MANAGE` on the hardware resource.
+    InterruptCreate = 21,
+    /// `interrupt_ack(interrupt)`: clear `INTERRUPT`, unmask the line. Needs
+    /// `MANAGE`.
+    InterruptAck = 22,
+    /// `ioports_create(resource, base, count) -> ioports`. Needs `MANAGE` on
+    /// the hardware resource; ports the kernel drives are refused.
+    IoPortsCreate = 23,
+    /// `ioport_read(ioports, port, width) -> value` (width 1, 2 or 4). Needs `READ`.
+    IoPortRead = 24,
+    /// `ioport_write(ioports, port, width, value)`. Needs `WRITE`.
+    IoPortWrite = 25,
+    /// `mmio_create(resource, phys, len) -> memory`: a memory object over
+    /// device memory (page-aligned, outside RAM), mapped uncached. Needs
+    /// `MANAGE` on the hardware resource.
+    MmioCreate = 26,
 }
 
 impl Syscall {
@@ -40,6 +116,26 @@ impl Syscall {
         Syscall::HandleClose,
         Syscall::HandleDuplicate,
         Syscall::HandleRevoke,
+        Syscall::HandleMint,
+        Syscall::ChannelCreate,
+        Syscall::ChannelWrite,
+        Syscall::ChannelRead,
+        Syscall::PortCreate,
+        Syscall::PortBind,
+        Syscall::PortWait,
+        Syscall::MemoryCreate,
+        Syscall::MemoryMap,
+        Syscall::ProcessSpawn,
+        Syscall::ProcessKill,
+        Syscall::ProcessStatus,
+        Syscall::TimerCreate,
+        Syscall::TimerSet,
+        Syscall::InterruptCreate,
+        Syscall::InterruptAck,
+        Syscall::IoPortsCreate,
+        Syscall::IoPortRead,
+        Syscall::IoPortWrite,
+        Syscall::MmioCreate,
     ];
 
     /// The call with number `n`, if there is one.
@@ -77,6 +173,8 @@ pub enum Error {
     BufferTooSmall = 11,
     /// The server that held the request restarted; retry it.
     Restarted = 12,
+    /// The resource is already taken (an IRQ another driver owns).
+    Busy = 13,
 }
 
 impl Error {
@@ -94,6 +192,7 @@ impl Error {
         Error::TimedOut,
         Error::BufferTooSmall,
         Error::Restarted,
+        Error::Busy,
     ];
 
     /// The error with code `code`, if there is one.
@@ -119,6 +218,7 @@ impl Error {
             Error::TimedOut => "timed out",
             Error::BufferTooSmall => "buffer too small",
             Error::Restarted => "server restarted",
+            Error::Busy => "resource busy",
         }
     }
 }

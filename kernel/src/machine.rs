@@ -119,6 +119,7 @@ pub fn start_interrupts(platform: &Platform) -> Result<(), InterruptError> {
     let serial_vector = ioapic::route_isa_irq(&platform.madt, serial::IRQ, apic::id())
         .map_err(InterruptError::Route)?;
     idt::set_irq_handler(serial_vector, serial::handle_interrupt);
+    crate::object::hardware::route_user_irqs(&platform.madt, apic::id());
     apic::start_periodic_timer(apic_hz, time::TICK_HZ);
     serial::enable_input_interrupt();
     cpu::enable_interrupts();

@@ -22,6 +22,7 @@ mod logger;
 mod machine;
 mod mm;
 mod monitor;
+mod object;
 mod panic;
 mod process;
 mod sched;
@@ -117,9 +118,10 @@ fn start_programs(names: &str) -> ! {
                     bundle.len()
                 ));
             };
-            match process::spawn(kernel, name, image, abide_sched::DEFAULT_PRIORITY) {
+            let startup = process::Startup::HardwareResource;
+            match process::spawn(kernel, name, image, abide_sched::DEFAULT_PRIORITY, startup) {
                 Ok(id) => log::info!("started process {id} ({name})"),
-                Err(error) => fail(format_args!("cannot start {name}: {error}")),
+                Err((error, _)) => fail(format_args!("cannot start {name}: {error}")),
             }
         }
     });

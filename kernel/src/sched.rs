@@ -10,8 +10,10 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::arch::context::{self, FpuState, UserContext};
 use crate::arch::idt::{TrapFrame, TIMER_VECTOR};
 use crate::arch::power;
+use crate::object::{timer, Kernel, ObjectId};
 use crate::println;
-use crate::process::{self, Kernel, ThreadState};
+use crate::process::{self, ThreadState};
+use crate::time;
 
 /// Set once the first thread has been entered.
 static STARTED: AtomicBool = AtomicBool::new(false);
@@ -31,7 +33,7 @@ pub fn switch(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &mut FpuState, sa
             }
         }
     }
-    if kernel.objects.process_count() == 0 {
+    if kernel.objects.live_process_count() == 0 {
         println!("{}", abide_abi::host::ALL_PROCESSES_ENDED);
         power::exit_success();
     }
@@ -45,8 +47,30 @@ pub fn switch(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &mut FpuState, sa
     }
 }
 
+/// Parks the thread on the CPU in `port_wait` until `deadline` (`u64::MAX`:
+/// none): its context is saved with `rip` back on the `syscall` instruction,
+/// so when it is woken it issues the same call again. Then runs another.
+pub fn block_current(
+    kernel: &mut Kernel,
+    frame: &mut TrapFrame,
+    fpu: &mut FpuState,
+    deadline: u64,
+) -> Option<ObjectId> {
+    let current = kernel.current?;
+    let thread = kernel.objects.thread_mut(current)?;
+    thread.context.regs = *frame;
+    thread.context.regs.rip -= context::SYSCALL_INSTRUCTION_LEN;
+    thread.context.fpu = fpu.clone();
+    thread.state = ThreadState::Blocked { deadline };
+    if deadline != u64::MAX {
+        kernel.deadlines.insert((deadline, current));
+    }
+    switch(kernel, frame, fpu, false);
+    Some(current)
+}
+
 /// Loads thread `id` into the entry frame and its address space into CR3.
-fn resume(kernel: &mut Kernel, id: process::ObjectId, frame: &mut TrapFrame, fpu: &mut FpuState) {
+fn resume(kernel: &mut Kernel, id: ObjectId, frame: &mut TrapFrame, fpu: &mut FpuState) {
     let Some(thread) = kernel.objects.thread_mut(id) else {
         return;
     };
@@ -54,8 +78,12 @@ fn resume(kernel: &mut Kernel, id: process::ObjectId, frame: &mut TrapFrame, fpu
     *fpu = thread.context.fpu.clone();
     thread.state = ThreadState::Running;
     let process = thread.process;
-    if let Some(process) = kernel.objects.process(process) {
-        process.space.activate();
+    if let Some(space) = kernel
+        .objects
+        .process(process)
+        .and_then(|process| process.space.as_ref())
+    {
+        space.activate();
     }
     kernel.current = Some(id);
 }
@@ -68,6 +96,9 @@ pub fn after_interrupt(frame: &mut TrapFrame, fpu: &mut FpuState) {
     }
     let from_user = frame.cs & 3 == 3;
     process::with_kernel(|kernel| {
+        if frame.vector == TIMER_VECTOR as u64 {
+            timer::expire(kernel, time::now_ns());
+        }
         if from_user && frame.vector == TIMER_VECTOR as u64 {
             switch(kernel, frame, fpu, true);
         } else if !from_user && kernel.current.is_none() && !kernel.run_queue.is_empty() {

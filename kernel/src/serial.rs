@@ -17,7 +17,7 @@ use crate::arch::idt::TrapFrame;
 use crate::sync::IrqSpinLock;
 use crate::time;
 
-const COM1: u16 = 0x3f8;
+pub const COM1: u16 = 0x3f8;
 const DATA: u16 = 0;
 const INTERRUPT_ENABLE: u16 = 1;
 const FIFO_CONTROL: u16 = 2;

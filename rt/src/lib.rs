@@ -15,9 +15,12 @@
 //!   with [`PANIC_EXIT_CODE`];
 //! - `memcpy`, `memmove`, `memset`, `memcmp` and `bcmp`, which the compiler
 //!   calls and the host target expects from libc;
-//! - a global allocator (`talc`) over a static 1 MiB arena, so `alloc`
-//!   (`Vec`, `Box`, `String`, `format!`) works. Memory objects will back it
-//!   later.
+//! - a global allocator (`talc`) over memory objects it maps as the heap
+//!   grows, so `alloc` (`Vec`, `Box`, `String`, `format!`) works;
+//! - [`executor`]: a single-threaded async executor (`async fn main` with
+//!   [`async_entry!`], tasks, timers, waiting on kernel objects);
+//! - [`ipc`]: async channels and the client and server halves of the typed
+//!   interfaces `abide_ipc::interface!` declares.
 //!
 //! A program:
 //!
@@ -33,22 +36,39 @@
 //! }
 //! ```
 //!
+//! or, to wait for many things at once:
+//!
+//! ```ignore
+//! abide_rt::async_entry!(main);
+//!
+//! async fn main() -> i32 {
+//!     abide_rt::executor::sleep(1_000_000).await;
+//!     0
+//! }
+//! ```
+//!
 //! Programs live in the user workspace (`user/`), whose `.cargo/config.toml`
 //! and linker script (`user/user.ld`) make them static ELF executables linked
 //! at 4 MiB; the host tool builds them and embeds them in the kernel image.
 #![no_std]
 
+extern crate alloc;
+
+pub mod blocking;
+pub mod executor;
 mod heap;
 pub mod io;
+pub mod ipc;
 // memcpy & co: the compiler calls them, no C library provides them.
 use abide_intrinsics as _;
 mod panic;
 mod start;
 pub mod syscall;
 
+pub use abide_abi::object::{MessageInfo, Packet, ProcessState, ProcessStatus, Signals};
 pub use abide_abi::syscall::{Error, Handle, Rights};
 pub use panic::PANIC_EXIT_CODE;
-pub use start::process_self;
+pub use start::{process_self, startup_handle, startup_handle_count};
 
 /// Names the program's entry function: `abide_rt::entry!(main)` with
 /// `fn main() -> i32`. `_start` calls it and exits with the value it returns.
@@ -63,6 +83,23 @@ macro_rules! entry {
         fn __abide_rt_main() -> i32 {
             let main: fn() -> i32 = $main;
             main()
+        }
+    };
+}
+
+/// Names the program's async entry function: `abide_rt::async_entry!(main)`
+/// with `async fn main() -> i32`. It runs on [`executor::block_on`] (with
+/// every task it spawns) and the process exits with the value it returns.
+///
+/// Use it instead of [`entry!`], exactly once.
+#[macro_export]
+macro_rules! async_entry {
+    ($main:path) => {
+        $crate::entry!(__abide_rt_async_main);
+
+        #[doc(hidden)]
+        fn __abide_rt_async_main() -> i32 {
+            $crate::executor::block_on($main())
         }
     };
 }

@@ -8,7 +8,10 @@
 
 use core::arch::asm;
 
+use abide_abi::object::{unpack_pair, MessageInfo, Packet, ProcessStatus, Signals};
 use abide_abi::syscall::{decode_result, Error, Handle, Rights, Syscall};
+
+pub use abide_abi::object::MAP_WRITE;
 
 /// Makes system call `n` with six arguments and returns (`rax`, `rdx`): the
 /// status and the value.
@@ -107,10 +110,7 @@ pub fn handle_duplicate(handle: Handle, rights: Rights) -> Result<Handle, Error>
             &[u64::from(handle.0), u64::from(rights.0)],
         )
     }?;
-    // Handles are 32-bit; anything wider is not one.
-    u32::try_from(value)
-        .map(Handle)
-        .map_err(|_| Error::BadHandle)
+    to_handle(value)
 }
 
 /// Invalidates `handle` and every handle derived from it, in every process.
@@ -118,4 +118,269 @@ pub fn handle_duplicate(handle: Handle, rights: Rights) -> Result<Handle, Error>
 pub fn handle_revoke(handle: Handle) -> Result<u64, Error> {
     // SAFETY: takes no pointers.
     unsafe { call(Syscall::HandleRevoke, &[u64::from(handle.0)]) }
+}
+
+/// Converts a call's value to a handle; handles are 32-bit, so anything
+/// wider is not one.
+fn to_handle(value: u64) -> Result<Handle, Error> {
+    u32::try_from(value)
+        .map(Handle)
+        .map_err(|_| Error::BadHandle)
+}
+
+/// Like [`handle_duplicate`], and the new handle carries `badge`: every
+/// message written through it reaches the reader with that badge.
+pub fn handle_mint(handle: Handle, rights: Rights, badge: u64) -> Result<Handle, Error> {
+    // SAFETY: takes no pointers.
+    let value = unsafe {
+        call(
+            Syscall::HandleMint,
+            &[u64::from(handle.0), u64::from(rights.0), badge],
+        )
+    }?;
+    to_handle(value)
+}
+
+/// A new channel: its two endpoints.
+pub fn channel_create() -> Result<(Handle, Handle), Error> {
+    // SAFETY: takes no pointers.
+    let value = unsafe { call(Syscall::ChannelCreate, &[]) }?;
+    let (first, second) = unpack_pair(value);
+    Ok((Handle(first), Handle(second)))
+}
+
+/// Writes `bytes` and moves `handles` (they leave this process) to the peer
+/// of `channel`. All or nothing; [`Error::ShouldWait`] when the peer's queue
+/// is full.
+pub fn channel_write(channel: Handle, bytes: &[u8], handles: &[Handle]) -> Result<(), Error> {
+    // SAFETY: the kernel reads `bytes.len()` bytes and `handles.len()` u32s;
+    // `Handle` is `repr(transparent)` over `u32`.
+    unsafe {
+        call(
+            Syscall::ChannelWrite,
+            &[
+                u64::from(channel.0),
+                bytes.as_ptr() as u64,
+                bytes.len() as u64,
+                handles.as_ptr() as u64,
+                handles.len() as u64,
+            ],
+        )
+    }
+    .map(|_| ())
+}
+
+/// Reads the oldest message of `channel` into `bytes` and `handles`.
+///
+/// Returns its [`MessageInfo`] (sizes and badge). [`Error::ShouldWait`] when
+/// none is queued; [`Error::BufferTooSmall`] (with the sizes in the second
+/// element) when it does not fit, and then it stays queued.
+pub fn channel_read(
+    channel: Handle,
+    bytes: &mut [u8],
+    handles: &mut [Handle],
+) -> Result<MessageInfo, (Error, MessageInfo)> {
+    let mut info = [0u8; MessageInfo::LEN];
+    // SAFETY: the kernel writes at most `bytes.len()` bytes, `handles.len()`
+    // u32s (a `u32` is a valid `Handle`) and `MessageInfo::LEN` bytes of info.
+    let result = unsafe {
+        call(
+            Syscall::ChannelRead,
+            &[
+                u64::from(channel.0),
+                bytes.as_mut_ptr() as u64,
+                bytes.len() as u64,
+                handles.as_mut_ptr() as u64,
+                handles.len() as u64,
+                info.as_mut_ptr() as u64,
+            ],
+        )
+    };
+    let info = MessageInfo::decode(&info);
+    match result {
+        Ok(_) => Ok(info),
+        Err(error) => Err((error, info)),
+    }
+}
+
+/// A new port.
+pub fn port_create() -> Result<Handle, Error> {
+    // SAFETY: takes no pointers.
+    to_handle(unsafe { call(Syscall::PortCreate, &[]) }?)
+}
+
+/// Queues one packet with `key` on `port` once `object` asserts any of
+/// `signals` (at once if it already does).
+pub fn port_bind(port: Handle, object: Handle, key: u64, signals: Signals) -> Result<(), Error> {
+    // SAFETY: takes no pointers.
+    unsafe {
+        call(
+            Syscall::PortBind,
+            &[
+                u64::from(port.0),
+                u64::from(object.0),
+                key,
+                u64::from(signals.0),
+            ],
+        )
+    }
+    .map(|_| ())
+}
+
+/// Takes the oldest packet of `port`, waiting until one arrives or the clock
+/// reaches `deadline_ns` ([`Error::TimedOut`]); 0 polls, [`FOREVER`] waits
+/// without a deadline.
+pub fn port_wait(port: Handle, deadline_ns: u64) -> Result<Packet, Error> {
+    let mut packet = [0u8; Packet::LEN];
+    // SAFETY: the kernel writes `Packet::LEN` bytes at `packet`.
+    unsafe {
+        call(
+            Syscall::PortWait,
+            &[u64::from(port.0), packet.as_mut_ptr() as u64, deadline_ns],
+        )
+    }?;
+    Ok(Packet::decode(&packet))
+}
+
+/// The deadline that never comes, for [`port_wait`].
+pub const FOREVER: u64 = u64::MAX;
+
+/// A new memory object of at least `size` bytes, zeroed.
+pub fn memory_create(size: u64) -> Result<Handle, Error> {
+    // SAFETY: takes no pointers.
+    to_handle(unsafe { call(Syscall::MemoryCreate, &[size]) }?)
+}
+
+/// Maps the whole memory object into this address space (writable with
+/// [`MAP_WRITE`]) and returns its address.
+///
+/// The mapping stays for the life of the process: the memory behind it is
+/// never freed under the program's feet.
+pub fn memory_map(memory: Handle, flags: u64) -> Result<*mut u8, Error> {
+    // SAFETY: mapping only adds pages at an address nothing else uses.
+    let address = unsafe { call(Syscall::MemoryMap, &[u64::from(memory.0), flags]) }?;
+    Ok(address as *mut u8)
+}
+
+/// Starts the bundle program `name` with `handles` (moved to it). Returns
+/// a handle to the new process.
+pub fn process_spawn(name: &str, handles: &[Handle]) -> Result<Handle, Error> {
+    spawn(None, name, handles)
+}
+
+/// Starts the ELF image in memory object `image` as a process named `name`,
+/// with `handles` (moved to it).
+pub fn process_spawn_image(image: Handle, name: &str, handles: &[Handle]) -> Result<Handle, Error> {
+    spawn(Some(image), name, handles)
+}
+
+fn spawn(image: Option<Handle>, name: &str, handles: &[Handle]) -> Result<Handle, Error> {
+    // SAFETY: the kernel reads `name.len()` bytes and `handles.len()` u32s.
+    let value = unsafe {
+        call(
+            Syscall::ProcessSpawn,
+            &[
+                image.map_or(0, |h| u64::from(h.0)),
+                name.as_ptr() as u64,
+                name.len() as u64,
+                handles.as_ptr() as u64,
+                handles.len() as u64,
+            ],
+        )
+    }?;
+    to_handle(value)
+}
+
+/// Ends `process`.
+pub fn process_kill(process: Handle) -> Result<(), Error> {
+    // SAFETY: takes no pointers.
+    unsafe { call(Syscall::ProcessKill, &[u64::from(process.0)]) }.map(|_| ())
+}
+
+/// How `process` is: running, or how it ended (with the fault report).
+pub fn process_status(process: Handle) -> Result<ProcessStatus, Error> {
+    let mut status = [0u8; ProcessStatus::LEN];
+    // SAFETY: the kernel writes `ProcessStatus::LEN` bytes at `status`.
+    unsafe {
+        call(
+            Syscall::ProcessStatus,
+            &[u64::from(process.0), status.as_mut_ptr() as u64],
+        )
+    }?;
+    Ok(ProcessStatus::decode(&status))
+}
+
+/// A new timer (not set).
+pub fn timer_create() -> Result<Handle, Error> {
+    // SAFETY: takes no pointers.
+    to_handle(unsafe { call(Syscall::TimerCreate, &[]) }?)
+}
+
+/// Sets `timer` to fire at `deadline_ns` (0 cancels).
+pub fn timer_set(timer: Handle, deadline_ns: u64) -> Result<(), Error> {
+    // SAFETY: takes no pointers.
+    unsafe { call(Syscall::TimerSet, &[u64::from(timer.0), deadline_ns]) }.map(|_| ())
+}
+
+/// Takes ISA IRQ `irq` through the hardware `resource`.
+pub fn interrupt_create(resource: Handle, irq: u8) -> Result<Handle, Error> {
+    // SAFETY: takes no pointers.
+    to_handle(unsafe {
+        call(
+            Syscall::InterruptCreate,
+            &[u64::from(resource.0), u64::from(irq)],
+        )
+    }?)
+}
+
+/// Acknowledges the interrupt: clears `INTERRUPT` and unmasks its line.
+pub fn interrupt_ack(interrupt: Handle) -> Result<(), Error> {
+    // SAFETY: takes no pointers.
+    unsafe { call(Syscall::InterruptAck, &[u64::from(interrupt.0)]) }.map(|_| ())
+}
+
+/// Takes the I/O ports `base..base + count` through the hardware `resource`.
+pub fn ioports_create(resource: Handle, base: u16, count: u16) -> Result<Handle, Error> {
+    // SAFETY: takes no pointers.
+    to_handle(unsafe {
+        call(
+            Syscall::IoPortsCreate,
+            &[u64::from(resource.0), u64::from(base), u64::from(count)],
+        )
+    }?)
+}
+
+/// Reads `width` bytes (1, 2 or 4) from I/O port `port`.
+pub fn ioport_read(ports: Handle, port: u16, width: u8) -> Result<u32, Error> {
+    // SAFETY: takes no pointers.
+    let value = unsafe {
+        call(
+            Syscall::IoPortRead,
+            &[u64::from(ports.0), u64::from(port), u64::from(width)],
+        )
+    }?;
+    Ok(value as u32)
+}
+
+/// Writes `width` bytes (1, 2 or 4) of `value` to I/O port `port`.
+pub fn ioport_write(ports: Handle, port: u16, width: u8, value: u32) -> Result<(), Error> {
+    // SAFETY: takes no pointers.
+    unsafe {
+        call(
+            Syscall::IoPortWrite,
+            &[
+                u64::from(ports.0),
+                u64::from(port),
+                u64::from(width),
+                u64::from(value),
+            ],
+        )
+    }
+    .map(|_| ())
+}
+
+/// A memory object over the device memory `phys..phys + len`.
+pub fn mmio_create(resource: Handle, phys: u64, len: u64) -> Result<Handle, Error> {
+    // SAFETY: takes no pointers.
+    to_handle(unsafe { call(Syscall::MmioCreate, &[u64::from(resource.0), phys, len]) }?)
 }

@@ -3,8 +3,11 @@
 //! never change, see `kernel_map::preallocate_kernel_half`) and supervisor-only.
 //!
 //! An address space owns the frames it maps into user space and frees them,
-//! and its tables, when dropped. Only the lower half is ever mapped here.
+//! and its tables, when dropped. Memory objects mapped into it are shared
+//! ([`PageSet`]): their pages are unmapped on drop and freed only when the
+//! last holder lets go. Only the lower half is ever mapped here.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use abide_mm::paging::{MapError, PageFlags, PageSize, PageTables, TableMemory};
@@ -14,6 +17,7 @@ use x86_64::structures::paging::PhysFrame;
 use x86_64::PhysAddr;
 
 use super::kernel_map::{self, DirectTables, KERNEL_HALF_FIRST_SLOT};
+use super::page_set::PageSet;
 use super::{frames, phys_to_virt};
 
 /// The highest user address (exclusive): the lower canonical half.
@@ -21,12 +25,21 @@ pub const USER_END: u64 = 0x0000_8000_0000_0000;
 /// The lowest address user mappings may use (the first pages stay unmapped so
 /// null pointers fault).
 pub const USER_START: u64 = 0x1_0000;
+/// Where the kernel places mapped memory objects (16 TiB up, far from the
+/// program image at 4 MiB and the stack just under 128 TiB).
+pub const SHARED_BASE: u64 = 0x1000_0000_0000;
+/// The end of the region for mapped memory objects.
+pub const SHARED_END: u64 = 0x7000_0000_0000;
 
 /// One process's page tables and the user pages they map.
 pub struct AddressSpace {
     tables: PageTables,
     /// User pages mapped (virtual address, frame), to unmap and free on drop.
     pages: Vec<(u64, u64)>,
+    /// Memory objects mapped (base address, pages), unmapped on drop.
+    shared: Vec<(u64, Arc<PageSet>)>,
+    /// Where the next memory object goes.
+    next_shared: u64,
 }
 
 impl AddressSpace {
@@ -39,6 +52,8 @@ impl AddressSpace {
         Ok(AddressSpace {
             tables,
             pages: Vec::new(),
+            shared: Vec::new(),
+            next_shared: SHARED_BASE,
         })
     }
 
@@ -47,7 +62,7 @@ impl AddressSpace {
         check_user_range(virt, count)?;
         for page in 0..count {
             let addr = virt + page * PAGE_SIZE;
-            let frame = frames::alloc_frame().ok_or(MapError::OutOfMemory)?;
+            let frame = frames::alloc_user_frame().ok_or(MapError::OutOfMemory)?;
             // SAFETY: a freshly allocated frame is ours alone.
             unsafe {
                 core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize)
@@ -65,6 +80,39 @@ impl AddressSpace {
             self.pages.push((addr, frame));
         }
         Ok(())
+    }
+
+    /// Maps all of `pages` at an address chosen here (with an unmapped guard
+    /// page after it) and returns the address. Device pages are uncached.
+    pub fn map_shared(&mut self, pages: Arc<PageSet>, writable: bool) -> Result<u64, MapError> {
+        let base = self.next_shared;
+        let end = base
+            .checked_add(pages.len())
+            .filter(|end| *end <= SHARED_END)
+            .ok_or(MapError::OutOfMemory)?;
+        let mut flags = PageFlags::USER | PageFlags::NO_EXECUTE;
+        if writable {
+            flags |= PageFlags::WRITABLE;
+        }
+        if pages.is_device() {
+            flags |= PageFlags::NO_CACHE | PageFlags::WRITE_THROUGH;
+        }
+        let mut mem = DirectTables;
+        for (index, &frame) in pages.frames().iter().enumerate() {
+            let addr = base + index as u64 * PAGE_SIZE;
+            if let Err(error) = self
+                .tables
+                .map(&mut mem, addr, frame, PageSize::Size4K, flags)
+            {
+                for undo in 0..index as u64 {
+                    let _ = self.tables.unmap(&mut mem, base + undo * PAGE_SIZE);
+                }
+                return Err(error);
+            }
+        }
+        self.next_shared = end + PAGE_SIZE;
+        self.shared.push((base, pages));
+        Ok(base)
     }
 
     /// Copies `bytes` into already mapped user pages starting at `virt`,
@@ -130,6 +178,12 @@ impl Drop for AddressSpace {
         for &(virt, frame) in &self.pages {
             if self.tables.unmap(&mut mem, virt).is_ok() {
                 let _ = frames::free_frame(frame);
+            }
+        }
+        // Shared pages are freed by their last holder, not here.
+        for (base, pages) in &self.shared {
+            for index in 0..pages.frames().len() as u64 {
+                let _ = self.tables.unmap(&mut mem, base + index * PAGE_SIZE);
             }
         }
         // The lower half is now empty; the kernel half's tables are shared and

@@ -76,6 +76,21 @@ pub fn alloc_frame() -> Option<u64> {
     FRAMES.lock().as_mut()?.alloc()
 }
 
+/// Frames user-space requests may never take: the kernel's heap and page
+/// tables need them to keep running (and to end the greedy process).
+pub const KERNEL_RESERVE_FRAMES: usize = 1024;
+
+/// Allocates one frame for something a process asked for (its memory, its
+/// page tables), unless that would eat into [`KERNEL_RESERVE_FRAMES`].
+pub fn alloc_user_frame() -> Option<u64> {
+    let mut guard = FRAMES.lock();
+    let frames = guard.as_mut()?;
+    if frames.free_frames() <= KERNEL_RESERVE_FRAMES {
+        return None;
+    }
+    frames.alloc()
+}
+
 /// Allocates `count` contiguous frames aligned to `align` bytes.
 pub(super) fn alloc_contiguous(count: usize, align: u64) -> Option<u64> {
     FRAMES.lock().as_mut()?.alloc_contiguous(count, align)

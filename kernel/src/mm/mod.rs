@@ -13,6 +13,7 @@ mod address_space;
 mod frames;
 mod heap;
 mod kernel_map;
+mod page_set;
 mod phys;
 
 pub use abide_mm::paging::{MapError, PageFlags};
@@ -20,6 +21,7 @@ pub use address_space::{AddressSpace, USER_END, USER_START};
 pub use frames::{alloc_frame, free_frame, FrameStats};
 pub use heap::HeapStats;
 pub use kernel_map::{map_page, protect_page, translate, unmap_page};
+pub use page_set::PageSet;
 pub use phys::{phys_to_virt, DirectMap};
 
 use abide_boot::MemoryMap;

@@ -1,35 +1,29 @@
-//! Processes and threads, and the one table of kernel objects.
-//!
-//! Every kernel object has a stable 64-bit id (never reused) and lives in
-//! [`ObjectTable`], the single place a checkpoint will walk. Objects refer to
-//! each other by id, not by pointer. All kernel state sits in [`Kernel`]
-//! behind one lock; kernel code runs with interrupts off on one CPU, so the
-//! lock is never contended today and marks where SMP will need care.
+//! Processes and threads: starting programs, and ending them.
 //!
 //! A process ends by exiting, by being killed, or by faulting; the kernel
-//! never panics for anything a process does. Until user-space supervisors
-//! exist, the kernel itself reports each ending on the console.
+//! never panics for anything a process does. An ended process keeps its
+//! object (and so its status and fault report) while handles name it: its
+//! parent waits for `TERMINATED` and reads the report with `process_status`.
+//! The kernel also prints each ending on the console.
 
 pub mod loader;
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use abide_abi::syscall::{Error, Handle, Rights};
-use abide_objects::caps::{Capabilities, TableId};
-use abide_sched::RunQueue;
+use abide_abi::object::{ProcessState, ProcessStatus};
+use abide_abi::syscall::{Error, Rights};
+use abide_objects::caps::{InTransit, TableId};
 
 use crate::arch::context::{FpuState, UserContext};
 use crate::arch::exceptions::{self, FaultReport};
 use crate::arch::idt::TrapFrame;
 use crate::mm::AddressSpace;
-use crate::sync::IrqSpinLock;
+use crate::object::{self, Kernel, Object, ObjectId};
 use crate::{println, sched};
 
-/// A kernel object's id.
-pub type ObjectId = u64;
+pub use crate::object::with_kernel;
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,16 +32,53 @@ pub enum ExitReason {
     Exited(i32),
     /// A CPU exception in its code.
     Faulted(FaultReport),
+    /// `process_kill`.
+    Killed,
 }
 
-/// A running program: an address space and its threads.
+impl ExitReason {
+    /// The status `process_status` reports for it.
+    fn status(self) -> ProcessStatus {
+        match self {
+            ExitReason::Exited(code) => ProcessStatus {
+                state: ProcessState::Exited,
+                code,
+                ..ProcessStatus::default()
+            },
+            ExitReason::Faulted(fault) => ProcessStatus {
+                state: ProcessState::Faulted,
+                code: 0,
+                vector: fault.vector as u32,
+                error_code: fault.error_code as u32,
+                address: fault.cr2,
+                rip: fault.rip,
+            },
+            ExitReason::Killed => ProcessStatus {
+                state: ProcessState::Killed,
+                ..ProcessStatus::default()
+            },
+        }
+    }
+}
+
+/// A program: an address space and its threads, or, once ended, its status.
 pub struct Process {
     pub id: ObjectId,
     pub name: String,
     /// Its handle table: exactly its authority.
     pub table: TableId,
-    pub space: AddressSpace,
+    /// Its memory; `None` once it ended.
+    pub space: Option<AddressSpace>,
     pub threads: Vec<ObjectId>,
+    /// Running, or how it ended.
+    pub status: ProcessStatus,
+}
+
+impl Process {
+    /// True until it ends.
+    pub fn is_alive(&self) -> bool {
+        self.status.state == ProcessState::Running
+    }
 }
 
 /// Where a thread is in its life.
@@ -57,6 +88,9 @@ pub enum ThreadState {
     Ready,
     /// On the CPU.
     Running,
+    /// In `port_wait` until a packet arrives or the clock reaches `deadline`
+    /// (`u64::MAX`: never); it then re-issues the call.
+    Blocked { deadline: u64 },
 }
 
 /// A thread: a saved user context in a process.
@@ -67,85 +101,8 @@ pub struct Thread {
     pub context: Box<UserContext>,
 }
 
-/// Every kernel object.
-pub enum Object {
-    Process(Process),
-    Thread(Thread),
-}
-
-/// The objects, by id.
-#[derive(Default)]
-pub struct ObjectTable {
-    objects: BTreeMap<ObjectId, Object>,
-    next_id: ObjectId,
-}
-
-impl ObjectTable {
-    /// Reserves a new id.
-    pub fn new_id(&mut self) -> ObjectId {
-        self.next_id += 1;
-        self.next_id
-    }
-
-    pub fn insert(&mut self, id: ObjectId, object: Object) {
-        self.objects.insert(id, object);
-    }
-
-    pub fn remove(&mut self, id: ObjectId) -> Option<Object> {
-        self.objects.remove(&id)
-    }
-
-    pub fn process(&self, id: ObjectId) -> Option<&Process> {
-        match self.objects.get(&id) {
-            Some(Object::Process(process)) => Some(process),
-            _ => None,
-        }
-    }
-
-    pub fn thread(&self, id: ObjectId) -> Option<&Thread> {
-        match self.objects.get(&id) {
-            Some(Object::Thread(thread)) => Some(thread),
-            _ => None,
-        }
-    }
-
-    pub fn thread_mut(&mut self, id: ObjectId) -> Option<&mut Thread> {
-        match self.objects.get_mut(&id) {
-            Some(Object::Thread(thread)) => Some(thread),
-            _ => None,
-        }
-    }
-
-    /// Number of live processes.
-    pub fn process_count(&self) -> usize {
-        self.objects
-            .values()
-            .filter(|o| matches!(o, Object::Process(_)))
-            .count()
-    }
-}
-
 /// Handles a process may hold at once.
 pub const HANDLE_QUOTA: usize = 1024;
-
-/// All kernel state.
-#[derive(Default)]
-pub struct Kernel {
-    pub objects: ObjectTable,
-    /// Every process's handle table, and what derives from what.
-    pub caps: Capabilities<ObjectId>,
-    pub run_queue: RunQueue<ObjectId>,
-    /// The thread on the CPU, or `None` while idle.
-    pub current: Option<ObjectId>,
-}
-
-pub static KERNEL: IrqSpinLock<Option<Kernel>> = IrqSpinLock::new(None);
-
-/// Runs `f` with the kernel state (created on first use).
-pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
-    let mut guard = KERNEL.lock();
-    f(guard.get_or_insert_with(Kernel::default))
-}
 
 /// Why a process could not be started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,75 +120,130 @@ impl core::fmt::Display for SpawnError {
     }
 }
 
+/// What a new process starts with besides its own handle.
+pub enum Startup {
+    /// The hardware resource (programs the kernel starts).
+    HardwareResource,
+    /// Handles its parent moved to it.
+    Handles(InTransit<ObjectId>),
+}
+
 /// Starts the program `name` from `image` with one ready thread. The thread
-/// starts with a handle to its own process in `rdi` (all rights).
+/// starts with a handle to its own process in `rdi` (all rights) and the
+/// number of startup handles in `rsi` (see `abide_abi::object`).
+///
+/// On failure, startup handles in transit are given back.
 pub fn spawn(
     kernel: &mut Kernel,
     name: &str,
     image: &[u8],
     priority: u8,
-) -> Result<ObjectId, SpawnError> {
-    let program = loader::load(image).map_err(SpawnError::Load)?;
+    startup: Startup,
+) -> Result<ObjectId, (SpawnError, Option<InTransit<ObjectId>>)> {
+    let give_back = |startup: Startup| match startup {
+        Startup::Handles(transit) => Some(transit),
+        _ => None,
+    };
+    let program = match loader::load(image) {
+        Ok(program) => program,
+        Err(error) => return Err((SpawnError::Load(error), give_back(startup))),
+    };
     let process_id = kernel.objects.new_id();
     let thread_id = kernel.objects.new_id();
     let table = kernel.caps.create_table(HANDLE_QUOTA);
-    let self_handle = match kernel.caps.insert(table, process_id, Rights::ALL) {
+    kernel.objects.insert(
+        process_id,
+        Object::Process(Process {
+            id: process_id,
+            name: String::from(name),
+            table,
+            space: Some(program.space),
+            threads: alloc::vec![thread_id],
+            status: ProcessStatus::default(),
+        }),
+    );
+    let self_handle = match kernel.new_handle(table, process_id, Rights::ALL) {
         Ok(handle) => handle,
         Err(error) => {
             kernel.caps.destroy_table(table);
-            return Err(SpawnError::Handles(error));
+            kernel.objects.remove(process_id);
+            return Err((SpawnError::Handles(error), give_back(startup)));
         }
     };
+    let startup_count = match startup {
+        Startup::HardwareResource => {
+            match kernel.create(table, Object::HardwareResource, Rights::ALL) {
+                Ok(_) => 1,
+                Err(_) => 0,
+            }
+        }
+        Startup::Handles(transit) => install_startup(kernel, table, transit),
+    };
     let mut context = Box::new(UserContext::new_user(program.entry, program.stack_top));
-    context.regs.rdi = self_handle.0 as u64;
-    let thread = Thread {
-        process: process_id,
-        priority,
-        state: ThreadState::Ready,
-        context,
-    };
-    let process = Process {
-        id: process_id,
-        name: String::from(name),
-        table,
-        space: program.space,
-        threads: alloc::vec![thread_id],
-    };
-    kernel.objects.insert(process_id, Object::Process(process));
-    kernel.objects.insert(thread_id, Object::Thread(thread));
+    context.regs.rdi = u64::from(self_handle.0);
+    context.regs.rsi = startup_count;
+    kernel.objects.insert(
+        thread_id,
+        Object::Thread(Thread {
+            process: process_id,
+            priority,
+            state: ThreadState::Ready,
+            context,
+        }),
+    );
     kernel.run_queue.push(thread_id, priority);
     Ok(process_id)
 }
 
-/// Ends process `id`: its threads stop, its memory is freed, its ending is
+/// Installs a new process's startup handles; returns how many it got.
+fn install_startup(kernel: &mut Kernel, table: TableId, transit: InTransit<ObjectId>) -> u64 {
+    let count = transit.len() as u64;
+    match kernel.caps.install(table, transit) {
+        Ok(installed) => {
+            object::release(kernel, installed.revoked);
+            count
+        }
+        Err((_, transit)) => {
+            let orphans = kernel.caps.discard(transit);
+            object::release(kernel, orphans);
+            0
+        }
+    }
+}
+
+/// Ends process `id`: its threads stop, its memory and handles go, its
+/// status is kept for whoever holds a handle to it, and its ending is
 /// reported.
 pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
-    let Some(Object::Process(process)) = kernel.objects.remove(id) else {
+    let Some(process) = kernel.objects.process_mut(id) else {
         return;
     };
-    for thread in &process.threads {
-        kernel.run_queue.remove(*thread);
-        kernel.objects.remove(*thread);
-        if kernel.current == Some(*thread) {
+    if !process.is_alive() {
+        return;
+    }
+    process.status = reason.status();
+    let threads = core::mem::take(&mut process.threads);
+    let space = process.space.take();
+    let table = process.table;
+    report_end(process, reason);
+    for thread in threads {
+        kernel.run_queue.remove(thread);
+        kernel.objects.remove(thread);
+        if kernel.current == Some(thread) {
             kernel.current = None;
         }
     }
+    drop(space);
     // Its authority goes with it; handles others derived from its handles stay.
-    kernel.caps.destroy_table(process.table);
-    report_end(&process, reason);
-    drop(process);
+    let held = kernel.caps.destroy_table(table);
+    object::release(kernel, held);
+    object::port::notify(kernel, id);
+    object::remove_if_unreferenced(kernel, id);
 }
 
 /// The handle table of the process on the CPU.
 pub fn current_table(kernel: &Kernel) -> Option<TableId> {
     Some(kernel.objects.process(current_process(kernel)?)?.table)
-}
-
-/// Converts a handle argument; values that do not fit 32 bits are never valid.
-pub fn handle_arg(value: u64) -> Result<Handle, Error> {
-    u32::try_from(value)
-        .map(Handle)
-        .map_err(|_| Error::BadHandle)
 }
 
 fn report_end(process: &Process, reason: ExitReason) {
@@ -248,6 +260,7 @@ fn report_end(process: &Process, reason: ExitReason) {
                 process.id, process.name, fault.vector, fault.cr2, fault.rip, fault.error_code
             );
         }
+        ExitReason::Killed => println!("{prefix}{} ({}) was killed", process.id, process.name),
     }
 }
 

@@ -1,18 +1,28 @@
 //! System calls: decode the call in the saved registers, check every argument,
-//! do the work, and put the result back (`rax` status, `rdx` value) — or end
-//! or switch the calling thread.
+//! do the work, and put the result back (`rax` status, `rdx` value) — or end,
+//! block or switch the calling thread.
 //!
-//! Nothing a process passes is trusted: pointers and lengths are checked to
-//! lie in user space and copied with fault-tolerant routines, unknown calls
-//! and bad arguments return errors, and no path panics.
+//! Nothing a process passes is trusted: handles are looked up in the caller's
+//! own table with the rights the call needs, pointers and lengths are
+//! bounded and copied with fault-tolerant routines, unknown calls and bad
+//! arguments return errors, and no path panics. Each family of calls has its
+//! own module; this one dispatches and holds the shared argument helpers.
 
-use abide_abi::syscall::{Error, Rights, Syscall};
-use alloc::vec;
+mod channel;
+mod handles;
+mod hardware;
+mod memory;
+mod port;
+mod process;
+
+use abide_abi::syscall::{Error, Handle, Syscall};
+use abide_objects::caps::TableId;
+use alloc::vec::Vec;
 
 use crate::arch::context::FpuState;
 use crate::arch::idt::TrapFrame;
 use crate::arch::probe;
-use crate::process::{self, ExitReason, Kernel};
+use crate::object::Kernel;
 use crate::{console, sched, time};
 
 /// The most bytes one `debug_write` may pass.
@@ -24,13 +34,16 @@ enum Outcome {
     Return(Result<u64, Error>),
     /// Resume the caller with 0 later, after others had their turn.
     Yield,
+    /// Park the caller in `port_wait` until woken or `deadline`; it then
+    /// issues the call again.
+    Block { deadline: u64 },
     /// The caller's process is gone; run someone else.
     Ended,
 }
 
 /// Entry from `interrupt_dispatch` for the `syscall` instruction.
 pub fn handle(frame: &mut TrapFrame, fpu: &mut FpuState) {
-    process::with_kernel(|kernel| {
+    crate::object::with_kernel(|kernel| {
         let args = [
             frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
         ];
@@ -43,6 +56,9 @@ pub fn handle(frame: &mut TrapFrame, fpu: &mut FpuState) {
             Outcome::Yield => {
                 set_result(frame, Ok(0));
                 sched::switch(kernel, frame, fpu, true);
+            }
+            Outcome::Block { deadline } => {
+                sched::block_current(kernel, frame, fpu, deadline);
             }
             Outcome::Ended => sched::switch(kernel, frame, fpu, false),
         }
@@ -62,53 +78,84 @@ fn set_result(frame: &mut TrapFrame, result: Result<u64, Error>) {
     }
 }
 
-fn dispatch(kernel: &mut Kernel, call: Syscall, args: [u64; 6]) -> Outcome {
+fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
+    use Outcome::Return;
     match call {
-        Syscall::DebugWrite => Outcome::Return(debug_write(args[0], args[1])),
-        Syscall::Exit => {
-            if let Some(process) = process::current_process(kernel) {
-                process::end_process(kernel, process, ExitReason::Exited(args[0] as i32));
-            }
-            Outcome::Ended
-        }
+        Syscall::DebugWrite => Return(debug_write(a[0], a[1])),
+        Syscall::Exit => process::exit(kernel, a[0]),
         Syscall::Yield => Outcome::Yield,
-        Syscall::Clock => Outcome::Return(Ok(time::now_ns())),
-        Syscall::HandleClose => Outcome::Return(handle_close(kernel, args[0])),
-        Syscall::HandleDuplicate => Outcome::Return(handle_duplicate(kernel, args[0], args[1])),
-        Syscall::HandleRevoke => Outcome::Return(handle_revoke(kernel, args[0])),
+        Syscall::Clock => Return(Ok(time::now_ns())),
+        Syscall::HandleClose => Return(handles::close(kernel, a[0])),
+        Syscall::HandleDuplicate => Return(handles::duplicate(kernel, a[0], a[1])),
+        Syscall::HandleRevoke => Return(handles::revoke(kernel, a[0])),
+        Syscall::HandleMint => Return(handles::mint(kernel, a[0], a[1], a[2])),
+        Syscall::ChannelCreate => Return(channel::create(kernel)),
+        Syscall::ChannelWrite => Return(channel::write(kernel, a[0], a[1], a[2], a[3], a[4])),
+        Syscall::ChannelRead => Return(channel::read(kernel, a)),
+        Syscall::PortCreate => Return(port::create(kernel)),
+        Syscall::PortBind => Return(port::bind(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::PortWait => port::wait(kernel, a[0], a[1], a[2]),
+        Syscall::MemoryCreate => Return(memory::create(kernel, a[0])),
+        Syscall::MemoryMap => Return(memory::map(kernel, a[0], a[1])),
+        Syscall::ProcessSpawn => Return(process::spawn(kernel, a[0], a[1], a[2], a[3], a[4])),
+        Syscall::ProcessKill => process::kill(kernel, a[0]),
+        Syscall::ProcessStatus => Return(process::status(kernel, a[0], a[1])),
+        Syscall::TimerCreate => Return(port::timer_create(kernel)),
+        Syscall::TimerSet => Return(port::timer_set(kernel, a[0], a[1])),
+        Syscall::InterruptCreate => Return(hardware::interrupt_create(kernel, a[0], a[1])),
+        Syscall::InterruptAck => Return(hardware::interrupt_ack(kernel, a[0])),
+        Syscall::IoPortsCreate => Return(hardware::ioports_create(kernel, a[0], a[1], a[2])),
+        Syscall::IoPortRead => Return(hardware::ioport_read(kernel, a[0], a[1], a[2])),
+        Syscall::IoPortWrite => Return(hardware::ioport_write(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::MmioCreate => Return(hardware::mmio_create(kernel, a[0], a[1], a[2])),
     }
-}
-
-fn handle_close(kernel: &mut Kernel, handle: u64) -> Result<u64, Error> {
-    let table = process::current_table(kernel).ok_or(Error::BadHandle)?;
-    kernel.caps.close(table, process::handle_arg(handle)?)?;
-    Ok(0)
-}
-
-fn handle_duplicate(kernel: &mut Kernel, handle: u64, rights: u64) -> Result<u64, Error> {
-    let table = process::current_table(kernel).ok_or(Error::BadHandle)?;
-    let rights = u32::try_from(rights)
-        .ok()
-        .filter(|r| Rights::ALL.contains(Rights(*r)))
-        .ok_or(Error::InvalidArgument)?;
-    let duplicate = kernel
-        .caps
-        .duplicate(table, process::handle_arg(handle)?, Rights(rights))?;
-    Ok(duplicate.0 as u64)
-}
-
-fn handle_revoke(kernel: &mut Kernel, handle: u64) -> Result<u64, Error> {
-    let table = process::current_table(kernel).ok_or(Error::BadHandle)?;
-    let removed = kernel.caps.revoke(table, process::handle_arg(handle)?)?;
-    Ok(removed.len() as u64)
 }
 
 fn debug_write(ptr: u64, len: u64) -> Result<u64, Error> {
-    if len > MAX_DEBUG_WRITE {
-        return Err(Error::InvalidArgument);
-    }
-    let mut buffer = vec![0u8; len as usize];
-    probe::copy_from_user(&mut buffer, ptr)?;
+    let buffer = copy_in(ptr, len, MAX_DEBUG_WRITE)?;
     console::write_bytes(&buffer);
     Ok(len)
+}
+
+/// The handle table of the calling process.
+fn caller_table(kernel: &Kernel) -> Result<TableId, Error> {
+    crate::process::current_table(kernel).ok_or(Error::BadHandle)
+}
+
+/// A handle argument; values that do not fit 32 bits are never valid.
+fn handle_arg(value: u64) -> Result<Handle, Error> {
+    u32::try_from(value)
+        .map(Handle)
+        .map_err(|_| Error::BadHandle)
+}
+
+/// Copies `len` (at most `max`) bytes in from user address `ptr`.
+fn copy_in(ptr: u64, len: u64, max: u64) -> Result<Vec<u8>, Error> {
+    if len > max {
+        return Err(Error::InvalidArgument);
+    }
+    let mut buffer = Vec::new();
+    buffer
+        .try_reserve_exact(len as usize)
+        .map_err(|_| Error::NoMemory)?;
+    buffer.resize(len as usize, 0);
+    probe::copy_from_user(&mut buffer, ptr)?;
+    Ok(buffer)
+}
+
+/// Copies an array of `count` (at most `max`) handles in from user memory.
+fn copy_handles_in(ptr: u64, count: u64, max: u64) -> Result<Vec<Handle>, Error> {
+    if count > max {
+        return Err(Error::InvalidArgument);
+    }
+    let bytes = copy_in(ptr, count * 4, max * 4)?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|word| Handle(u32::from_le_bytes([word[0], word[1], word[2], word[3]])))
+        .collect())
+}
+
+/// Encodes handles as the `u32` array user space reads.
+fn handles_to_bytes(handles: &[Handle]) -> Vec<u8> {
+    handles.iter().flat_map(|h| h.0.to_le_bytes()).collect()
 }

@@ -404,6 +404,16 @@ impl<O: Clone> Capabilities<O> {
             .collect()
     }
 
+    /// Ok when `count` more handles fit `table`'s quota (what
+    /// [`Capabilities::install`] checks), so a caller can make sure before it
+    /// takes a message off a queue.
+    pub fn check_room(&self, table: TableId, count: usize) -> Result<(), Error> {
+        self.tables
+            .get(&table)
+            .ok_or(Error::BadHandle)?
+            .check_room(count)
+    }
+
     /// Number of handles in `table` (0 for an unknown table).
     pub fn handle_count(&self, table: TableId) -> usize {
         self.tables.get(&table).map_or(0, |t| t.entries.len())

@@ -16,11 +16,7 @@ use abide_abi::syscall::Error;
 
 use crate::caps::InTransit;
 
-/// The most bytes one message may carry.
-pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-
-/// The most handles one message may carry.
-pub const MAX_MESSAGE_HANDLES: usize = 16;
+pub use abide_abi::object::{MAX_MESSAGE_BYTES, MAX_MESSAGE_HANDLES};
 
 /// A message: bytes plus handles (`H` is [`InTransit`] in the kernel).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +141,28 @@ impl<H: HandleCount> MessageQueue<H> {
             .ok_or_else(|| self.empty_error())?;
         self.bytes = self.bytes.saturating_sub(bytes);
         Ok(msg)
+    }
+
+    /// The oldest message, left queued.
+    pub fn peek(&self) -> Option<&Message<H>> {
+        self.messages.front()
+    }
+
+    /// What [`MessageQueue::pop_if_fits`] would answer now, without taking
+    /// anything: the oldest message's size, or why there is none to take.
+    pub fn check_pop(
+        &self,
+        byte_capacity: usize,
+        handle_capacity: usize,
+    ) -> Result<(usize, usize), ReadError> {
+        let Some(oldest) = self.messages.front() else {
+            return Err(self.empty_error());
+        };
+        let (bytes, handles) = (oldest.bytes.len(), oldest.handles.count());
+        if bytes > byte_capacity || handles > handle_capacity {
+            return Err(ReadError::TooSmall { bytes, handles });
+        }
+        Ok((bytes, handles))
     }
 
     /// Number of queued messages.

@@ -2,7 +2,7 @@
 //! ACPI MADT describes them. The legacy 8259 PICs are remapped out of the way
 //! and masked entirely.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use abide_boot::acpi::{IoApic, Madt};
 use pic8259::ChainedPics;
@@ -96,6 +96,22 @@ fn find(madt: &Madt, gsi: u32) -> Result<(u64, &IoApic), RouteError> {
 /// Routes ISA IRQ `irq` to vector `ISA_IRQ_BASE + irq` on the CPU with local
 /// APIC id `apic_id`, honouring the MADT's overrides.
 pub fn route_isa_irq(madt: &Madt, irq: u8, apic_id: u8) -> Result<u8, RouteError> {
+    route(madt, irq, apic_id, false)
+}
+
+/// Like [`route_isa_irq`], but the line stays masked until
+/// [`set_isa_irq_masked`] unmasks it (lines drivers may own).
+pub fn route_isa_irq_masked(madt: &Madt, irq: u8, apic_id: u8) -> Result<u8, RouteError> {
+    route(madt, irq, apic_id, true)
+}
+
+/// Where each routed ISA IRQ's redirection entry is: the I/O APIC's mapped
+/// base (0: not routed), the entry's index, and the entry unmasked.
+static ISA_BASE: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
+static ISA_INDEX: [AtomicU32; 16] = [const { AtomicU32::new(0) }; 16];
+static ISA_ENTRY: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
+
+fn route(madt: &Madt, irq: u8, apic_id: u8, masked: bool) -> Result<u8, RouteError> {
     let route = madt.isa_irq_route(irq);
     let (base, ioapic) = find(madt, route.gsi)?;
     let vector = idt::ISA_IRQ_BASE + irq;
@@ -106,6 +122,26 @@ pub fn route_isa_irq(madt: &Madt, irq: u8, apic_id: u8) -> Result<u8, RouteError
     if route.active_low {
         entry |= ACTIVE_LOW;
     }
-    write_redirection(base, route.gsi - ioapic.gsi_base, entry);
+    let index = route.gsi - ioapic.gsi_base;
+    if let Some(slot) = ISA_BASE.get(usize::from(irq)) {
+        slot.store(base, Ordering::Relaxed);
+        ISA_INDEX[usize::from(irq)].store(index, Ordering::Relaxed);
+        ISA_ENTRY[usize::from(irq)].store(entry, Ordering::Relaxed);
+    }
+    write_redirection(base, index, if masked { entry | MASKED } else { entry });
     Ok(vector)
+}
+
+/// Masks or unmasks ISA IRQ `irq` (routed before; otherwise nothing happens).
+pub fn set_isa_irq_masked(irq: u8, masked: bool) {
+    let Some(slot) = ISA_BASE.get(usize::from(irq)) else {
+        return;
+    };
+    let base = slot.load(Ordering::Relaxed);
+    if base == 0 {
+        return;
+    }
+    let index = ISA_INDEX[usize::from(irq)].load(Ordering::Relaxed);
+    let entry = ISA_ENTRY[usize::from(irq)].load(Ordering::Relaxed);
+    write_redirection(base, index, if masked { entry | MASKED } else { entry });
 }

@@ -324,3 +324,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn check_pop_agrees_with_pop_if_fits() {
+    let mut queue: MessageQueue<Vec<u32>> = MessageQueue::new(4, 1024);
+    assert_eq!(queue.check_pop(10, 1), Err(ReadError::Empty));
+    queue
+        .push(Message {
+            bytes: vec![1, 2, 3],
+            handles: vec![7],
+        })
+        .unwrap();
+    assert_eq!(
+        queue.check_pop(2, 1),
+        Err(ReadError::TooSmall {
+            bytes: 3,
+            handles: 1
+        })
+    );
+    assert_eq!(queue.peek().map(|m| m.bytes.len()), Some(3));
+    assert_eq!(queue.check_pop(3, 1), Ok((3, 1)));
+    assert_eq!(queue.len(), 1, "check_pop takes nothing");
+    assert!(queue.pop_if_fits(3, 1).is_ok());
+    queue.close_writer();
+    assert_eq!(queue.check_pop(3, 1), Err(ReadError::PeerClosed));
+}

@@ -4,6 +4,9 @@
 //! come back with success or a known error code; the kernel must stay up.
 //! It never calls `exit` by accident (only at the end) and only passes bad
 //! pointers to `debug_write`, so nothing it does is visible but its verdict.
+//! It first gives up its own process handle and its startup handles (the
+//! hardware resource), so random calls cannot kill it or reprogram devices,
+//! and it never waits on a port past "now", so it cannot sleep forever.
 #![no_std]
 #![no_main]
 
@@ -78,6 +81,10 @@ fn hostile_call(rng: &mut Rng) -> (u64, Result<u64, Error>, [u64; 6]) {
         // Ending ourselves would end the test: ask for the time instead.
         return hostile_call(rng);
     }
+    if number == Syscall::PortWait as u64 {
+        // Poll (deadline 0) or a deadline already past: never sleep forever.
+        args[2] = rng.next() % 2;
+    }
     if number == Syscall::DebugWrite as u64 {
         // Only pointers the kernel must refuse, so nothing is printed.
         args[0] = rng.pick(BAD_POINTERS);
@@ -103,6 +110,15 @@ fn hostile_call(rng: &mut Rng) -> (u64, Result<u64, Error>, [u64; 6]) {
 fn main() -> i32 {
     abide_rt::println!("hostile: seed {SEED:#x}, {CALLS} calls");
     let mut rng = Rng(SEED);
+    for index in 0..abide_rt::startup_handle_count() {
+        if let Some(handle) = abide_rt::startup_handle(index) {
+            let _ = abide_rt::syscall::handle_close(handle);
+        }
+    }
+    if abide_rt::syscall::handle_close(abide_rt::process_self()).is_err() {
+        abide_rt::println!("hostile: could not give up its own process handle");
+        return 4;
+    }
     let (mut ok, mut refused) = (0u32, 0u32);
     for _ in 0..CALLS {
         let (number, result, args) = hostile_call(&mut rng);

@@ -1,0 +1,268 @@
+//! Kernel objects as user space sees them: the signals a port can wait for,
+//! the structures system calls pass through memory, and the limits.
+//!
+//! Structures cross the boundary as fixed little-endian byte arrays (each has
+//! `encode` and `decode`), never as `repr(C)` casts, so neither side needs
+//! `unsafe` to read them and their layout is written down here once.
+
+/// The most bytes one channel message may carry.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The most handles one channel message may carry.
+pub const MAX_MESSAGE_HANDLES: usize = 16;
+
+/// The largest memory object (`memory_create`, `mmio_create`).
+pub const MAX_MEMORY_BYTES: u64 = 256 << 20;
+
+/// `memory_map` flag: map writable (the handle needs `WRITE`).
+pub const MAP_WRITE: u64 = 1 << 0;
+
+/// A process starts with its own process handle in `rdi` and the number of
+/// startup handles (the ones its parent passed to `process_spawn`) in
+/// `rsi`. Startup handle `i` has the value `FIRST_STARTUP_HANDLE + i`.
+pub const FIRST_STARTUP_HANDLE: u32 = 2;
+
+/// The ISA IRQ lines a driver may own (`interrupt_create`): every line but
+/// the PIT (0), the PIC cascade (2) and the kernel's serial console (4).
+pub const USER_IRQS: &[u8] = &[1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/// Signals: the conditions an object asserts, which `port_bind` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(transparent)]
+pub struct Signals(pub u32);
+
+impl Signals {
+    pub const NONE: Signals = Signals(0);
+    /// A channel endpoint has a message to read.
+    pub const READABLE: Signals = Signals(1 << 0);
+    /// A channel endpoint's peer has room for a message.
+    pub const WRITABLE: Signals = Signals(1 << 1);
+    /// A channel endpoint's peer is closed.
+    pub const PEER_CLOSED: Signals = Signals(1 << 2);
+    /// A process has ended.
+    pub const TERMINATED: Signals = Signals(1 << 3);
+    /// An interrupt fired and waits for `interrupt_ack`.
+    pub const INTERRUPT: Signals = Signals(1 << 4);
+    /// A timer reached its deadline.
+    pub const TIMER: Signals = Signals(1 << 5);
+    /// Every signal.
+    pub const ALL: Signals = Signals(0x3f);
+
+    /// True when any signal of `other` is in `self`.
+    pub const fn intersects(self, other: Signals) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// True when every signal of `other` is in `self`.
+    pub const fn contains(self, other: Signals) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The signals in either.
+    pub const fn union(self, other: Signals) -> Signals {
+        Signals(self.0 | other.0)
+    }
+}
+
+/// What `port_wait` returns: the key given to `port_bind` and the signals
+/// the object had asserted when the packet was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Packet {
+    /// The caller's key from `port_bind`.
+    pub key: u64,
+    /// The object's signals at the time (a superset of some bound signal).
+    pub signals: Signals,
+    /// Monotonic nanoseconds when the packet was queued.
+    pub timestamp_ns: u64,
+}
+
+impl Packet {
+    /// Size of the encoded packet.
+    pub const LEN: usize = 24;
+
+    /// Layout: key u64, signals u32, 4 reserved zero bytes, timestamp u64.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[0..8].copy_from_slice(&self.key.to_le_bytes());
+        out[8..12].copy_from_slice(&self.signals.0.to_le_bytes());
+        out[16..24].copy_from_slice(&self.timestamp_ns.to_le_bytes());
+        out
+    }
+
+    /// Reads what [`Packet::encode`] wrote.
+    pub fn decode(bytes: &[u8; Self::LEN]) -> Packet {
+        Packet {
+            key: u64_at(bytes, 0),
+            signals: Signals(u32_at(bytes, 8)),
+            timestamp_ns: u64_at(bytes, 16),
+        }
+    }
+}
+
+/// What `channel_read` reports about a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MessageInfo {
+    /// Its size in bytes.
+    pub bytes: u32,
+    /// Its number of handles.
+    pub handles: u32,
+    /// The badge of the handle it was written through (0: none).
+    pub badge: u64,
+}
+
+impl MessageInfo {
+    /// Size of the encoded info.
+    pub const LEN: usize = 16;
+
+    /// Layout: bytes u32, handles u32, badge u64.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[0..4].copy_from_slice(&self.bytes.to_le_bytes());
+        out[4..8].copy_from_slice(&self.handles.to_le_bytes());
+        out[8..16].copy_from_slice(&self.badge.to_le_bytes());
+        out
+    }
+
+    /// Reads what [`MessageInfo::encode`] wrote.
+    pub fn decode(bytes: &[u8; Self::LEN]) -> MessageInfo {
+        MessageInfo {
+            bytes: u32_at(bytes, 0),
+            handles: u32_at(bytes, 4),
+            badge: u64_at(bytes, 8),
+        }
+    }
+}
+
+/// Where a process is in its life (`process_status`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessState {
+    /// Still running.
+    #[default]
+    Running = 0,
+    /// Called `exit`; `code` holds its status.
+    Exited = 1,
+    /// A CPU exception ended it; `vector`, `address`, `rip` say which.
+    Faulted = 2,
+    /// Killed through `process_kill`.
+    Killed = 3,
+}
+
+impl ProcessState {
+    fn from_code(code: u32) -> ProcessState {
+        match code {
+            1 => ProcessState::Exited,
+            2 => ProcessState::Faulted,
+            3 => ProcessState::Killed,
+            _ => ProcessState::Running,
+        }
+    }
+}
+
+/// A process's status, and for a faulted one the fault report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProcessStatus {
+    pub state: ProcessState,
+    /// The exit status (`Exited`).
+    pub code: i32,
+    /// The CPU exception vector (`Faulted`): 14 page fault, 6 invalid
+    /// opcode, 0 divide error, 13 general protection...
+    pub vector: u32,
+    /// The exception's error code (`Faulted`).
+    pub error_code: u32,
+    /// The faulting address (`Faulted` by a page fault: CR2).
+    pub address: u64,
+    /// The instruction that faulted (`Faulted`).
+    pub rip: u64,
+}
+
+impl ProcessStatus {
+    /// Size of the encoded status.
+    pub const LEN: usize = 32;
+
+    /// Layout: state u32, code i32, vector u32, error u32, address u64, rip u64.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[0..4].copy_from_slice(&(self.state as u32).to_le_bytes());
+        out[4..8].copy_from_slice(&self.code.to_le_bytes());
+        out[8..12].copy_from_slice(&self.vector.to_le_bytes());
+        out[12..16].copy_from_slice(&self.error_code.to_le_bytes());
+        out[16..24].copy_from_slice(&self.address.to_le_bytes());
+        out[24..32].copy_from_slice(&self.rip.to_le_bytes());
+        out
+    }
+
+    /// Reads what [`ProcessStatus::encode`] wrote.
+    pub fn decode(bytes: &[u8; Self::LEN]) -> ProcessStatus {
+        ProcessStatus {
+            state: ProcessState::from_code(u32_at(bytes, 0)),
+            code: u32_at(bytes, 4) as i32,
+            vector: u32_at(bytes, 8),
+            error_code: u32_at(bytes, 12),
+            address: u64_at(bytes, 16),
+            rip: u64_at(bytes, 24),
+        }
+    }
+}
+
+/// Packs the two handles `channel_create` returns.
+pub const fn pack_pair(first: u32, second: u32) -> u64 {
+    first as u64 | (second as u64) << 32
+}
+
+/// Unpacks what [`pack_pair`] packed.
+pub const fn unpack_pair(value: u64) -> (u32, u32) {
+    (value as u32, (value >> 32) as u32)
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(word)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structures_round_trip() {
+        let packet = Packet {
+            key: 0x1122_3344_5566_7788,
+            signals: Signals::READABLE.union(Signals::PEER_CLOSED),
+            timestamp_ns: 42,
+        };
+        assert_eq!(Packet::decode(&packet.encode()), packet);
+        let info = MessageInfo {
+            bytes: 65536,
+            handles: 16,
+            badge: u64::MAX,
+        };
+        assert_eq!(MessageInfo::decode(&info.encode()), info);
+        let status = ProcessStatus {
+            state: ProcessState::Faulted,
+            code: -1,
+            vector: 14,
+            error_code: 6,
+            address: 0xdead_0000,
+            rip: 0x40_1000,
+        };
+        assert_eq!(ProcessStatus::decode(&status.encode()), status);
+        assert_eq!(unpack_pair(pack_pair(7, u32::MAX)), (7, u32::MAX));
+    }
+
+    #[test]
+    fn signals_are_sets() {
+        let rw = Signals::READABLE.union(Signals::WRITABLE);
+        assert!(rw.intersects(Signals::READABLE));
+        assert!(!rw.intersects(Signals::TIMER));
+        assert!(Signals::ALL.contains(rw));
+        assert!(!Signals::READABLE.contains(rw));
+    }
+}

@@ -1,0 +1,94 @@
+//! A set of physical pages that a memory object and the address spaces
+//! mapping it share.
+//!
+//! The pages live as long as anyone holds the set (`Arc<PageSet>`): the memory
+//! object, or a mapping of it after the last handle was closed. Ordinary
+//! pages are zeroed at creation and freed with the set; device pages (MMIO)
+//! belong to the hardware and are never freed or zeroed.
+
+use alloc::vec::Vec;
+
+use abide_mm::PAGE_SIZE;
+
+use super::{frames, phys_to_virt};
+
+/// The pages of one memory object, in order.
+pub struct PageSet {
+    frames: Vec<u64>,
+    device: bool,
+}
+
+impl PageSet {
+    /// `count` zeroed pages, or `None` if memory (outside the kernel's
+    /// reserve) ran out; nothing stays allocated then.
+    pub fn zeroed(count: usize) -> Option<PageSet> {
+        let mut set = PageSet {
+            frames: Vec::new(),
+            device: false,
+        };
+        set.frames.try_reserve_exact(count).ok()?;
+        for _ in 0..count {
+            // Dropping `set` on failure frees what was allocated so far.
+            let frame = frames::alloc_user_frame()?;
+            // SAFETY: a freshly allocated frame is ours alone, reached through
+            // the direct map.
+            unsafe {
+                core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize)
+            };
+            set.frames.push(frame);
+        }
+        Some(set)
+    }
+
+    /// The device pages `phys..phys + count * PAGE_SIZE` (the caller has
+    /// checked they are not RAM).
+    pub fn device(phys: u64, count: usize) -> PageSet {
+        PageSet {
+            frames: (0..count as u64).map(|i| phys + i * PAGE_SIZE).collect(),
+            device: true,
+        }
+    }
+
+    /// The physical address of each page.
+    pub fn frames(&self) -> &[u64] {
+        &self.frames
+    }
+
+    /// True for device memory (mapped uncached, never freed).
+    pub fn is_device(&self) -> bool {
+        self.device
+    }
+
+    /// Size in bytes.
+    pub fn len(&self) -> u64 {
+        self.frames.len() as u64 * PAGE_SIZE
+    }
+
+    /// A copy of the contents (ordinary pages only; `None` for device memory).
+    pub fn read_all(&self) -> Option<Vec<u8>> {
+        if self.device {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(self.len() as usize).ok()?;
+        for &frame in &self.frames {
+            // SAFETY: the frame belongs to this set (allocated in `zeroed`,
+            // freed only on drop) and is reached through the direct map.
+            let page = unsafe {
+                core::slice::from_raw_parts(phys_to_virt(frame) as *const u8, PAGE_SIZE as usize)
+            };
+            bytes.extend_from_slice(page);
+        }
+        Some(bytes)
+    }
+}
+
+impl Drop for PageSet {
+    fn drop(&mut self) {
+        if !self.device {
+            for &frame in &self.frames {
+                let _ = frames::free_frame(frame);
+            }
+        }
+    }
+}

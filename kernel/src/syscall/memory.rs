@@ -1,0 +1,52 @@
+//! `memory_create`, `memory_map`.
+
+use alloc::sync::Arc;
+
+use abide_abi::object::{MAP_WRITE, MAX_MEMORY_BYTES};
+use abide_abi::syscall::{Error, Rights};
+use abide_mm::PAGE_SIZE;
+
+use super::{caller_table, handle_arg};
+use crate::mm::PageSet;
+use crate::object::{Kernel, Memory, Object};
+
+pub fn create(kernel: &mut Kernel, size: u64) -> Result<u64, Error> {
+    let table = caller_table(kernel)?;
+    if size == 0 || size > MAX_MEMORY_BYTES {
+        return Err(Error::InvalidArgument);
+    }
+    kernel.caps.check_room(table, 1)?;
+    let pages = size.div_ceil(PAGE_SIZE) as usize;
+    let pages = PageSet::zeroed(pages).ok_or(Error::NoMemory)?;
+    let memory = Memory {
+        pages: Arc::new(pages),
+    };
+    let (_, handle) = kernel.create(table, Object::Memory(memory), Rights::ALL)?;
+    Ok(u64::from(handle.0))
+}
+
+pub fn map(kernel: &mut Kernel, handle: u64, flags: u64) -> Result<u64, Error> {
+    let table = caller_table(kernel)?;
+    if flags & !MAP_WRITE != 0 {
+        return Err(Error::InvalidArgument);
+    }
+    let writable = flags & MAP_WRITE != 0;
+    let mut needed = Rights::MAP.union(Rights::READ);
+    if writable {
+        needed = needed.union(Rights::WRITE);
+    }
+    let id = kernel.object_of(table, handle_arg(handle)?, needed)?;
+    let Some(Object::Memory(memory)) = kernel.objects.get(id) else {
+        return Err(Error::WrongType);
+    };
+    let pages = memory.pages.clone();
+    let process = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let space = kernel
+        .objects
+        .process_mut(process)
+        .and_then(|process| process.space.as_mut())
+        .ok_or(Error::BadHandle)?;
+    space
+        .map_shared(pages, writable)
+        .map_err(|_| Error::NoMemory)
+}
