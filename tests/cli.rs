@@ -31,6 +31,7 @@ fn help_lists_the_commands_and_options() {
         "run",
         "build",
         "iso",
+        "bench",
         "--accel",
         "--gdb",
         "--memory",

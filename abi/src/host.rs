@@ -2,8 +2,11 @@
 //!
 //! The kernel ends a QEMU run by writing a code to the `isa-debug-exit` device;
 //! QEMU then exits with status `(code << 1) | 1`. The host tool maps that status
-//! back with [`exit_status_meaning`]. The serial-console markers below are the
-//! only lines tools parse; everything else the kernel prints is for people.
+//! back with [`exit_status_meaning`]. The serial-console markers below, and
+//! the benchmark report in [`bench`], are the only lines tools parse;
+//! everything else the kernel prints is for people.
+
+pub mod bench;
 
 /// I/O port of QEMU's `isa-debug-exit` device (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`).
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;

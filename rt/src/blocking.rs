@@ -58,7 +58,7 @@ impl Waiter {
                     bytes.truncate(info.bytes as usize);
                     return Ok(Message {
                         bytes,
-                        handles: handles[..info.handles as usize].to_vec(),
+                        handles: handles.get(..info.handles as usize).unwrap_or(&[]).to_vec(),
                         badge: info.badge,
                     });
                 }

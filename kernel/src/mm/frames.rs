@@ -80,6 +80,16 @@ pub fn alloc_frame() -> Option<u64> {
 /// tables need them to keep running (and to end the greedy process).
 pub const KERNEL_RESERVE_FRAMES: usize = 1024;
 
+/// True when `bytes` more of kernel memory spent on a process's behalf (a
+/// message it queues) would leave [`KERNEL_RESERVE_FRAMES`] untouched.
+pub fn user_memory_available(bytes: u64) -> bool {
+    let needed = bytes.div_ceil(PAGE_SIZE) as usize;
+    FRAMES
+        .lock()
+        .as_ref()
+        .is_some_and(|frames| frames.free_frames() > KERNEL_RESERVE_FRAMES + needed)
+}
+
 /// Allocates one frame for something a process asked for (its memory, its
 /// page tables), unless that would eat into [`KERNEL_RESERVE_FRAMES`].
 pub fn alloc_user_frame() -> Option<u64> {

@@ -18,7 +18,7 @@ mod phys;
 
 pub use abide_mm::paging::{MapError, PageFlags};
 pub use address_space::{AddressSpace, USER_END, USER_START};
-pub use frames::{alloc_frame, free_frame, FrameStats};
+pub use frames::{alloc_frame, free_frame, user_memory_available, FrameStats};
 pub use heap::HeapStats;
 pub use kernel_map::{map_page, protect_page, translate, unmap_page};
 pub use page_set::PageSet;

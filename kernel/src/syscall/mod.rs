@@ -134,6 +134,11 @@ fn copy_in(ptr: u64, len: u64, max: u64) -> Result<Vec<u8>, Error> {
     if len > max {
         return Err(Error::InvalidArgument);
     }
+    // Kernel memory held for a process (a queued message) never eats into
+    // the kernel's reserve.
+    if !crate::mm::user_memory_available(len) {
+        return Err(Error::NoMemory);
+    }
     let mut buffer = Vec::new();
     buffer
         .try_reserve_exact(len as usize)

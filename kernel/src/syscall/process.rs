@@ -14,6 +14,9 @@ use crate::process::{self, ExitReason, Startup};
 /// The longest program name.
 const MAX_NAME: u64 = 64;
 
+/// The largest ELF image `process_spawn` copies out of a memory object.
+const MAX_IMAGE: u64 = 16 << 20;
+
 pub fn exit(kernel: &mut Kernel, code: u64) -> Outcome {
     if let Some(process) = process::current_process(kernel) {
         // The ABI passes an `i32` in the low bits.
@@ -48,6 +51,9 @@ pub fn spawn(
         let Some(Object::Memory(memory)) = kernel.objects.get(id) else {
             return Err(Error::WrongType);
         };
+        if memory.pages.len() > MAX_IMAGE || !crate::mm::user_memory_available(memory.pages.len()) {
+            return Err(Error::NoMemory);
+        }
         from_memory = memory.pages.read_all().ok_or(Error::WrongType)?;
         &from_memory
     };

@@ -33,6 +33,8 @@ pub enum Command {
     Build,
     /// Build the kernel and a bootable GRUB ISO (target/abide/abide.iso) and print its path
     Iso(IsoArgs),
+    /// Boot the benchmark suite and print its figures (median and p99 in TSC cycles) as a table
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -76,6 +78,24 @@ pub struct IsoArgs {
         allow_hyphen_values = true
     )]
     pub append: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct BenchArgs {
+    /// How QEMU runs the guest: emulation, or KVM (only on request)
+    #[arg(long, value_enum, default_value_t = Accel::Tcg)]
+    pub accel: Accel,
+    /// Guest memory in MiB
+    #[arg(long, value_name = "MiB", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(16..=1_048_576))]
+    pub memory: u32,
+    /// Run the suite with a few iterations only: checks that it works, its figures mean nothing
+    #[arg(long)]
+    pub smoke: bool,
+    /// Give up after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 impl Cli {
@@ -167,6 +187,37 @@ mod tests {
     }
 
     #[test]
+    fn bench_options() {
+        assert_eq!(
+            parse(&["bench"]),
+            Command::Bench(BenchArgs {
+                accel: Accel::Tcg,
+                memory: 256,
+                smoke: false,
+                timeout: 1800,
+            })
+        );
+        assert_eq!(
+            parse(&[
+                "bench",
+                "--accel",
+                "kvm",
+                "--memory",
+                "512",
+                "--smoke",
+                "--timeout",
+                "60"
+            ]),
+            Command::Bench(BenchArgs {
+                accel: Accel::Kvm,
+                memory: 512,
+                smoke: true,
+                timeout: 60,
+            })
+        );
+    }
+
+    #[test]
     fn bad_input_is_rejected() {
         let fails = |args: &[&str]| {
             Cli::try_parse_from(std::iter::once("abide").chain(args.iter().copied())).is_err()
@@ -177,5 +228,7 @@ mod tests {
         assert!(fails(&["build", "--gdb"]));
         assert!(fails(&["--gdb", "build"]));
         assert!(fails(&["frobnicate"]));
+        assert!(fails(&["bench", "--timeout", "0"]));
+        assert!(fails(&["bench", "--gdb"]));
     }
 }

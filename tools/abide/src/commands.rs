@@ -1,17 +1,20 @@
-//! What `abide run`, `abide build` and `abide iso` do, and the exit statuses.
+//! What `abide run`, `abide build`, `abide iso` and `abide bench` do, and
+//! the exit statuses.
 //!
 //! Exit statuses: 0 when the guest powered off, QEMU was quit, or the kernel
-//! reported success; 1 when the kernel reported a failure or a build failed;
-//! 2 when a required program is not installed; QEMU's own status (1..=125)
-//! when QEMU failed.
+//! reported success; 1 when the kernel reported a failure, a build failed, or
+//! the benchmark run failed or was incomplete; 2 when a required program is
+//! not installed; QEMU's own status (1..=125) when QEMU failed.
 
 use std::fs;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use abide_abi::host::{exit_status_meaning, GuestOutcome};
 use clap::Parser;
 
-use crate::cli::{Cli, Command, IsoArgs, RunArgs};
+use crate::bench::{render_table, run_suite, BenchOptions};
+use crate::cli::{BenchArgs, Cli, Command, IsoArgs, RunArgs};
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
 use crate::{build, iso, tools, user};
 
@@ -24,6 +27,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Build => build(),
         Command::Iso(args) => make_iso(&args),
+        Command::Bench(args) => bench(&args),
     }
 }
 
@@ -125,6 +129,41 @@ pub fn make_iso(args: &IsoArgs) -> ExitCode {
     match iso::build_iso(&args.append) {
         Ok(iso) => {
             println!("{}", display_path(&iso));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// `abide bench`: the table on stdout; progress, the machine and the TSC
+/// rate on stderr.
+pub fn bench(args: &BenchArgs) -> ExitCode {
+    if let Err(message) = tools::check(tools::RUN_TOOLS) {
+        eprintln!("{message}");
+        return ExitCode::from(EXIT_MISSING_TOOL);
+    }
+    let options = BenchOptions {
+        accel: args.accel,
+        memory_mib: args.memory,
+        smoke: args.smoke,
+        timeout: Duration::from_secs(args.timeout),
+    };
+    eprintln!(
+        "abide: booting with {} in QEMU ({}, {} MiB); each benchmark prints a line when it is done",
+        options.cmdline(),
+        options.accel.name(),
+        options.memory_mib
+    );
+    match run_suite(&options, |line| eprintln!("  {line}")) {
+        Ok(report) => {
+            match report.tsc_hz {
+                Some(hz) => eprintln!(
+                    "abide: TSC rate {:.1} MHz (measured in the guest against the kernel clock)",
+                    hz as f64 / 1e6
+                ),
+                None => eprintln!("abide: the guest could not measure the TSC rate"),
+            }
+            print!("{}", render_table(&report));
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

@@ -10,8 +10,10 @@
 //! - [`iso`]: the GRUB ISO.
 //! - [`session`]: boots QEMU for a system test and drives its serial console.
 //! - [`tools`]: checks the external programs, naming the packages to install.
+//! - [`bench`]: runs the benchmark suite in the guest and reads its report.
 //! - [`cli`] and [`commands`]: the `abide` command itself.
 
+pub mod bench;
 pub mod build;
 pub mod cli;
 pub mod commands;

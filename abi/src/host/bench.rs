@@ -1,0 +1,346 @@
+//! The benchmark report: the lines the benchmark program prints on the
+//! console and `cargo run -- bench` reads, and the statistics they carry.
+//!
+//! Every line is one [`Record`]: the prefix [`LINE_PREFIX`], a kind, then
+//! space-separated `key=value` fields whose values never contain spaces:
+//!
+//! ```text
+//! bench: tsc hz=2995200000
+//! bench: result name=null-syscall iterations=10000 median=812 p99=1204
+//! bench: failed name=context-switch reason=port_wait:BadHandle
+//! bench: done
+//! ```
+//!
+//! Times are TSC cycles. A parser ignores fields it does not know, so fields
+//! can be added without breaking older readers; a kind it does not know is an
+//! error. The median and p99 are nearest-rank percentiles ([`percentile`]) of
+//! the per-iteration samples, so every reader and every system measured
+//! (later: a Linux guest) computes them the same way.
+
+use core::fmt;
+
+/// Every benchmark line starts with this.
+pub const LINE_PREFIX: &str = "bench: ";
+
+/// The bundle program that runs the suite (`init=bench`).
+pub const PROGRAM: &str = "bench";
+/// The same suite with [`SMOKE_ITERATIONS`], for the system test.
+pub const SMOKE_PROGRAM: &str = "bench-smoke";
+
+/// Iterations per benchmark in a real run.
+pub const ITERATIONS: u32 = 10_000;
+/// Iterations per benchmark in the smoke run: enough for every line, fast
+/// under emulation, meaningless as a figure.
+pub const SMOKE_ITERATIONS: u32 = 100;
+
+/// Reading the TSC twice with nothing in between: the floor of every figure.
+pub const TSC_READ: &str = "tsc-read";
+/// The cheapest system call (`clock`), timed one call at a time.
+pub const NULL_SYSCALL: &str = "null-syscall";
+/// An 8-byte message to another process and its echo back.
+pub const CHANNEL_ROUND_TRIP: &str = "channel-round-trip";
+/// One switch between two processes that alternate with `yield`.
+pub const CONTEXT_SWITCH: &str = "context-switch";
+/// The `process_spawn` call alone.
+pub const PROCESS_SPAWN_CALL: &str = "process-spawn-call";
+/// From `process_spawn` until the parent learns that the child (which exits
+/// at once) has ended.
+pub const PROCESS_SPAWN: &str = "process-spawn";
+/// Filling 1 MiB of shared memory, handing it to another process, which
+/// reads all of it and answers.
+pub const SHARED_MEMORY_1MIB: &str = "shared-memory-1mib";
+
+/// Every benchmark, in the order the program runs them.
+pub const NAMES: &[&str] = &[
+    TSC_READ,
+    NULL_SYSCALL,
+    CHANNEL_ROUND_TRIP,
+    CONTEXT_SWITCH,
+    PROCESS_SPAWN_CALL,
+    PROCESS_SPAWN,
+    SHARED_MEMORY_1MIB,
+];
+
+/// The statistics of one benchmark, in TSC cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// How many samples were measured.
+    pub iterations: u64,
+    /// The 50th percentile.
+    pub median: u64,
+    /// The 99th percentile.
+    pub p99: u64,
+}
+
+impl Summary {
+    /// Sorts `samples` and summarizes them; `None` when there are none.
+    pub fn of(samples: &mut [u64]) -> Option<Summary> {
+        samples.sort_unstable();
+        Some(Summary {
+            iterations: samples.len() as u64,
+            median: percentile(samples, 50)?,
+            p99: percentile(samples, 99)?,
+        })
+    }
+}
+
+/// The nearest-rank `percent`-th percentile of `sorted` (ascending): the
+/// smallest sample with at least `percent`% of the samples at or below it,
+/// i.e. `sorted[ceil(percent * n / 100) - 1]`. `None` when `sorted` is empty
+/// or `percent` is not in `1..=100`.
+pub fn percentile(sorted: &[u64], percent: u32) -> Option<u64> {
+    if !(1..=100).contains(&percent) {
+        return None;
+    }
+    let rank = (sorted.len() as u64 * u64::from(percent)).div_ceil(100);
+    let index = usize::try_from(rank).ok()?.checked_sub(1)?;
+    sorted.get(index).copied()
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record<'a> {
+    /// `tsc hz=<n>`: the TSC rate the program measured against the kernel's
+    /// clock, in ticks per second.
+    Tsc { hz: u64 },
+    /// `result name=<name> iterations=<n> median=<cycles> p99=<cycles>`.
+    Result { name: &'a str, summary: Summary },
+    /// `failed name=<name> reason=<word>`: the benchmark could not run.
+    Failed { name: &'a str, reason: &'a str },
+    /// `done`: the program has finished (its last line).
+    Done,
+}
+
+/// Why a benchmark line could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordError {
+    /// The kind after the prefix is not one this reader knows.
+    UnknownKind,
+    /// A required field is absent.
+    MissingField(&'static str),
+    /// A number field does not hold a decimal `u64`.
+    BadNumber(&'static str),
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            RecordError::UnknownKind => f.write_str("unknown kind of benchmark line"),
+            RecordError::MissingField(key) => write!(f, "no {key}= field"),
+            RecordError::BadNumber(key) => write!(f, "{key}= is not a number"),
+        }
+    }
+}
+
+impl Record<'_> {
+    /// Reads one console line (surrounding whitespace, such as a `\r`, is
+    /// ignored). `Ok(None)` when the line is not a benchmark line.
+    pub fn parse(line: &str) -> Result<Option<Record<'_>>, RecordError> {
+        let Some(rest) = line.trim().strip_prefix(LINE_PREFIX.trim_end()) else {
+            return Ok(None);
+        };
+        // The prefix must be followed by a space (or end the line), so that
+        // `bench:x` is not taken for a record.
+        if !rest.is_empty() && !rest.starts_with(' ') {
+            return Ok(None);
+        }
+        let mut words = rest.split_whitespace();
+        let kind = words.next().unwrap_or("");
+        let fields = Fields(rest);
+        let record = match kind {
+            "tsc" => Record::Tsc {
+                hz: fields.number("hz")?,
+            },
+            "result" => Record::Result {
+                name: fields.text("name")?,
+                summary: Summary {
+                    iterations: fields.number("iterations")?,
+                    median: fields.number("median")?,
+                    p99: fields.number("p99")?,
+                },
+            },
+            "failed" => Record::Failed {
+                name: fields.text("name")?,
+                reason: fields.text("reason")?,
+            },
+            "done" => Record::Done,
+            _ => return Err(RecordError::UnknownKind),
+        };
+        Ok(Some(record))
+    }
+}
+
+/// The `key=value` words of a line.
+struct Fields<'a>(&'a str);
+
+impl<'a> Fields<'a> {
+    fn text(&self, key: &'static str) -> Result<&'a str, RecordError> {
+        self.0
+            .split_whitespace()
+            .filter_map(|word| word.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, value)| value)
+            .ok_or(RecordError::MissingField(key))
+    }
+
+    fn number(&self, key: &'static str) -> Result<u64, RecordError> {
+        self.text(key)?
+            .parse()
+            .map_err(|_| RecordError::BadNumber(key))
+    }
+}
+
+/// Writes the line, prefix included, without the newline. Names and reasons
+/// must not contain whitespace.
+impl fmt::Display for Record<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(LINE_PREFIX)?;
+        match self {
+            Record::Tsc { hz } => write!(f, "tsc hz={hz}"),
+            Record::Result { name, summary } => write!(
+                f,
+                "result name={name} iterations={} median={} p99={}",
+                summary.iterations, summary.median, summary.p99
+            ),
+            Record::Failed { name, reason } => write!(f, "failed name={name} reason={reason}"),
+            Record::Done => f.write_str("done"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let samples: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&samples, 50), Some(50));
+        assert_eq!(percentile(&samples, 99), Some(99));
+        assert_eq!(percentile(&samples, 100), Some(100));
+        assert_eq!(percentile(&samples, 1), Some(1));
+        assert_eq!(percentile(&[7], 50), Some(7));
+        assert_eq!(percentile(&[7], 99), Some(7));
+        // Two samples: the median is the lower one, p99 the upper.
+        assert_eq!(percentile(&[1, 9], 50), Some(1));
+        assert_eq!(percentile(&[1, 9], 99), Some(9));
+        let ten_thousand: Vec<u64> = (0..10_000).collect();
+        assert_eq!(percentile(&ten_thousand, 50), Some(4_999));
+        assert_eq!(percentile(&ten_thousand, 99), Some(9_899));
+        assert_eq!(percentile(&[], 50), None);
+        assert_eq!(percentile(&samples, 0), None);
+        assert_eq!(percentile(&samples, 101), None);
+    }
+
+    #[test]
+    fn summary_sorts_first() {
+        let mut samples = [5, 1, 4, 2, 3, 100];
+        let summary = Summary::of(&mut samples).unwrap();
+        assert_eq!(
+            summary,
+            Summary {
+                iterations: 6,
+                median: 3,
+                p99: 100
+            }
+        );
+        assert_eq!(samples, [1, 2, 3, 4, 5, 100]);
+        assert_eq!(Summary::of(&mut []), None);
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let summary = Summary {
+            iterations: 10_000,
+            median: 812,
+            p99: 1204,
+        };
+        let records = [
+            Record::Tsc { hz: 2_995_200_000 },
+            Record::Result {
+                name: NULL_SYSCALL,
+                summary,
+            },
+            Record::Failed {
+                name: CONTEXT_SWITCH,
+                reason: "port_wait:BadHandle",
+            },
+            Record::Done,
+        ];
+        let lines = [
+            "bench: tsc hz=2995200000",
+            "bench: result name=null-syscall iterations=10000 median=812 p99=1204",
+            "bench: failed name=context-switch reason=port_wait:BadHandle",
+            "bench: done",
+        ];
+        for (record, line) in records.iter().zip(lines) {
+            assert_eq!(record.to_string(), line);
+            assert_eq!(Record::parse(line), Ok(Some(*record)));
+        }
+    }
+
+    #[test]
+    fn parsing_is_tolerant_of_order_extra_fields_and_line_ends() {
+        assert_eq!(
+            Record::parse("bench: result p99=3 median=2 name=x iterations=1 min=1\r"),
+            Ok(Some(Record::Result {
+                name: "x",
+                summary: Summary {
+                    iterations: 1,
+                    median: 2,
+                    p99: 3
+                }
+            }))
+        );
+        assert_eq!(Record::parse("  bench: done  \r\n"), Ok(Some(Record::Done)));
+    }
+
+    #[test]
+    fn other_lines_are_not_records() {
+        for line in [
+            "",
+            "hello from user space",
+            "process 3 (bench) exited with status 0",
+            "bench:done",
+            "benchmarks: done",
+            "xbench: done",
+        ] {
+            assert_eq!(Record::parse(line), Ok(None), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_records_are_errors() {
+        assert_eq!(Record::parse("bench: "), Err(RecordError::UnknownKind));
+        assert_eq!(Record::parse("bench: frob"), Err(RecordError::UnknownKind));
+        assert_eq!(
+            Record::parse("bench: tsc"),
+            Err(RecordError::MissingField("hz"))
+        );
+        assert_eq!(
+            Record::parse("bench: tsc hz=fast"),
+            Err(RecordError::BadNumber("hz"))
+        );
+        assert_eq!(
+            Record::parse("bench: result name=x iterations=1 median=-2 p99=3"),
+            Err(RecordError::BadNumber("median"))
+        );
+        assert_eq!(
+            Record::parse("bench: failed name=x"),
+            Err(RecordError::MissingField("reason"))
+        );
+        assert_eq!(
+            RecordError::MissingField("p99").to_string(),
+            "no p99= field"
+        );
+    }
+
+    #[test]
+    fn names_are_single_words_and_unique() {
+        for (i, name) in NAMES.iter().enumerate() {
+            assert!(!name.is_empty() && !name.contains(char::is_whitespace));
+            assert!(!name.contains('='));
+            assert!(!NAMES[..i].contains(name), "{name} twice");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The benchmark suite: what the `bench` and `bench-smoke` programs run, and
+//! the protocol `bench-peer` speaks.
+//!
+//! Every figure is measured with the TSC ([`tsc::now`]), one sample per
+//! iteration, after a short warm-up; the suite prints one line per benchmark
+//! in the format of `abide_abi::host::bench` (`bench: result name=...
+//! iterations=... median=... p99=...`), and `bench: done` at the end. A
+//! benchmark that fails prints `bench: failed name=... reason=...` and the
+//! program exits 1; the others still run. docs/perf.md says what each figure
+//! measures.
+#![no_std]
+
+extern crate alloc;
+
+pub mod protocol;
+mod suite;
+pub mod tsc;
+
+pub use suite::run;
