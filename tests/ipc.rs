@@ -73,7 +73,7 @@ fn a_parent_receives_the_fault_report_of_each_child() {
 }
 
 #[test]
-fn an_irq_reaches_a_user_space_driver() {
+fn an_irq_and_device_memory_reach_a_user_space_driver() {
     let (output, status) = step(run_to_exit(
         BootOptions::with_cmdline("init=irq-driver"),
         RUN,
@@ -88,6 +88,18 @@ fn an_irq_reaches_a_user_space_driver() {
     );
     assert_contains(&output, "irq-driver: interrupt 5 of 5 handled");
     assert_contains(&output, "irq-driver: IRQ 8 reached user space 5 times");
+    assert_contains(
+        &output,
+        "irq-driver: MMIO over RAM is refused: Err(InvalidArgument)",
+    );
+    assert_contains(
+        &output,
+        "irq-driver: MMIO over the local APIC is refused: Err(InvalidArgument)",
+    );
+    assert_contains(
+        &output,
+        "irq-driver: VGA text memory mapped through MMIO reads back 0x1f41 (wrote 0x1f41)",
+    );
     assert_contains(&output, "(irq-driver) exited with status 0");
     assert_kernel_healthy(&output);
     assert_eq!(status, status_success(), "output:\n{output}");

@@ -3,6 +3,8 @@
 //! interrupt, and counts interrupts as port packets, acknowledging each one
 //! (read register C, then `interrupt_ack`). It proves an IRQ reaches a
 //! process and that a masked line comes back after the acknowledgement.
+//! It also maps device memory (the VGA text buffer) through an MMIO object,
+//! and checks that RAM and the interrupt controllers are refused.
 #![no_std]
 #![no_main]
 
@@ -11,7 +13,8 @@ use abide_abi::syscall::{Error, Handle};
 use abide_rt::blocking::{after_ns, Waiter};
 use abide_rt::println;
 use abide_rt::syscall::{
-    interrupt_ack, interrupt_create, ioport_read, ioport_write, ioports_create,
+    interrupt_ack, interrupt_create, ioport_read, ioport_write, ioports_create, memory_map,
+    mmio_create, MAP_WRITE,
 };
 
 abide_rt::entry!(main);
@@ -66,5 +69,27 @@ fn run() -> Result<(), Error> {
     ioport_write(ports, RTC_INDEX, 1, REGISTER_B)?;
     ioport_write(ports, RTC_DATA, 1, b & !PERIODIC)?;
     println!("irq-driver: IRQ {RTC_IRQ} reached user space {INTERRUPTS} times");
+    device_memory(resource)
+}
+
+/// The VGA text buffer: device memory outside RAM.
+const VGA_TEXT: u64 = 0xb8000;
+
+fn device_memory(resource: Handle) -> Result<(), Error> {
+    let ram = mmio_create(resource, 0x10_0000, 4096);
+    println!("irq-driver: MMIO over RAM is refused: {ram:?}");
+    let apic = mmio_create(resource, 0xfee0_0000, 4096);
+    println!("irq-driver: MMIO over the local APIC is refused: {apic:?}");
+    let vga = mmio_create(resource, VGA_TEXT, 4096)?;
+    let base = memory_map(vga, MAP_WRITE)?.cast::<u16>();
+    // 'A' in light grey on blue in the top-left cell.
+    let cell = 0x1f41u16;
+    // SAFETY: the kernel mapped the 4 KiB text buffer (uncached) at `base`;
+    // device memory is accessed with volatile operations only.
+    let read = unsafe {
+        core::ptr::write_volatile(base, cell);
+        core::ptr::read_volatile(base)
+    };
+    println!("irq-driver: VGA text memory mapped through MMIO reads back {read:#06x} (wrote {cell:#06x})");
     Ok(())
 }
