@@ -37,6 +37,9 @@ fn two_processes_talk_over_channels_ports_and_shared_memory() {
         "a timer fires through a port: ok",
         "a wait with nothing to wait for times out at its deadline: ok",
         "a program starts from an ELF image in a memory object: ok",
+        "a memory limit is enforced: ok (alloc: Ok(()); alloc: Err(NoMemory)",
+        "a handle quota is enforced: ok",
+        "a child cannot get more than its parent, nor start without room: ok (Err(InvalidArgument); Err(NoMemory))",
         "the peer's exit closes its end: ok Err(PeerClosed)",
         "the parent reads the peer's exit status: ok",
     ] {

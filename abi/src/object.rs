@@ -159,7 +159,8 @@ impl ProcessState {
     }
 }
 
-/// A process's status, and for a faulted one the fault report.
+/// A process's status, and for a faulted one the fault report, with what
+/// it uses (for `ps`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ProcessStatus {
     pub state: ProcessState,
@@ -174,13 +175,26 @@ pub struct ProcessStatus {
     pub address: u64,
     /// The instruction that faulted (`Faulted`).
     pub rip: u64,
+    /// Pages of memory charged to it (its program image, stack and the memory
+    /// objects it created).
+    pub memory_pages: u64,
+    /// The most pages it may be charged.
+    pub memory_limit: u64,
+    /// Handles in its table.
+    pub handles: u32,
+    /// The most handles its table may hold.
+    pub handle_quota: u32,
+    /// Nanoseconds it ran on a CPU.
+    pub cpu_ns: u64,
 }
 
 impl ProcessStatus {
     /// Size of the encoded status.
-    pub const LEN: usize = 32;
+    pub const LEN: usize = 64;
 
-    /// Layout: state u32, code i32, vector u32, error u32, address u64, rip u64.
+    /// Layout: state u32, code i32, vector u32, error u32, address u64, rip
+    /// u64, memory pages u64, memory limit u64, handles u32, handle quota u32,
+    /// CPU ns u64.
     pub fn encode(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         out[0..4].copy_from_slice(&(self.state as u32).to_le_bytes());
@@ -189,6 +203,11 @@ impl ProcessStatus {
         out[12..16].copy_from_slice(&self.error_code.to_le_bytes());
         out[16..24].copy_from_slice(&self.address.to_le_bytes());
         out[24..32].copy_from_slice(&self.rip.to_le_bytes());
+        out[32..40].copy_from_slice(&self.memory_pages.to_le_bytes());
+        out[40..48].copy_from_slice(&self.memory_limit.to_le_bytes());
+        out[48..52].copy_from_slice(&self.handles.to_le_bytes());
+        out[52..56].copy_from_slice(&self.handle_quota.to_le_bytes());
+        out[56..64].copy_from_slice(&self.cpu_ns.to_le_bytes());
         out
     }
 
@@ -201,6 +220,64 @@ impl ProcessStatus {
             error_code: u32_at(bytes, 12),
             address: u64_at(bytes, 16),
             rip: u64_at(bytes, 24),
+            memory_pages: u64_at(bytes, 32),
+            memory_limit: u64_at(bytes, 40),
+            handles: u32_at(bytes, 48),
+            handle_quota: u32_at(bytes, 52),
+            cpu_ns: u64_at(bytes, 56),
+        }
+    }
+}
+
+/// The limits a parent sets for a child (`process_spawn`'s last argument;
+/// a null pointer means [`SpawnOptions::default`]). A child never gets more
+/// than its parent: a higher priority, a larger memory limit or handle quota
+/// than the parent's own is refused with `InvalidArgument`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpawnOptions {
+    /// Scheduling priority, 0 (lowest) to 7.
+    pub priority: u8,
+    /// The most pages of memory it may be charged.
+    pub memory_pages: u64,
+    /// The most handles its table may hold.
+    pub handle_quota: u32,
+}
+
+impl Default for SpawnOptions {
+    /// The parent's own limits (the kernel fills them in).
+    fn default() -> Self {
+        SpawnOptions {
+            priority: INHERIT_PRIORITY,
+            memory_pages: 0,
+            handle_quota: 0,
+        }
+    }
+}
+
+/// [`SpawnOptions::priority`] value meaning "the parent's priority"; a zero
+/// memory limit or handle quota likewise means "the parent's".
+pub const INHERIT_PRIORITY: u8 = 0xff;
+
+impl SpawnOptions {
+    /// Size of the encoded options.
+    pub const LEN: usize = 16;
+
+    /// Layout: priority u8, 3 reserved zero bytes, handle quota u32, memory
+    /// pages u64.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[0] = self.priority;
+        out[4..8].copy_from_slice(&self.handle_quota.to_le_bytes());
+        out[8..16].copy_from_slice(&self.memory_pages.to_le_bytes());
+        out
+    }
+
+    /// Reads what [`SpawnOptions::encode`] wrote.
+    pub fn decode(bytes: &[u8; Self::LEN]) -> SpawnOptions {
+        SpawnOptions {
+            priority: bytes[0],
+            handle_quota: u32_at(bytes, 4),
+            memory_pages: u64_at(bytes, 8),
         }
     }
 }
@@ -252,8 +329,19 @@ mod tests {
             error_code: 6,
             address: 0xdead_0000,
             rip: 0x40_1000,
+            memory_pages: 300,
+            memory_limit: u64::MAX,
+            handles: 12,
+            handle_quota: 1024,
+            cpu_ns: 1 << 40,
         };
         assert_eq!(ProcessStatus::decode(&status.encode()), status);
+        let options = SpawnOptions {
+            priority: 3,
+            memory_pages: 1 << 20,
+            handle_quota: 64,
+        };
+        assert_eq!(SpawnOptions::decode(&options.encode()), options);
         assert_eq!(unpack_pair(pack_pair(7, u32::MAX)), (7, u32::MAX));
     }
 

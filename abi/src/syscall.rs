@@ -71,10 +71,12 @@ pub enum Syscall {
     /// caller's address space at an address the kernel picks. Needs `MAP` and
     /// `READ`, plus `WRITE` for [`crate::object::MAP_WRITE`].
     MemoryMap = 15,
-    /// `process_spawn(image, name, name_len, handles, count) -> process`:
-    /// start a program from the ELF in memory object `image`, or, when
-    /// `image` is 0, the bundle program called `name`. The listed handles move
-    /// to the child (see [`crate::object::FIRST_STARTUP_HANDLE`]).
+    /// `process_spawn(image, name, name_len, handles, count, options) ->
+    /// process`: start a program from the ELF in memory object `image`, or,
+    /// when `image` is 0, the bundle program called `name`, with the limits
+    /// in [`crate::object::SpawnOptions`] at `options` (0: the parent's). The
+    /// listed handles move to the child (see
+    /// [`crate::object::FIRST_STARTUP_HANDLE`]).
     ProcessSpawn = 16,
     /// `process_kill(process)`: end it. Needs `MANAGE`.
     ProcessKill = 17,

@@ -119,7 +119,7 @@ fn start_programs(names: &str) -> ! {
                 ));
             };
             let startup = process::Startup::HardwareResource;
-            match process::spawn(kernel, name, image, abide_sched::DEFAULT_PRIORITY, startup) {
+            match process::spawn(kernel, name, image, process::Limits::ROOT, startup) {
                 Ok(id) => log::info!("started process {id} ({name})"),
                 Err((error, _)) => fail(format_args!("cannot start {name}: {error}")),
             }

@@ -23,6 +23,7 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 /// the CPU is saved and queued again behind its equals.
 pub fn switch(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &mut FpuState, save_current: bool) {
     if let Some(current) = kernel.current.take() {
+        charge_cpu_time(kernel, current);
         if save_current {
             if let Some(thread) = kernel.objects.thread_mut(current) {
                 thread.context.regs = *frame;
@@ -69,6 +70,17 @@ pub fn block_current(
     Some(current)
 }
 
+/// Adds the time thread `id` has been on the CPU to its process.
+fn charge_cpu_time(kernel: &mut Kernel, id: ObjectId) {
+    let ran = time::now_ns().saturating_sub(kernel.current_since_ns);
+    let Some(process) = kernel.objects.thread(id).map(|thread| thread.process) else {
+        return;
+    };
+    if let Some(process) = kernel.objects.process_mut(process) {
+        process.cpu_ns = process.cpu_ns.saturating_add(ran);
+    }
+}
+
 /// Loads thread `id` into the entry frame and its address space into CR3.
 fn resume(kernel: &mut Kernel, id: ObjectId, frame: &mut TrapFrame, fpu: &mut FpuState) {
     let Some(thread) = kernel.objects.thread_mut(id) else {
@@ -78,6 +90,7 @@ fn resume(kernel: &mut Kernel, id: ObjectId, frame: &mut TrapFrame, fpu: &mut Fp
     *fpu = thread.context.fpu.clone();
     thread.state = ThreadState::Running;
     let process = thread.process;
+    kernel.current_since_ns = time::now_ns();
     if let Some(space) = kernel
         .objects
         .process(process)

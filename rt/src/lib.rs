@@ -65,7 +65,9 @@ mod panic;
 mod start;
 pub mod syscall;
 
-pub use abide_abi::object::{MessageInfo, Packet, ProcessState, ProcessStatus, Signals};
+pub use abide_abi::object::{
+    MessageInfo, Packet, ProcessState, ProcessStatus, Signals, SpawnOptions,
+};
 pub use abide_abi::syscall::{Error, Handle, Rights};
 pub use panic::PANIC_EXIT_CODE;
 pub use start::{process_self, startup_handle, startup_handle_count};

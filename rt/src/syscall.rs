@@ -8,7 +8,7 @@
 
 use core::arch::asm;
 
-use abide_abi::object::{unpack_pair, MessageInfo, Packet, ProcessStatus, Signals};
+use abide_abi::object::{unpack_pair, MessageInfo, Packet, ProcessStatus, Signals, SpawnOptions};
 use abide_abi::syscall::{decode_result, Error, Handle, Rights, Syscall};
 
 pub use abide_abi::object::MAP_WRITE;
@@ -262,20 +262,38 @@ pub fn memory_map(memory: Handle, flags: u64) -> Result<*mut u8, Error> {
     Ok(address as *mut u8)
 }
 
-/// Starts the bundle program `name` with `handles` (moved to it). Returns
-/// a handle to the new process.
+/// Starts the bundle program `name` with `handles` (moved to it) and this
+/// process's own limits. Returns a handle to the new process.
 pub fn process_spawn(name: &str, handles: &[Handle]) -> Result<Handle, Error> {
-    spawn(None, name, handles)
+    spawn(None, name, handles, None)
+}
+
+/// Like [`process_spawn`], with the limits in `options` (never more than
+/// this process's own).
+pub fn process_spawn_with(
+    name: &str,
+    handles: &[Handle],
+    options: &SpawnOptions,
+) -> Result<Handle, Error> {
+    spawn(None, name, handles, Some(options))
 }
 
 /// Starts the ELF image in memory object `image` as a process named `name`,
 /// with `handles` (moved to it).
 pub fn process_spawn_image(image: Handle, name: &str, handles: &[Handle]) -> Result<Handle, Error> {
-    spawn(Some(image), name, handles)
+    spawn(Some(image), name, handles, None)
 }
 
-fn spawn(image: Option<Handle>, name: &str, handles: &[Handle]) -> Result<Handle, Error> {
-    // SAFETY: the kernel reads `name.len()` bytes and `handles.len()` u32s.
+fn spawn(
+    image: Option<Handle>,
+    name: &str,
+    handles: &[Handle],
+    options: Option<&SpawnOptions>,
+) -> Result<Handle, Error> {
+    let options = options.map(SpawnOptions::encode);
+    let options_ptr = options.as_ref().map_or(0, |bytes| bytes.as_ptr() as u64);
+    // SAFETY: the kernel reads `name.len()` bytes, `handles.len()` u32s and,
+    // unless the pointer is 0, `SpawnOptions::LEN` bytes of options.
     let value = unsafe {
         call(
             Syscall::ProcessSpawn,
@@ -285,6 +303,7 @@ fn spawn(image: Option<Handle>, name: &str, handles: &[Handle]) -> Result<Handle
                 name.len() as u64,
                 handles.as_ptr() as u64,
                 handles.len() as u64,
+                options_ptr,
             ],
         )
     }?;

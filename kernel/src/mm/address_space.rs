@@ -82,6 +82,11 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Pages of its own it maps (program image and stack; not shared ones).
+    pub fn page_count(&self) -> u64 {
+        self.pages.len() as u64
+    }
+
     /// Maps all of `pages` at an address chosen here (with an unmapped guard
     /// page after it) and returns the address. Device pages are uncached.
     pub fn map_shared(&mut self, pages: Arc<PageSet>, writable: bool) -> Result<u64, MapError> {

@@ -186,6 +186,8 @@ pub struct Kernel {
     pub deadlines: BTreeSet<(u64, ObjectId)>,
     /// The interrupt object owning each ISA IRQ line.
     pub irq_owners: [Option<ObjectId>; 16],
+    /// When the thread on the CPU got it (ns), for CPU-time accounting.
+    pub current_since_ns: u64,
 }
 
 pub static KERNEL: IrqSpinLock<Option<Kernel>> = IrqSpinLock::new(None);
@@ -318,11 +320,8 @@ fn retire(kernel: &mut Kernel, id: ObjectId, work: &mut Vec<ObjectId>) {
         Object::Port(port) => port::close(kernel, port),
         Object::Timer(timer) => timer::close(kernel, id, &timer),
         Object::Interrupt(interrupt) => hardware::close_interrupt(kernel, &interrupt),
-        Object::Process(_)
-        | Object::Thread(_)
-        | Object::Memory(_)
-        | Object::IoPorts(_)
-        | Object::HardwareResource => {}
+        Object::Memory(memory) => memory::close(kernel, &memory),
+        Object::Process(_) | Object::Thread(_) | Object::IoPorts(_) | Object::HardwareResource => {}
     }
 }
 

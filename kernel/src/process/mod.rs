@@ -52,6 +52,7 @@ impl ExitReason {
                 error_code: fault.error_code as u32,
                 address: fault.cr2,
                 rip: fault.rip,
+                ..ProcessStatus::default()
             },
             ExitReason::Killed => ProcessStatus {
                 state: ProcessState::Killed,
@@ -72,6 +73,12 @@ pub struct Process {
     pub threads: Vec<ObjectId>,
     /// Running, or how it ended.
     pub status: ProcessStatus,
+    /// What its parent allowed it.
+    pub limits: Limits,
+    /// Pages charged to it: its image and stack, and memory objects it made.
+    pub memory_pages: u64,
+    /// Nanoseconds it ran.
+    pub cpu_ns: u64,
 }
 
 impl Process {
@@ -79,6 +86,37 @@ impl Process {
     pub fn is_alive(&self) -> bool {
         self.status.state == ProcessState::Running
     }
+
+    /// Its status with what it uses now (`handles`: its table's count).
+    pub fn report(&self, handles: usize) -> ProcessStatus {
+        ProcessStatus {
+            memory_pages: self.memory_pages,
+            memory_limit: self.limits.memory_pages,
+            handles: u32::try_from(handles).unwrap_or(u32::MAX),
+            handle_quota: u32::try_from(self.limits.handle_quota).unwrap_or(u32::MAX),
+            cpu_ns: self.cpu_ns,
+            ..self.status
+        }
+    }
+}
+
+/// The limits a process runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub priority: u8,
+    /// The most pages it may be charged.
+    pub memory_pages: u64,
+    /// The most handles its table may hold.
+    pub handle_quota: usize,
+}
+
+impl Limits {
+    /// What the programs the kernel starts get: everything.
+    pub const ROOT: Limits = Limits {
+        priority: abide_sched::DEFAULT_PRIORITY,
+        memory_pages: u64::MAX,
+        handle_quota: HANDLE_QUOTA,
+    };
 }
 
 /// Where a thread is in its life.
@@ -109,6 +147,11 @@ pub const HANDLE_QUOTA: usize = 1024;
 pub enum SpawnError {
     Load(loader::LoadError),
     Handles(Error),
+    /// The program needs more pages than its memory limit.
+    OverMemoryLimit {
+        needed: u64,
+        limit: u64,
+    },
 }
 
 impl core::fmt::Display for SpawnError {
@@ -116,6 +159,9 @@ impl core::fmt::Display for SpawnError {
         match self {
             SpawnError::Load(error) => write!(f, "{error}"),
             SpawnError::Handles(error) => write!(f, "creating its handle table: {error}"),
+            SpawnError::OverMemoryLimit { needed, limit } => {
+                write!(f, "it needs {needed} pages of memory, its limit is {limit}")
+            }
         }
     }
 }
@@ -137,7 +183,7 @@ pub fn spawn(
     kernel: &mut Kernel,
     name: &str,
     image: &[u8],
-    priority: u8,
+    limits: Limits,
     startup: Startup,
 ) -> Result<ObjectId, (SpawnError, Option<InTransit<ObjectId>>)> {
     let give_back = |startup: Startup| match startup {
@@ -148,9 +194,18 @@ pub fn spawn(
         Ok(program) => program,
         Err(error) => return Err((SpawnError::Load(error), give_back(startup))),
     };
+    let needed = program.space.page_count();
+    if needed > limits.memory_pages {
+        let error = SpawnError::OverMemoryLimit {
+            needed,
+            limit: limits.memory_pages,
+        };
+        return Err((error, give_back(startup)));
+    }
+    let priority = limits.priority;
     let process_id = kernel.objects.new_id();
     let thread_id = kernel.objects.new_id();
-    let table = kernel.caps.create_table(HANDLE_QUOTA);
+    let table = kernel.caps.create_table(limits.handle_quota);
     kernel.objects.insert(
         process_id,
         Object::Process(Process {
@@ -160,6 +215,9 @@ pub fn spawn(
             space: Some(program.space),
             threads: alloc::vec![thread_id],
             status: ProcessStatus::default(),
+            limits,
+            memory_pages: needed,
+            cpu_ns: 0,
         }),
     );
     let self_handle = match kernel.new_handle(table, process_id, Rights::ALL) {

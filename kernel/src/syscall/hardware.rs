@@ -131,6 +131,8 @@ pub fn mmio_create(kernel: &mut Kernel, resource: u64, phys: u64, len: u64) -> R
     let pages = PageSet::device(phys, (len / PAGE_SIZE) as usize);
     let memory = Memory {
         pages: Arc::new(pages),
+        charged_to: 0,
+        charged_pages: 0,
     };
     let (_, handle) = kernel.create(table, Object::Memory(memory), Rights::ALL)?;
     Ok(u64::from(handle.0))

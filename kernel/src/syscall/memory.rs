@@ -16,10 +16,19 @@ pub fn create(kernel: &mut Kernel, size: u64) -> Result<u64, Error> {
         return Err(Error::InvalidArgument);
     }
     kernel.caps.check_room(table, 1)?;
-    let pages = size.div_ceil(PAGE_SIZE) as usize;
-    let pages = PageSet::zeroed(pages).ok_or(Error::NoMemory)?;
+    let count = size.div_ceil(PAGE_SIZE);
+    let owner = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let process = kernel.objects.process_mut(owner).ok_or(Error::BadHandle)?;
+    let charged = process.memory_pages.saturating_add(count);
+    if charged > process.limits.memory_pages {
+        return Err(Error::NoMemory);
+    }
+    let pages = PageSet::zeroed(count as usize).ok_or(Error::NoMemory)?;
+    process.memory_pages = charged;
     let memory = Memory {
         pages: Arc::new(pages),
+        charged_to: owner,
+        charged_pages: count,
     };
     let (_, handle) = kernel.create(table, Object::Memory(memory), Rights::ALL)?;
     Ok(u64::from(handle.0))

@@ -97,7 +97,7 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::PortWait => port::wait(kernel, a[0], a[1], a[2]),
         Syscall::MemoryCreate => Return(memory::create(kernel, a[0])),
         Syscall::MemoryMap => Return(memory::map(kernel, a[0], a[1])),
-        Syscall::ProcessSpawn => Return(process::spawn(kernel, a[0], a[1], a[2], a[3], a[4])),
+        Syscall::ProcessSpawn => Return(process::spawn(kernel, a)),
         Syscall::ProcessKill => process::kill(kernel, a[0]),
         Syscall::ProcessStatus => Return(process::status(kernel, a[0], a[1])),
         Syscall::TimerCreate => Return(port::timer_create(kernel)),

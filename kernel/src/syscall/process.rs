@@ -2,14 +2,14 @@
 
 use alloc::string::String;
 
-use abide_abi::object::MAX_MESSAGE_HANDLES;
+use abide_abi::object::{SpawnOptions, INHERIT_PRIORITY, MAX_MESSAGE_HANDLES};
 use abide_abi::syscall::{Error, Rights};
 
 use super::{caller_table, copy_handles_in, copy_in, handle_arg, Outcome};
 use crate::arch::probe;
 use crate::bundle;
 use crate::object::{self, Kernel, Object};
-use crate::process::{self, ExitReason, Startup};
+use crate::process::{self, ExitReason, Limits, Startup};
 
 /// The longest program name.
 const MAX_NAME: u64 = 64;
@@ -25,15 +25,11 @@ pub fn exit(kernel: &mut Kernel, code: u64) -> Outcome {
     Outcome::Ended
 }
 
-pub fn spawn(
-    kernel: &mut Kernel,
-    image: u64,
-    name_ptr: u64,
-    name_len: u64,
-    handles_ptr: u64,
-    count: u64,
-) -> Result<u64, Error> {
+/// `process_spawn(image, name, name_len, handles, count, options)`.
+pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
+    let [image, name_ptr, name_len, handles_ptr, count, options_ptr] = args;
     let table = caller_table(kernel)?;
+    let limits = child_limits(kernel, options_ptr)?;
     let name = String::from_utf8(copy_in(name_ptr, name_len, MAX_NAME)?)
         .map_err(|_| Error::InvalidArgument)?;
     if name.is_empty() {
@@ -58,8 +54,7 @@ pub fn spawn(
         &from_memory
     };
     let transit = kernel.caps.take_for_transfer(table, &handles, None)?;
-    let priority = abide_sched::DEFAULT_PRIORITY;
-    let child = match process::spawn(kernel, &name, image, priority, Startup::Handles(transit)) {
+    let child = match process::spawn(kernel, &name, image, limits, Startup::Handles(transit)) {
         Ok(child) => child,
         Err((error, transit)) => {
             if let Some(transit) = transit {
@@ -73,12 +68,54 @@ pub fn spawn(
             return Err(match error {
                 process::SpawnError::Load(_) => Error::InvalidArgument,
                 process::SpawnError::Handles(error) => error,
+                process::SpawnError::OverMemoryLimit { .. } => Error::NoMemory,
             });
         }
     };
     log::info!("started process {child} ({name})");
     let handle = kernel.new_handle(table, child, Rights::ALL)?;
     Ok(u64::from(handle.0))
+}
+
+/// The limits for a child: the options at `options_ptr` (0: the caller's
+/// own), never more than the caller's.
+fn child_limits(kernel: &Kernel, options_ptr: u64) -> Result<Limits, Error> {
+    let parent = process::current_process(kernel)
+        .and_then(|id| kernel.objects.process(id))
+        .ok_or(Error::BadHandle)?
+        .limits;
+    let options = if options_ptr == 0 {
+        SpawnOptions::default()
+    } else {
+        let bytes = copy_in(
+            options_ptr,
+            SpawnOptions::LEN as u64,
+            SpawnOptions::LEN as u64,
+        )?;
+        let mut raw = [0u8; SpawnOptions::LEN];
+        raw.copy_from_slice(&bytes);
+        SpawnOptions::decode(&raw)
+    };
+    let priority = match options.priority {
+        INHERIT_PRIORITY => parent.priority,
+        priority if priority <= parent.priority => priority,
+        _ => return Err(Error::InvalidArgument),
+    };
+    let memory_pages = match options.memory_pages {
+        0 => parent.memory_pages,
+        pages if pages <= parent.memory_pages => pages,
+        _ => return Err(Error::InvalidArgument),
+    };
+    let handle_quota = match options.handle_quota as usize {
+        0 => parent.handle_quota,
+        quota if quota <= parent.handle_quota => quota,
+        _ => return Err(Error::InvalidArgument),
+    };
+    Ok(Limits {
+        priority,
+        memory_pages,
+        handle_quota,
+    })
 }
 
 pub fn kill(kernel: &mut Kernel, handle: u64) -> Outcome {
@@ -104,6 +141,7 @@ pub fn status(kernel: &mut Kernel, handle: u64, status_ptr: u64) -> Result<u64, 
     let table = caller_table(kernel)?;
     let id = kernel.object_of(table, handle_arg(handle)?, Rights::READ)?;
     let process = kernel.objects.process(id).ok_or(Error::WrongType)?;
-    probe::copy_to_user(status_ptr, &process.status.encode())?;
+    let report = process.report(kernel.caps.handle_count(process.table));
+    probe::copy_to_user(status_ptr, &report.encode())?;
     Ok(0)
 }

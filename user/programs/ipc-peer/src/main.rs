@@ -71,6 +71,23 @@ fn main() -> i32 {
                 }
                 Err(error) => format!("map failed: {error}"),
             },
+            ("alloc", bytes) => {
+                let bytes = bytes.parse().unwrap_or(0);
+                format!(
+                    "alloc: {:?}",
+                    abide_rt::syscall::memory_create(bytes).map(|_| ())
+                )
+            }
+            ("handles", _) => {
+                let mut created = 0;
+                let error = loop {
+                    match abide_rt::syscall::channel_create() {
+                        Ok(_) => created += 1,
+                        Err(error) => break error,
+                    }
+                };
+                format!("handles: {created} channels, then {error:?}")
+            }
             ("exit", _) => return 0,
             _ => format!("unknown command {command:?}"),
         };

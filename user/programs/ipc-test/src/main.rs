@@ -12,14 +12,14 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 
-use abide_abi::object::{ProcessState, Signals, MAP_WRITE};
+use abide_abi::object::{ProcessState, Signals, SpawnOptions, INHERIT_PRIORITY, MAP_WRITE};
 use abide_abi::syscall::{Error, Handle, Rights};
 use abide_rt::blocking::{after_ns, Waiter};
 use abide_rt::println;
 use abide_rt::syscall::{
     channel_create, channel_write, clock_ns, handle_duplicate, handle_mint, handle_revoke,
     memory_create, memory_map, port_create, port_wait, process_spawn, process_spawn_image,
-    process_status, timer_create, timer_set,
+    process_spawn_with, process_status, timer_create, timer_set,
 };
 
 abide_rt::entry!(main);
@@ -205,6 +205,9 @@ fn run() -> Result<bool, Error> {
         &format!("{status:?}"),
     );
 
+    // Limits: a child gets no more than its parent allows.
+    all &= limits(&waiter, peer)?;
+
     // The peer exits: its end closes and its process reports the exit.
     waiter.send(control, b"exit", &[], after_ns(10 * SECOND))?;
     let signals = waiter.wait(control, Signals::PEER_CLOSED, after_ns(10 * SECOND))?;
@@ -255,4 +258,54 @@ fn tiny_program(code: u8) -> alloc::vec::Vec<u8> {
     }
     elf.extend_from_slice(&instructions);
     elf
+}
+
+/// Spawns a second peer with a memory limit just above what the first one
+/// uses and a quota of 16 handles, and checks both are enforced; and that a
+/// child cannot be given more than its parent has.
+fn limits(waiter: &Waiter, peer: Handle) -> Result<bool, Error> {
+    let mut all = true;
+    let used = process_status(peer)?.memory_pages;
+    let options = SpawnOptions {
+        priority: INHERIT_PRIORITY,
+        memory_pages: used + 128,
+        handle_quota: 16,
+    };
+    let (control, peer_end) = channel_create()?;
+    let limited = process_spawn_with("ipc-peer", &[peer_end], &options)?;
+    let small = ask(waiter, control, "alloc 16384", &[])?;
+    let large = ask(waiter, control, "alloc 1048576", &[])?;
+    all &= check(
+        "a memory limit is enforced",
+        small == "alloc: Ok(())" && large == "alloc: Err(NoMemory)",
+        &format!("({small}; {large}; limit {} pages)", used + 128),
+    );
+    let handles = ask(waiter, control, "handles", &[])?;
+    let status = process_status(limited)?;
+    all &= check(
+        "a handle quota is enforced",
+        handles.ends_with("then NoMemory") && status.handles <= 16 && status.handle_quota == 16,
+        &format!(
+            "({handles}; {} of {} handles)",
+            status.handles, status.handle_quota
+        ),
+    );
+    waiter.send(control, b"exit", &[], after_ns(10 * SECOND))?;
+    waiter.wait(limited, Signals::TERMINATED, after_ns(10 * SECOND))?;
+    let too_high = SpawnOptions {
+        priority: 7,
+        ..SpawnOptions::default()
+    };
+    let refused = process_spawn_with("hello", &[], &too_high);
+    let tiny = SpawnOptions {
+        memory_pages: 1,
+        ..SpawnOptions::default()
+    };
+    let no_room = process_spawn_with("hello", &[], &tiny);
+    all &= check(
+        "a child cannot get more than its parent, nor start without room",
+        refused == Err(Error::InvalidArgument) && no_room == Err(Error::NoMemory),
+        &format!("({refused:?}; {no_room:?})"),
+    );
+    Ok(all)
 }
