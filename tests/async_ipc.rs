@@ -32,14 +32,7 @@ fn key_value_clients_and_server_talk_concurrently() {
         assert_contains(&output, line);
     }
     assert!(!output.contains("FAILED"), "output:\n{output}");
-    assert!(
-        !output.contains(host::EXCEPTION_REPORT_PREFIX),
-        "the kernel faulted:\n{output}"
-    );
-    assert!(
-        !output.contains(host::PANIC_REPORT_PREFIX),
-        "the kernel panicked:\n{output}"
-    );
+    assert_kernel_healthy(&output);
     assert_eq!(
         status,
         status_for(host::DEBUG_EXIT_SUCCESS),

@@ -10,18 +10,6 @@ fn status_success() -> i32 {
     status_for(host::DEBUG_EXIT_SUCCESS)
 }
 
-/// Fails on any sign that the kernel itself went wrong.
-fn assert_kernel_healthy(output: &str) {
-    assert!(
-        !output.contains(host::EXCEPTION_REPORT_PREFIX),
-        "the kernel faulted:\n{output}"
-    );
-    assert!(
-        !output.contains(host::PANIC_REPORT_PREFIX),
-        "the kernel panicked:\n{output}"
-    );
-}
-
 #[test]
 fn two_processes_talk_over_channels_ports_and_shared_memory() {
     let (output, status) = step(run_to_exit(BootOptions::with_cmdline("init=ipc-test"), RUN));

@@ -24,6 +24,20 @@ pub fn assert_contains(haystack: &str, needle: &str) {
     );
 }
 
+/// Fails on any sign that the kernel itself went wrong (an exception or a
+/// panic report), whatever the user programs did.
+#[allow(dead_code)]
+pub fn assert_kernel_healthy(output: &str) {
+    assert!(
+        !output.contains(host::EXCEPTION_REPORT_PREFIX),
+        "the kernel faulted:\n{output}"
+    );
+    assert!(
+        !output.contains(host::PANIC_REPORT_PREFIX),
+        "the kernel panicked:\n{output}"
+    );
+}
+
 /// Unwraps a session step, failing the test with its message (which carries
 /// the output so far).
 pub fn step<T>(result: Result<T, String>) -> T {
