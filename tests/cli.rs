@@ -1,5 +1,6 @@
 //! The `abide` command as a user meets it: its help, and what it says when a
-//! program it needs is not installed. Nothing here boots or builds the kernel.
+//! program it needs is not installed, and an invalid system configuration.
+//! Nothing here boots or builds the kernel.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -107,4 +108,19 @@ fn iso_without_grub_says_what_to_install() {
         !stderr.contains("qemu-system-x86_64"),
         "iso does not need QEMU: {stderr}"
     );
+}
+
+#[test]
+fn an_invalid_system_configuration_fails_the_build_with_its_position() {
+    let bad: PathBuf = [env!("CARGO_TARGET_TMPDIR"), "bad.conf"].iter().collect();
+    std::fs::write(
+        &bad,
+        "group root {\n    component shell {\n        restart sometimes\n    }\n}\n",
+    )
+    .unwrap();
+    let output = abide(&["build"]).env("ABIDE_CONFIG", &bad).output().unwrap();
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "the build went on: {stderr}");
+    assert!(stderr.contains("bad.conf:3:17:"), "{stderr}");
+    assert!(stderr.contains("unknown restart type `sometimes`"), "{stderr}");
 }

@@ -89,6 +89,7 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
     lock.lock()
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
 
+    crate::config::load(&repo_root())?;
     let bundle = user::build_bundle(&repo_root())?;
     let ksyms = ksyms_path();
     if !ksyms.exists() {

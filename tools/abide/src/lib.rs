@@ -17,6 +17,7 @@ pub mod bench;
 pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod iso;
 pub mod qemu;
 pub mod session;

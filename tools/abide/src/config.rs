@@ -1,0 +1,70 @@
+//! The system configuration as the image builder sees it: every build reads
+//! `system/default.conf` (or the file in `ABIDE_CONFIG`), and an invalid one
+//! stops the build with `file:line:column: what is wrong` for each error.
+//!
+//! The format and its rules are `abide_config`'s (see docs/config.md); this
+//! module only finds the file and reports.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use abide_config::System;
+
+/// The environment variable naming another configuration file to build.
+pub const CONFIG_ENV: &str = "ABIDE_CONFIG";
+
+/// The configuration file the build uses.
+pub fn config_path(root: &Path) -> PathBuf {
+    match std::env::var_os(CONFIG_ENV) {
+        Some(path) => PathBuf::from(path),
+        None => root.join("system").join("default.conf"),
+    }
+}
+
+/// Reads and checks the configuration; the error lists every problem found.
+pub fn load(root: &Path) -> Result<System, String> {
+    let path = config_path(root);
+    let shown = path
+        .strip_prefix(root)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let text = fs::read_to_string(&path)
+        .map_err(|error| format!("cannot read the system configuration {shown}: {error}"))?;
+    check(&text, &shown)
+}
+
+/// Parses `text` (from the file shown as `shown`).
+pub fn check(text: &str, shown: &str) -> Result<System, String> {
+    abide_config::parse(text).map_err(|errors| {
+        let mut report = format!(
+            "the system configuration {shown} is invalid ({} error{}):",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        );
+        for error in &errors {
+            report.push_str(&format!("\n  {}", error.in_file(shown)));
+        }
+        report
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_configuration_is_valid() {
+        let root = crate::build::repo_root();
+        let text = fs::read_to_string(root.join("system/default.conf")).unwrap();
+        assert!(check(&text, "system/default.conf").is_ok());
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let text = "group root {\n    component a { restart sometimes }\n}\n";
+        let error = check(text, "bad.conf").unwrap_err();
+        assert!(error.contains("bad.conf:2:"), "{error}");
+        assert!(error.contains("sometimes"), "{error}");
+    }
+}
