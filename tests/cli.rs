@@ -118,9 +118,15 @@ fn an_invalid_system_configuration_fails_the_build_with_its_position() {
         "group root {\n    component shell {\n        restart sometimes\n    }\n}\n",
     )
     .unwrap();
-    let output = abide(&["build"]).env("ABIDE_CONFIG", &bad).output().unwrap();
+    let output = abide(&["build"])
+        .env("ABIDE_CONFIG", &bad)
+        .output()
+        .unwrap();
     let stderr = text(&output.stderr);
     assert!(!output.status.success(), "the build went on: {stderr}");
     assert!(stderr.contains("bad.conf:3:17:"), "{stderr}");
-    assert!(stderr.contains("unknown restart type `sometimes`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown restart type `sometimes`"),
+        "{stderr}"
+    );
 }
