@@ -5,6 +5,8 @@
 //! space-separated `key=value` fields whose values never contain spaces:
 //!
 //! ```text
+//! bench: start entry=81234567 now=81240011
+//! bench: value name=memory-available-kib value=230112
 //! bench: tsc hz=2995200000
 //! bench: result name=null-syscall iterations=10000 median=812 p99=1204
 //! bench: failed name=context-switch reason=port_wait:BadHandle
@@ -15,7 +17,9 @@
 //! can be added without breaking older readers; a kind it does not know is an
 //! error. The median and p99 are nearest-rank percentiles ([`percentile`]) of
 //! the per-iteration samples, so every reader and every system measured
-//! (later: a Linux guest) computes them the same way.
+//! computes them the same way: Abide's suite (`user/programs/bench`) and the
+//! Linux guest's (`tools/linux-bench`, names in [`linux`]) print the same
+//! lines, and `cargo run -- bench` compares them.
 
 use core::fmt;
 
@@ -24,14 +28,27 @@ pub const LINE_PREFIX: &str = "bench: ";
 
 /// The bundle program that runs the suite (`init=bench`).
 pub const PROGRAM: &str = "bench";
-/// The same suite with [`SMOKE_ITERATIONS`], for the system test.
-pub const SMOKE_PROGRAM: &str = "bench-smoke";
+/// The same suite with [`QUICK_ITERATIONS`] (`cargo run -- bench --quick`,
+/// and the system tests).
+pub const QUICK_PROGRAM: &str = "bench-quick";
 
 /// Iterations per benchmark in a real run.
 pub const ITERATIONS: u32 = 10_000;
-/// Iterations per benchmark in the smoke run: enough for every line, fast
-/// under emulation, meaningless as a figure.
-pub const SMOKE_ITERATIONS: u32 = 100;
+/// Iterations per benchmark in a quick run: enough for every line, fast
+/// under emulation, too few for figures to rely on.
+pub const QUICK_ITERATIONS: u32 = 200;
+
+/// The warm-up rounds before `iterations` measured ones: 1% of them, at
+/// least one. Their samples are dropped (cold caches and TLBs, first page
+/// touches).
+pub const fn warmup(iterations: u32) -> u32 {
+    let rounds = iterations / 100;
+    if rounds == 0 {
+        1
+    } else {
+        rounds
+    }
+}
 
 /// Reading the TSC twice with nothing in between: the floor of every figure.
 pub const TSC_READ: &str = "tsc-read";
@@ -60,6 +77,54 @@ pub const NAMES: &[&str] = &[
     PROCESS_SPAWN,
     SHARED_MEMORY_1MIB,
 ];
+
+/// The benchmarks of the Linux guest (`tools/linux-bench`), which `cargo run
+/// -- bench` compares with Abide's. [`TSC_READ`](super::TSC_READ) and
+/// [`CONTEXT_SWITCH`](super::CONTEXT_SWITCH) are measured the same way on
+/// both and keep their names.
+pub mod linux {
+    use super::{CONTEXT_SWITCH, TSC_READ};
+
+    /// `getppid` through a raw `syscall` instruction.
+    pub const GETPPID: &str = "getppid";
+    /// 8 bytes through a pipe to a forked child that writes them back
+    /// through another pipe.
+    pub const PIPE_ROUND_TRIP: &str = "pipe-round-trip";
+    /// Two threads handing a futex word back and forth: set, wake, wait.
+    pub const FUTEX_ROUND_TRIP: &str = "futex-round-trip";
+    /// The `posix_spawn` call alone (it returns once the child has `exec`ed).
+    pub const POSIX_SPAWN_CALL: &str = "posix-spawn-call";
+    /// From `posix_spawn` of a static binary that exits at once until
+    /// `waitpid` returns.
+    pub const POSIX_SPAWN: &str = "posix-spawn";
+    /// From `fork` (the child `execve`s the same binary) until `waitpid`
+    /// returns.
+    pub const FORK_EXEC: &str = "fork-exec";
+
+    /// Every benchmark, in the order the program runs them.
+    pub const NAMES: &[&str] = &[
+        TSC_READ,
+        GETPPID,
+        PIPE_ROUND_TRIP,
+        FUTEX_ROUND_TRIP,
+        CONTEXT_SWITCH,
+        POSIX_SPAWN_CALL,
+        POSIX_SPAWN,
+        FORK_EXEC,
+    ];
+
+    /// `value` lines from `/proc/meminfo` right after boot, in KiB.
+    pub const MEMORY_TOTAL_KIB: &str = "memory-total-kib";
+    /// `MemFree`, KiB.
+    pub const MEMORY_FREE_KIB: &str = "memory-free-kib";
+    /// `MemAvailable`, KiB.
+    pub const MEMORY_AVAILABLE_KIB: &str = "memory-available-kib";
+
+    /// The program's path in the initramfs: the kernel runs it as PID 1.
+    pub const INIT_PATH: &str = "/init";
+    /// The static binary the spawn benchmarks start: it exits 0 at once.
+    pub const NOP_PATH: &str = "/nop";
+}
 
 /// The statistics of one benchmark, in TSC cycles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +165,14 @@ pub fn percentile(sorted: &[u64], percent: u32) -> Option<u64> {
 /// One line of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Record<'a> {
+    /// `start entry=<tsc> now=<tsc>`: the program's first line. `entry` is
+    /// the TSC read first thing when the program started, `now` right before
+    /// this line was written; the host subtracts the difference from the
+    /// time the line reached it to find when the program started.
+    Start { entry: u64, now: u64 },
+    /// `value name=<name> value=<n>`: a single figure (the unit is part of
+    /// the name, e.g. `memory-free-kib`).
+    Value { name: &'a str, value: u64 },
     /// `tsc hz=<n>`: the TSC rate the program measured against the kernel's
     /// clock, in ticks per second.
     Tsc { hz: u64 },
@@ -148,6 +221,14 @@ impl Record<'_> {
         let kind = words.next().unwrap_or("");
         let fields = Fields(rest);
         let record = match kind {
+            "start" => Record::Start {
+                entry: fields.number("entry")?,
+                now: fields.number("now")?,
+            },
+            "value" => Record::Value {
+                name: fields.text("name")?,
+                value: fields.number("value")?,
+            },
             "tsc" => Record::Tsc {
                 hz: fields.number("hz")?,
             },
@@ -196,6 +277,8 @@ impl fmt::Display for Record<'_> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(LINE_PREFIX)?;
         match self {
+            Record::Start { entry, now } => write!(f, "start entry={entry} now={now}"),
+            Record::Value { name, value } => write!(f, "value name={name} value={value}"),
             Record::Tsc { hz } => write!(f, "tsc hz={hz}"),
             Record::Result { name, summary } => write!(
                 f,
@@ -256,6 +339,14 @@ mod tests {
             p99: 1204,
         };
         let records = [
+            Record::Start {
+                entry: 81_234_567,
+                now: 81_240_011,
+            },
+            Record::Value {
+                name: linux::MEMORY_FREE_KIB,
+                value: 230_112,
+            },
             Record::Tsc { hz: 2_995_200_000 },
             Record::Result {
                 name: NULL_SYSCALL,
@@ -268,6 +359,8 @@ mod tests {
             Record::Done,
         ];
         let lines = [
+            "bench: start entry=81234567 now=81240011",
+            "bench: value name=memory-free-kib value=230112",
             "bench: tsc hz=2995200000",
             "bench: result name=null-syscall iterations=10000 median=812 p99=1204",
             "bench: failed name=context-switch reason=port_wait:BadHandle",
@@ -330,6 +423,14 @@ mod tests {
             Err(RecordError::MissingField("reason"))
         );
         assert_eq!(
+            Record::parse("bench: start entry=1"),
+            Err(RecordError::MissingField("now"))
+        );
+        assert_eq!(
+            Record::parse("bench: value name=x value=1.5"),
+            Err(RecordError::BadNumber("value"))
+        );
+        assert_eq!(
             RecordError::MissingField("p99").to_string(),
             "no p99= field"
         );
@@ -337,10 +438,20 @@ mod tests {
 
     #[test]
     fn names_are_single_words_and_unique() {
-        for (i, name) in NAMES.iter().enumerate() {
-            assert!(!name.is_empty() && !name.contains(char::is_whitespace));
-            assert!(!name.contains('='));
-            assert!(!NAMES[..i].contains(name), "{name} twice");
+        for names in [NAMES, linux::NAMES] {
+            for (i, name) in names.iter().enumerate() {
+                assert!(!name.is_empty() && !name.contains(char::is_whitespace));
+                assert!(!name.contains('='));
+                assert!(!names[..i].contains(name), "{name} twice");
+            }
         }
+    }
+
+    #[test]
+    fn warmup_is_one_percent_and_at_least_one() {
+        assert_eq!(warmup(ITERATIONS), 100);
+        assert_eq!(warmup(QUICK_ITERATIONS), 2);
+        assert_eq!(warmup(99), 1);
+        assert_eq!(warmup(0), 1);
     }
 }

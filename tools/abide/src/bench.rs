@@ -1,31 +1,52 @@
-//! `abide bench`: boots the benchmark program and reports its figures.
+//! `abide bench`: Abide and a Linux guest side by side in the same QEMU.
 //!
-//! The guest side is `user/programs/bench` (started with `init=bench
-//! log=warn`); it prints one line per benchmark in the format
-//! `abide_abi::host::bench` defines, and the kernel powers off when it
-//! ends. [`run_suite`] boots it
-//! through a [`Session`] (the same machine as `cargo run`), passes each
-//! report line to a callback as it arrives, and reads the whole report with
-//! [`parse_report`]; [`render_table`] prints it. A later comparison with a
-//! Linux guest adds a second [`Report`] from the same format.
+//! Each system runs a benchmark program as its first user program and
+//! prints the lines `abide_abi::host::bench` defines: Abide boots with
+//! `init=bench log=warn` (the suite in `user/programs/bench`), Linux with
+//! `tools/linux-bench` as `/init` of an initramfs ([`linux`]). Both boot in
+//! the virtual machine [`BenchOptions::machine`] describes, the same for
+//! both but for what is booted. [`run_guest`] boots one, passes each report
+//! line to a callback as it arrives, reads the whole report with
+//! [`parse_report`] and times the boot from the arrival of the program's
+//! first line ([`Boot`]). [`run_comparison`] runs both, in alternation, as
+//! many times as asked, adds what is measured once (memory after boot, image
+//! sizes) and gives a [`compare::Comparison`].
+//!
+//! Modules: [`debian`] fetches Linux, [`initramfs`] packs the guest's files,
+//! [`linux`] builds and boots the peer, [`compare`] pairs the figures and
+//! renders the table, [`chart`] draws it as SVG, [`docs`] records it in
+//! docs/perf.md.
+
+pub mod chart;
+pub mod compare;
+pub mod debian;
+pub mod docs;
+pub mod initramfs;
+pub mod linux;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use abide_abi::host::bench::{self as format, Record, Summary, LINE_PREFIX};
-use abide_abi::host::{cmdline, exit_status_meaning, GuestOutcome};
+use abide_abi::host::{cmdline, exit_status_meaning, GuestOutcome, KERNEL_CONSOLE_PROMPT};
 
-use crate::qemu::Accel;
-use crate::session::{BootOptions, Session};
+use crate::qemu::{Accel, Console, Medium, QemuConfig};
+use crate::session::Session;
+use crate::{build, tools};
 
-/// How to run the suite.
+use compare::{Comparison, Machine, Memory, SystemFigures};
+
+/// How to run the comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenchOptions {
     pub accel: Accel,
     pub memory_mib: u32,
-    /// Run `bench-smoke` (a few iterations: checks the suite, measures nothing).
-    pub smoke: bool,
-    /// Give up (and kill QEMU) after this long.
+    /// [`format::QUICK_ITERATIONS`] instead of [`format::ITERATIONS`]: checks
+    /// that everything works; the figures are rough.
+    pub quick: bool,
+    /// Runs of each system (they alternate).
+    pub runs: u32,
+    /// Give up on one boot (and kill QEMU) after this long.
     pub timeout: Duration,
 }
 
@@ -34,27 +55,59 @@ impl Default for BenchOptions {
         BenchOptions {
             accel: Accel::Tcg,
             memory_mib: 256,
-            smoke: false,
+            quick: false,
+            runs: 5,
             timeout: Duration::from_secs(30 * 60),
         }
     }
 }
 
 impl BenchOptions {
-    /// The bundle program that runs the suite.
-    pub fn program(&self) -> &'static str {
-        if self.smoke {
-            format::SMOKE_PROGRAM
+    /// The defaults of `--quick`: one run of each, few iterations.
+    pub fn quick() -> Self {
+        BenchOptions {
+            quick: true,
+            runs: 1,
+            ..BenchOptions::default()
+        }
+    }
+
+    /// Iterations per benchmark.
+    pub fn iterations(&self) -> u32 {
+        if self.quick {
+            format::QUICK_ITERATIONS
+        } else {
+            format::ITERATIONS
+        }
+    }
+
+    /// The bundle program that runs Abide's suite.
+    pub fn abide_program(&self) -> &'static str {
+        if self.quick {
+            format::QUICK_PROGRAM
         } else {
             format::PROGRAM
         }
     }
 
-    /// The kernel command line: `init=<program> log=warn`. The kernel logs
+    /// Abide's command line: `init=<program> log=warn`. The kernel logs
     /// every process it starts at `info`, on the serial console, inside the
     /// timed part of the spawn benchmarks; `warn` keeps that out.
-    pub fn cmdline(&self) -> String {
-        format!("{}={} {}=warn", cmdline::INIT, self.program(), cmdline::LOG)
+    pub fn abide_cmdline(&self) -> String {
+        format!(
+            "{}={} {}=warn",
+            cmdline::INIT,
+            self.abide_program(),
+            cmdline::LOG
+        )
+    }
+
+    /// The virtual machine both systems boot in: only `medium` differs.
+    pub fn machine(&self, medium: Medium) -> QemuConfig {
+        let mut config = QemuConfig::new(medium, Console::Captured);
+        config.accel = self.accel;
+        config.memory_mib = self.memory_mib;
+        config
     }
 }
 
@@ -66,20 +119,33 @@ pub struct BenchResult {
     pub summary: Summary,
 }
 
-/// What one run of the suite reported.
+/// What one run of a benchmark program reported.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Report {
-    /// TSC ticks per second, as the guest measured them against the kernel's
-    /// clock; `None` if it could not.
+    /// The `bench: start` line: the TSC when the program started, and
+    /// right before it printed that line.
+    pub start: Option<(u64, u64)>,
+    /// TSC ticks per second, as the guest measured them against its clock;
+    /// `None` if it could not.
     pub tsc_hz: Option<u64>,
     /// In the order the guest printed them.
     pub results: Vec<BenchResult>,
+    /// The `bench: value` lines.
+    pub values: Vec<(String, u64)>,
 }
 
 impl Report {
     /// The result of benchmark `name`.
     pub fn get(&self, name: &str) -> Option<&BenchResult> {
         self.results.iter().find(|result| result.name == name)
+    }
+
+    /// The value called `name`.
+    pub fn value(&self, name: &str) -> Option<u64> {
+        self.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, value)| value)
     }
 
     /// `cycles` in nanoseconds, when the TSC rate is known.
@@ -93,10 +159,10 @@ impl Report {
 /// Reads the report from a run's serial output (other lines are skipped).
 ///
 /// Fails, saying why, if a benchmark line is malformed or repeated, a
-/// benchmark reported a failure, one of `abide_abi::host::bench::NAMES` has
-/// no result, or the final `bench: done` line is missing. Results for names
-/// this tool does not know are kept: the guest may be newer.
-pub fn parse_report(output: &str) -> Result<Report, String> {
+/// benchmark reported a failure, one of `expected` has no result, or the
+/// final `bench: done` line is missing. Results for other names are kept:
+/// the guest may be newer.
+pub fn parse_report(output: &str, expected: &[&str]) -> Result<Report, String> {
     let mut report = Report::default();
     let mut failures = Vec::new();
     let mut done = false;
@@ -105,6 +171,14 @@ pub fn parse_report(output: &str) -> Result<Report, String> {
             .map_err(|e| format!("malformed benchmark line {:?}: {e}", line.trim()))?;
         match record {
             None => {}
+            Some(Record::Start { .. }) if report.start.is_some() => {
+                return Err("two start lines".into());
+            }
+            Some(Record::Start { entry, now }) => report.start = Some((entry, now)),
+            Some(Record::Value { name, .. }) if report.value(name).is_some() => {
+                return Err(format!("two values for {name}"));
+            }
+            Some(Record::Value { name, value }) => report.values.push((name.to_string(), value)),
             Some(Record::Tsc { hz }) if report.tsc_hz.is_some() => {
                 return Err(format!("two TSC rate lines (the second: {hz} Hz)"));
             }
@@ -133,7 +207,7 @@ pub fn parse_report(output: &str) -> Result<Report, String> {
             "the benchmark program did not finish (no `{LINE_PREFIX}done` line)"
         ));
     }
-    let missing: Vec<&str> = format::NAMES
+    let missing: Vec<&str> = expected
         .iter()
         .copied()
         .filter(|name| report.get(name).is_none())
@@ -144,22 +218,62 @@ pub fn parse_report(output: &str) -> Result<Report, String> {
     Ok(report)
 }
 
-/// Boots the suite, calls `on_line` with each benchmark line as it arrives
-/// (they come seconds to minutes apart under TCG), and returns the report
-/// once the guest has powered off. The error says what went wrong and
-/// carries the serial output (its tail, when the report is at fault).
-pub fn run_suite(options: &BenchOptions, mut on_line: impl FnMut(&str)) -> Result<Report, String> {
-    let deadline = Instant::now() + options.timeout;
+/// How long a guest took to boot, seen from the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Boot {
+    /// From spawning QEMU until the first line of the first user program
+    /// (`bench: start`) had reached the host.
+    pub to_first_line: Duration,
+    /// From spawning QEMU until the program's first instruction:
+    /// [`Boot::to_first_line`] less the time the program itself measured,
+    /// with the TSC, between its start and that line.
+    pub to_first_user: Duration,
+}
+
+impl Boot {
+    /// The boot times of a run that printed its first line
+    /// `first_line_at - started` after QEMU was spawned, `start` being the
+    /// TSC values of that line and `tsc_hz` the guest's TSC rate. The TSC
+    /// is only used for a difference, so it need not match the host's
+    /// (under TCG it counts host cycles since the virtual machine started).
+    pub fn from_start_line(first_line: Duration, start: (u64, u64), tsc_hz: u64) -> Boot {
+        let (entry, now) = start;
+        let nanos =
+            u128::from(now.saturating_sub(entry)) * 1_000_000_000 / u128::from(tsc_hz.max(1));
+        let in_program = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        Boot {
+            to_first_line: first_line,
+            to_first_user: first_line.saturating_sub(in_program),
+        }
+    }
+}
+
+/// One boot of one system.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuestRun {
+    pub report: Report,
+    pub boot: Boot,
+}
+
+/// Boots `config`, calls `on_line` with each benchmark line as it arrives
+/// (they come seconds apart under TCG), and returns the report once the
+/// guest has powered off. `expected` are the benchmarks that must report.
+/// The error says what went wrong and carries the serial output (its tail,
+/// when the report is at fault).
+pub fn run_guest(
+    config: QemuConfig,
+    expected: &[&str],
+    timeout: Duration,
+    mut on_line: impl FnMut(&str),
+) -> Result<GuestRun, String> {
+    let deadline = Instant::now() + timeout;
     let left = || deadline.saturating_duration_since(Instant::now());
-    let mut session = Session::boot(BootOptions {
-        cmdline: options.cmdline(),
-        memory_mib: options.memory_mib,
-        accel: options.accel,
-        ..BootOptions::default()
-    })?;
+    let mut session = Session::start(config)?;
     // Byte offset up to which the output has been passed to `on_line`.
     let mut seen = 0;
     let mut done = false;
+    // When the first benchmark line had arrived.
+    let mut first_line_at = None;
     while !done {
         session
             .expect_next(LINE_PREFIX, left())
@@ -167,8 +281,14 @@ pub fn run_suite(options: &BenchOptions, mut on_line: impl FnMut(&str)) -> Resul
             .map_err(|e| format!("the benchmark did not finish: {e}"))?;
         let output = session.output();
         let complete = &output[..output.rfind('\n').map_or(0, |end| end + 1)];
-        for line in complete.get(seen..).unwrap_or("").lines() {
+        let mut offset = seen;
+        for line in complete.get(seen..).unwrap_or("").split_inclusive('\n') {
+            offset += line.len();
             if let Ok(Some(record)) = Record::parse(line) {
+                if first_line_at.is_none() {
+                    // The line has arrived when its newline has.
+                    first_line_at = session.arrival(offset - 1);
+                }
                 on_line(line.trim());
                 done |= record == Record::Done;
             }
@@ -186,11 +306,179 @@ pub fn run_suite(options: &BenchOptions, mut on_line: impl FnMut(&str)) -> Resul
             ))
         }
     }
-    parse_report(&output).map_err(|e| {
+    let with_tail = |e: String| {
         format!(
             "{e}\n--- end of the serial output ---\n{}",
             tail(&output, 60)
         )
+    };
+    let report = parse_report(&output, expected).map_err(with_tail)?;
+    let boot = match (first_line_at, report.start, report.tsc_hz) {
+        (Some(at), Some(start), Some(hz)) => {
+            Boot::from_start_line(at.duration_since(session.started()), start, hz)
+        }
+        _ => {
+            return Err(with_tail(
+                "no boot time: the report lacks its start or TSC line".into(),
+            ))
+        }
+    };
+    Ok(GuestRun { report, boot })
+}
+
+/// Boots Abide's suite once.
+pub fn run_abide(options: &BenchOptions, on_line: impl FnMut(&str)) -> Result<GuestRun, String> {
+    let elf = build::build_kernel()?;
+    let config = options.machine(Medium::Kernel {
+        elf,
+        cmdline: options.abide_cmdline(),
+    });
+    run_guest(config, format::NAMES, options.timeout, on_line)
+}
+
+/// Boots the Linux peer's suite once.
+pub fn run_linux(
+    options: &BenchOptions,
+    peer: &linux::LinuxPeer,
+    on_line: impl FnMut(&str),
+) -> Result<GuestRun, String> {
+    let config = options.machine(peer.medium(options.iterations()));
+    run_guest(config, format::linux::NAMES, options.timeout, on_line)
+}
+
+/// Abide's memory in use after boot. No system call reports it yet, so
+/// this boots the kernel console (no `init=`: nothing but the kernel runs)
+/// in the same machine and asks its `mem` command.
+pub fn abide_memory(options: &BenchOptions) -> Result<Memory, String> {
+    let elf = build::build_kernel()?;
+    let mut session = Session::start(options.machine(Medium::Kernel {
+        elf,
+        cmdline: String::new(),
+    }))?;
+    session.expect(KERNEL_CONSOLE_PROMPT, options.timeout)?;
+    session.send("mem\n")?;
+    session.expect_next("usable", Duration::from_secs(60))?;
+    let output = session.output();
+    session.send("poweroff\n")?;
+    session.wait_exit(Duration::from_secs(60))?;
+    let (free_kib, usable_kib) = parse_console_memory(&output).ok_or_else(|| {
+        format!("the kernel console's `mem` answer was not understood:\n{output}")
+    })?;
+    Ok(Memory {
+        in_use_kib: usable_kib.saturating_sub(free_kib),
+        not_free_kib: ram_kib(options).saturating_sub(free_kib),
+    })
+}
+
+/// Linux's memory in use after boot, from the `/proc/meminfo` values its
+/// program reported.
+pub fn linux_memory(options: &BenchOptions, report: &Report) -> Option<Memory> {
+    use format::linux::{MEMORY_AVAILABLE_KIB, MEMORY_FREE_KIB, MEMORY_TOTAL_KIB};
+    let total = report.value(MEMORY_TOTAL_KIB)?;
+    Some(Memory {
+        in_use_kib: total.saturating_sub(report.value(MEMORY_AVAILABLE_KIB)?),
+        not_free_kib: ram_kib(options).saturating_sub(report.value(MEMORY_FREE_KIB)?),
+    })
+}
+
+fn ram_kib(options: &BenchOptions) -> u64 {
+    u64::from(options.memory_mib) * 1024
+}
+
+/// (free, usable) KiB from the kernel console's `mem` line,
+/// `physical: 254352 KiB free of 261624 KiB usable; kernel heap: ...`
+/// (`kernel/src/monitor.rs`).
+pub fn parse_console_memory(output: &str) -> Option<(u64, u64)> {
+    let line = output.lines().find(|l| l.contains("physical: "))?;
+    let rest = &line[line.find("physical: ")? + "physical: ".len()..];
+    let (free, rest) = rest.split_once(" KiB free of ")?;
+    let (usable, _) = rest.split_once(" KiB usable")?;
+    Some((free.trim().parse().ok()?, usable.trim().parse().ok()?))
+}
+
+/// What [`run_comparison`] measured.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub machine: Machine,
+    pub abide: SystemFigures,
+    pub linux: SystemFigures,
+    pub comparison: Comparison,
+}
+
+/// Prepares both systems and runs each `options.runs` times, alternating
+/// (Abide first in even runs, Linux first in odd ones, so a drift of the
+/// host's speed hits both alike). `progress` gets one line per step and
+/// every report line, prefixed with the system's name.
+pub fn run_comparison(
+    options: &BenchOptions,
+    mut progress: impl FnMut(&str),
+) -> Result<Outcome, String> {
+    tools::check(tools::RUN_TOOLS)?;
+    let peer = linux::prepare()?;
+    let elf = build::build_kernel()?;
+    let machine = Machine {
+        qemu_version: tools::qemu_version()?,
+        accel: options.accel,
+        cpu: options
+            .machine(Medium::Kernel {
+                elf: elf.clone(),
+                cmdline: String::new(),
+            })
+            .cpu()
+            .to_string(),
+        memory_mib: options.memory_mib,
+        runs: options.runs,
+        iterations: options.iterations(),
+        linux_kernel: format!("{} {}", peer.kernel.package, peer.kernel.version),
+    };
+    progress("abide: memory after boot (kernel console, `mem`)");
+    let abide_memory = abide_memory(options)?;
+    let mut abide = SystemFigures {
+        runs: Vec::new(),
+        memory: Some(abide_memory),
+        image_bytes: Some(
+            std::fs::metadata(&elf)
+                .map_err(|e| format!("{}: {e}", elf.display()))?
+                .len(),
+        ),
+    };
+    let mut linux = SystemFigures {
+        runs: Vec::new(),
+        memory: None,
+        image_bytes: Some(peer.image_bytes()?),
+    };
+    for run in 0..options.runs {
+        let order = if run % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for is_abide in order {
+            let name = if is_abide { "abide" } else { "linux" };
+            progress(&format!("{name}: run {} of {}", run + 1, options.runs));
+            let mut echo = |line: &str| progress(&format!("{name}:   {line}"));
+            let result = if is_abide {
+                run_abide(options, &mut echo)
+            } else {
+                run_linux(options, &peer, &mut echo)
+            };
+            let result = result.map_err(|e| format!("{name}, run {}: {e}", run + 1))?;
+            if is_abide {
+                abide.runs.push(result);
+            } else {
+                if linux.memory.is_none() {
+                    linux.memory = linux_memory(options, &result.report);
+                }
+                linux.runs.push(result);
+            }
+        }
+    }
+    let comparison = Comparison::new(&abide, &linux);
+    Ok(Outcome {
+        machine,
+        abide,
+        linux,
+        comparison,
     })
 }
 
@@ -237,13 +525,14 @@ pub fn render_table(report: &Report) -> String {
 
 /// A Markdown table with columns padded to their widest cell; the first
 /// column is left-aligned, the others (numbers) right-aligned.
-fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let width = |text: &str| text.chars().count();
     let widths: Vec<usize> = (0..header.len())
         .map(|column| {
             rows.iter()
                 .filter_map(|row| row.get(column))
-                .map(|cell| cell.len())
-                .chain([header[column].len(), 3])
+                .map(|cell| width(cell))
+                .chain([width(header[column]), 3])
                 .max()
                 .unwrap_or(3)
         })
@@ -284,6 +573,7 @@ mod tests {
     /// A complete run's output, kernel lines and a `\r` included.
     fn sample_output() -> String {
         let mut out = String::from("Abide 0.1.0 (x86_64, pvh) ready: boot 64.11 ms\n");
+        out.push_str("bench: start entry=1000 now=3000\n");
         out.push_str("bench: tsc hz=2000000000\r\n");
         for (i, name) in format::NAMES.iter().enumerate() {
             let median = 100 * (i as u64 + 1);
@@ -300,7 +590,8 @@ mod tests {
 
     #[test]
     fn a_complete_report_parses() {
-        let report = parse_report(&sample_output()).unwrap();
+        let report = parse_report(&sample_output(), format::NAMES).unwrap();
+        assert_eq!(report.start, Some((1000, 3000)));
         assert_eq!(report.tsc_hz, Some(2_000_000_000));
         let names: Vec<&str> = report.results.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, format::NAMES);
@@ -313,6 +604,31 @@ mod tests {
             }
         );
         assert_eq!(report.nanoseconds(200), Some(100.0));
+        assert!(report.values.is_empty());
+    }
+
+    #[test]
+    fn values_are_kept_once() {
+        let with_values = sample_output().replace(
+            "bench: done",
+            "bench: value name=memory-free-kib value=5\nbench: done",
+        );
+        let report = parse_report(&with_values, format::NAMES).unwrap();
+        assert_eq!(report.value("memory-free-kib"), Some(5));
+        assert_eq!(report.value("other"), None);
+        let twice = with_values.replace(
+            "bench: done",
+            "bench: value name=memory-free-kib value=6\nbench: done",
+        );
+        assert_eq!(
+            parse_report(&twice, format::NAMES).unwrap_err(),
+            "two values for memory-free-kib"
+        );
+        let two_starts = format!("bench: start entry=1 now=2\n{}", sample_output());
+        assert_eq!(
+            parse_report(&two_starts, format::NAMES).unwrap_err(),
+            "two start lines"
+        );
     }
 
     #[test]
@@ -324,14 +640,20 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        let err = parse_report(&without("name=context-switch")).unwrap_err();
+        let err = parse_report(&without("name=context-switch"), format::NAMES).unwrap_err();
         assert_eq!(err, "no result for context-switch");
-        let err = parse_report(&without("bench: done")).unwrap_err();
+        let err = parse_report(&without("bench: done"), format::NAMES).unwrap_err();
         assert!(err.contains("did not finish"), "{err}");
         // No TSC line: still a report, without nanoseconds.
-        let report = parse_report(&without("bench: tsc")).unwrap();
+        let report = parse_report(&without("bench: tsc"), format::NAMES).unwrap();
         assert_eq!(report.tsc_hz, None);
         assert_eq!(report.nanoseconds(100), None);
+        // Linux's names are not Abide's.
+        let err = parse_report(&full, format::linux::NAMES).unwrap_err();
+        assert!(
+            err.starts_with("no result for getppid, pipe-round-trip"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -340,22 +662,22 @@ mod tests {
             "bench: result name=process-spawn ",
             "bench: failed name=process-spawn reason=process_spawn:NoMemory x=",
         );
-        let err = parse_report(&failed).unwrap_err();
+        let err = parse_report(&failed, format::NAMES).unwrap_err();
         assert_eq!(
             err,
             "benchmarks failed in the guest: process-spawn (process_spawn:NoMemory)"
         );
         let bad = sample_output().replace("median=200 ", "median=lots ");
-        let err = parse_report(&bad).unwrap_err();
+        let err = parse_report(&bad, format::NAMES).unwrap_err();
         assert!(err.starts_with("malformed benchmark line \"bench: result name=null-syscall"));
         assert!(err.ends_with("median= is not a number"), "{err}");
         let twice = format!("{}bench: tsc hz=1\n", sample_output());
         assert_eq!(
-            parse_report(&twice).unwrap_err(),
+            parse_report(&twice, format::NAMES).unwrap_err(),
             "two TSC rate lines (the second: 1 Hz)"
         );
         assert_eq!(
-            parse_report("").unwrap_err(),
+            parse_report("", format::NAMES).unwrap_err(),
             "the benchmark program did not finish (no `bench: done` line)"
         );
     }
@@ -366,8 +688,58 @@ mod tests {
             "bench: done",
             "bench: result name=page-fault iterations=5 median=1 p99=2 min=1\nbench: done",
         );
-        let report = parse_report(&newer).unwrap();
+        let report = parse_report(&newer, format::NAMES).unwrap();
         assert_eq!(report.get("page-fault").unwrap().summary.p99, 2);
+    }
+
+    #[test]
+    fn boot_to_first_instruction_subtracts_the_programs_own_time() {
+        // 2 ms in the program at 1 GHz, first line after 300 ms.
+        let boot = Boot::from_start_line(
+            Duration::from_millis(300),
+            (1_000, 2_001_000),
+            1_000_000_000,
+        );
+        assert_eq!(boot.to_first_line, Duration::from_millis(300));
+        assert_eq!(boot.to_first_user, Duration::from_millis(298));
+        // A counter that went backwards, or a nonsense rate, cannot make it
+        // negative or fail.
+        let odd = Boot::from_start_line(Duration::from_millis(5), (10, 1), 0);
+        assert_eq!(odd.to_first_user, Duration::from_millis(5));
+        let huge = Boot::from_start_line(Duration::from_millis(5), (0, u64::MAX), 1);
+        assert_eq!(huge.to_first_user, Duration::ZERO);
+    }
+
+    #[test]
+    fn the_console_memory_line_is_read() {
+        let output = "abide> mem\r\nphysical: 254352 KiB free of 261624 KiB usable; kernel heap: 0 KiB in use of 4096 KiB\r\nabide> ";
+        assert_eq!(parse_console_memory(output), Some((254_352, 261_624)));
+        assert_eq!(parse_console_memory("abide> mem\n"), None);
+        assert_eq!(
+            parse_console_memory("physical: x KiB free of 1 KiB usable"),
+            None
+        );
+    }
+
+    #[test]
+    fn linux_memory_comes_from_meminfo_values() {
+        let options = BenchOptions::default();
+        let report = Report {
+            values: vec![
+                ("memory-total-kib".into(), 230_000),
+                ("memory-free-kib".into(), 200_000),
+                ("memory-available-kib".into(), 210_000),
+            ],
+            ..Report::default()
+        };
+        assert_eq!(
+            linux_memory(&options, &report),
+            Some(Memory {
+                in_use_kib: 20_000,
+                not_free_kib: 262_144 - 200_000
+            })
+        );
+        assert_eq!(linux_memory(&options, &Report::default()), None);
     }
 
     #[test]
@@ -392,6 +764,7 @@ mod tests {
                     },
                 },
             ],
+            ..Report::default()
         };
         let expected = "\
 | benchmark    | iterations | median (cycles) | p99 (cycles) | median (ns) | p99 (ns) |
@@ -409,14 +782,25 @@ mod tests {
     }
 
     #[test]
-    fn options_name_the_program() {
+    fn options_name_the_program_and_the_machine() {
         let options = BenchOptions::default();
-        assert_eq!(options.cmdline(), "init=bench log=warn");
-        let smoke = BenchOptions {
-            smoke: true,
-            ..options
-        };
-        assert_eq!(smoke.cmdline(), "init=bench-smoke log=warn");
+        assert_eq!(options.abide_cmdline(), "init=bench log=warn");
+        assert_eq!(options.iterations(), 10_000);
+        assert_eq!(options.runs, 5);
+        let quick = BenchOptions::quick();
+        assert_eq!(quick.abide_cmdline(), "init=bench-quick log=warn");
+        assert_eq!(quick.iterations(), 200);
+        assert_eq!(quick.runs, 1);
+        let machine = BenchOptions {
+            accel: Accel::Kvm,
+            memory_mib: 512,
+            ..quick
+        }
+        .machine(Medium::Iso("x.iso".into()));
+        assert_eq!(machine.accel, Accel::Kvm);
+        assert_eq!(machine.memory_mib, 512);
+        assert_eq!(machine.console, Console::Captured);
+        assert_eq!(machine.cpu(), "host");
     }
 
     #[test]

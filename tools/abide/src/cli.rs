@@ -33,7 +33,7 @@ pub enum Command {
     Build,
     /// Build the kernel and a bootable GRUB ISO (target/abide/abide.iso) and print its path
     Iso(IsoArgs),
-    /// Boot the benchmark suite and print its figures (median and p99 in TSC cycles) as a table
+    /// Benchmark Abide against a Linux guest in the same QEMU and print the comparison table
     Bench(BenchArgs),
 }
 
@@ -82,20 +82,26 @@ pub struct IsoArgs {
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct BenchArgs {
-    /// How QEMU runs the guest: emulation, or KVM (only on request)
+    /// How QEMU runs the guests: emulation, or KVM (only on request)
     #[arg(long, value_enum, default_value_t = Accel::Tcg)]
     pub accel: Accel,
     /// Guest memory in MiB
     #[arg(long, value_name = "MiB", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(16..=1_048_576))]
     pub memory: u32,
-    /// Run the suite with a few iterations only: checks that it works, its figures mean nothing
+    /// A short run: one run of each system, 200 iterations per benchmark
     #[arg(long)]
-    pub smoke: bool,
-    /// Give up after this many seconds
+    pub quick: bool,
+    /// Runs of each system, in alternation [default: 5, 1 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: Option<u32>,
+    /// Give up on a boot after this many seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 1800,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// Also write the results into docs/perf.md and the chart docs/perf-linux.svg
+    #[arg(long)]
+    pub update_docs: bool,
 }
 
 impl Cli {
@@ -193,8 +199,10 @@ mod tests {
             Command::Bench(BenchArgs {
                 accel: Accel::Tcg,
                 memory: 256,
-                smoke: false,
+                quick: false,
+                runs: None,
                 timeout: 1800,
+                update_docs: false,
             })
         );
         assert_eq!(
@@ -204,15 +212,20 @@ mod tests {
                 "kvm",
                 "--memory",
                 "512",
-                "--smoke",
+                "--quick",
+                "--runs",
+                "3",
                 "--timeout",
-                "60"
+                "60",
+                "--update-docs",
             ]),
             Command::Bench(BenchArgs {
                 accel: Accel::Kvm,
                 memory: 512,
-                smoke: true,
+                quick: true,
+                runs: Some(3),
                 timeout: 60,
+                update_docs: true,
             })
         );
     }
@@ -229,6 +242,8 @@ mod tests {
         assert!(fails(&["--gdb", "build"]));
         assert!(fails(&["frobnicate"]));
         assert!(fails(&["bench", "--timeout", "0"]));
+        assert!(fails(&["bench", "--runs", "0"]));
+        assert!(fails(&["bench", "--smoke"]));
         assert!(fails(&["bench", "--gdb"]));
     }
 }

@@ -13,7 +13,8 @@ use std::time::Duration;
 use abide_abi::host::{exit_status_meaning, GuestOutcome};
 use clap::Parser;
 
-use crate::bench::{render_table, run_suite, BenchOptions};
+use crate::bench::compare::render_markdown;
+use crate::bench::{docs, run_comparison, BenchOptions};
 use crate::cli::{BenchArgs, Cli, Command, IsoArgs, RunArgs};
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
 use crate::{build, iso, tools, user};
@@ -135,39 +136,82 @@ pub fn make_iso(args: &IsoArgs) -> ExitCode {
     }
 }
 
-/// `abide bench`: the table on stdout; progress, the machine and the TSC
-/// rate on stderr.
+/// `abide bench`: the comparison on stdout (Markdown); progress on stderr;
+/// the files in `target/abide/bench/` and, with `--update-docs`, in docs/.
 pub fn bench(args: &BenchArgs) -> ExitCode {
     if let Err(message) = tools::check(tools::RUN_TOOLS) {
         eprintln!("{message}");
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
-    let options = BenchOptions {
+    let options = bench_options(args);
+    eprintln!(
+        "abide: Abide and Linux in QEMU ({}, {} MiB): {} run(s) of each, alternating, {} iterations per benchmark",
+        options.accel.name(),
+        options.memory_mib,
+        options.runs,
+        options.iterations()
+    );
+    let outcome = match run_comparison(&options, |line| eprintln!("  {line}")) {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(&e),
+    };
+    print!("{}", render_markdown(&outcome));
+    let command = bench_command(args);
+    let mut outputs = vec![docs::write_outputs(&outcome, &command)];
+    if args.update_docs {
+        outputs.push(docs::update_docs(&outcome, &command));
+    }
+    for written in outputs {
+        match written {
+            Ok(w) => eprintln!(
+                "abide: wrote {} and {}",
+                display_path(&w.markdown),
+                display_path(&w.chart)
+            ),
+            Err(e) => return fail(&e),
+        }
+    }
+    let missing = outcome.comparison.missing();
+    if missing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        fail(&format!("figures missing: {}", missing.join("; ")))
+    }
+}
+
+/// The options `abide bench` runs with.
+pub fn bench_options(args: &BenchArgs) -> BenchOptions {
+    let defaults = if args.quick {
+        BenchOptions::quick()
+    } else {
+        BenchOptions::default()
+    };
+    BenchOptions {
         accel: args.accel,
         memory_mib: args.memory,
-        smoke: args.smoke,
+        runs: args.runs.unwrap_or(defaults.runs),
         timeout: Duration::from_secs(args.timeout),
-    };
-    eprintln!(
-        "abide: booting with {} in QEMU ({}, {} MiB); each benchmark prints a line when it is done",
-        options.cmdline(),
-        options.accel.name(),
-        options.memory_mib
-    );
-    match run_suite(&options, |line| eprintln!("  {line}")) {
-        Ok(report) => {
-            match report.tsc_hz {
-                Some(hz) => eprintln!(
-                    "abide: TSC rate {:.1} MHz (measured in the guest against the kernel clock)",
-                    hz as f64 / 1e6
-                ),
-                None => eprintln!("abide: the guest could not measure the TSC rate"),
-            }
-            print!("{}", render_table(&report));
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(&e),
+        ..defaults
     }
+}
+
+/// The command that reproduces a run, for the record: `cargo run -- bench`
+/// and the options that change the figures.
+pub fn bench_command(args: &BenchArgs) -> String {
+    let mut command = String::from("cargo run -- bench");
+    if args.quick {
+        command.push_str(" --quick");
+    }
+    if let Some(runs) = args.runs {
+        command.push_str(&format!(" --runs {runs}"));
+    }
+    if args.accel != qemu::Accel::Tcg {
+        command.push_str(&format!(" --accel {}", args.accel.name()));
+    }
+    if args.memory != 256 {
+        command.push_str(&format!(" --memory {}", args.memory));
+    }
+    command
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -193,6 +237,36 @@ mod tests {
         assert_eq!(
             run_exit(Some(qemu_status_for(DEBUG_EXIT_FAILURE))),
             (1, Some("abide: the kernel reported a failure".into()))
+        );
+    }
+
+    #[test]
+    fn bench_options_and_the_recorded_command() {
+        let mut args = BenchArgs {
+            accel: qemu::Accel::Tcg,
+            memory: 256,
+            quick: false,
+            runs: None,
+            timeout: 60,
+            update_docs: true,
+        };
+        let options = bench_options(&args);
+        assert_eq!((options.runs, options.quick), (5, false));
+        assert_eq!(options.timeout, Duration::from_secs(60));
+        assert_eq!(bench_command(&args), "cargo run -- bench");
+        args.quick = true;
+        assert_eq!(bench_options(&args).runs, 1);
+        args.runs = Some(3);
+        args.accel = qemu::Accel::Kvm;
+        args.memory = 512;
+        let options = bench_options(&args);
+        assert_eq!(
+            (options.runs, options.quick, options.memory_mib),
+            (3, true, 512)
+        );
+        assert_eq!(
+            bench_command(&args),
+            "cargo run -- bench --quick --runs 3 --accel kvm --memory 512"
         );
     }
 

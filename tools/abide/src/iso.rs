@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 
 use crate::{build, tools};
@@ -83,22 +83,19 @@ pub fn make_iso(elf: &Path, cmdline: &str, stage: &Path, iso: &Path) -> Result<(
     let cfg = grub_dir.join("grub.cfg");
     fs::write(&cfg, grub_cfg(cmdline)).map_err(|e| io_err(&cfg, e))?;
 
-    let output = Command::new(tools::GRUB_MKRESCUE.program)
-        .arg("-o")
-        .arg(iso)
-        .arg(stage)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", tools::GRUB_MKRESCUE.program))?;
-    if output.status.success() && iso.is_file() {
+    tools::run_captured(
+        Command::new(tools::GRUB_MKRESCUE.program)
+            .arg("-o")
+            .arg(iso)
+            .arg(stage),
+    )?;
+    if iso.is_file() {
         Ok(())
     } else {
         Err(format!(
-            "{} failed ({}):\n{}{}",
+            "{} succeeded but wrote no {}",
             tools::GRUB_MKRESCUE.program,
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+            iso.display()
         ))
     }
 }

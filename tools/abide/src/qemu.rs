@@ -66,6 +66,14 @@ pub enum Medium {
     Kernel { elf: PathBuf, cmdline: String },
     /// A GRUB ISO (`-cdrom`); its grub.cfg holds the command line.
     Iso(PathBuf),
+    /// A Linux kernel (bzImage) with an initramfs and a command line
+    /// (`-kernel`, `-initrd`, `-append`): the Linux guest `abide bench`
+    /// compares Abide with, in the same machine.
+    LinuxKernel {
+        kernel: PathBuf,
+        initrd: PathBuf,
+        cmdline: String,
+    },
 }
 
 /// A QEMU virtual machine for Abide.
@@ -130,6 +138,18 @@ impl QemuConfig {
                 args.push("-cdrom".into());
                 args.push(iso.into());
             }
+            Medium::LinuxKernel {
+                kernel,
+                initrd,
+                cmdline,
+            } => {
+                args.push("-kernel".into());
+                args.push(kernel.into());
+                args.push("-initrd".into());
+                args.push(initrd.into());
+                args.push("-append".into());
+                args.push(cmdline.into());
+            }
         }
         let mut push = |items: &[&str]| args.extend(items.iter().map(OsString::from));
         if !self.graphics {
@@ -188,6 +208,7 @@ impl QemuConfig {
         let what = match &self.medium {
             Medium::Kernel { elf, .. } => display_path(elf),
             Medium::Iso(iso) => display_path(iso),
+            Medium::LinuxKernel { kernel, .. } => display_path(kernel),
         };
         let mut line = format!(
             "abide: booting {what} in QEMU ({}, {} MiB)",
@@ -407,6 +428,37 @@ mod tests {
         assert!(has(&args, &["-cdrom", "/r/target/abide/abide.iso"]));
         assert!(has(&args, &["-m", "512M"]));
         assert!(!args.iter().any(|a| a == "-kernel" || a == "-append"));
+    }
+
+    #[test]
+    fn linux_boots_with_its_initrd_in_the_same_machine() {
+        let abide = strings(&QemuConfig::new(kernel("init=bench"), Console::Captured));
+        let linux = strings(&QemuConfig::new(
+            Medium::LinuxKernel {
+                kernel: PathBuf::from("/c/vmlinuz"),
+                initrd: PathBuf::from("/c/initramfs.cpio"),
+                cmdline: "console=ttyS0 -- 200".into(),
+            },
+            Console::Captured,
+        ));
+        assert!(has(
+            &linux,
+            &[
+                "-kernel",
+                "/c/vmlinuz",
+                "-initrd",
+                "/c/initramfs.cpio",
+                "-append",
+                "console=ttyS0 -- 200"
+            ]
+        ));
+        // Everything else is the same machine.
+        let without_medium = |args: &[String]| {
+            let at = args.iter().position(|a| a == "-kernel").unwrap();
+            let end = args.iter().position(|a| a == "-append").unwrap() + 2;
+            [&args[..at], &args[end..]].concat()
+        };
+        assert_eq!(without_medium(&abide), without_medium(&linux));
     }
 
     #[test]

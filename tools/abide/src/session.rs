@@ -68,6 +68,9 @@ impl BootOptions {
 #[derive(Default)]
 struct Output {
     stdout: Vec<u8>,
+    /// For each read of the serial output, in order: the length of `stdout`
+    /// after it, and when it returned.
+    arrivals: Vec<(usize, Instant)>,
     stderr: Vec<u8>,
     stdout_closed: bool,
     stderr_closed: bool,
@@ -97,6 +100,8 @@ pub struct Session {
     cursor: usize,
     exit: Option<ExitStatus>,
     command_line: String,
+    /// Taken right before QEMU was spawned.
+    started: Instant,
 }
 
 impl Session {
@@ -131,6 +136,7 @@ impl Session {
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join(" ");
+        let started = Instant::now();
         let mut child = qemu::spawn_tied_to_process(command, qemu::OnParentDeath::Kill)
             .map_err(|e| format!("cannot start {}: {e}", tools::QEMU.program))?;
 
@@ -150,6 +156,7 @@ impl Session {
             cursor: 0,
             exit: None,
             command_line,
+            started,
         })
     }
 
@@ -238,6 +245,20 @@ impl Session {
     /// What QEMU printed on its stderr so far (its own warnings and errors).
     pub fn qemu_stderr(&self) -> String {
         String::from_utf8_lossy(&self.shared.lock().stderr).into_owned()
+    }
+
+    /// When QEMU was started (taken right before its process was spawned).
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// When byte `offset` of the serial output reached the host: the moment
+    /// the read that delivered it returned. `None` if it has not arrived.
+    /// (`abide bench` times boots with it.)
+    pub fn arrival(&self, offset: usize) -> Option<Instant> {
+        let output = self.shared.lock();
+        let index = output.arrivals.partition_point(|&(end, _)| end <= offset);
+        output.arrivals.get(index).map(|&(_, at)| at)
     }
 
     /// QEMU's process id.
@@ -360,6 +381,7 @@ fn spawn_reader(
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(_) => 0,
                 };
+                let arrived = Instant::now();
                 let mut guard = shared.lock();
                 let output = &mut *guard;
                 let (data, closed) = if is_stderr {
@@ -371,6 +393,10 @@ fn spawn_reader(
                     *closed = true;
                 } else {
                     data.extend_from_slice(&buf[..n]);
+                    if !is_stderr {
+                        let end = output.stdout.len();
+                        output.arrivals.push((end, arrived));
+                    }
                 }
                 drop(guard);
                 shared.changed.notify_all();
@@ -519,6 +545,14 @@ mod tests {
         s.send("q").unwrap();
         assert_eq!(s.wait_exit(LONG).unwrap(), 33);
         assert_eq!(s.output(), format!("{FAKE_BANNER}helloq"));
+        // Every byte has an arrival time, in order, after the start.
+        let (first, last) = (
+            s.arrival(0).unwrap(),
+            s.arrival(s.output().len() - 1).unwrap(),
+        );
+        assert!(s.started() <= first && first <= last);
+        assert!(s.arrival(FAKE_BANNER.len()).unwrap() >= s.arrival(5).unwrap());
+        assert_eq!(s.arrival(s.output().len()), None);
         // Waiting again gives the same answer.
         assert_eq!(s.wait_exit(Duration::ZERO).unwrap(), 33);
         assert!(s.send("x").is_err());

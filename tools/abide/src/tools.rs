@@ -1,13 +1,14 @@
 //! The external programs the host tool runs, and how to install them.
 //!
 //! Booting needs QEMU and the ISO needs GRUB's `grub-mkrescue` with `xorriso`
-//! and `mtools`. Checking for them before anything is built turns a confusing
+//! and `mtools`; `bench` fetches its Linux guest with `apt-get` and `dpkg`. Checking for them before anything is built turns a confusing
 //! failure half-way through (or a system test that seems to hang) into one line
 //! that says which Debian package to install.
 
 use std::env;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// An external program and the Debian/Ubuntu packages that provide it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,17 @@ pub const XORRISO: Tool = Tool {
 pub const MFORMAT: Tool = Tool {
     program: "mformat",
     packages: "mtools",
+};
+
+/// `apt-get` and `apt-cache`: `bench` downloads Debian's cloud kernel.
+pub const APT: Tool = Tool {
+    program: "apt-get",
+    packages: "apt",
+};
+/// `dpkg -x` unpacks a package without installing it.
+pub const DPKG: Tool = Tool {
+    program: "dpkg",
+    packages: "dpkg",
 };
 
 /// What `run` needs.
@@ -92,6 +104,48 @@ pub fn check(tools: &[Tool]) -> Result<(), String> {
     }
 }
 
+/// Runs `command` with stdin closed and its output captured: its stdout
+/// when it succeeds; otherwise a message with the command line, its status,
+/// its stdout and its stderr.
+pub fn run_captured(command: &mut Command) -> Result<String, String> {
+    let shown = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{shown} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// QEMU's version as it states it, e.g. `7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)`.
+pub fn qemu_version() -> Result<String, String> {
+    let output = std::process::Command::new(QEMU.program)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run {} --version: {e}", QEMU.program))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    parse_qemu_version(&text).ok_or_else(|| format!("{} --version said: {text}", QEMU.program))
+}
+
+/// The version from `qemu-system-x86_64 --version`'s first line.
+fn parse_qemu_version(text: &str) -> Option<String> {
+    let first = text.lines().next()?;
+    let version = first.split_once("version ")?.1.trim();
+    (!version.is_empty()).then(|| version.to_string())
+}
+
 /// Checks the ISO tools, and that GRUB's BIOS modules are installed: without
 /// them `grub-mkrescue` succeeds but makes an ISO that QEMU's BIOS cannot boot.
 pub fn check_iso_tools() -> Result<(), String> {
@@ -136,6 +190,38 @@ mod tests {
         assert!(missing_message(XORRISO).ends_with("apt-get install xorriso"));
         assert!(missing_message(MFORMAT).contains("mformat was not found"));
         assert!(missing_message(MFORMAT).ends_with("apt-get install mtools"));
+    }
+
+    #[test]
+    fn captured_runs_report_failures_with_their_output() {
+        assert_eq!(
+            run_captured(Command::new("sh").args(["-c", "echo out"])),
+            Ok("out\n".to_string())
+        );
+        let err = run_captured(Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]))
+            .unwrap_err();
+        assert!(
+            err.starts_with("sh -c echo out; echo err >&2; exit 3 failed ("),
+            "{err}"
+        );
+        assert!(err.ends_with("):\nout\nerr\n"), "{err}");
+        let err = run_captured(&mut Command::new("/nonexistent/program")).unwrap_err();
+        assert!(
+            err.starts_with("cannot run /nonexistent/program: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn qemu_version_is_read_from_the_first_line() {
+        let text = "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\n\
+                    Copyright (c) 2003-2022 Fabrice Bellard and the QEMU Project developers\n";
+        assert_eq!(
+            parse_qemu_version(text).as_deref(),
+            Some("7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)")
+        );
+        assert_eq!(parse_qemu_version("something else\n"), None);
+        assert_eq!(parse_qemu_version(""), None);
     }
 
     #[test]

@@ -1,8 +1,11 @@
-//! The benchmark suite: what the `bench` and `bench-smoke` programs run, and
+//! The benchmark suite: what the `bench` and `bench-quick` programs run, and
 //! the protocol `bench-peer` speaks.
 //!
-//! Every figure is measured with the TSC ([`tsc::now`]), one sample per
-//! iteration, after a short warm-up; the suite prints one line per benchmark
+//! The first line (`bench: start entry=... now=...`) gives the TSC when the
+//! suite started and when it printed that line, so the host can time the
+//! boot to the first user instruction. Every figure is measured with the TSC
+//! ([`tsc::now`]), one sample per iteration, after a short warm-up; the
+//! suite prints one line per benchmark
 //! in the format of `abide_abi::host::bench` (`bench: result name=...
 //! iterations=... median=... p99=...`), and `bench: done` at the end. A
 //! benchmark that fails prints `bench: failed name=... reason=...` and the

@@ -71,7 +71,19 @@ impl Samples {
 
 /// Runs every benchmark with `iterations` measured iterations each and
 /// prints the report. Returns the exit status: 0, or 1 if any failed.
+///
+/// Call it first thing: its first action is to read the TSC for the
+/// `bench: start` line (with `init=bench` this program is the first user
+/// program, and the runtime runs only a few instructions before `main`).
 pub fn run(iterations: u32) -> i32 {
+    let entry = tsc::now();
+    println!(
+        "{}",
+        Record::Start {
+            entry,
+            now: tsc::now()
+        }
+    );
     let port = match port_create() {
         Ok(port) => port,
         Err(error) => {
@@ -86,7 +98,7 @@ pub fn run(iterations: u32) -> i32 {
     if let Some(hz) = tsc::rate_hz() {
         println!("{}", Record::Tsc { hz });
     }
-    let warmup = (iterations / 100).max(1);
+    let warmup = report::warmup(iterations);
     let context = Context {
         port,
         rounds: warmup.saturating_add(iterations),

@@ -1,0 +1,75 @@
+//! `cargo run -- bench --quick` end to end: the Linux peer is fetched
+//! (Debian's cloud kernel, with `apt-get download`) or taken from
+//! `target/linux-peer/`, its benchmark program built statically, and both
+//! systems boot in the same QEMU; every figure of the comparison must be
+//! there for both. Their values are not judged.
+//!
+//! Needs what `.ci/run` installs: QEMU, apt with package lists (or a cached
+//! kernel), and glibc's static libraries (`libc6-dev`). When one is missing
+//! the test fails with the message that names it; it never skips.
+
+mod support;
+
+use abide_abi::host::bench::{linux, NAMES, QUICK_ITERATIONS};
+use abide_tool::bench::compare::{render_markdown, ROWS};
+use abide_tool::bench::{chart, run_comparison, BenchOptions};
+use support::*;
+
+#[test]
+fn every_figure_is_measured_on_both_systems() {
+    let options = BenchOptions {
+        timeout: RUN,
+        ..BenchOptions::quick()
+    };
+    let mut progress = Vec::new();
+    let outcome = step(run_comparison(&options, |line| {
+        progress.push(line.to_string())
+    }));
+    let missing = outcome.comparison.missing();
+    assert!(
+        missing.is_empty(),
+        "figures missing: {missing:#?}\nprogress:\n{}",
+        progress.join("\n")
+    );
+    assert_eq!(outcome.comparison.rows.len(), ROWS.len());
+    assert_eq!((outcome.abide.runs.len(), outcome.linux.runs.len()), (1, 1));
+    for (runs, names) in [
+        (&outcome.abide.runs, NAMES),
+        (&outcome.linux.runs, linux::NAMES),
+    ] {
+        for name in names {
+            let result = runs[0]
+                .report
+                .get(name)
+                .unwrap_or_else(|| panic!("no result for {name}"));
+            assert_eq!(
+                result.summary.iterations,
+                u64::from(QUICK_ITERATIONS),
+                "{name}"
+            );
+        }
+    }
+    // The lines came as they were printed, tagged with their system.
+    for system in ["abide:   bench: done", "linux:   bench: done"] {
+        assert!(progress.iter().any(|l| l == system), "{progress:#?}");
+    }
+    // Every row renders with both values and a ratio, and the chart has a
+    // bar per row.
+    let markdown = render_markdown(&outcome);
+    for row in ROWS {
+        let line = markdown
+            .lines()
+            .find(|l| l.starts_with(&format!("| {}", row.label)))
+            .unwrap_or_else(|| panic!("no row {:?} in\n{markdown}", row.label));
+        let ratio = line
+            .trim_end_matches('|')
+            .rsplit('|')
+            .next()
+            .unwrap()
+            .trim();
+        assert_ne!(ratio, "-", "{line}");
+    }
+    assert!(markdown.contains("`-accel tcg`") && markdown.contains("QEMU "));
+    let svg = chart::render_svg(&outcome.comparison, "quick");
+    assert_eq!(svg.matches(r#"class="bar""#).count(), ROWS.len());
+}

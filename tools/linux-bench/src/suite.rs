@@ -1,0 +1,440 @@
+//! The benchmarks, measured the way Abide's suite (`user/programs/bench`)
+//! measures its own: a warm-up of 1% of the iterations (dropped), then one
+//! fenced-TSC sample per iteration, summarized as nearest-rank median and
+//! p99 (`abide_abi::host::bench::Summary`). What each one does is in
+//! `abide_abi::host::bench::linux` and docs/perf.md.
+
+use std::ffi::CString;
+use std::os::raw::c_char;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use abide_abi::host::bench::{self as report, linux, Record, Summary};
+
+use crate::sys::{futex_wait, futex_wake, getppid_raw, os_error, tsc};
+
+/// A benchmark: gets the number of rounds (warm-up included) and fills one
+/// sample list per name it reports; the error is a `reason=` word.
+type Benchmark = fn(u32, &mut [Samples]) -> Result<(), String>;
+
+/// The suite, in the order of `linux::NAMES`.
+const SUITE: &[(&[&str], Benchmark)] = &[
+    (&[report::TSC_READ], tsc_read),
+    (&[linux::GETPPID], getppid),
+    (&[linux::PIPE_ROUND_TRIP], pipe_round_trip),
+    (&[linux::FUTEX_ROUND_TRIP], futex_round_trip),
+    (&[report::CONTEXT_SWITCH], context_switch),
+    (&[linux::POSIX_SPAWN_CALL, linux::POSIX_SPAWN], posix_spawn),
+    (&[linux::FORK_EXEC], fork_exec),
+];
+
+/// The samples of one benchmark; the first `warmup` pushed are dropped.
+struct Samples {
+    warmup: u32,
+    pushed: u32,
+    cycles: Vec<u64>,
+}
+
+impl Samples {
+    fn push(&mut self, cycles: u64) {
+        if self.pushed >= self.warmup {
+            self.cycles.push(cycles);
+        }
+        self.pushed = self.pushed.saturating_add(1);
+    }
+}
+
+/// Runs every benchmark with `iterations` measured iterations and prints
+/// the report, `bench: done` last. False if any failed.
+pub fn run(iterations: u32) -> bool {
+    if let Some(hz) = tsc_rate_hz() {
+        println!("{}", Record::Tsc { hz });
+    }
+    let warmup = report::warmup(iterations);
+    let rounds = warmup.saturating_add(iterations);
+    let mut ok = true;
+    for (names, benchmark) in SUITE {
+        let mut samples: Vec<Samples> = names
+            .iter()
+            .map(|_| Samples {
+                warmup,
+                pushed: 0,
+                cycles: Vec::with_capacity(iterations as usize),
+            })
+            .collect();
+        let outcome = benchmark(rounds, &mut samples);
+        for (name, samples) in names.iter().zip(&mut samples) {
+            let summary = outcome.clone().and_then(|()| {
+                Summary::of(&mut samples.cycles).ok_or_else(|| "no-samples".to_string())
+            });
+            match summary {
+                Ok(summary) => println!("{}", Record::Result { name, summary }),
+                Err(reason) => {
+                    ok = false;
+                    print_failed(name, &reason);
+                }
+            }
+        }
+    }
+    println!("{}", Record::Done);
+    ok
+}
+
+/// Prints the `bench: failed` line of `name`.
+pub fn print_failed(name: &str, reason: &str) {
+    println!("{}", Record::Failed { name, reason });
+}
+
+/// TSC ticks per second against `CLOCK_MONOTONIC` over 100 ms.
+fn tsc_rate_hz() -> Option<u64> {
+    let (clock_start, tsc_start) = (Instant::now(), tsc());
+    std::thread::sleep(Duration::from_millis(100));
+    let (ns, cycles) = (clock_start.elapsed().as_nanos(), tsc() - tsc_start);
+    u64::try_from(u128::from(cycles) * 1_000_000_000 / ns.max(1))
+        .ok()
+        .filter(|&hz| hz > 0)
+}
+
+/// The one sample list of a single-figure benchmark.
+fn single(samples: &mut [Samples]) -> Result<&mut Samples, String> {
+    match samples {
+        [samples] => Ok(samples),
+        _ => Err("sample-lists".into()),
+    }
+}
+
+/// Two fenced TSC reads with nothing between.
+fn tsc_read(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    time_each(rounds, samples, || {})
+}
+
+/// `getppid` by a raw `syscall` instruction.
+fn getppid(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    time_each(rounds, samples, || {
+        getppid_raw();
+    })
+}
+
+/// Times `operation` alone, once per round.
+fn time_each(
+    rounds: u32,
+    samples: &mut [Samples],
+    mut operation: impl FnMut(),
+) -> Result<(), String> {
+    let samples = single(samples)?;
+    for _ in 0..rounds {
+        let start = tsc();
+        operation();
+        let end = tsc();
+        samples.push(end.saturating_sub(start));
+    }
+    Ok(())
+}
+
+/// 8 bytes to a forked child through one pipe and back through another.
+fn pipe_round_trip(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    let samples = single(samples)?;
+    let (to_child_read, to_child_write) = pipe()?;
+    let (to_parent_read, to_parent_write) = pipe()?;
+    let child = fork_child(|| {
+        // Our copies of the parent's ends, closed so its close ends our loop.
+        close(to_child_write);
+        close(to_parent_read);
+        let mut buffer = [0u8; 8];
+        loop {
+            // SAFETY: the buffer is ours and 8 bytes long.
+            let n = unsafe { libc::read(to_child_read, buffer.as_mut_ptr().cast(), 8) };
+            if n <= 0 {
+                return if n == 0 { 0 } else { 1 };
+            }
+            // SAFETY: as above; n <= 8.
+            if unsafe { libc::write(to_parent_write, buffer.as_ptr().cast(), n as usize) } != n {
+                return 1;
+            }
+        }
+    });
+    close(to_child_read);
+    close(to_parent_write);
+    let child = child.inspect_err(|_| {
+        close(to_child_write);
+        close(to_parent_read);
+    })?;
+    let mut result = Ok(());
+    for round in 0..rounds {
+        let sent = u64::from(round).to_le_bytes();
+        let mut answer = [0u8; 8];
+        let start = tsc();
+        // SAFETY: both buffers are ours and 8 bytes long.
+        let written = unsafe { libc::write(to_child_write, sent.as_ptr().cast(), 8) };
+        let read = unsafe { libc::read(to_parent_read, answer.as_mut_ptr().cast(), 8) };
+        let end = tsc();
+        if written != 8 || read != 8 || answer != sent {
+            result = Err(if written != 8 {
+                os_error("write")
+            } else {
+                "wrong-echo".into()
+            });
+            break;
+        }
+        samples.push(end.saturating_sub(start));
+    }
+    close(to_child_write);
+    close(to_parent_read);
+    let ended = wait_exit(child, "echo-child");
+    result.and(ended)
+}
+
+/// Two threads handing a word back and forth: we set it to `PING` and wake
+/// the other thread, which sets it back to `IDLE` and wakes us.
+fn futex_round_trip(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    const IDLE: u32 = 0;
+    const PING: u32 = 1;
+    const STOP: u32 = 2;
+    let samples = single(samples)?;
+    let word = Arc::new(AtomicU32::new(IDLE));
+    let theirs = Arc::clone(&word);
+    let partner = std::thread::spawn(move || loop {
+        let mut value = theirs.load(Ordering::Acquire);
+        while value == IDLE {
+            futex_wait(&theirs, IDLE);
+            value = theirs.load(Ordering::Acquire);
+        }
+        if value == STOP {
+            return;
+        }
+        theirs.store(IDLE, Ordering::Release);
+        futex_wake(&theirs);
+    });
+    for _ in 0..rounds {
+        let start = tsc();
+        word.store(PING, Ordering::Release);
+        futex_wake(&word);
+        while word.load(Ordering::Acquire) == PING {
+            futex_wait(&word, PING);
+        }
+        let end = tsc();
+        samples.push(end.saturating_sub(start));
+    }
+    word.store(STOP, Ordering::Release);
+    futex_wake(&word);
+    partner
+        .join()
+        .map_err(|_| "futex-partner-panicked".to_string())
+}
+
+/// Two processes alternating with `sched_yield`, like Abide's
+/// `context-switch`: each sample is half a round; the child counts its turns
+/// in a shared page, which shows it ran between our yields.
+fn context_switch(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    let samples = single(samples)?;
+    // SAFETY: a new anonymous shared mapping of one page; checked below.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if page == libc::MAP_FAILED {
+        return Err(os_error("mmap"));
+    }
+    // SAFETY: the page is mapped, aligned and zeroed, and stays mapped (in
+    // both processes) until the munmap below; both sides only use atomics.
+    let words: &[AtomicU64; 2] = unsafe { &*page.cast::<[AtomicU64; 2]>() };
+    let (stop, turns) = (&words[0], &words[1]);
+    let result = fork_child(|| {
+        while stop.load(Ordering::Relaxed) == 0 {
+            turns.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: no arguments.
+            unsafe { libc::sched_yield() };
+        }
+        0
+    })
+    .and_then(|child| {
+        let measured = alternate(rounds, samples, turns);
+        stop.store(1, Ordering::Relaxed);
+        let ended = wait_exit(child, "yield-child");
+        measured.and(ended)
+    });
+    // SAFETY: mapped above; nothing refers to it any more.
+    unsafe { libc::munmap(page, 4096) };
+    result
+}
+
+/// The measuring loop of [`context_switch`].
+fn alternate(rounds: u32, samples: &mut Samples, turns: &AtomicU64) -> Result<(), String> {
+    let give_up = Instant::now() + Duration::from_secs(10);
+    while turns.load(Ordering::Relaxed) == 0 {
+        if Instant::now() > give_up {
+            return Err("child-never-ran".into());
+        }
+        // SAFETY: no arguments.
+        unsafe { libc::sched_yield() };
+    }
+    let before = turns.load(Ordering::Relaxed);
+    for _ in 0..rounds {
+        let start = tsc();
+        // SAFETY: no arguments.
+        unsafe { libc::sched_yield() };
+        let end = tsc();
+        samples.push(end.saturating_sub(start) / 2);
+    }
+    // As in Abide's suite: a timer tick between the child's yield and its
+    // count makes a few of our yields see no new count, so the check is
+    // loose; yields that did not switch at all would leave it far behind.
+    let child_turns = turns.load(Ordering::Relaxed).wrapping_sub(before);
+    if child_turns < u64::from(rounds / 2) {
+        return Err("child-did-not-run-between-yields".into());
+    }
+    Ok(())
+}
+
+/// `posix_spawn` of `/nop`, then `waitpid`: the call alone into
+/// `samples[0]`, until `waitpid` returns into `samples[1]`.
+fn posix_spawn(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    let [call_samples, total_samples] = samples else {
+        return Err("sample-lists".into());
+    };
+    let nop = Nop::new()?;
+    for _ in 0..rounds {
+        let mut pid: libc::pid_t = 0;
+        let start = tsc();
+        // SAFETY: path, argv and envp are NUL-terminated and outlive the
+        // call; no file actions or attributes.
+        let error = unsafe {
+            libc::posix_spawn(
+                &mut pid,
+                nop.path.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                nop.argv.as_ptr(),
+                nop.envp.as_ptr(),
+            )
+        };
+        let spawned = tsc();
+        if error != 0 {
+            return Err(format!("posix_spawn:errno{error}"));
+        }
+        let status = wait(pid);
+        let end = tsc();
+        check_exit(status?, "nop")?;
+        call_samples.push(spawned.saturating_sub(start));
+        total_samples.push(end.saturating_sub(start));
+    }
+    Ok(())
+}
+
+/// `fork`, `execve("/nop")` in the child, `waitpid` in the parent.
+fn fork_exec(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    let samples = single(samples)?;
+    let nop = Nop::new()?;
+    for _ in 0..rounds {
+        let start = tsc();
+        // SAFETY: the child only calls execve and _exit (async-signal-safe)
+        // with pointers prepared before the fork.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe {
+                libc::execve(
+                    nop.path.as_ptr(),
+                    nop.argv.as_ptr().cast(),
+                    nop.envp.as_ptr().cast(),
+                );
+                libc::_exit(127);
+            }
+        }
+        if pid < 0 {
+            return Err(os_error("fork"));
+        }
+        let status = wait(pid);
+        let end = tsc();
+        check_exit(status?, "nop")?;
+        samples.push(end.saturating_sub(start));
+    }
+    Ok(())
+}
+
+/// The path, `argv` and `envp` to start `/nop` with.
+struct Nop {
+    path: CString,
+    argv: [*mut c_char; 2],
+    envp: [*mut c_char; 1],
+}
+
+impl Nop {
+    fn new() -> Result<Nop, String> {
+        let path = CString::new(linux::NOP_PATH).map_err(|_| "nop-path".to_string())?;
+        if !std::path::Path::new(linux::NOP_PATH).is_file() {
+            return Err("no-/nop".into());
+        }
+        let argv = [path.as_ptr().cast_mut(), std::ptr::null_mut()];
+        Ok(Nop {
+            path,
+            argv,
+            envp: [std::ptr::null_mut()],
+        })
+    }
+}
+
+/// A new pipe: (read end, write end).
+fn pipe() -> Result<(i32, i32), String> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(os_error("pipe"));
+    }
+    Ok((fds[0], fds[1]))
+}
+
+fn close(fd: i32) {
+    // SAFETY: closing a descriptor we own; errors are of no consequence here.
+    unsafe { libc::close(fd) };
+}
+
+/// Forks; the child runs `body` and `_exit`s with what it returns.
+fn fork_child(body: impl FnOnce() -> i32) -> Result<libc::pid_t, String> {
+    // SAFETY: the suite has no other threads when it forks (the futex
+    // partner has been joined), so the child may run ordinary code.
+    match unsafe { libc::fork() } {
+        0 => {
+            let code = body();
+            // SAFETY: ends the child without running the parent's atexit
+            // handlers or flushing its buffers a second time.
+            unsafe { libc::_exit(code) }
+        }
+        pid if pid > 0 => Ok(pid),
+        _ => Err(os_error("fork")),
+    }
+}
+
+/// `waitpid`, retried on EINTR: the raw status.
+fn wait(pid: libc::pid_t) -> Result<i32, String> {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is ours.
+        if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
+            return Ok(status);
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return Err(os_error("waitpid"));
+        }
+    }
+}
+
+/// Ok if the status is "exited with 0".
+fn check_exit(status: i32, what: &str) -> Result<(), String> {
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        Ok(())
+    } else {
+        Err(format!("{what}-ended:status{status}"))
+    }
+}
+
+/// Waits for `pid` and checks that it exited with 0.
+fn wait_exit(pid: libc::pid_t, what: &str) -> Result<(), String> {
+    check_exit(wait(pid)?, what)
+}
