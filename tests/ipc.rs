@@ -28,6 +28,7 @@ fn two_processes_talk_over_channels_ports_and_shared_memory() {
         "a memory limit is enforced: ok (alloc: Ok(()); alloc: Err(NoMemory)",
         "a handle quota is enforced: ok",
         "a child cannot get more than its parent, nor start without room: ok (Err(InvalidArgument); Err(NoMemory))",
+        "a handle quota too small for the startup handles is refused, and they stay: ok",
         "the peer's exit closes its end: ok Err(PeerClosed)",
         "the parent reads the peer's exit status: ok",
     ] {

@@ -36,6 +36,10 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
         return Err(Error::InvalidArgument);
     }
     let handles = copy_handles_in(handles_ptr, count, MAX_MESSAGE_HANDLES as u64)?;
+    // The child's table must hold its own handle and every startup handle.
+    if handles.len() + 1 > limits.handle_quota {
+        return Err(Error::InvalidArgument);
+    }
     kernel.caps.check_room(table, 1)?;
     let from_memory;
     let image: &[u8] = if image == 0 {

@@ -224,6 +224,18 @@ fn run() -> Result<bool, Error> {
         status.state == ProcessState::Exited && status.code == 0,
         &format!("{status:?}"),
     );
+    let (kept, _other) = channel_create()?;
+    let cramped = SpawnOptions {
+        handle_quota: 1,
+        ..SpawnOptions::default()
+    };
+    let no_table_room = process_spawn_with("ipc-peer", &[kept], &cramped);
+    let still_mine = handle_duplicate(kept, Rights::READ).map(|_| ());
+    all &= check(
+        "a handle quota too small for the startup handles is refused, and they stay",
+        no_table_room == Err(Error::InvalidArgument) && still_mine == Ok(()),
+        &format!("({no_table_room:?}; {still_mine:?})"),
+    );
     Ok(all)
 }
 
