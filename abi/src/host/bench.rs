@@ -122,8 +122,11 @@ pub mod linux {
 
     /// The program's path in the initramfs: the kernel runs it as PID 1.
     pub const INIT_PATH: &str = "/init";
-    /// The static binary the spawn benchmarks start: it exits 0 at once.
-    pub const NOP_PATH: &str = "/nop";
+    /// The static binary the spawn benchmarks start (Debian's
+    /// `busybox-static`), with [`SPAWN_ARGV`]: it exits 0 at once.
+    pub const SPAWN_PATH: &str = "/bin/busybox";
+    /// The arguments the spawn benchmarks pass: busybox's `true` applet.
+    pub const SPAWN_ARGV: [&str; 2] = ["busybox", "true"];
 }
 
 /// The statistics of one benchmark, in TSC cycles.

@@ -429,7 +429,10 @@ pub fn run_comparison(
         memory_mib: options.memory_mib,
         runs: options.runs,
         iterations: options.iterations(),
-        linux_kernel: format!("{} {}", peer.kernel.package, peer.kernel.version),
+        linux_packages: format!(
+            "{} {}, {} {}",
+            peer.kernel.package, peer.kernel.version, peer.busybox.package, peer.busybox.version
+        ),
     };
     progress("abide: memory after boot (kernel console, `mem`)");
     let abide_memory = abide_memory(options)?;

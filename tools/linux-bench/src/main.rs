@@ -13,7 +13,7 @@
 //! `abide_abi::host::bench::ITERATIONS`.
 //!
 //! Run by hand on a Linux host (not as PID 1) it skips the mount and the
-//! power-off; the spawn benchmarks then fail unless `/nop` exists.
+//! power-off; the spawn benchmarks then fail unless `/bin/busybox` exists.
 
 mod entry;
 mod suite;

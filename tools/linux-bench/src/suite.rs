@@ -293,13 +293,13 @@ fn alternate(rounds: u32, samples: &mut Samples, turns: &AtomicU64) -> Result<()
     Ok(())
 }
 
-/// `posix_spawn` of `/nop`, then `waitpid`: the call alone into
+/// `posix_spawn` of `busybox true`, then `waitpid`: the call alone into
 /// `samples[0]`, until `waitpid` returns into `samples[1]`.
 fn posix_spawn(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
     let [call_samples, total_samples] = samples else {
         return Err("sample-lists".into());
     };
-    let nop = Nop::new()?;
+    let target = SpawnTarget::new()?;
     for _ in 0..rounds {
         let mut pid: libc::pid_t = 0;
         let start = tsc();
@@ -308,11 +308,11 @@ fn posix_spawn(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
         let error = unsafe {
             libc::posix_spawn(
                 &mut pid,
-                nop.path.as_ptr(),
+                target.path.as_ptr(),
                 std::ptr::null(),
                 std::ptr::null(),
-                nop.argv.as_ptr(),
-                nop.envp.as_ptr(),
+                target.argv.as_ptr(),
+                target.envp.as_ptr(),
             )
         };
         let spawned = tsc();
@@ -321,17 +321,17 @@ fn posix_spawn(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
         }
         let status = wait(pid);
         let end = tsc();
-        check_exit(status?, "nop")?;
+        check_exit(status?, "busybox-true")?;
         call_samples.push(spawned.saturating_sub(start));
         total_samples.push(end.saturating_sub(start));
     }
     Ok(())
 }
 
-/// `fork`, `execve("/nop")` in the child, `waitpid` in the parent.
+/// `fork`, `execve("/bin/busybox", ["busybox", "true"])` in the child, `waitpid` in the parent.
 fn fork_exec(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
     let samples = single(samples)?;
-    let nop = Nop::new()?;
+    let target = SpawnTarget::new()?;
     for _ in 0..rounds {
         let start = tsc();
         // SAFETY: the child only calls execve and _exit (async-signal-safe)
@@ -340,9 +340,9 @@ fn fork_exec(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
         if pid == 0 {
             unsafe {
                 libc::execve(
-                    nop.path.as_ptr(),
-                    nop.argv.as_ptr().cast(),
-                    nop.envp.as_ptr().cast(),
+                    target.path.as_ptr(),
+                    target.argv.as_ptr().cast(),
+                    target.envp.as_ptr().cast(),
                 );
                 libc::_exit(127);
             }
@@ -352,28 +352,40 @@ fn fork_exec(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
         }
         let status = wait(pid);
         let end = tsc();
-        check_exit(status?, "nop")?;
+        check_exit(status?, "busybox-true")?;
         samples.push(end.saturating_sub(start));
     }
     Ok(())
 }
 
-/// The path, `argv` and `envp` to start `/nop` with.
-struct Nop {
+/// The path, `argv` and `envp` to start `busybox true` with
+/// (`linux::SPAWN_PATH`, `linux::SPAWN_ARGV`).
+struct SpawnTarget {
     path: CString,
-    argv: [*mut c_char; 2],
+    /// Owns what `argv` points to.
+    _arguments: Vec<CString>,
+    argv: Vec<*mut c_char>,
     envp: [*mut c_char; 1],
 }
 
-impl Nop {
-    fn new() -> Result<Nop, String> {
-        let path = CString::new(linux::NOP_PATH).map_err(|_| "nop-path".to_string())?;
-        if !std::path::Path::new(linux::NOP_PATH).is_file() {
-            return Err("no-/nop".into());
+impl SpawnTarget {
+    fn new() -> Result<SpawnTarget, String> {
+        let path = CString::new(linux::SPAWN_PATH).map_err(|_| "spawn-path".to_string())?;
+        if !std::path::Path::new(linux::SPAWN_PATH).is_file() {
+            return Err("no-/bin/busybox".into());
         }
-        let argv = [path.as_ptr().cast_mut(), std::ptr::null_mut()];
-        Ok(Nop {
+        let arguments = linux::SPAWN_ARGV
+            .iter()
+            .map(|argument| CString::new(*argument).map_err(|_| "spawn-argv".to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let argv = arguments
+            .iter()
+            .map(|argument| argument.as_ptr().cast_mut())
+            .chain([std::ptr::null_mut()])
+            .collect();
+        Ok(SpawnTarget {
             path,
+            _arguments: arguments,
             argv,
             envp: [std::ptr::null_mut()],
         })

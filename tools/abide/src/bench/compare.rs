@@ -48,8 +48,9 @@ pub struct Machine {
     pub runs: u32,
     /// Iterations per benchmark and run.
     pub iterations: u32,
-    /// The Debian package and version of the Linux kernel.
-    pub linux_kernel: String,
+    /// The Debian packages and versions of the Linux guest (kernel and
+    /// busybox).
+    pub linux_packages: String,
 }
 
 /// How a row's figures are expressed.
@@ -323,7 +324,7 @@ pub fn combine(runs: &[GuestRun]) -> Report {
     }
 }
 
-/// The caption: machine, Linux kernel, runs and iterations.
+/// The caption: machine, Linux packages, runs and iterations.
 pub fn caption(machine: &Machine, tsc_hz: Option<u64>) -> String {
     let mut text = format!(
         "QEMU {}, `-accel {}`, `-cpu {}`, q35, 1 vCPU, {} MiB. Linux: {}. \
@@ -332,7 +333,7 @@ pub fn caption(machine: &Machine, tsc_hz: Option<u64>) -> String {
         machine.accel.name(),
         machine.cpu,
         machine.memory_mib,
-        machine.linux_kernel,
+        machine.linux_packages,
         machine.runs,
         if machine.runs == 1 { "" } else { "s" },
         machine.iterations,
@@ -577,13 +578,14 @@ mod tests {
             memory_mib: 256,
             runs: 5,
             iterations: 10_000,
-            linux_kernel: "linux-image-6.1.0-56-cloud-amd64 6.1.192-2".into(),
+            linux_packages: "linux-image-6.1.0-56-cloud-amd64 6.1.192-2, busybox-static 1:1.35.0-4"
+                .into(),
         };
         assert_eq!(
             caption(&machine, Some(2_100_000_000)),
             "QEMU 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3), `-accel tcg`, `-cpu max`, q35, \
-             1 vCPU, 256 MiB. Linux: linux-image-6.1.0-56-cloud-amd64 6.1.192-2. 5 runs of \
-             each system, alternating; 10000 iterations per benchmark and run. TSC 2100.0 MHz."
+             1 vCPU, 256 MiB. Linux: linux-image-6.1.0-56-cloud-amd64 6.1.192-2, busybox-static 1:1.35.0-4. \
+             5 runs of each system, alternating; 10000 iterations per benchmark and run. TSC 2100.0 MHz."
         );
         let once = Machine { runs: 1, ..machine };
         assert!(caption(&once, None).contains("1 run of each system"));

@@ -1,16 +1,18 @@
-//! The Linux guest's kernel, fetched from the Debian archive and cached.
+//! The Linux guest's kernel and busybox, fetched from the Debian archive
+//! and cached.
 //!
 //! The kernel is Debian's cloud kernel: the metapackage
 //! [`METAPACKAGE`] depends on the current versioned image package
 //! (`linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)`). [`cloud_kernel`]
-//! reads that dependency with `apt-cache show`, downloads the package with
-//! `apt-get download` (no installation, no root needed once apt has its
-//! package lists), unpacks it with `dpkg -x` and keeps only
-//! `boot/vmlinuz-*`, as `target/linux-peer/<package>_<version>/vmlinuz`.
-//! A cached kernel is used without going to the network; when apt has no
-//! package lists (or stale ones) the tool runs `apt-get update` itself if
-//! it is root, and otherwise says to. Without apt but with a cached kernel,
-//! the newest cached one is used.
+//! reads that dependency with `apt-cache show`; [`busybox`] reads the
+//! current version of [`BUSYBOX`] the same way. Each package is downloaded
+//! with `apt-get download` (no installation, no root needed once apt has
+//! its package lists) and unpacked with `dpkg -x`, and only the one file
+//! the guest needs is kept: `target/linux-peer/<package>_<version>/vmlinuz`
+//! and `.../busybox`. A cached file is used without going to the network;
+//! when apt has no package lists (or stale ones) the tool runs
+//! `apt-get update` itself if it is root, and otherwise says to. Without
+//! apt but with a cached file, the newest cached one is used.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,74 +24,150 @@ use crate::tools::{self, APT, DPKG};
 pub const METAPACKAGE: &str = "linux-image-cloud-amd64";
 /// The versioned image packages start with this.
 const IMAGE_PREFIX: &str = "linux-image-";
+/// The package holding a statically linked busybox, as `bin/busybox`.
+pub const BUSYBOX: &str = "busybox-static";
 
-/// A kernel ready to boot.
+/// One file taken from a Debian package and cached.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kernel {
-    /// `linux-image-6.1.0-56-cloud-amd64`.
+pub struct Fetched {
+    /// `linux-image-6.1.0-56-cloud-amd64`, `busybox-static`.
     pub package: String,
     /// `6.1.192-2`.
     pub version: String,
-    /// The cached `vmlinuz` (a bzImage).
-    pub vmlinuz: PathBuf,
+    /// The cached file.
+    pub path: PathBuf,
+}
+
+/// The kernel ready to boot: `path` is its `vmlinuz` (a bzImage).
+pub type Kernel = Fetched;
+
+/// What to take from a package, and where its version comes from.
+struct Wanted {
+    /// The package (or metapackage) `apt-cache show` is asked about.
+    asked: &'static str,
+    /// The concrete package and version from that `apt-cache show` text.
+    resolve: fn(&str) -> Option<(String, String)>,
+    /// Packages whose cached copies may stand in: their names start so.
+    cached_prefix: &'static str,
+    /// The name the file is cached under.
+    file_name: &'static str,
+    /// The file inside the unpacked package.
+    pick: fn(&Path) -> Result<PathBuf, String>,
 }
 
 /// The current cloud kernel, from the cache in `cache` or fetched into it.
 pub fn cloud_kernel(cache: &Path) -> Result<Kernel, String> {
+    obtain(
+        cache,
+        &Wanted {
+            asked: METAPACKAGE,
+            resolve: |show| match image_dependency(show) {
+                Some((package, Some(version))) => Some((package, version)),
+                _ => None,
+            },
+            cached_prefix: IMAGE_PREFIX,
+            file_name: "vmlinuz",
+            pick: |root| {
+                let boot = root.join("boot");
+                fs::read_dir(&boot)
+                    .map_err(|e| format!("the package has no boot/: {e}"))?
+                    .filter_map(|entry| entry.ok().map(|e| e.path()))
+                    .find(|path| {
+                        path.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("vmlinuz-"))
+                    })
+                    .ok_or_else(|| "the package has no boot/vmlinuz-*".to_string())
+            },
+        },
+    )
+}
+
+/// The current static busybox, from the cache in `cache` or fetched into it.
+pub fn busybox(cache: &Path) -> Result<Fetched, String> {
+    obtain(
+        cache,
+        &Wanted {
+            asked: BUSYBOX,
+            resolve: |show| Some((BUSYBOX.to_string(), field(show, "Version")?.to_string())),
+            cached_prefix: BUSYBOX,
+            file_name: "busybox",
+            pick: |root| {
+                let path = root.join("bin").join("busybox");
+                path.is_file()
+                    .then_some(path)
+                    .ok_or_else(|| "the package has no bin/busybox".to_string())
+            },
+        },
+    )
+}
+
+/// The file `wanted` names, cached or fetched.
+fn obtain(cache: &Path, wanted: &Wanted) -> Result<Fetched, String> {
     tools::check(&[APT, DPKG])?;
     fs::create_dir_all(cache).map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
-    let resolved = resolve().or_else(|first| {
+    let resolved = resolve(wanted).or_else(|first| {
         update_package_lists(&first)?;
-        resolve()
+        resolve(wanted)
     });
     let (package, version) = match resolved {
         Ok(found) => found,
         Err(e) => {
-            return newest_cached(cache).ok_or(e).inspect(|kernel| {
-                eprintln!(
-                    "abide: cannot ask apt for the current {METAPACKAGE}; using the cached {} {}",
-                    kernel.package, kernel.version
-                )
-            })
+            return newest_cached(cache, wanted.cached_prefix, wanted.file_name)
+                .ok_or(e)
+                .inspect(|cached| {
+                    eprintln!(
+                        "abide: cannot ask apt for the current {}; using the cached {} {}",
+                        wanted.asked, cached.package, cached.version
+                    )
+                })
         }
     };
-    let kernel = Kernel {
-        vmlinuz: cache.join(format!("{package}_{version}")).join("vmlinuz"),
+    let fetched = Fetched {
+        path: cache
+            .join(format!("{package}_{version}"))
+            .join(wanted.file_name),
         package,
         version,
     };
-    if kernel.vmlinuz.is_file() {
-        return Ok(kernel);
+    if fetched.path.is_file() {
+        return Ok(fetched);
     }
     eprintln!(
-        "abide: fetching the Linux guest's kernel: {} {} (apt-get download, dpkg -x)",
-        kernel.package, kernel.version
+        "abide: fetching the Linux guest's {}: {} {} (apt-get download, dpkg -x)",
+        wanted.file_name, fetched.package, fetched.version
     );
-    fetch(cache, &kernel).or_else(|first| {
+    fetch(cache, &fetched, wanted.pick).or_else(|first| {
         // The lists may name a version the mirror no longer has.
         update_package_lists(&first)?;
-        fetch(cache, &kernel)
+        fetch(cache, &fetched, wanted.pick)
     })?;
-    Ok(kernel)
+    Ok(fetched)
 }
 
-/// The versioned package the metapackage depends on, from `apt-cache show`.
-fn resolve() -> Result<(String, String), String> {
-    let show = run(Command::new("apt-cache").args(["show", "--no-all-versions", METAPACKAGE]))?;
-    match image_dependency(&show) {
-        Some((package, Some(version))) => Ok((package, version)),
-        _ => Err(format!(
-            "`apt-cache show {METAPACKAGE}` names no `{IMAGE_PREFIX}... (= version)` dependency:\n{show}"
-        )),
-    }
+/// The concrete package and version, from `apt-cache show`.
+fn resolve(wanted: &Wanted) -> Result<(String, String), String> {
+    let show = run(Command::new("apt-cache").args(["show", "--no-all-versions", wanted.asked]))?;
+    (wanted.resolve)(&show).ok_or_else(|| {
+        format!(
+            "`apt-cache show {}` does not say which package and version to fetch:\n{show}",
+            wanted.asked
+        )
+    })
+}
+
+/// The value of the first `name:` field of a control text.
+fn field<'a>(control: &'a str, name: &str) -> Option<&'a str> {
+    control.lines().find_map(|line| {
+        let value = line.strip_prefix(name)?.strip_prefix(':')?.trim();
+        (!value.is_empty()).then_some(value)
+    })
 }
 
 /// The first `linux-image-*` package of the first `Depends:` field of an
 /// `apt-cache show` (or `dpkg-deb -f`) text, with its `(= version)` if any.
 pub fn image_dependency(control: &str) -> Option<(String, Option<String>)> {
-    let depends = control
-        .lines()
-        .find_map(|line| line.strip_prefix("Depends:"))?;
+    let depends = field(control, "Depends")?;
     depends
         .split([',', '|'])
         .map(str::trim)
@@ -106,15 +184,19 @@ pub fn image_dependency(control: &str) -> Option<(String, Option<String>)> {
         })
 }
 
-/// Downloads and unpacks the package; only its `vmlinuz` is kept.
-fn fetch(cache: &Path, kernel: &Kernel) -> Result<(), String> {
+/// Downloads and unpacks the package; only the file `pick` finds is kept.
+fn fetch(
+    cache: &Path,
+    fetched: &Fetched,
+    pick: fn(&Path) -> Result<PathBuf, String>,
+) -> Result<(), String> {
     let work = cache.join("download");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     run(Command::new("apt-get")
         .current_dir(&work)
         .args(["download", "-q"])
-        .arg(format!("{}={}", kernel.package, kernel.version)))?;
+        .arg(format!("{}={}", fetched.package, fetched.version)))?;
     let deb = fs::read_dir(&work)
         .map_err(|e| format!("cannot list {}: {e}", work.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -122,25 +204,17 @@ fn fetch(cache: &Path, kernel: &Kernel) -> Result<(), String> {
         .ok_or_else(|| format!("apt-get download left no .deb in {}", work.display()))?;
     let unpacked = work.join("root");
     run(Command::new("dpkg").arg("-x").arg(&deb).arg(&unpacked))?;
-    let boot = unpacked.join("boot");
-    let vmlinuz = fs::read_dir(&boot)
-        .map_err(|e| format!("{} has no boot/: {e}", deb.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .find(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("vmlinuz-"))
-        })
-        .ok_or_else(|| format!("{} has no boot/vmlinuz-*", deb.display()))?;
-    let dir = kernel.vmlinuz.parent().unwrap_or(cache);
+    let file = pick(&unpacked).map_err(|e| format!("{}: {e}", deb.display()))?;
+    let dir = fetched.path.parent().unwrap_or(cache);
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    // Copy under a temporary name and rename, so a half-written kernel is
+    // Copy under a temporary name and rename, so a half-written file is
     // never taken for a cached one.
-    let partial = dir.join("vmlinuz.partial");
-    fs::copy(&vmlinuz, &partial)
-        .and_then(|_| fs::rename(&partial, &kernel.vmlinuz))
-        .map_err(|e| format!("cannot store {}: {e}", kernel.vmlinuz.display()))?;
-    // The modules (90 MiB) are of no use: the guest has no disk to load them from.
+    let partial = dir.join("partial");
+    fs::copy(&file, &partial)
+        .and_then(|_| fs::rename(&partial, &fetched.path))
+        .map_err(|e| format!("cannot store {}: {e}", fetched.path.display()))?;
+    // The rest (the kernel's 90 MiB of modules) is of no use: the guest has
+    // no disk to load them from.
     let _ = fs::remove_dir_all(&work);
     Ok(())
 }
@@ -160,27 +234,28 @@ fn update_package_lists(why: &str) -> Result<(), String> {
         .map_err(|e| format!("{why}\nabide: apt-get update failed too: {e}"))
 }
 
-/// The most recently stored kernel in the cache.
-fn newest_cached(cache: &Path) -> Option<Kernel> {
+/// The most recently stored `file_name` of a package whose name starts
+/// with `prefix`.
+fn newest_cached(cache: &Path, prefix: &str, file_name: &str) -> Option<Fetched> {
     fs::read_dir(cache)
         .ok()?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter_map(|dir| {
             let name = dir.file_name()?.to_str()?;
             let (package, version) = name.split_once('_')?;
-            let vmlinuz = dir.join("vmlinuz");
-            let modified = vmlinuz.metadata().ok()?.modified().ok()?;
-            package.starts_with(IMAGE_PREFIX).then(|| {
-                let kernel = Kernel {
+            let path = dir.join(file_name);
+            let modified = path.metadata().ok()?.modified().ok()?;
+            package.starts_with(prefix).then(|| {
+                let fetched = Fetched {
                     package: package.to_string(),
                     version: version.to_string(),
-                    vmlinuz,
+                    path,
                 };
-                (modified, kernel)
+                (modified, fetched)
             })
         })
         .max_by_key(|(modified, _)| *modified)
-        .map(|(_, kernel)| kernel)
+        .map(|(_, fetched)| fetched)
 }
 
 /// Runs `command` in the C locale (apt's messages are quoted in errors).
@@ -229,19 +304,29 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_read_by_name() {
+        let show = "Package: busybox-static\nVersion: 1:1.35.0-4+deb12u1+b1\nDepends: libc6\n";
+        assert_eq!(field(show, "Version"), Some("1:1.35.0-4+deb12u1+b1"));
+        assert_eq!(field(show, "Depends"), Some("libc6"));
+        assert_eq!(field(show, "Vers"), None);
+        assert_eq!(field("Version:\n", "Version"), None);
+    }
+
+    #[test]
     fn the_newest_cached_kernel_is_found() {
         let cache = std::env::temp_dir().join(format!("abide-debian-test-{}", std::process::id()));
         let _ = fs::remove_dir_all(&cache);
-        assert_eq!(newest_cached(&cache), None);
+        assert_eq!(newest_cached(&cache, IMAGE_PREFIX, "vmlinuz"), None);
         let dir = cache.join("linux-image-6.1.0-9-cloud-amd64_6.1.27-1");
         fs::create_dir_all(&dir).unwrap();
         fs::create_dir_all(cache.join("download")).unwrap();
-        assert_eq!(newest_cached(&cache), None);
+        assert_eq!(newest_cached(&cache, IMAGE_PREFIX, "vmlinuz"), None);
         fs::write(dir.join("vmlinuz"), b"kernel").unwrap();
-        let kernel = newest_cached(&cache).unwrap();
+        assert_eq!(newest_cached(&cache, BUSYBOX, "busybox"), None);
+        let kernel = newest_cached(&cache, IMAGE_PREFIX, "vmlinuz").unwrap();
         assert_eq!(kernel.package, "linux-image-6.1.0-9-cloud-amd64");
         assert_eq!(kernel.version, "6.1.27-1");
-        assert_eq!(kernel.vmlinuz, dir.join("vmlinuz"));
+        assert_eq!(kernel.path, dir.join("vmlinuz"));
         fs::remove_dir_all(&cache).unwrap();
     }
 }

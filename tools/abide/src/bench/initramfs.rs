@@ -1,6 +1,5 @@
 //! The Linux guest's initramfs: a cpio archive in the "newc" format the
-//! kernel unpacks into its root file system before it runs `/init`, and the
-//! smallest static program the spawn benchmarks start (`/nop`).
+//! kernel unpacks into its root file system before it runs `/init`.
 //!
 //! The archive is uncompressed (the kernel takes plain cpio as well as
 //! compressed). Each member is a 110-byte ASCII header (`070701` and
@@ -87,49 +86,6 @@ impl Archive {
         let padded = self.bytes.len().next_multiple_of(4);
         self.bytes.resize(padded, 0);
     }
-}
-
-/// Where [`nop_elf`] is loaded.
-const NOP_BASE: u64 = 0x40_0000;
-
-/// A complete static x86-64 Linux executable of 129 bytes that calls
-/// `exit_group(0)`: an ELF header, one `PT_LOAD` program header mapping the
-/// whole file read-and-execute, and three instructions. Abide's spawn
-/// benchmark starts `nop`, a program that returns 0 from `main`; this is the
-/// Linux counterpart with nothing a C library would add.
-pub fn nop_elf() -> Vec<u8> {
-    const EHDR: u16 = 64;
-    const PHDR: u16 = 56;
-    #[rustfmt::skip]
-    const CODE: &[u8] = &[
-        0xb8, 0xe7, 0x00, 0x00, 0x00, // mov eax, 231 (exit_group)
-        0x31, 0xff,                   // xor edi, edi
-        0x0f, 0x05,                   // syscall
-    ];
-    let size = u64::from(EHDR + PHDR) + CODE.len() as u64;
-    let mut elf = Vec::new();
-    // e_ident: magic, 64-bit, little endian, version 1, System V ABI.
-    elf.extend_from_slice(b"\x7fELF\x02\x01\x01\x00");
-    elf.extend_from_slice(&[0; 8]);
-    elf.extend_from_slice(&2u16.to_le_bytes()); // e_type: ET_EXEC
-    elf.extend_from_slice(&0x3eu16.to_le_bytes()); // e_machine: x86-64
-    elf.extend_from_slice(&1u32.to_le_bytes()); // e_version
-    elf.extend_from_slice(&(NOP_BASE + u64::from(EHDR + PHDR)).to_le_bytes()); // e_entry
-    elf.extend_from_slice(&u64::from(EHDR).to_le_bytes()); // e_phoff
-    elf.extend_from_slice(&0u64.to_le_bytes()); // e_shoff: no sections
-    elf.extend_from_slice(&0u32.to_le_bytes()); // e_flags
-    for half in [EHDR, PHDR, 1, 64, 0, 0] {
-        // e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx
-        elf.extend_from_slice(&half.to_le_bytes());
-    }
-    elf.extend_from_slice(&1u32.to_le_bytes()); // p_type: PT_LOAD
-    elf.extend_from_slice(&5u32.to_le_bytes()); // p_flags: R X
-    for word in [0, NOP_BASE, NOP_BASE, size, size, 0x1000] {
-        // p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align
-        elf.extend_from_slice(&word.to_le_bytes());
-    }
-    elf.extend_from_slice(CODE);
-    elf
 }
 
 #[cfg(test)]
@@ -240,49 +196,5 @@ mod tests {
             ]
         );
         assert_eq!(read(&Archive::new().finish()), []);
-    }
-
-    #[test]
-    fn nop_is_a_static_executable() {
-        use object::read::elf::{ElfFile64, FileHeader, ProgramHeader};
-        use object::{Endianness, Object};
-        let elf = nop_elf();
-        assert_eq!(elf.len(), 129);
-        let file = ElfFile64::<Endianness>::parse(elf.as_slice()).unwrap();
-        assert_eq!(file.kind(), object::ObjectKind::Executable);
-        assert_eq!(file.entry(), NOP_BASE + 120);
-        let header = file.elf_header();
-        let segments = header
-            .program_headers(Endianness::Little, elf.as_slice())
-            .unwrap();
-        assert_eq!(segments.len(), 1);
-        let segment = &segments[0];
-        assert_eq!(segment.p_type(Endianness::Little), object::elf::PT_LOAD);
-        assert_eq!(segment.p_filesz(Endianness::Little), 129);
-        assert_eq!(segment.p_vaddr(Endianness::Little), NOP_BASE);
-    }
-
-    /// The host is an x86-64 Linux too: the program runs and exits 0.
-    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-    #[test]
-    fn nop_runs_and_exits_zero() {
-        use std::os::unix::fs::PermissionsExt;
-        let path = std::env::temp_dir().join(format!("abide-nop-{}", std::process::id()));
-        std::fs::write(&path, nop_elf()).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        // Another test thread forking while the file was open for writing
-        // makes exec fail with ETXTBSY until that child has exec'd: retry.
-        let mut status = std::process::Command::new(&path).status();
-        for _ in 0..50 {
-            match &status {
-                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    status = std::process::Command::new(&path).status();
-                }
-                _ => break,
-            }
-        }
-        std::fs::remove_file(&path).unwrap();
-        assert!(status.unwrap().success());
     }
 }

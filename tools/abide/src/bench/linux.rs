@@ -1,8 +1,9 @@
 //! The Linux peer: Debian's cloud kernel and an initramfs holding the
-//! Linux benchmark program (`tools/linux-bench`) as `/init`, booted in the
-//! same virtual machine as Abide.
+//! Linux benchmark program (`tools/linux-bench`) as `/init` and Debian's
+//! static busybox as `/bin/busybox`, booted in the same virtual machine as
+//! Abide.
 //!
-//! [`prepare`] gets the kernel ([`super::debian`]), builds the program as a
+//! [`prepare`] gets the kernel and busybox ([`super::debian`]), builds the program as a
 //! static executable for `x86_64-unknown-linux-gnu` (glibc's static
 //! libraries, `-C target-feature=+crt-static`, and its own ELF entry point so
 //! it reads the TSC before the C library starts), and writes
@@ -15,10 +16,10 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use abide_abi::host::bench::linux::{INIT_PATH, NOP_PATH};
+use abide_abi::host::bench::linux::{INIT_PATH, SPAWN_PATH};
 
-use super::debian::{self, Kernel};
-use super::initramfs::{nop_elf, Archive};
+use super::debian::{self, Fetched, Kernel};
+use super::initramfs::Archive;
 use crate::build::{self, repo_root, KERNEL_TARGET};
 use crate::qemu::Medium;
 
@@ -38,6 +39,8 @@ pub fn peer_dir() -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinuxPeer {
     pub kernel: Kernel,
+    /// The static busybox packed as `/bin/busybox`.
+    pub busybox: Fetched,
     /// `target/linux-peer/initramfs.cpio`.
     pub initramfs: PathBuf,
 }
@@ -46,7 +49,7 @@ impl LinuxPeer {
     /// What QEMU boots for `/init` to run `iterations` iterations.
     pub fn medium(&self, iterations: u32) -> Medium {
         Medium::LinuxKernel {
-            kernel: self.kernel.vmlinuz.clone(),
+            kernel: self.kernel.path.clone(),
             initrd: self.initramfs.clone(),
             cmdline: cmdline(iterations),
         }
@@ -59,7 +62,7 @@ impl LinuxPeer {
                 .map(|m| m.len())
                 .map_err(|e| format!("{}: {e}", path.display()))
         };
-        Ok(size(&self.kernel.vmlinuz)? + size(&self.initramfs)?)
+        Ok(size(&self.kernel.path)? + size(&self.initramfs)?)
     }
 }
 
@@ -78,29 +81,38 @@ pub fn prepare() -> Result<LinuxPeer, String> {
         .and_then(|lock| lock.lock().map(|()| lock))
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
     let kernel = debian::cloud_kernel(&dir)?;
+    let busybox = debian::busybox(&dir)?;
     let program_path = build_program(&dir)?;
-    let program = fs::read(&program_path)
-        .map_err(|e| format!("cannot read {}: {e}", program_path.display()))?;
+    let read =
+        |path: &Path| fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let program = read(&program_path)?;
+    let busybox_bytes = read(&busybox.path)?;
     let initramfs = dir.join("initramfs.cpio");
     let partial = dir.join("initramfs.cpio.partial");
-    fs::write(&partial, initramfs_bytes(&program))
+    fs::write(&partial, initramfs_bytes(&program, &busybox_bytes))
         .and_then(|()| fs::rename(&partial, &initramfs))
         .map_err(|e| format!("cannot write {}: {e}", initramfs.display()))?;
     drop(lock);
-    Ok(LinuxPeer { kernel, initramfs })
+    Ok(LinuxPeer {
+        kernel,
+        busybox,
+        initramfs,
+    })
 }
 
 /// The initramfs: `/dev` with the console (the kernel opens it for
 /// `/init`'s standard streams) and `null` (Rust's runtime wants it if a
-/// stream is closed), `/proc` to mount procfs on, `/init` and `/nop`.
-pub fn initramfs_bytes(program: &[u8]) -> Vec<u8> {
+/// stream is closed), `/proc` to mount procfs on, `/init` and
+/// `/bin/busybox`.
+pub fn initramfs_bytes(program: &[u8], busybox: &[u8]) -> Vec<u8> {
     let mut archive = Archive::new();
     archive.directory("dev", 0o755);
     archive.char_device("dev/console", 0o600, 5, 1);
     archive.char_device("dev/null", 0o666, 1, 3);
     archive.directory("proc", 0o555);
     archive.file(INIT_PATH.trim_start_matches('/'), 0o755, program);
-    archive.file(NOP_PATH.trim_start_matches('/'), 0o755, &nop_elf());
+    archive.directory("bin", 0o755);
+    archive.file(SPAWN_PATH.trim_start_matches('/'), 0o755, busybox);
     archive.finish()
 }
 
@@ -169,8 +181,8 @@ mod tests {
     }
 
     #[test]
-    fn the_initramfs_holds_init_nop_and_the_console() {
-        let bytes = initramfs_bytes(b"\x7fELF program");
+    fn the_initramfs_holds_init_busybox_and_the_console() {
+        let bytes = initramfs_bytes(b"\x7fELF program", b"\x7fELF busybox");
         let text = String::from_utf8_lossy(&bytes);
         for name in [
             "dev\0",
@@ -178,11 +190,13 @@ mod tests {
             "dev/null\0",
             "proc\0",
             "init\0",
-            "nop\0",
+            "bin\0",
+            "bin/busybox\0",
         ] {
             assert!(text.contains(name), "{name:?} missing");
         }
         assert!(text.contains("\x7fELF program"));
+        assert!(text.contains("\x7fELF busybox"));
         assert!(text.ends_with("TRAILER!!!\0\0\0\0") || text.contains("TRAILER!!!\0"));
     }
 
@@ -192,7 +206,12 @@ mod tests {
             kernel: Kernel {
                 package: "linux-image-x".into(),
                 version: "1".into(),
-                vmlinuz: PathBuf::from("/c/vmlinuz"),
+                path: PathBuf::from("/c/vmlinuz"),
+            },
+            busybox: Fetched {
+                package: "busybox-static".into(),
+                version: "1".into(),
+                path: PathBuf::from("/c/busybox"),
             },
             initramfs: PathBuf::from("/c/initramfs.cpio"),
         };
