@@ -1,6 +1,7 @@
 //! System tests: Abide boots in QEMU through PVH (`-kernel`), prints its
-//! banner with the boot time, takes commands on the serial console, and powers
-//! off cleanly; `cargo run` works with piped input.
+//! banner with the boot time, takes commands on the kernel's own console
+//! (`monitor` on the command line), and powers off cleanly; `cargo run`
+//! boots the system to the user-space shell and works with piped input.
 
 mod support;
 
@@ -37,7 +38,7 @@ fn banner_boot_ms(output: &str) -> f64 {
 
 #[test]
 fn boots_to_the_console_and_powers_off() {
-    let mut session = boot_to_prompt(BootOptions::default());
+    let mut session = boot_to_prompt(BootOptions::with_cmdline("monitor"));
     let output = session.output();
     assert_contains(
         &output,
@@ -78,7 +79,7 @@ fn boots_to_the_console_and_powers_off() {
 
 #[test]
 fn command_line_sets_the_log_level_and_names_unknown_options() {
-    let mut session = boot_to_prompt(BootOptions::with_cmdline("log=debug frobnicate=1"));
+    let mut session = boot_to_prompt(BootOptions::with_cmdline("monitor log=debug frobnicate=1"));
     let output = session.output();
     assert_contains(&output, "DEBUG clocks: TSC");
     assert_contains(
@@ -93,7 +94,7 @@ fn command_line_sets_the_log_level_and_names_unknown_options() {
 fn memory_size_reaches_the_kernel() {
     let opts = BootOptions {
         memory_mib: 1024,
-        ..BootOptions::default()
+        ..BootOptions::with_cmdline("monitor")
     };
     let mut session = boot_to_prompt(opts);
     let output = session.output();
@@ -115,8 +116,9 @@ fn memory_size_reaches_the_kernel() {
     assert_eq!(step(session.wait_exit(REPLY)), 0);
 }
 
-/// `printf '...' | cargo run`: input piped before the kernel is up still
-/// reaches the console, and power-off returns 0 to the shell.
+/// `printf 'ps\npoweroff\n' | cargo run`: input piped before the kernel is
+/// up reaches the user-space shell through the serial driver, `ps` prints
+/// the process table, and power-off returns 0 to the host's shell.
 #[test]
 fn cargo_run_with_piped_input() {
     let kernel = step(abide_tool::build::build_kernel());
@@ -132,12 +134,17 @@ fn cargo_run_with_piped_input() {
         .stdin
         .take()
         .expect("stdin is piped")
-        .write_all(b"echo piped input arrived\npoweroff\n")
+        .write_all(b"echo piped input arrived\nps\npoweroff\n")
         .expect("write to the host tool");
     let output = child.wait_with_output().expect("wait for the host tool");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_contains(&stdout, host::SHELL_PROMPT);
     assert_contains(&stdout, "piped input arrived");
+    for column in ["id", "name", "state", "mem", "handles", "restarts", "cpu"] {
+        assert_contains(&stdout, column);
+    }
+    assert_contains(&stdout, "running");
     assert_contains(&stdout, "powering off");
     assert!(
         output.status.success(),
@@ -172,7 +179,7 @@ fn ctrl_a_x_quits_cargo_run() {
         }
     });
     let mut output = String::new();
-    while !output.contains(host::KERNEL_CONSOLE_PROMPT) {
+    while !output.contains(host::SHELL_PROMPT) {
         output = rx
             .recv_timeout(BOOT)
             .unwrap_or_else(|_| panic!("no prompt; output:\n{output}"));

@@ -76,7 +76,7 @@ fn an_irq_and_device_memory_reach_a_user_space_driver() {
     );
     assert_contains(
         &output,
-        "irq-driver: the kernel's serial port is refused: Err(InvalidArgument)",
+        "irq-driver: the kernel's interrupt controller is refused: Err(InvalidArgument)",
     );
     assert_contains(&output, "irq-driver: interrupt 5 of 5 handled");
     assert_contains(&output, "irq-driver: IRQ 8 reached user space 5 times");

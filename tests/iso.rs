@@ -24,13 +24,13 @@ fn iso_boots_through_multiboot2_and_passes_the_kernel_tests() {
 }
 
 #[test]
-fn iso_boots_to_the_console_and_powers_off() {
+fn iso_boots_to_the_shell_and_powers_off() {
     let iso = step(abide_tool::iso::build_iso_named("console", ""));
     let mut session = step(Session::boot(BootOptions {
         iso: Some(iso),
         ..BootOptions::default()
     }));
-    step(session.expect(host::KERNEL_CONSOLE_PROMPT, BOOT));
+    step(session.expect(host::SHELL_PROMPT, BOOT));
     step(session.send("poweroff\n"));
     assert_eq!(
         step(session.wait_exit(REPLY)),

@@ -76,6 +76,19 @@ pub const PROCESS_END_PREFIX: &str = "process ";
 /// Printed when the last process has ended and the kernel powers off.
 pub const ALL_PROCESSES_ENDED: &str = "all processes have ended";
 
+/// The user-space shell's prompt.
+pub const SHELL_PROMPT: &str = "abide$ ";
+
+/// The root supervisor: the program the kernel starts the system with.
+pub const INIT_PROGRAM: &str = "init";
+
+/// The bundle name of the system configuration `init` applies at boot (the
+/// file the image was built with; `system/<name>.conf` is `config-<name>`).
+pub const DEFAULT_CONFIG: &str = "config-default";
+
+/// The prefix of bundle names that hold system configurations.
+pub const CONFIG_PREFIX: &str = "config-";
+
 /// Kernel command-line keys (`-append "log=debug test=all"`).
 pub mod cmdline {
     /// Log level: `error`, `warn`, `info` (default), `debug`, `trace`.
@@ -85,8 +98,12 @@ pub mod cmdline {
     /// with the verdict instead of starting the system.
     pub const TEST: &str = "test";
     /// Programs from the bundle to start, comma-separated (`init=hello,spinner`).
-    /// When the last one ends, the kernel powers off.
+    /// When the last one ends, the kernel powers off. Without it the kernel
+    /// starts the system: the program [`super::INIT_PROGRAM`] with the
+    /// configuration [`super::DEFAULT_CONFIG`].
     pub const INIT: &str = "init";
+    /// A bare word: run the kernel's own console instead of the system.
+    pub const MONITOR: &str = "monitor";
 }
 
 #[cfg(test)]

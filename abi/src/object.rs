@@ -23,8 +23,123 @@ pub const MAP_WRITE: u64 = 1 << 0;
 pub const FIRST_STARTUP_HANDLE: u32 = 2;
 
 /// The ISA IRQ lines a driver may own (`interrupt_create`): every line but
-/// the PIT (0), the PIC cascade (2) and the kernel's serial console (4).
-pub const USER_IRQS: &[u8] = &[1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+/// the PIT (0) and the PIC cascade (2). Taking COM1's line (4) or its ports
+/// hands the serial console over to the driver: from then on the kernel
+/// writes its log to its ring ([`crate::syscall::Syscall::KernelLogRead`])
+/// and to the serial port only when it panics.
+pub const USER_IRQS: &[u8] = &[1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/// `process_kill`'s `how`: end the process, reported `Killed`.
+pub const KILL: u64 = 0;
+/// `process_kill`'s `how`: end it as if it had faulted (fault injection),
+/// reported `Faulted` with [`INJECTED_FAULT_VECTOR`].
+pub const KILL_AS_FAULT: u64 = 1;
+/// The `vector` of a fault injected with [`KILL_AS_FAULT`]: no CPU
+/// exception has this number.
+pub const INJECTED_FAULT_VECTOR: u32 = 256;
+
+/// `machine_power`'s action: power the machine off.
+pub const POWER_OFF: u64 = 0;
+
+/// What kind of object a handle names (`process_handles`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ObjectKind {
+    #[default]
+    Unknown = 0,
+    Process = 1,
+    Thread = 2,
+    Channel = 3,
+    Port = 4,
+    Memory = 5,
+    Timer = 6,
+    Interrupt = 7,
+    IoPorts = 8,
+    HardwareResource = 9,
+}
+
+impl ObjectKind {
+    /// Every kind, in code order.
+    pub const ALL: &'static [ObjectKind] = &[
+        ObjectKind::Unknown,
+        ObjectKind::Process,
+        ObjectKind::Thread,
+        ObjectKind::Channel,
+        ObjectKind::Port,
+        ObjectKind::Memory,
+        ObjectKind::Timer,
+        ObjectKind::Interrupt,
+        ObjectKind::IoPorts,
+        ObjectKind::HardwareResource,
+    ];
+
+    /// The kind with code `code` (unknown codes are [`ObjectKind::Unknown`]).
+    pub fn from_code(code: u32) -> ObjectKind {
+        ObjectKind::ALL
+            .iter()
+            .copied()
+            .find(|kind| *kind as u32 == code)
+            .unwrap_or_default()
+    }
+
+    /// The lower-case name (`channel`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Unknown => "unknown",
+            ObjectKind::Process => "process",
+            ObjectKind::Thread => "thread",
+            ObjectKind::Channel => "channel",
+            ObjectKind::Port => "port",
+            ObjectKind::Memory => "memory",
+            ObjectKind::Timer => "timer",
+            ObjectKind::Interrupt => "interrupt",
+            ObjectKind::IoPorts => "ioports",
+            ObjectKind::HardwareResource => "hardware",
+        }
+    }
+}
+
+/// One handle of a process (`process_handles`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HandleInfo {
+    /// The handle's value in that process's table.
+    pub handle: u32,
+    pub kind: ObjectKind,
+    /// Its rights ([`crate::syscall::Rights`] bits).
+    pub rights: u32,
+    /// The badge it carries (0: none).
+    pub badge: u64,
+    /// The object's stable id.
+    pub object: u64,
+}
+
+impl HandleInfo {
+    /// Size of the encoded record.
+    pub const LEN: usize = 32;
+
+    /// Layout: handle u32, kind u32, rights u32, reserved u32, badge u64,
+    /// object u64.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[0..4].copy_from_slice(&self.handle.to_le_bytes());
+        out[4..8].copy_from_slice(&(self.kind as u32).to_le_bytes());
+        out[8..12].copy_from_slice(&self.rights.to_le_bytes());
+        out[16..24].copy_from_slice(&self.badge.to_le_bytes());
+        out[24..32].copy_from_slice(&self.object.to_le_bytes());
+        out
+    }
+
+    /// The inverse of [`HandleInfo::encode`].
+    pub fn decode(bytes: &[u8; Self::LEN]) -> HandleInfo {
+        HandleInfo {
+            handle: u32_at(bytes, 0),
+            kind: ObjectKind::from_code(u32_at(bytes, 4)),
+            rights: u32_at(bytes, 8),
+            badge: u64_at(bytes, 16),
+            object: u64_at(bytes, 24),
+        }
+    }
+}
 
 /// Signals: the conditions an object asserts, which `port_bind` waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -78,7 +78,10 @@ pub enum Syscall {
     /// listed handles move to the child (see
     /// [`crate::object::FIRST_STARTUP_HANDLE`]).
     ProcessSpawn = 16,
-    /// `process_kill(process)`: end it. Needs `MANAGE`.
+    /// `process_kill(process, how)`: end it, as [`crate::object::KILL`]
+    /// (reported `Killed`) or [`crate::object::KILL_AS_FAULT`] (reported
+    /// `Faulted` with vector [`crate::object::INJECTED_FAULT_VECTOR`]: fault
+    /// injection). Needs `MANAGE`.
     ProcessKill = 17,
     /// `process_status(process, status)`: write its
     /// [`crate::object::ProcessStatus`]. Needs `READ`.
@@ -106,6 +109,25 @@ pub enum Syscall {
     /// device memory (page-aligned, outside RAM), mapped uncached. Needs
     /// `MANAGE` on the hardware resource.
     MmioCreate = 26,
+    /// `bundle_read(name, name_len, buffer, capacity) -> len`: copy the
+    /// file called `name` that the image carries (a program or a system
+    /// configuration, `config-<name>`) into `buffer`; returns its whole
+    /// length (nothing is copied when `capacity` is smaller). The bundle is
+    /// public: no handle is needed.
+    BundleRead = 27,
+    /// `kernel_log_read(cursor, buffer, capacity) -> len`: copy kernel log
+    /// text from byte position `*cursor` (a `u64` in user memory, updated to
+    /// the position after the bytes copied; positions older than the ring
+    /// are skipped). Like `debug_write`, it needs no handle: the kernel log
+    /// holds no secrets. Returns the bytes copied (0: nothing new).
+    KernelLogRead = 28,
+    /// `machine_power(resource, action)`: [`crate::object::POWER_OFF`] ends
+    /// the machine. Needs `MANAGE` on the hardware resource.
+    MachinePower = 29,
+    /// `process_handles(process, buffer, capacity) -> count`: describe the
+    /// process's handles, [`crate::object::HandleInfo::LEN`] bytes each, as
+    /// many as fit; returns how many it holds. Needs `READ`.
+    ProcessHandles = 30,
 }
 
 impl Syscall {
@@ -138,6 +160,10 @@ impl Syscall {
         Syscall::IoPortRead,
         Syscall::IoPortWrite,
         Syscall::MmioCreate,
+        Syscall::BundleRead,
+        Syscall::KernelLogRead,
+        Syscall::MachinePower,
+        Syscall::ProcessHandles,
     ];
 
     /// The call with number `n`, if there is one.

@@ -19,6 +19,10 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+pub use abide_records::Table;
+
+pub mod component;
+
 /// One key of a [`KeyValue`] store, as `list` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -47,6 +51,110 @@ abide_ipc::interface! {
         1 => fn echo(text: String) -> String;
         /// Returns `a + b`; an overflow is an error.
         2 => fn add(a: u64, b: u64) -> u64;
+    }
+}
+
+abide_ipc::interface! {
+    /// A text console: the serial driver serves it.
+    pub interface Console {
+        /// Writes `bytes` (the console turns `\n` into `\r\n`).
+        1 => fn write(bytes: Vec<u8>) -> ();
+        /// Up to `max` received bytes, waiting until there is at least one.
+        2 => fn read(max: u32) -> Vec<u8>;
+    }
+}
+
+/// Log levels, most severe first.
+pub mod level {
+    /// Something failed.
+    pub const ERROR: u8 = 1;
+    /// Something is wrong but went on.
+    pub const WARN: u8 = 2;
+    /// What happened.
+    pub const INFO: u8 = 3;
+    /// Details for whoever debugs.
+    pub const DEBUG: u8 = 4;
+
+    /// The level's name (`info`); `?` for an unknown one.
+    pub fn name(level: u8) -> &'static str {
+        match level {
+            ERROR => "error",
+            WARN => "warn",
+            INFO => "info",
+            DEBUG => "debug",
+            _ => "?",
+        }
+    }
+
+    /// The level called `name`.
+    pub fn parse(name: &str) -> Option<u8> {
+        [ERROR, WARN, INFO, DEBUG]
+            .into_iter()
+            .find(|level| self::name(*level) == name)
+    }
+}
+
+/// Which log entries a [`Log::query`] returns; `None` fields match all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogFilter {
+    /// Only entries from this component.
+    pub component: Option<String>,
+    /// Only entries at this level or more severe.
+    pub level: Option<u8>,
+    /// Only entries at or after this time (ns since boot).
+    pub since_ns: Option<u64>,
+    /// Only entries whose text contains this.
+    pub text: Option<String>,
+    /// At most this many, the newest.
+    pub last: Option<u32>,
+}
+
+abide_ipc::interface! {
+    /// The log service: a ring of entries, written by every component and
+    /// queried by the shell. The writer's component name comes from the
+    /// route the entry arrived on, not from the entry.
+    pub interface Log {
+        /// Appends an entry; returns its sequence number. Exactly once per
+        /// request, also when retried after `Restarted`.
+        1 => fn write(level: u8, text: String) -> u64;
+        /// The entries `filter` selects, oldest first (columns `seq`,
+        /// `time`, `component`, `level`, `text`).
+        2 => fn query(filter: LogFilter) -> Table;
+    }
+}
+
+abide_ipc::interface! {
+    /// What `init` offers the shell: the system's state and its controls.
+    /// Every listing is a [`Table`] the shell can filter and sort.
+    pub interface System {
+        /// One row per component: `id`, `name`, `state`, `mem`, `handles`,
+        /// `restarts`, `cpu`.
+        1 => fn ps() -> Table;
+        /// The supervision tree: `node` (indented), `kind`, `state`,
+        /// `strategy`, `restarts`.
+        2 => fn tree() -> Table;
+        /// The handles of process `id`: `handle`, `kind`, `rights`, `badge`,
+        /// `object`.
+        3 => fn caps(id: u64) -> Table;
+        /// Ends process `id` (it is restarted as its policy says).
+        4 => fn kill(id: u64) -> String;
+        /// Makes component `name` fault (fault injection).
+        5 => fn crash(name: String) -> String;
+        /// Stops and starts component `name`.
+        6 => fn restart(name: String) -> String;
+        /// The configuration in force, as text.
+        7 => fn config_show() -> String;
+        /// Replaces the configuration with the image's `system/<name>.conf`;
+        /// one row per change: `component`, `change`.
+        8 => fn config_apply(name: String) -> Table;
+        /// Memory: `what`, `used`, `total`.
+        9 => fn mem() -> Table;
+        /// Time since boot, in nanoseconds.
+        10 => fn uptime() -> u64;
+        /// Stops every component and powers the machine off.
+        11 => fn poweroff() -> ();
+        /// The component names (for completion).
+        12 => fn names() -> Vec<String>;
     }
 }
 

@@ -102,13 +102,22 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
     }
     warn_unknown_options(info);
     if let Some(programs) = info.cmdline.get(abide_abi::host::cmdline::INIT) {
-        start_programs(programs);
+        start_programs(programs, process::Limits::ROOT);
+    }
+    let wants_monitor = info.cmdline.has(abide_abi::host::cmdline::MONITOR);
+    if !wants_monitor
+        && bundle::programs()
+            .get(abide_abi::host::INIT_PROGRAM)
+            .is_some()
+    {
+        start_programs(abide_abi::host::INIT_PROGRAM, process::Limits::INIT);
     }
     monitor::run()
 }
 
-/// Starts the named bundle programs and hands the CPU to them for good.
-fn start_programs(names: &str) -> ! {
+/// Starts the named bundle programs with `limits` and hands the CPU to
+/// them for good.
+fn start_programs(names: &str, limits: process::Limits) -> ! {
     let bundle = bundle::programs();
     process::with_kernel(|kernel| {
         for name in names.split(',').filter(|name| !name.is_empty()) {
@@ -119,7 +128,7 @@ fn start_programs(names: &str) -> ! {
                 ));
             };
             let startup = process::Startup::HardwareResource;
-            match process::spawn(kernel, name, image, process::Limits::ROOT, startup) {
+            match process::spawn(kernel, name, image, limits, startup) {
                 Ok(id) => log::info!("started process {id} ({name})"),
                 Err((error, _)) => fail(format_args!("cannot start {name}: {error}")),
             }
@@ -130,9 +139,9 @@ fn start_programs(names: &str) -> ! {
 
 /// Names command-line options the kernel does not know, so typos are seen.
 fn warn_unknown_options(info: &BootInfo) {
-    use abide_abi::host::cmdline::{INIT, LOG, TEST};
+    use abide_abi::host::cmdline::{INIT, LOG, MONITOR, TEST};
     for (key, _) in info.cmdline.options() {
-        if ![LOG, TEST, INIT].contains(&key) {
+        if ![LOG, TEST, INIT, MONITOR].contains(&key) {
             log::warn!("unknown kernel command-line option {key:?} ignored");
         }
     }

@@ -112,9 +112,14 @@ fn drain_receiver() {
     }
 }
 
-/// The COM1 interrupt handler.
-pub fn handle_interrupt(_frame: &mut TrapFrame) {
-    drain_receiver();
+/// The COM1 interrupt handler: the kernel's while it owns the console,
+/// afterwards the driver's.
+pub fn handle_interrupt(frame: &mut TrapFrame) {
+    if crate::console::handed_over() {
+        crate::object::hardware::irq_fired(frame);
+    } else {
+        drain_receiver();
+    }
 }
 
 /// Enables the receive interrupt; call once the IRQ is routed. Bytes that
@@ -127,4 +132,35 @@ pub fn enable_input_interrupt() {
 /// Takes the next received byte, if any.
 pub fn read_byte() -> Option<u8> {
     INPUT.lock().pop_front()
+}
+
+/// The console is handed to a driver: the kernel stops taking input.
+pub fn stop_input_interrupt() {
+    outb(COM1 + INTERRUPT_ENABLE, 0);
+}
+
+/// Bytes the kernel received before it handed the port over are not lost:
+/// the driver reads them through the registers, as if the UART still held
+/// them. For a one-byte read of `port`: the line status with "data ready"
+/// while any are left, or the next of them from the data register; `None`
+/// when the real register is to be read.
+pub fn replay_read(port: u16) -> Option<u8> {
+    let input = INPUT.lock();
+    if input.is_empty() {
+        return None;
+    }
+    match port.checked_sub(COM1) {
+        Some(LINE_STATUS) => Some(inb(port) | LSR_DATA_READY),
+        Some(DATA) => {
+            drop(input);
+            INPUT.lock().pop_front()
+        }
+        _ => None,
+    }
+}
+
+/// True when `base..base + count` includes a COM1 register.
+pub fn covers_com1(base: u64, count: u64) -> bool {
+    let com1 = u64::from(COM1);
+    base < com1 + 8 && com1 < base.saturating_add(count)
 }

@@ -225,7 +225,10 @@ impl Client {
         Client {
             channel,
             state: spin::Mutex::new(ClientState {
-                next_txid: 1,
+                // Transaction ids are idempotency tokens: a new instance of
+                // a restarted client must not reuse its predecessor's. The
+                // clock has moved on by more than one per call made.
+                next_txid: syscall::clock_ns().max(1),
                 outstanding: BTreeSet::new(),
                 replies: BTreeMap::new(),
             }),
@@ -256,7 +259,14 @@ impl Client {
     ) -> Result<T, ClientError> {
         let txid = self.new_txid();
         let request = encode(txid)?;
-        let reply = self.exchange(txid, &request).await?;
+        let mut reply = self.exchange(txid, &request).await?;
+        // The server died while it held the request: send it again, with
+        // the same txid, so a server that did finish it does not do it twice.
+        let mut retries = 0;
+        while is_restarted(&reply) && retries < MAX_RETRIES {
+            retries += 1;
+            reply = self.exchange(txid, &request).await?;
+        }
         Ok(decode(&reply, Some(txid))?)
     }
 
@@ -302,6 +312,19 @@ impl Client {
             }
         }
     }
+}
+
+/// How often [`Client::call`] sends a request again after `Restarted`.
+const MAX_RETRIES: u32 = 100;
+
+/// True when `reply` is the error reply `Restarted`.
+fn is_restarted(reply: &[u8]) -> bool {
+    let Ok((header, payload)) = Header::decode(reply) else {
+        return false;
+    };
+    header.kind == abide_ipc::wire::Kind::ReplyError
+        && abide_ipc::wire::decode_payload::<abide_ipc::RemoteError>(payload)
+            .is_ok_and(|error| error.kernel_error() == Some(Error::Restarted))
 }
 
 /// Marks a transaction outstanding for as long as its caller waits (also

@@ -55,6 +55,7 @@
 extern crate alloc;
 
 pub mod blocking;
+pub mod component;
 pub mod executor;
 mod heap;
 pub mod io;

@@ -8,7 +8,10 @@
 
 use core::arch::asm;
 
-use abide_abi::object::{unpack_pair, MessageInfo, Packet, ProcessStatus, Signals, SpawnOptions};
+use abide_abi::object::{
+    unpack_pair, HandleInfo, MessageInfo, Packet, ProcessStatus, Signals, SpawnOptions, KILL,
+    KILL_AS_FAULT, POWER_OFF,
+};
 use abide_abi::syscall::{decode_result, Error, Handle, Rights, Syscall};
 
 pub use abide_abi::object::MAP_WRITE;
@@ -313,7 +316,88 @@ fn spawn(
 /// Ends `process`.
 pub fn process_kill(process: Handle) -> Result<(), Error> {
     // SAFETY: takes no pointers.
-    unsafe { call(Syscall::ProcessKill, &[u64::from(process.0)]) }.map(|_| ())
+    unsafe { call(Syscall::ProcessKill, &[u64::from(process.0), KILL]) }.map(|_| ())
+}
+
+/// Ends `process` as if it had faulted (fault injection): it is reported
+/// `Faulted` with vector [`abide_abi::object::INJECTED_FAULT_VECTOR`].
+pub fn process_inject_fault(process: Handle) -> Result<(), Error> {
+    // SAFETY: takes no pointers.
+    unsafe { call(Syscall::ProcessKill, &[u64::from(process.0), KILL_AS_FAULT]) }.map(|_| ())
+}
+
+/// Describes `process`'s handles: up to `out.len()` of them are written;
+/// returns how many it holds.
+pub fn process_handles(process: Handle, out: &mut [HandleInfo]) -> Result<usize, Error> {
+    let mut bytes = alloc::vec![0u8; out.len() * HandleInfo::LEN];
+    // SAFETY: the kernel writes at most `out.len()` records into `bytes`.
+    let count = unsafe {
+        call(
+            Syscall::ProcessHandles,
+            &[
+                u64::from(process.0),
+                bytes.as_mut_ptr() as u64,
+                out.len() as u64,
+            ],
+        )
+    }?;
+    for (slot, record) in out.iter_mut().zip(bytes.chunks_exact(HandleInfo::LEN)) {
+        let mut fixed = [0u8; HandleInfo::LEN];
+        fixed.copy_from_slice(record);
+        *slot = HandleInfo::decode(&fixed);
+    }
+    Ok(count as usize)
+}
+
+/// The file called `name` that the image carries (a program, or a system
+/// configuration `config-<name>`).
+pub fn bundle_read(name: &str) -> Result<alloc::vec::Vec<u8>, Error> {
+    let read = |buffer: &mut [u8]| {
+        // SAFETY: the kernel reads `name` and writes at most `buffer.len()` bytes.
+        unsafe {
+            call(
+                Syscall::BundleRead,
+                &[
+                    name.as_ptr() as u64,
+                    name.len() as u64,
+                    buffer.as_mut_ptr() as u64,
+                    buffer.len() as u64,
+                ],
+            )
+        }
+    };
+    let len = read(&mut [])? as usize;
+    let mut bytes = alloc::vec![0u8; len];
+    read(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Kernel log text from position `*cursor` into `buffer`; moves the cursor
+/// past what was copied and returns how many bytes that was.
+pub fn kernel_log_read(cursor: &mut u64, buffer: &mut [u8]) -> Result<usize, Error> {
+    // SAFETY: the kernel reads and writes the `u64` at `cursor` and writes at
+    // most `buffer.len()` bytes.
+    unsafe {
+        call(
+            Syscall::KernelLogRead,
+            &[
+                cursor as *mut u64 as u64,
+                buffer.as_mut_ptr() as u64,
+                buffer.len() as u64,
+            ],
+        )
+    }
+    .map(|len| len as usize)
+}
+
+/// Powers the machine off (needs the hardware resource). Returns only on
+/// error.
+pub fn machine_power_off(resource: Handle) -> Error {
+    // SAFETY: takes no pointers.
+    match unsafe { call(Syscall::MachinePower, &[u64::from(resource.0), POWER_OFF]) } {
+        Ok(_) => Error::InvalidArgument,
+        Err(error) => error,
+    }
 }
 
 /// How `process` is: running, or how it ended (with the fault report).

@@ -48,14 +48,9 @@ impl IoPorts {
 }
 
 /// I/O ports the kernel drives itself: the PICs, the PIT, the debug-exit
-/// device, the serial console.
-const KERNEL_PORTS: &[(u16, u16)] = &[
-    (0x20, 2),
-    (0x40, 4),
-    (0xa0, 2),
-    (0xf4, 4),
-    (crate::serial::COM1, 8),
-];
+/// device. (The serial console's are a driver's for the asking: taking
+/// them hands the console over, `console::hand_over`.)
+const KERNEL_PORTS: &[(u16, u16)] = &[(0x20, 2), (0x40, 4), (0xa0, 2), (0xf4, 4)];
 
 /// True when no port of `base..base + count` is one the kernel drives.
 pub fn ports_allowed(base: u64, count: u64) -> bool {
@@ -117,9 +112,11 @@ pub fn close_interrupt(kernel: &mut Kernel, interrupt: &Interrupt) {
     }
 }
 
-/// Routes every IRQ a driver may own, masked, to [`irq_fired`].
+/// Routes every IRQ a driver may own, masked, to [`irq_fired`] (but the
+/// serial console's, which `machine` routes to the serial handler, which
+/// passes it on after the hand-over).
 pub fn route_user_irqs(madt: &abide_boot::acpi::Madt, apic_id: u8) {
-    for &irq in USER_IRQS {
+    for &irq in USER_IRQS.iter().filter(|&&irq| irq != crate::serial::IRQ) {
         match ioapic::route_isa_irq_masked(madt, irq, apic_id) {
             Ok(vector) => idt::set_irq_handler(vector, irq_fired),
             Err(error) => log::debug!("IRQ {irq} not routable for drivers: {error:?}"),
@@ -128,7 +125,7 @@ pub fn route_user_irqs(madt: &abide_boot::acpi::Madt, apic_id: u8) {
 }
 
 /// A driver-owned IRQ fired: mask the line until the driver acknowledges.
-fn irq_fired(frame: &mut TrapFrame) {
+pub fn irq_fired(frame: &mut TrapFrame) {
     let Some(irq) = (frame.vector as u8).checked_sub(idt::ISA_IRQ_BASE) else {
         return;
     };

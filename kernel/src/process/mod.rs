@@ -34,6 +34,8 @@ pub enum ExitReason {
     Faulted(FaultReport),
     /// `process_kill`.
     Killed,
+    /// `process_kill` with `KILL_AS_FAULT`: fault injection.
+    InjectedFault,
 }
 
 impl ExitReason {
@@ -56,6 +58,11 @@ impl ExitReason {
             },
             ExitReason::Killed => ProcessStatus {
                 state: ProcessState::Killed,
+                ..ProcessStatus::default()
+            },
+            ExitReason::InjectedFault => ProcessStatus {
+                state: ProcessState::Faulted,
+                vector: abide_abi::object::INJECTED_FAULT_VECTOR,
                 ..ProcessStatus::default()
             },
         }
@@ -116,6 +123,13 @@ impl Limits {
         priority: abide_sched::DEFAULT_PRIORITY,
         memory_pages: u64::MAX,
         handle_quota: HANDLE_QUOTA,
+    };
+
+    /// What the system's `init` gets: [`Limits::ROOT`] at the highest
+    /// priority, so it may give any priority to the components it starts.
+    pub const INIT: Limits = Limits {
+        priority: (abide_sched::PRIORITIES - 1) as u8,
+        ..Limits::ROOT
     };
 }
 
@@ -319,6 +333,10 @@ fn report_end(process: &Process, reason: ExitReason) {
             );
         }
         ExitReason::Killed => println!("{prefix}{} ({}) was killed", process.id, process.name),
+        ExitReason::InjectedFault => println!(
+            "{prefix}{} ({}) faulted: injected fault (process_kill KILL_AS_FAULT)",
+            process.id, process.name
+        ),
     }
 }
 

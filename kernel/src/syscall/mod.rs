@@ -14,6 +14,7 @@ mod hardware;
 mod memory;
 mod port;
 mod process;
+mod system;
 
 use abide_abi::syscall::{Error, Handle, Syscall};
 use abide_objects::caps::TableId;
@@ -98,7 +99,7 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::MemoryCreate => Return(memory::create(kernel, a[0])),
         Syscall::MemoryMap => Return(memory::map(kernel, a[0], a[1])),
         Syscall::ProcessSpawn => Return(process::spawn(kernel, a)),
-        Syscall::ProcessKill => process::kill(kernel, a[0]),
+        Syscall::ProcessKill => process::kill(kernel, a[0], a[1]),
         Syscall::ProcessStatus => Return(process::status(kernel, a[0], a[1])),
         Syscall::TimerCreate => Return(port::timer_create(kernel)),
         Syscall::TimerSet => Return(port::timer_set(kernel, a[0], a[1])),
@@ -108,6 +109,10 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::IoPortRead => Return(hardware::ioport_read(kernel, a[0], a[1], a[2])),
         Syscall::IoPortWrite => Return(hardware::ioport_write(kernel, a[0], a[1], a[2], a[3])),
         Syscall::MmioCreate => Return(hardware::mmio_create(kernel, a[0], a[1], a[2])),
+        Syscall::BundleRead => Return(system::bundle_read(a[0], a[1], a[2], a[3])),
+        Syscall::KernelLogRead => Return(system::kernel_log_read(a[0], a[1], a[2])),
+        Syscall::MachinePower => system::machine_power(kernel, a[0], a[1]),
+        Syscall::ProcessHandles => Return(process::handles(kernel, a[0], a[1], a[2])),
     }
 }
 

@@ -2,7 +2,10 @@
 
 use alloc::string::String;
 
-use abide_abi::object::{SpawnOptions, INHERIT_PRIORITY, MAX_MESSAGE_HANDLES};
+use abide_abi::object::{
+    HandleInfo, ObjectKind, SpawnOptions, INHERIT_PRIORITY, KILL, KILL_AS_FAULT,
+    MAX_MESSAGE_HANDLES,
+};
 use abide_abi::syscall::{Error, Rights};
 
 use super::{caller_table, copy_handles_in, copy_in, handle_arg, Outcome};
@@ -122,7 +125,12 @@ fn child_limits(kernel: &Kernel, options_ptr: u64) -> Result<Limits, Error> {
     })
 }
 
-pub fn kill(kernel: &mut Kernel, handle: u64) -> Outcome {
+pub fn kill(kernel: &mut Kernel, handle: u64, how: u64) -> Outcome {
+    let reason = match how {
+        KILL => ExitReason::Killed,
+        KILL_AS_FAULT => ExitReason::InjectedFault,
+        _ => return Outcome::Return(Err(Error::InvalidArgument)),
+    };
     let target = caller_table(kernel)
         .and_then(|table| kernel.object_of(table, handle_arg(handle)?, Rights::MANAGE));
     let target = match target {
@@ -133,7 +141,7 @@ pub fn kill(kernel: &mut Kernel, handle: u64) -> Outcome {
         return Outcome::Return(Err(Error::WrongType));
     }
     let suicide = process::current_process(kernel) == Some(target);
-    process::end_process(kernel, target, ExitReason::Killed);
+    process::end_process(kernel, target, reason);
     if suicide {
         Outcome::Ended
     } else {
@@ -148,4 +156,51 @@ pub fn status(kernel: &mut Kernel, handle: u64, status_ptr: u64) -> Result<u64, 
     let report = process.report(kernel.caps.handle_count(process.table));
     probe::copy_to_user(status_ptr, &report.encode())?;
     Ok(0)
+}
+
+/// The most handles `process_handles` describes in one call.
+const MAX_HANDLE_INFOS: u64 = 4096;
+
+/// `process_handles`: what the process's handle table holds.
+pub fn handles(kernel: &mut Kernel, handle: u64, buffer: u64, capacity: u64) -> Result<u64, Error> {
+    let table = caller_table(kernel)?;
+    let id = kernel.object_of(table, handle_arg(handle)?, Rights::READ)?;
+    let target = kernel.objects.process(id).ok_or(Error::WrongType)?.table;
+    let capacity = capacity.min(MAX_HANDLE_INFOS) as usize;
+    let mut bytes = alloc::vec::Vec::new();
+    let mut count = 0u64;
+    for (handle, cap) in kernel.caps.handles(target) {
+        if count < capacity as u64 {
+            let info = HandleInfo {
+                handle: handle.0,
+                kind: kind_of(kernel.objects.get(cap.object)),
+                rights: cap.rights.0,
+                badge: cap.badge,
+                object: cap.object,
+            };
+            bytes
+                .try_reserve(HandleInfo::LEN)
+                .map_err(|_| Error::NoMemory)?;
+            bytes.extend_from_slice(&info.encode());
+        }
+        count += 1;
+    }
+    probe::copy_to_user(buffer, &bytes)?;
+    Ok(count)
+}
+
+/// The ABI's name for the kind of `object`.
+fn kind_of(object: Option<&Object>) -> ObjectKind {
+    match object {
+        Some(Object::Process(_)) => ObjectKind::Process,
+        Some(Object::Thread(_)) => ObjectKind::Thread,
+        Some(Object::Channel(_)) => ObjectKind::Channel,
+        Some(Object::Port(_)) => ObjectKind::Port,
+        Some(Object::Memory(_)) => ObjectKind::Memory,
+        Some(Object::Timer(_)) => ObjectKind::Timer,
+        Some(Object::Interrupt(_)) => ObjectKind::Interrupt,
+        Some(Object::IoPorts(_)) => ObjectKind::IoPorts,
+        Some(Object::HardwareResource) => ObjectKind::HardwareResource,
+        None => ObjectKind::Unknown,
+    }
 }

@@ -183,6 +183,47 @@ impl fmt::Display for InFile<'_> {
     }
 }
 
+/// The name routes use for `init` itself (`uses system from init`); no
+/// component may take it.
+pub const INIT: &str = "init";
+
+/// What `init` provides itself, with what a route to it grants: its own
+/// `system` service, and devices it makes from the hardware resource.
+pub const INIT_SERVICES: &[(&str, &str)] = &[
+    (
+        "system",
+        "the system's state and controls (ps, tree, kill, config, poweroff)",
+    ),
+    (
+        "hardware",
+        "the whole hardware resource: every IRQ, I/O port and device memory",
+    ),
+    (
+        "com1",
+        "the first serial port: I/O ports 0x3f8..0x3ff and IRQ 4",
+    ),
+    (
+        "ps2",
+        "the PS/2 controller: I/O ports 0x60 and 0x64 and IRQ 1",
+    ),
+    (
+        "vga-text",
+        "the VGA text buffer at 0xb8000 (4 KiB) and its CRT ports 0x3d4..0x3d5",
+    ),
+    (
+        "pci-config",
+        "PCI configuration space: I/O ports 0xcf8..0xcff",
+    ),
+];
+
+/// What a route to `service` from `init` grants, if init provides it.
+pub fn init_service(service: &str) -> Option<&'static str> {
+    INIT_SERVICES
+        .iter()
+        .find(|(name, _)| *name == service)
+        .map(|(_, grants)| *grants)
+}
+
 /// Parses and checks a configuration.
 ///
 /// Returns every error found, sorted by position. Syntax and per-setting

@@ -309,6 +309,9 @@ fn bad_files_are_reported_with_line_column_and_reason() {
         (&in_root("component a { uses s from nobody }\ncomponent c { provides s }"), &[(2, 27, "there is no component named `nobody` (`s` is provided by `c`)")]),
         (&in_root("component a { uses s from g }\ngroup g { component c { provides s } }"), &[(2, 27, "`g` is a group; a route names the component that provides the service")]),
         (&in_root("component a { uses s from c; uses s from c }\ncomponent c { provides s }"), &[(2, 35, "component `a` already uses `s` (line 2)")]),
+        // init's own services.
+        (&in_root("component a { uses disk from init }"), &[(2, 30, "init does not provide `disk` (it provides system, hardware, com1")]),
+        (&in_root("component init {}"), &[(2, 11, "the name `init` is reserved")]),
     ];
     let mut failures = Vec::new();
     for (text, expected) in cases {

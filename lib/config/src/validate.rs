@@ -120,7 +120,12 @@ impl<'s> Checker<'s> {
             Kind::Component => "component name",
         };
         self.check(at, check_name(what, name));
-        if let Some((first, first_at)) = self.names.get(name) {
+        if name == crate::INIT {
+            self.errors.push(ConfigError::new(
+                at,
+                format!("the name `{name}` is reserved: routes use it for init itself"),
+            ));
+        } else if let Some((first, first_at)) = self.names.get(name) {
             let first = match first {
                 Kind::Group => "a group",
                 Kind::Component => "a component",
@@ -228,7 +233,16 @@ impl<'s> Checker<'s> {
                 }
                 // The rest is about the provider the route names.
                 let at = route.from_at;
-                let message = if from == c.name {
+                let message = if from == crate::INIT {
+                    if crate::init_service(service).is_some() {
+                        continue;
+                    }
+                    let offered: Vec<&str> = crate::INIT_SERVICES.iter().map(|(s, _)| *s).collect();
+                    format!(
+                        "init does not provide `{service}` (it provides {})",
+                        offered.join(", ")
+                    )
+                } else if from == c.name {
                     format!("component `{}` routes `{service}` from itself", c.name)
                 } else {
                     let provider = self.services.get(service).map(|(p, _)| *p);

@@ -347,13 +347,13 @@ pub fn run_linux(
 }
 
 /// Abide's memory in use after boot. No system call reports it yet, so
-/// this boots the kernel console (no `init=`: nothing but the kernel runs)
+/// this boots the kernel console (`monitor`: nothing but the kernel runs)
 /// in the same machine and asks its `mem` command.
 pub fn abide_memory(options: &BenchOptions) -> Result<Memory, String> {
     let elf = build::build_kernel()?;
     let mut session = Session::start(options.machine(Medium::Kernel {
         elf,
-        cmdline: String::new(),
+        cmdline: cmdline::MONITOR.to_string(),
     }))?;
     session.expect(KERNEL_CONSOLE_PROMPT, options.timeout)?;
     session.send("mem\n")?;

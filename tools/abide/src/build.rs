@@ -89,8 +89,8 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
     lock.lock()
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
 
-    crate::config::load(&repo_root())?;
-    let bundle = user::build_bundle(&repo_root())?;
+    let configs = crate::config::bundle_entries(&repo_root())?;
+    let bundle = user::build_bundle(&repo_root(), configs)?;
     let ksyms = ksyms_path();
     if !ksyms.exists() {
         // The empty table: valid, and all a first build can embed.

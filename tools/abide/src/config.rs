@@ -1,6 +1,9 @@
 //! The system configuration as the image builder sees it: every build reads
-//! `system/default.conf` (or the file in `ABIDE_CONFIG`), and an invalid one
-//! stops the build with `file:line:column: what is wrong` for each error.
+//! `system/default.conf` (or the file in `ABIDE_CONFIG`) and the other
+//! `system/*.conf` files, and an invalid one stops the build with
+//! `file:line:column: what is wrong` for each error. They go into the image
+//! as `config-<name>` ([`bundle_entries`]): `config-default` is what `init`
+//! applies at boot, the others are what `config apply <name>` can switch to.
 //!
 //! The format and its rules are `abide_config`'s (see docs/config.md); this
 //! module only finds the file and reports.
@@ -32,6 +35,36 @@ pub fn load(root: &Path) -> Result<System, String> {
     let text = fs::read_to_string(&path)
         .map_err(|error| format!("cannot read the system configuration {shown}: {error}"))?;
     check(&text, &shown)
+}
+
+/// Every configuration the image carries, checked, as bundle entries:
+/// `config-default` (the file [`config_path`] names) and `config-<stem>` for
+/// each other `system/<stem>.conf`.
+pub fn bundle_entries(root: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    load(root)?;
+    let default = config_path(root);
+    let read =
+        |path: &Path| fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let mut entries = vec![(abide_abi::host::DEFAULT_CONFIG.to_string(), read(&default)?)];
+    let dir = root.join("system");
+    let mut others: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "conf"))
+        .filter(|path| path.file_stem().is_some_and(|stem| stem != "default"))
+        .collect();
+    others.sort();
+    for path in others {
+        let stem = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .ok_or_else(|| format!("{}: the name is not UTF-8", path.display()))?;
+        let bytes = read(&path)?;
+        let shown = format!("system/{stem}.conf");
+        check(&String::from_utf8_lossy(&bytes), &shown)?;
+        entries.push((format!("{}{stem}", abide_abi::host::CONFIG_PREFIX), bytes));
+    }
+    Ok(entries)
 }
 
 /// Parses `text` (from the file shown as `shown`).

@@ -89,9 +89,10 @@ pub fn cargo_command(root: &Path) -> Command {
     build::scrubbed_cargo_build(&user_dir(root), &user_target_dir(root))
 }
 
-/// Builds the user programs and writes the bundle (if its bytes changed).
-/// Returns the bundle's path. The caller holds the build lock.
-pub fn build_bundle(root: &Path) -> Result<PathBuf, String> {
+/// Builds the user programs and writes the bundle of them and `files` (the
+/// system configurations) if its bytes changed. Returns the bundle's path.
+/// The caller holds the build lock.
+pub fn build_bundle(root: &Path, files: Vec<(String, Vec<u8>)>) -> Result<PathBuf, String> {
     let mut command = cargo_command(root);
     let status = command
         .status()
@@ -101,7 +102,9 @@ pub fn build_bundle(root: &Path) -> Result<PathBuf, String> {
             "building the user programs failed ({status}); Cargo's messages are above"
         ));
     }
-    let programs = read_programs(root, &program_names(root)?)?;
+    let mut programs = read_programs(root, &program_names(root)?)?;
+    programs.extend(files);
+    programs.sort_by(|a, b| a.0.cmp(&b.0));
     let bytes = abide_bundle::encode(&programs).map_err(|e| format!("{e}"))?;
     let path = bundle_path();
     write_if_changed(&path, &bytes, &build::kernel_cargo_output())?;

@@ -51,8 +51,8 @@ fn run() -> Result<(), Error> {
     let interrupt = interrupt_create(resource, RTC_IRQ)?;
     let again = interrupt_create(resource, RTC_IRQ);
     println!("irq-driver: a second owner for IRQ {RTC_IRQ} is refused: {again:?}");
-    let denied = ioports_create(resource, 0x3f8, 8);
-    println!("irq-driver: the kernel's serial port is refused: {denied:?}");
+    let denied = ioports_create(resource, 0x20, 2);
+    println!("irq-driver: the kernel's interrupt controller is refused: {denied:?}");
 
     read_register(ports, REGISTER_C)?;
     let b = read_register(ports, REGISTER_B)?;

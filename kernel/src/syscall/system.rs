@@ -1,0 +1,62 @@
+//! Calls about the system as a whole: the files the image carries, the
+//! kernel's log, and the machine's power.
+
+use abide_abi::object::POWER_OFF;
+use abide_abi::syscall::{Error, Rights};
+
+use super::{caller_table, copy_in, handle_arg, Outcome};
+use crate::arch::{power, probe};
+use crate::object::{Kernel, Object};
+use crate::{bundle, console, serial};
+
+/// The longest bundle name (`abide_bundle` allows 64 bytes).
+const MAX_NAME: u64 = 64;
+/// The most kernel log bytes one call copies.
+const MAX_LOG_READ: u64 = 16 * 1024;
+
+/// `bundle_read`: the whole length of the named file; its bytes when they fit.
+pub fn bundle_read(name_ptr: u64, name_len: u64, buffer: u64, capacity: u64) -> Result<u64, Error> {
+    let name = copy_in(name_ptr, name_len, MAX_NAME)?;
+    let name = core::str::from_utf8(&name).map_err(|_| Error::InvalidArgument)?;
+    let file = bundle::programs().get(name).ok_or(Error::InvalidArgument)?;
+    if capacity >= file.len() as u64 {
+        probe::copy_to_user(buffer, file)?;
+    }
+    Ok(file.len() as u64)
+}
+
+/// `kernel_log_read`: copies from `*cursor` and moves the cursor on.
+pub fn kernel_log_read(cursor_ptr: u64, buffer: u64, capacity: u64) -> Result<u64, Error> {
+    let mut cursor = [0u8; 8];
+    probe::copy_from_user(&mut cursor, cursor_ptr)?;
+    let cursor = u64::from_le_bytes(cursor);
+    let mut bytes = alloc::vec::Vec::new();
+    let capacity = capacity.min(MAX_LOG_READ) as usize;
+    bytes
+        .try_reserve_exact(capacity)
+        .map_err(|_| Error::NoMemory)?;
+    bytes.resize(capacity, 0);
+    let (start, count) = console::read_log(cursor, &mut bytes);
+    probe::copy_to_user(buffer, &bytes[..count])?;
+    probe::copy_to_user(cursor_ptr, &(start + count as u64).to_le_bytes())?;
+    Ok(count as u64)
+}
+
+/// `machine_power`: with the hardware resource, power the machine off.
+pub fn machine_power(kernel: &mut Kernel, resource: u64, action: u64) -> Outcome {
+    let checked = caller_table(kernel).and_then(|table| {
+        let id = kernel.object_of(table, handle_arg(resource)?, Rights::MANAGE)?;
+        match kernel.objects.get(id) {
+            Some(Object::HardwareResource) => Ok(()),
+            _ => Err(Error::WrongType),
+        }
+    });
+    if let Err(error) = checked {
+        return Outcome::Return(Err(error));
+    }
+    if action != POWER_OFF {
+        return Outcome::Return(Err(Error::InvalidArgument));
+    }
+    serial::flush();
+    power::power_off()
+}

@@ -1,0 +1,90 @@
+//! PCI enumeration for Abide, as logic the host can test.
+//!
+//! The PCI bus driver runs in user space with the I/O port capability for
+//! 0xCF8..=0xCFF; it must find every device (on bus 0 and behind bridges),
+//! read its identity and class, and size its base address registers before
+//! it can hand devices to their drivers. None of that depends on how the
+//! configuration space is reached, so this crate works against the
+//! [`ConfigSpace`] trait: the driver implements it with port I/O (through
+//! [`Mechanism1`], given the two port accesses), the tests with a fake
+//! modelled on QEMU's q35 machine.
+//!
+//! - [`config_address`] forms the dword written to 0xCF8 (configuration
+//!   mechanism #1).
+//! - [`enumerate`] scans the buses recursively, following PCI-to-PCI
+//!   bridges and multi-function devices, and returns a [`Device`] per
+//!   function with its decoded [`Bar`]s.
+//! - [`probe_bars`] sizes base address registers the standard way (write all
+//!   ones, read back, restore) with memory and I/O decoding switched off
+//!   meanwhile, and restores every register it touched.
+//! - [`class_name`] and [`vendor_name`] name what was found.
+//!
+//! ```
+//! use abide_pci::{config_address, enumerate, Address, ConfigSpace};
+//!
+//! // A machine with no devices: every read returns all ones.
+//! struct Empty;
+//! impl ConfigSpace for Empty {
+//!     fn read32(&mut self, _: Address, _: u8) -> u32 { u32::MAX }
+//!     fn write32(&mut self, _: Address, _: u8, _: u32) {}
+//! }
+//! assert!(enumerate(&mut Empty).is_empty());
+//! assert_eq!(config_address(Address::new(0, 0x1f, 2), 0x24), 0x8000_FA24);
+//! ```
+//!
+//! Bus numbers are the firmware's: bridges are followed through the
+//! secondary bus number they already hold, not renumbered.
+//!
+//! The crate is `no_std` (it needs `alloc` for the device list) and has no
+//! `unsafe`.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod bar;
+mod config;
+mod enumerate;
+mod names;
+
+pub use bar::{probe_bars, Bar};
+pub use config::{
+    config_address, Address, ConfigSpace, Mechanism1, PortIo, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT,
+};
+pub use enumerate::{enumerate, read_device, Device};
+pub use names::{class_name, vendor_name};
+
+/// Offsets of the configuration space registers this crate reads, common to
+/// every header type unless the name says otherwise.
+pub mod reg {
+    /// Vendor ID (low 16 bits) and device ID (high 16 bits).
+    pub const ID: u8 = 0x00;
+    /// Command (low 16 bits) and status (high 16 bits).
+    pub const COMMAND: u8 = 0x04;
+    /// Revision, programming interface, subclass, class (low to high byte).
+    pub const CLASS: u8 = 0x08;
+    /// Cache line size, latency timer, header type, BIST (low to high byte).
+    pub const HEADER: u8 = 0x0C;
+    /// The first base address register; the others follow every 4 bytes.
+    pub const BAR0: u8 = 0x10;
+    /// Type 1 (bridge) header: primary, secondary and subordinate bus number.
+    pub const BRIDGE_BUSES: u8 = 0x18;
+    /// Interrupt line (low byte) and interrupt pin (next byte).
+    pub const INTERRUPT: u8 = 0x3C;
+}
+
+/// Command register bits.
+pub mod command {
+    /// The function responds to I/O space accesses.
+    pub const IO_SPACE: u16 = 1 << 0;
+    /// The function responds to memory space accesses.
+    pub const MEMORY_SPACE: u16 = 1 << 1;
+    /// The function may master the bus (DMA).
+    pub const BUS_MASTER: u16 = 1 << 2;
+}
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! The shell: a supervised component that talks to a person on the console.
+//!
+//! It reads lines through its `console` route, runs each as a command
+//! followed by pipeline stages (`ps | where restarts > 0 | sort-by mem`),
+//! and prints the result. Commands that list things return typed tables
+//! ([`abide_records::Table`]) from the services they ask (`system` from
+//! init, `log` from the log service), so the stages filter and sort values,
+//! not text. What it can reach is exactly its routes.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod commands;
+mod line;
+
+use alloc::string::String;
+
+use abide_rt::component::Component;
+use abide_rt::ipc::Client;
+use abide_rt::println;
+
+abide_rt::async_entry!(main);
+
+/// The shell's routes.
+pub struct Shell {
+    pub console: Client,
+    pub system: Option<Client>,
+    pub log: Option<Client>,
+}
+
+async fn main() -> i32 {
+    let component = match Component::get() {
+        Ok(component) => component,
+        Err(error) => {
+            println!("shell: not started by init: {error}");
+            return 1;
+        }
+    };
+    let Some(console) = component.uses("console") else {
+        println!("shell: no route to a console");
+        return 1;
+    };
+    let shell = Shell {
+        console: Client::new(console),
+        system: component.uses("system").map(Client::new),
+        log: component.uses("log").map(Client::new),
+    };
+    let names = match &shell.system {
+        Some(system) => system
+            .call(
+                abide_interfaces::System::names::encode,
+                abide_interfaces::System::names::decode_reply,
+            )
+            .await
+            .unwrap_or_default(),
+        None => alloc::vec::Vec::new(),
+    };
+    let mut reader = line::Reader::new(names);
+    shell
+        .write("Abide shell. Type 'help' for commands.\n")
+        .await;
+    loop {
+        let Some(line) = reader.read_line(&shell).await else {
+            return 0;
+        };
+        let output = commands::run(&shell, line.trim()).await;
+        if !output.is_empty() {
+            let mut text = output;
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            shell.write(&text).await;
+        }
+    }
+}
+
+impl Shell {
+    /// Writes `text` on the console.
+    pub async fn write(&self, text: &str) {
+        self.write_bytes(text.as_bytes().to_vec()).await;
+    }
+
+    /// Writes `bytes` on the console.
+    pub async fn write_bytes(&self, bytes: alloc::vec::Vec<u8>) {
+        let _ = self
+            .console
+            .call(
+                |txid| abide_interfaces::Console::write::encode(txid, bytes),
+                abide_interfaces::Console::write::decode_reply,
+            )
+            .await;
+    }
+
+    /// Waits for console input.
+    pub async fn read(&self) -> Option<alloc::vec::Vec<u8>> {
+        self.console
+            .call(
+                |txid| abide_interfaces::Console::read::encode(txid, 256),
+                abide_interfaces::Console::read::decode_reply,
+            )
+            .await
+            .ok()
+    }
+}
+
+/// An error line.
+pub fn error(message: impl Into<String>) -> String {
+    let mut text: String = "error: ".into();
+    text.push_str(&message.into());
+    text
+}
