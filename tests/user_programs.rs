@@ -19,16 +19,27 @@ fn the_bundle_holds_every_program_with_the_promised_layout() {
     build::build_kernel().unwrap_or_else(|e| panic!("{e}"));
     let bytes = fs::read(user::bundle_path()).unwrap();
     let bundle = Bundle::parse(&bytes).unwrap();
-    let names: Vec<&str> = bundle.iter().map(|(name, _)| name).collect();
+    let is_config = |name: &str| name.starts_with(abide_abi::host::CONFIG_PREFIX);
+    let names: Vec<&str> = bundle
+        .iter()
+        .map(|(name, _)| name)
+        .filter(|name| !is_config(name))
+        .collect();
     assert_eq!(
         names,
         user::program_names(&build::repo_root()).unwrap(),
         "the bundle holds exactly the programs of user/programs"
     );
+    // And the system configurations, checked at build time.
+    let config = bundle
+        .get(abide_abi::host::DEFAULT_CONFIG)
+        .expect("the image carries config-default");
+    let text = std::str::from_utf8(config).expect("the configuration is UTF-8");
+    assert!(abide_config::parse(text).is_ok(), "config-default is invalid");
     for required in ["hello", "spinner", "fault-page", "fault-panic"] {
         assert!(names.contains(&required), "{required} missing: {names:?}");
     }
-    for (name, elf) in bundle.iter() {
+    for (name, elf) in bundle.iter().filter(|(name, _)| !is_config(name)) {
         check_layout(name, elf);
     }
 }
