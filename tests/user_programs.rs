@@ -35,7 +35,10 @@ fn the_bundle_holds_every_program_with_the_promised_layout() {
         .get(abide_abi::host::DEFAULT_CONFIG)
         .expect("the image carries config-default");
     let text = std::str::from_utf8(config).expect("the configuration is UTF-8");
-    assert!(abide_config::parse(text).is_ok(), "config-default is invalid");
+    assert!(
+        abide_config::parse(text).is_ok(),
+        "config-default is invalid"
+    );
     for required in ["hello", "spinner", "fault-page", "fault-panic"] {
         assert!(names.contains(&required), "{required} missing: {names:?}");
     }

@@ -45,8 +45,8 @@ fn the_default_system_parses_as_described() {
         }
     );
     let top: Vec<&str> = root.children.iter().map(Child::name).collect();
-    assert_eq!(top, ["log", "drivers", "services", "shell"]);
-    let Child::Group(drivers) = &root.children[1] else {
+    assert_eq!(top, ["drivers", "shell"]);
+    let Child::Group(drivers) = &root.children[0] else {
         panic!("drivers is not a group");
     };
     assert_eq!(drivers.strategy, Strategy::OneForOne);
@@ -55,30 +55,16 @@ fn the_default_system_parses_as_described() {
         .iter()
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(names, ["log", "serial", "pci", "kv", "counter", "shell"]);
-
-    assert_eq!(
-        component(&system, "log").provides,
-        [ServiceName::new("log")]
-    );
+    assert_eq!(names, ["serial", "shell"]);
     let serial = component(&system, "serial");
     assert_eq!(serial.provides, [ServiceName::new("console")]);
-    assert_eq!(serial.uses, [Route::new("log", "log")]);
-    assert_eq!(
-        component(&system, "pci").provides,
-        [ServiceName::new("pci")]
-    );
-    let kv = component(&system, "kv");
-    assert!(kv.persistent);
-    assert_eq!(kv.provides, [ServiceName::new("kv")]);
-    assert!(component(&system, "counter").persistent);
+    assert_eq!(serial.uses, [Route::new("com1", "init")]);
     let shell = component(&system, "shell");
     assert_eq!(
         shell.uses,
         [
             Route::new("console", "serial"),
-            Route::new("log", "log"),
-            Route::new("kv", "kv")
+            Route::new("system", "init")
         ]
     );
     assert_eq!(shell.restart, RestartType::Permanent);
@@ -469,7 +455,7 @@ fn the_default_system_prints_in_canonical_form_and_parses_back() {
     let again = ok(&printed);
     assert_eq!(again, system);
     assert_eq!(again.to_string(), printed);
-    assert!(printed.starts_with("checkpoint_period_ms 1000\n\ngroup root {\n    strategy one_for_one\n    intensity 5 per 10s\n\n    component log {\n        program log\n"));
+    assert!(printed.starts_with("checkpoint_period_ms 1000\n\ngroup root {\n    strategy one_for_one\n    intensity 5 per 10s\n\n    group drivers {\n        strategy one_for_one\n"));
 }
 
 #[test]
