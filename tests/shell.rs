@@ -7,26 +7,9 @@ mod support;
 
 use support::*;
 
-/// Boots the default system and waits for the shell's prompt.
-fn boot_to_shell() -> Session {
-    let mut session = step(Session::boot(BootOptions::default()));
-    step(session.expect(host::SHELL_PROMPT, BOOT));
-    session
-}
-
-/// Sends `line` and waits until the answer contains `reply` and the next
-/// prompt follows it; returns the output since the line was sent.
-fn command(session: &mut Session, line: &str, reply: &str) -> String {
-    let before = session.output().len();
-    step(session.send(&format!("{line}\n")));
-    step(session.expect_next(reply, REPLY));
-    step(session.expect_next(host::SHELL_PROMPT, REPLY));
-    session.output()[before..].to_string()
-}
-
 #[test]
 fn every_shell_command_answers() {
-    let mut session = boot_to_shell();
+    let mut session = boot_to_shell(BootOptions::default());
     command(&mut session, "help", "poweroff");
     command(&mut session, "echo hello   shell", "hello shell");
     let ps = command(&mut session, "ps", "restarts");
@@ -58,7 +41,13 @@ fn every_shell_command_answers() {
         "no component runs as process 99999",
     );
     command(&mut session, "crash nobody", "no component named");
-    command(&mut session, "log", "no route to the log service");
+    // The log holds init's messages, copied from the kernel's log.
+    command(
+        &mut session,
+        "log component kernel text init: | select component text",
+        "init: ",
+    );
+    command(&mut session, "log level bogus", "unknown level `bogus`");
 
     // The driver faults and is restarted; the console it serves goes on.
     command(&mut session, "crash serial", "serial faulted (injected)");
@@ -93,4 +82,48 @@ fn ps_id(output: &str) -> u64 {
         .nth(1)
         .and_then(|line| line.trim().parse().ok())
         .unwrap_or_else(|| panic!("no id in:\n{output}"))
+}
+
+#[test]
+fn config_apply_starts_stops_and_restarts_only_what_changed() {
+    let mut session = boot_to_shell(BootOptions::default());
+    let serial_id = ps_id(&command(
+        &mut session,
+        "ps | where name == serial | select id",
+        "id",
+    ));
+    command(
+        &mut session,
+        "config apply nosuch",
+        "the image has no configuration system/nosuch.conf",
+    );
+    // `faults` has the same serial driver, a shell with other routes, no
+    // PCI bus service, and components of its own. The shell is restarted
+    // by the change: its banner comes again.
+    step(session.send("config apply faults\n"));
+    step(session.expect_next("Abide shell", REPLY));
+    step(session.expect_next(host::SHELL_PROMPT, REPLY));
+    let ps = command(&mut session, "ps | select id name restarts", "restarts");
+    for added in ["probe", "victim", "sibling", "chaos-log"] {
+        assert_contains(&ps, added);
+    }
+    assert!(!ps.contains(" pci "), "pci was not stopped:\n{ps}");
+    // Unchanged, so kept: the same process.
+    let serial_after = ps_id(&command(
+        &mut session,
+        "ps | where name == serial | select id",
+        "id",
+    ));
+    assert_eq!(
+        serial_id, serial_after,
+        "the unchanged serial driver was restarted"
+    );
+    let shell = command(
+        &mut session,
+        "ps | where name == shell | select restarts",
+        "restarts",
+    );
+    assert_contains(&shell, "1");
+    command(&mut session, "config show", "group fragile");
+    power_off(&mut session);
 }

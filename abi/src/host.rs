@@ -104,6 +104,10 @@ pub mod cmdline {
     pub const INIT: &str = "init";
     /// A bare word: run the kernel's own console instead of the system.
     pub const MONITOR: &str = "monitor";
+    /// The system configuration init applies: `config=<name>` is the image's
+    /// `system/<name>.conf` (bundle file `config-<name>`); without it,
+    /// [`super::DEFAULT_CONFIG`]. Read by init through `boot_args`.
+    pub const CONFIG: &str = "config";
 }
 
 #[cfg(test)]

@@ -128,6 +128,11 @@ pub enum Syscall {
     /// process's handles, [`crate::object::HandleInfo::LEN`] bytes each, as
     /// many as fit; returns how many it holds. Needs `READ`.
     ProcessHandles = 30,
+    /// `boot_args(buffer, capacity) -> len`: copy the kernel command line
+    /// (UTF-8, options separated by spaces) into `buffer`; returns its whole
+    /// length (nothing is copied when `capacity` is smaller). Public, like
+    /// the bundle: init reads [`crate::host::cmdline::CONFIG`] from it.
+    BootArgs = 31,
 }
 
 impl Syscall {
@@ -164,6 +169,7 @@ impl Syscall {
         Syscall::KernelLogRead,
         Syscall::MachinePower,
         Syscall::ProcessHandles,
+        Syscall::BootArgs,
     ];
 
     /// The call with number `n`, if there is one.

@@ -139,9 +139,9 @@ fn start_programs(names: &str, limits: process::Limits) -> ! {
 
 /// Names command-line options the kernel does not know, so typos are seen.
 fn warn_unknown_options(info: &BootInfo) {
-    use abide_abi::host::cmdline::{INIT, LOG, MONITOR, TEST};
+    use abide_abi::host::cmdline::{CONFIG, INIT, LOG, MONITOR, TEST};
     for (key, _) in info.cmdline.options() {
-        if ![LOG, TEST, INIT, MONITOR].contains(&key) {
+        if ![LOG, TEST, INIT, MONITOR, CONFIG].contains(&key) {
             log::warn!("unknown kernel command-line option {key:?} ignored");
         }
     }

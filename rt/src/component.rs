@@ -10,12 +10,16 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use abide_abi::object::MAP_WRITE;
 use abide_abi::syscall::{Error, Handle};
 use abide_interfaces::component::{Grant, Manifest};
 use abide_ipc::wire;
 
 use crate::ipc::{read_message, Channel};
 use crate::start::startup_handle;
+use crate::syscall;
 
 /// The manifest and the handles it describes.
 #[derive(Debug)]
@@ -94,6 +98,24 @@ impl Component {
             self.handle(|grant| matches!(grant, Grant::Stash { .. }))?,
             bytes,
         ))
+    }
+
+    /// The stash mapped into this process, writable: the bytes of the
+    /// previous instance. Maps it on the first call; later calls return
+    /// `None`, so there is only ever one mutable view of it.
+    pub fn map_stash(&self) -> Option<&'static mut [u8]> {
+        static MAPPED: AtomicBool = AtomicBool::new(false);
+        let (memory, bytes) = self.stash()?;
+        if MAPPED.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let base = syscall::memory_map(memory, MAP_WRITE).ok()?;
+        let len = usize::try_from(bytes).ok()?;
+        // SAFETY: the kernel mapped the whole memory object at `base`,
+        // writable, for the life of the process. `init` made the object
+        // with the size its manifest states (`len`), and `MAPPED` makes
+        // this the only reference to it in the process.
+        Some(unsafe { core::slice::from_raw_parts_mut(base, len) })
     }
 
     /// The device `name` `init` made for this component.

@@ -208,6 +208,8 @@ impl fmt::Display for ClientError {
 pub struct Client {
     channel: Channel,
     state: spin::Mutex<ClientState>,
+    /// Send a request again when no reply came within this many ns.
+    resend_after_ns: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -232,7 +234,22 @@ impl Client {
                 outstanding: BTreeSet::new(),
                 replies: BTreeMap::new(),
             }),
+            resend_after_ns: None,
         }
+    }
+
+    /// This client, sending a request again (with the same txid) whenever
+    /// no reply came within `ns` nanoseconds.
+    ///
+    /// For servers that may crash after taking a request from the channel
+    /// but before noting it anywhere that survives them: the new instance
+    /// cannot answer `Restarted` for a request it never heard of, so the
+    /// client asks again. Only for interfaces whose servers treat a repeated
+    /// txid as the same request (the log service does; see
+    /// `docs/system.md`): a retried call must not be done twice.
+    pub fn resending_after(mut self, ns: u64) -> Client {
+        self.resend_after_ns = Some(ns.max(1));
+        self
     }
 
     /// The channel to the server.
@@ -259,15 +276,30 @@ impl Client {
     ) -> Result<T, ClientError> {
         let txid = self.new_txid();
         let request = encode(txid)?;
-        let mut reply = self.exchange(txid, &request).await?;
+        let mut reply = self.exchange_once(txid, &request).await?;
         // The server died while it held the request: send it again, with
         // the same txid, so a server that did finish it does not do it twice.
         let mut retries = 0;
         while is_restarted(&reply) && retries < MAX_RETRIES {
             retries += 1;
-            reply = self.exchange(txid, &request).await?;
+            reply = self.exchange_once(txid, &request).await?;
         }
         Ok(decode(&reply, Some(txid))?)
+    }
+
+    /// One exchange, sent again after each [`Client::resending_after`]
+    /// period without a reply.
+    async fn exchange_once(&self, txid: u64, request: &[u8]) -> Result<Vec<u8>, Error> {
+        let Some(period) = self.resend_after_ns else {
+            return self.exchange(txid, request).await;
+        };
+        loop {
+            let deadline = syscall::clock_ns().saturating_add(period);
+            match crate::executor::timeout_at(deadline, self.exchange(txid, request)).await {
+                Ok(reply) => return reply,
+                Err(_) => continue,
+            }
+        }
     }
 
     /// Sends the message `request` and returns the reply whose header

@@ -372,6 +372,33 @@ pub fn bundle_read(name: &str) -> Result<alloc::vec::Vec<u8>, Error> {
     Ok(bytes)
 }
 
+/// The kernel command line (`log=debug config=faults`).
+pub fn boot_args() -> Result<alloc::string::String, Error> {
+    let read = |buffer: &mut [u8]| {
+        // SAFETY: the kernel writes at most `buffer.len()` bytes.
+        unsafe {
+            call(
+                Syscall::BootArgs,
+                &[buffer.as_mut_ptr() as u64, buffer.len() as u64],
+            )
+        }
+    };
+    let len = read(&mut [])? as usize;
+    let mut bytes = alloc::vec![0u8; len];
+    read(&mut bytes)?;
+    alloc::string::String::from_utf8(bytes).map_err(|_| Error::InvalidArgument)
+}
+
+/// The value of option `key` (`key=value`) on the kernel command line.
+pub fn boot_arg(key: &str) -> Option<alloc::string::String> {
+    let args = boot_args().ok()?;
+    let value = args.split_whitespace().find_map(|option| {
+        let (name, value) = option.split_once('=')?;
+        (name == key).then_some(value)
+    })?;
+    Some(value.into())
+}
+
 /// Kernel log text from position `*cursor` into `buffer`; moves the cursor
 /// past what was copied and returns how many bytes that was.
 pub fn kernel_log_read(cursor: &mut u64, buffer: &mut [u8]) -> Result<usize, Error> {

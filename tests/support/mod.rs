@@ -48,3 +48,33 @@ pub fn step<T>(result: Result<T, String>) -> T {
 pub fn status_for(code: u32) -> i32 {
     host::qemu_status_for(code)
 }
+
+/// Boots a system (the default one for `BootOptions::default()`) and waits
+/// for the shell's prompt.
+pub fn boot_to_shell(options: BootOptions) -> Session {
+    let mut session = step(Session::boot(options));
+    step(session.expect(host::SHELL_PROMPT, BOOT));
+    session
+}
+
+/// Sends `line` to the shell and waits until the answer contains `reply`
+/// and the next prompt follows it; returns the output since the line was
+/// sent.
+pub fn command(session: &mut Session, line: &str, reply: &str) -> String {
+    let before = session.output().len();
+    step(session.send(&format!("{line}\n")));
+    step(session.expect_next(reply, REPLY));
+    step(session.expect_next(host::SHELL_PROMPT, REPLY));
+    session.output()[before..].to_string()
+}
+
+/// Powers the system off from the shell and checks QEMU exits with 0.
+pub fn power_off(session: &mut Session) {
+    step(session.send("poweroff\n"));
+    assert_eq!(
+        step(session.wait_exit(REPLY)),
+        0,
+        "output:\n{}",
+        session.output()
+    );
+}

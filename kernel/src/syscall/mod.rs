@@ -113,6 +113,7 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::KernelLogRead => Return(system::kernel_log_read(a[0], a[1], a[2])),
         Syscall::MachinePower => system::machine_power(kernel, a[0], a[1]),
         Syscall::ProcessHandles => Return(process::handles(kernel, a[0], a[1], a[2])),
+        Syscall::BootArgs => Return(system::boot_args(a[0], a[1])),
     }
 }
 

@@ -25,6 +25,16 @@ pub fn bundle_read(name_ptr: u64, name_len: u64, buffer: u64, capacity: u64) -> 
     Ok(file.len() as u64)
 }
 
+/// `boot_args`: the whole length of the kernel command line; its bytes
+/// when they fit.
+pub fn boot_args(buffer: u64, capacity: u64) -> Result<u64, Error> {
+    let cmdline = crate::boot_info().map_or("", |info| info.cmdline.as_str());
+    if capacity >= cmdline.len() as u64 {
+        probe::copy_to_user(buffer, cmdline.as_bytes())?;
+    }
+    Ok(cmdline.len() as u64)
+}
+
 /// `kernel_log_read`: copies from `*cursor` and moves the cursor on.
 pub fn kernel_log_read(cursor_ptr: u64, buffer: u64, capacity: u64) -> Result<u64, Error> {
     let mut cursor = [0u8; 8];

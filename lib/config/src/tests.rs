@@ -45,7 +45,7 @@ fn the_default_system_parses_as_described() {
         }
     );
     let top: Vec<&str> = root.children.iter().map(Child::name).collect();
-    assert_eq!(top, ["drivers", "shell"]);
+    assert_eq!(top, ["drivers", "services", "shell"]);
     let Child::Group(drivers) = &root.children[0] else {
         panic!("drivers is not a group");
     };
@@ -55,7 +55,7 @@ fn the_default_system_parses_as_described() {
         .iter()
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(names, ["serial", "shell"]);
+    assert_eq!(names, ["serial", "pci", "log", "shell"]);
     let serial = component(&system, "serial");
     assert_eq!(serial.provides, [ServiceName::new("console")]);
     assert_eq!(serial.uses, [Route::new("com1", "init")]);
@@ -64,7 +64,9 @@ fn the_default_system_parses_as_described() {
         shell.uses,
         [
             Route::new("console", "serial"),
-            Route::new("system", "init")
+            Route::new("system", "init"),
+            Route::new("log", "log"),
+            Route::new("pci", "pci")
         ]
     );
     assert_eq!(shell.restart, RestartType::Permanent);

@@ -26,6 +26,17 @@ pub fn error(request: &Header, error: &RemoteError) -> Vec<u8> {
     wire::encode_message(&header, error).unwrap_or_else(|_| Vec::from(header.encode()))
 }
 
+/// The reply-error `Restarted` to the request `txid`, which a crashed
+/// predecessor of this server had taken on: the client sends it again
+/// (with the same txid). The ordinal is unknown by then and 0; clients
+/// match replies by txid.
+pub fn restarted(txid: u64) -> Vec<u8> {
+    error(
+        &Header::request(0, txid),
+        &RemoteError::from(abide_abi::syscall::Error::Restarted),
+    )
+}
+
 /// The reply to `request` for a call that returned `result`.
 ///
 /// If the value cannot be encoded (a hand-written `Serialize` that fails),
@@ -58,6 +69,18 @@ pub fn request_header(message: &[u8]) -> Result<(Header, &[u8]), Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restarted_carries_the_txid_and_the_kernel_error() {
+        let reply = restarted(77);
+        let (header, payload) = Header::decode(&reply).unwrap();
+        assert_eq!((header.kind, header.txid), (Kind::ReplyError, 77));
+        let error: RemoteError = wire::decode_payload(payload).unwrap();
+        assert_eq!(
+            error.kernel_error(),
+            Some(abide_abi::syscall::Error::Restarted)
+        );
+    }
     use crate::client::{decode_reply, CallError};
     use alloc::string::String;
 

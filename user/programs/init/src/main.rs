@@ -2,7 +2,8 @@
 //!
 //! The kernel starts it with the hardware resource (all IRQs, I/O ports and
 //! device memory). It reads the system configuration the image carries
-//! (`config-default`), turns it into a supervision tree ([`tree`]), makes
+//! (`config-default`, or `config-<name>` for `config=<name>` on the kernel
+//! command line), turns it into a supervision tree ([`tree`]), makes
 //! the channels its routes need ([`routes`]) and starts the components in
 //! order. Then it waits: when a component's process ends, the supervisor
 //! (`abide_supervise`) decides what to restart; when the shell asks through
@@ -20,7 +21,7 @@ mod routes;
 mod system;
 mod tree;
 
-use abide_abi::host::DEFAULT_CONFIG;
+use abide_abi::host::{cmdline, CONFIG_PREFIX, DEFAULT_CONFIG};
 use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Handle};
 use abide_rt::{println, syscall};
@@ -42,11 +43,17 @@ fn main() -> i32 {
 fn run() -> Result<(), alloc::string::String> {
     let hardware = abide_rt::startup_handle(0)
         .ok_or("no hardware resource: init must be started by the kernel")?;
-    let text = syscall::bundle_read(DEFAULT_CONFIG)
-        .map_err(|e| alloc::format!("the image has no {DEFAULT_CONFIG}: {e}"))?;
+    // `config=<name>` on the kernel command line picks another
+    // configuration the image carries.
+    let file = match syscall::boot_arg(cmdline::CONFIG) {
+        Some(name) => alloc::format!("{CONFIG_PREFIX}{name}"),
+        None => DEFAULT_CONFIG.into(),
+    };
+    let text = syscall::bundle_read(&file)
+        .map_err(|e| alloc::format!("the image has no configuration {file}: {e}"))?;
     let text = core::str::from_utf8(&text).map_err(|_| "the configuration is not UTF-8")?;
     let system = abide_config::parse(text).map_err(|errors| {
-        let mut report = alloc::format!("the configuration {DEFAULT_CONFIG} is invalid:");
+        let mut report = alloc::format!("the configuration {file} is invalid:");
         for error in errors {
             report.push_str(&alloc::format!("\n  {error}"));
         }

@@ -1,6 +1,8 @@
 //! The commands: each returns text or a table; a table goes through the
 //! pipeline's stages and is rendered.
 
+pub mod lspci;
+
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -30,6 +32,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("restart", "restart NAME: stop and start component NAME"),
     ("log", "log [component NAME] [level LEVEL] [last N]: log entries"),
     ("config", "config show | config apply NAME: the configuration in force, or switch to system/NAME.conf"),
+    ("lspci", "lspci | lspci claim ADDRESS | lspci release ADDRESS: the PCI devices; claim one or give it back"),
     ("mem", "memory in use"),
     ("uptime", "time since boot"),
     ("poweroff", "stop everything and power off"),
@@ -168,6 +171,7 @@ async fn command(shell: &Shell, words: &[&str]) -> Result<Output, String> {
             .await
             .map(|()| Output::Text(String::new()))
         }
+        ["lspci", rest @ ..] => lspci::command(shell, rest).await,
         ["log", rest @ ..] => {
             let filter = log_filter(rest)?;
             let client = shell.log.as_ref().ok_or("no route to the log service")?;

@@ -22,11 +22,15 @@ use abide_rt::println;
 
 abide_rt::async_entry!(main);
 
+/// A log request not answered within this is sent again.
+const LOG_RESEND_NS: u64 = 1_000_000_000;
+
 /// The shell's routes.
 pub struct Shell {
     pub console: Client,
     pub system: Option<Client>,
     pub log: Option<Client>,
+    pub pci: Option<commands::lspci::Pci>,
 }
 
 async fn main() -> i32 {
@@ -44,7 +48,12 @@ async fn main() -> i32 {
     let shell = Shell {
         console: Client::new(console),
         system: component.uses("system").map(Client::new),
-        log: component.uses("log").map(Client::new),
+        // Log requests are idempotent: ask again if the service died
+        // holding one.
+        log: component
+            .uses("log")
+            .map(|log| Client::new(log).resending_after(LOG_RESEND_NS)),
+        pci: component.uses("pci").map(commands::lspci::Pci::new),
     };
     let names = match &shell.system {
         Some(system) => system
