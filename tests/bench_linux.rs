@@ -11,6 +11,8 @@
 mod support;
 
 use abide_abi::host::bench::{linux, NAMES, QUICK_ITERATIONS};
+use std::time::Duration;
+
 use abide_tool::bench::compare::{render_markdown, ROWS};
 use abide_tool::bench::{chart, run_comparison, BenchOptions};
 use support::*;
@@ -33,6 +35,15 @@ fn every_figure_is_measured_on_both_systems() {
     );
     assert_eq!(outcome.comparison.rows.len(), ROWS.len());
     assert_eq!((outcome.abide.runs.len(), outcome.linux.runs.len()), (1, 1));
+    // The system figures: boot to the prompt, and crash to the first
+    // answer of the replacement, from one boot of system/bench.conf.
+    assert_eq!(outcome.system.len(), 1, "{progress:#?}");
+    let system = &outcome.system[0];
+    assert!(system.boot_to_prompt > Duration::ZERO, "{system:?}");
+    assert!(
+        system.restart_median_ns > 0 && system.restart_median_ns <= system.restart_p99_ns,
+        "{system:?}"
+    );
     for (runs, names) in [
         (&outcome.abide.runs, NAMES),
         (&outcome.linux.runs, linux::NAMES),

@@ -67,6 +67,21 @@ pub const PROCESS_SPAWN: &str = "process-spawn";
 /// reads all of it and answers.
 pub const SHARED_MEMORY_1MIB: &str = "shared-memory-1mib";
 
+/// The system figures (`system/bench.conf`, `user/programs/bench-restart`):
+/// the configuration booted, and the `value` lines it prints on the
+/// console, in nanoseconds, over [`RESTART_CRASHES`] crashes of the log
+/// service: from the crash until the replacement answered a request.
+pub mod system {
+    /// The configuration: `config=bench`.
+    pub const CONFIG: &str = "bench";
+    /// How often the service is crashed.
+    pub const RESTART_CRASHES: u32 = 100;
+    /// The median, ns.
+    pub const RESTART_MEDIAN_NS: &str = "restart-to-first-request-median-ns";
+    /// The 99th percentile, ns.
+    pub const RESTART_P99_NS: &str = "restart-to-first-request-p99-ns";
+}
+
 /// Every benchmark, in the order the program runs them.
 pub const NAMES: &[&str] = &[
     TSC_READ,

@@ -23,6 +23,7 @@ pub mod debian;
 pub mod docs;
 pub mod initramfs;
 pub mod linux;
+pub mod system;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -403,6 +404,8 @@ pub struct Outcome {
     pub abide: SystemFigures,
     pub linux: SystemFigures,
     pub comparison: Comparison,
+    /// Abide's system figures ([`system`]), one per run.
+    pub system: Vec<system::SystemRun>,
 }
 
 /// Prepares both systems and runs each `options.runs` times, alternating
@@ -477,11 +480,13 @@ pub fn run_comparison(
         }
     }
     let comparison = Comparison::new(&abide, &linux);
+    let system = system::run(options, &mut progress)?;
     Ok(Outcome {
         machine,
         abide,
         linux,
         comparison,
+        system,
     })
 }
 

@@ -403,6 +403,19 @@ pub fn render_markdown(outcome: &super::Outcome) -> String {
         let _ = write!(out, "\n{name}, every benchmark:\n\n");
         out.push_str(&render_table(report));
     }
+    if !outcome.system.is_empty() {
+        let linux_boot = median(
+            outcome
+                .linux
+                .runs
+                .iter()
+                .map(|run| run.boot.to_first_line.as_secs_f64())
+                .collect(),
+        )
+        .map(std::time::Duration::from_secs_f64);
+        out.push_str("\nThe system (Abide only; Linux's nearest figure beside it):\n\n");
+        out.push_str(&super::system::render_markdown(&outcome.system, linux_boot));
+    }
     out
 }
 
