@@ -3,6 +3,8 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
 
+pub mod qemu_monitor;
+
 use std::time::Duration;
 
 pub use abide_abi::host;

@@ -45,7 +45,7 @@ fn the_default_system_parses_as_described() {
         }
     );
     let top: Vec<&str> = root.children.iter().map(Child::name).collect();
-    assert_eq!(top, ["drivers", "services", "shell"]);
+    assert_eq!(top, ["drivers", "services", "shell", "vga-shell"]);
     let Child::Group(drivers) = &root.children[0] else {
         panic!("drivers is not a group");
     };
@@ -55,10 +55,16 @@ fn the_default_system_parses_as_described() {
         .iter()
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(names, ["serial", "pci", "log", "shell"]);
+    assert_eq!(names, ["serial", "vga", "pci", "log", "shell", "vga-shell"]);
     let serial = component(&system, "serial");
     assert_eq!(serial.provides, [ServiceName::new("console")]);
     assert_eq!(serial.uses, [Route::new("com1", "init")]);
+    let vga = component(&system, "vga");
+    assert_eq!(vga.provides, [ServiceName::new("vga-console")]);
+    assert_eq!(
+        vga.uses,
+        [Route::new("ps2", "init"), Route::new("vga-text", "init")]
+    );
     let shell = component(&system, "shell");
     assert_eq!(
         shell.uses,

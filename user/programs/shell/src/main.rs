@@ -41,8 +41,11 @@ async fn main() -> i32 {
             return 1;
         }
     };
-    let Some(console) = component.uses("console") else {
-        println!("shell: no route to a console");
+    // The console is the service `--console NAME` names (`console` if it
+    // is not given): a second shell may run on another console driver.
+    let service = console_service(component.args());
+    let Some(console) = component.uses(service) else {
+        println!("shell: no route to a console ({service})");
         return 1;
     };
     let shell = Shell {
@@ -82,6 +85,13 @@ async fn main() -> i32 {
             shell.write(&text).await;
         }
     }
+}
+
+/// The console service `--console NAME` names, or `console`.
+fn console_service(args: &[String]) -> &str {
+    args.windows(2)
+        .find(|pair| pair[0] == "--console")
+        .map_or("console", |pair| pair[1].as_str())
 }
 
 impl Shell {
