@@ -1,8 +1,9 @@
 //! Fault injection and confinement, in QEMU, with `system/faults.conf`:
 //! the log service crashed 100 times at random moments while a client
-//! writes to it loses and doubles nothing; a component reaches only what
-//! its routes grant and stays within its quotas; a group that exceeds its
-//! restart intensity fails and its parent restarts it.
+//! writes to it loses and doubles nothing; so does the serial console
+//! driver, crashed 100 times while a client writes lines to it; a component
+//! reaches only what its routes grant and stays within its quotas; a group
+//! that exceeds its restart intensity fails and its parent restarts it.
 
 mod support;
 
@@ -10,11 +11,17 @@ use std::time::Duration;
 
 use support::*;
 
-/// Time for chaos-log's 100 crashes under TCG.
+/// Time for chaos-log's (or chaos-serial's) 100 crashes under TCG.
 const CHAOS: Duration = Duration::from_secs(600);
 
+/// Boots `system/faults.conf` and waits until chaos-serial is done: it
+/// crashes the console driver 100 times from boot on, and input that
+/// arrives meanwhile may be lost with an instance.
 fn boot_faults() -> Session {
-    boot_to_shell(BootOptions::with_cmdline("config=faults"))
+    let mut session = boot_to_shell(BootOptions::with_cmdline("config=faults"));
+    step(session.expect("chaos-serial: ", CHAOS));
+    step(session.expect_next("\n", REPLY));
+    session
 }
 
 /// The `restarts` figure of component `name`, from `ps`.
@@ -45,6 +52,72 @@ fn the_log_service_crashed_100_times_keeps_every_acknowledged_request_once() {
     command(&mut session, "log component chaos-log last 3", "request ");
     assert_kernel_healthy(&session.output());
     power_off(&mut session);
+}
+
+#[test]
+fn the_serial_driver_crashed_100_times_prints_every_acknowledged_line_once() {
+    let mut session = boot_faults();
+    let output = session.output().to_string();
+    let verdict = output
+        .lines()
+        .find_map(|line| {
+            line.split_once("chaos-serial: ")
+                .map(|(_, verdict)| verdict)
+        })
+        .unwrap_or_else(|| panic!("no verdict of chaos-serial in:\n{output}"));
+    let acknowledged: u64 = verdict
+        .strip_prefix("done: 100 crashes, ")
+        .and_then(|rest| rest.split_once(" lines acknowledged"))
+        .and_then(|(count, _)| count.parse().ok())
+        .unwrap_or_else(|| panic!("chaos-serial did not pass: {verdict:?} in:\n{output}"));
+    assert!(acknowledged >= 100, "{verdict}");
+    let counts = numbered_lines(&output);
+    for k in 1..=acknowledged {
+        let count = counts.get(&k).copied().unwrap_or(0);
+        assert_eq!(
+            count, 1,
+            "line {k} is on the console {count} times:\n{output}"
+        );
+    }
+    // Every write was acknowledged before the verdict: none goes further.
+    let beyond: Vec<&u64> = counts.keys().filter(|&&k| k > acknowledged).collect();
+    assert!(
+        beyond.is_empty(),
+        "lines {beyond:?} were never acknowledged:\n{output}"
+    );
+    // The system is up, and init counted every restart.
+    assert_eq!(restarts(&mut session, "serial"), 100);
+    assert_kernel_healthy(&session.output());
+    power_off(&mut session);
+}
+
+/// How often each `line K` is on the console, checking each is whole:
+/// `line `, the number, `\r\n` — other output may come before or after a
+/// line, never inside one.
+fn numbered_lines(output: &str) -> std::collections::BTreeMap<u64, u32> {
+    let bytes = output.as_bytes();
+    let mut counts = std::collections::BTreeMap::new();
+    for (at, _) in output.match_indices("line ") {
+        let number = at + "line ".len();
+        let digits = bytes[number..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            continue;
+        }
+        let end = number + digits;
+        let context = &bytes[at.saturating_sub(40)..(end + 40).min(bytes.len())];
+        assert!(
+            bytes[end..].starts_with(b"\r\n"),
+            "a broken line at byte {at}: {:?}",
+            String::from_utf8_lossy(context)
+        );
+        *counts
+            .entry(output[number..end].parse().unwrap())
+            .or_insert(0) += 1;
+    }
+    counts
 }
 
 #[test]

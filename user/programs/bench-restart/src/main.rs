@@ -53,7 +53,9 @@ async fn main() -> i32 {
                 at(99)
             )
         }
-        Err(problem) => format!("bench: failed name={RESTART_MEDIAN_NS} reason={problem}\nbench: done\n"),
+        Err(problem) => {
+            format!("bench: failed name={RESTART_MEDIAN_NS} reason={problem}\nbench: done\n")
+        }
     };
     let _ = console
         .call(
@@ -75,7 +77,9 @@ async fn measure(log: &Client, system: &Client) -> Result<Vec<u64>, &'static str
     let mut times = Vec::new();
     for _ in 0..RESTART_CRASHES {
         // The service is up and idle.
-        write("before the crash").await.map_err(|_| "log-unavailable")?;
+        write("before the crash")
+            .await
+            .map_err(|_| "log-unavailable")?;
         let start = syscall::clock_ns();
         system
             .call(
