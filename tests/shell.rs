@@ -48,6 +48,14 @@ fn every_shell_command_answers() {
         "init: ",
     );
     command(&mut session, "log level bogus", "unknown level `bogus`");
+    // By time: the test ends long before 100,000 s after boot.
+    let later = command(&mut session, "log since 100000s", "seq");
+    assert!(
+        !later.contains("init: "),
+        "entries from the future:\n{later}"
+    );
+    command(&mut session, "log since 0s text init: last 1", "init: ");
+    command(&mut session, "log since soon", "is not a duration like");
 
     // The driver faults and is restarted; the console it serves goes on.
     command(&mut session, "crash serial", "serial faulted (injected)");

@@ -37,6 +37,7 @@ mod value;
 mod words;
 
 pub use apply::apply;
+pub use literal::{convert, hint};
 pub use pipeline::{parse_pipeline, Op, Pipeline, PipelineError, Stage, STAGES};
 pub use table::{Record, Table, TableError};
 pub use value::{format_bytes, format_duration, Kind, Value};

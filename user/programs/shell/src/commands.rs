@@ -30,7 +30,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("kill", "kill ID: end process ID (its supervisor restarts it as configured)"),
     ("crash", "crash NAME: make component NAME fault (fault injection)"),
     ("restart", "restart NAME: stop and start component NAME"),
-    ("log", "log [component NAME] [level LEVEL] [last N]: log entries"),
+    ("log", "log [component NAME] [level LEVEL] [text T] [since TIME] [last N]: log entries (TIME since boot: 2s, 150ms)"),
     ("config", "config show | config apply NAME: the configuration in force, or switch to system/NAME.conf"),
     ("lspci", "lspci | lspci claim ADDRESS | lspci release ADDRESS: the PCI devices; claim one or give it back"),
     ("mem", "memory in use"),
@@ -212,9 +212,18 @@ fn log_filter(words: &[&str]) -> Result<LogFilter, String> {
             }
             "last" => filter.last = Some(number(value)? as u32),
             "text" => filter.text = Some(value.to_string()),
+            "since" => match abide_records::convert(value, abide_records::Kind::Duration) {
+                Some(abide_records::Value::Duration(ns)) => filter.since_ns = Some(ns),
+                _ => {
+                    return Err(format!(
+                        "`{value}` is not {}",
+                        abide_records::hint(abide_records::Kind::Duration)
+                    ))
+                }
+            },
             _ => {
                 return Err(format!(
-                    "unknown log filter `{key}` (component, level, last, text)"
+                    "unknown log filter `{key}` (component, level, last, text, since)"
                 ))
             }
         }
