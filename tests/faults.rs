@@ -31,12 +31,7 @@ fn restarts(session: &mut Session, name: &str) -> u64 {
         &format!("ps | where name == {name} | select restarts"),
         "restarts",
     );
-    output
-        .lines()
-        .skip_while(|line| line.trim() != "restarts")
-        .nth(1)
-        .and_then(|line| line.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no restart count for {name} in:\n{output}"))
+    first_number(&output, "restarts")
 }
 
 #[test]

@@ -13,23 +13,6 @@ mod support;
 
 use support::*;
 
-/// Boots the default system and waits for the shell's prompt.
-fn boot() -> Session {
-    let mut session = step(Session::boot(BootOptions::default()));
-    step(session.expect(host::SHELL_PROMPT, BOOT));
-    session
-}
-
-/// Sends `line` and waits until the answer contains `reply` and the next
-/// prompt follows it; returns the output since the line was sent.
-fn run(session: &mut Session, line: &str, reply: &str) -> String {
-    let before = session.output().len();
-    step(session.send(&format!("{line}\n")));
-    step(session.expect_next(reply, REPLY));
-    step(session.expect_next(host::SHELL_PROMPT, REPLY));
-    session.output()[before..].to_string()
-}
-
 /// The (handle, kind) rows of a table whose first two columns are those:
 /// `lspci claim`'s and `caps`'.
 fn handle_rows(output: &str) -> Vec<(u32, String)> {
@@ -43,23 +26,13 @@ fn handle_rows(output: &str) -> Vec<(u32, String)> {
         .collect()
 }
 
-/// The number on the line after the `id` header.
-fn ps_id(output: &str) -> u64 {
-    output
-        .lines()
-        .skip_while(|line| line.trim() != "id")
-        .nth(1)
-        .and_then(|line| line.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no id in:\n{output}"))
-}
-
 #[test]
 fn lspci_lists_the_bus_and_a_device_is_claimed_once() {
-    let mut session = boot();
+    let mut session = boot_to_shell(BootOptions::default());
 
     // q35's own functions: the MCH host bridge and the ICH9's LPC (ISA)
     // bridge, AHCI controller and SMBus controller.
-    let list = run(&mut session, "lspci", "SATA controller");
+    let list = command(&mut session, "lspci", "SATA controller");
     for needle in [
         "address",
         "vendor",
@@ -86,7 +59,7 @@ fn lspci_lists_the_bus_and_a_device_is_claimed_once() {
     assert_contains(ahci, "mem ");
 
     // Its claim: the lease, I/O BAR 4, memory BAR 5 and the IRQ line.
-    let claim = run(&mut session, "lspci claim 00:1f.2", "lease");
+    let claim = command(&mut session, "lspci claim 00:1f.2", "lease");
     let granted = handle_rows(&claim);
     let kinds: Vec<&str> = granted.iter().map(|(_, kind)| kind.as_str()).collect();
     let mut expected = vec!["channel", "ioports", "memory"];
@@ -101,13 +74,13 @@ fn lspci_lists_the_bus_and_a_device_is_claimed_once() {
 
     // The handles are in the shell's table, each of the kind the reply
     // said (the kernel's view, through init).
-    let shell = ps_id(&run(
+    let shell = id_of(&command(
         &mut session,
         "ps | where name == shell | select id",
         "id",
     ));
     let caps_line = format!("caps {shell}");
-    let caps = run(&mut session, &caps_line, "rights");
+    let caps = command(&mut session, &caps_line, "rights");
     let held = handle_rows(&caps);
     for row in &granted {
         assert!(
@@ -117,56 +90,61 @@ fn lspci_lists_the_bus_and_a_device_is_claimed_once() {
     }
 
     // One claim at a time; the listing names the claimant.
-    run(
+    command(
         &mut session,
         "lspci claim 00:1f.2",
         "error: 00:1f.2 is claimed by shell",
     );
-    run(
+    command(
         &mut session,
         "lspci | where claimed == shell | select address claimed",
         "00:1f.2",
     );
 
     // Bad requests get errors that say what is wrong.
-    run(
+    command(
         &mut session,
         "lspci claim 00:1f.7",
         "no PCI function at 00:1f.7",
     );
-    run(
+    command(
         &mut session,
         "lspci claim bogus",
         "`bogus` is not a PCI address",
     );
-    run(&mut session, "lspci frob", "usage: lspci");
+    command(&mut session, "lspci frob", "usage: lspci");
 
     // A release revokes what the claim granted: no device handle is left in
     // the shell's table, and the function can be claimed again.
-    run(&mut session, "lspci release 00:1f.2", "released 00:1f.2");
-    let caps = run(&mut session, &caps_line, "rights");
+    command(&mut session, "lspci release 00:1f.2", "released 00:1f.2");
+    let caps = command(&mut session, &caps_line, "rights");
     for (handle, kind) in handle_rows(&caps) {
         assert!(
             kind != "ioports" && kind != "interrupt",
             "handle {handle} ({kind}) outlived the release:\n{caps}"
         );
     }
-    run(&mut session, "lspci | where claimed == shell", "(no rows)");
-    run(&mut session, "lspci claim 00:1f.2", "ioports");
+    command(&mut session, "lspci | where claimed == shell", "(no rows)");
+    command(&mut session, "lspci claim 00:1f.2", "ioports");
 
     // The bus service keeps its claims across its own restart.
-    run(&mut session, "crash pci", "pci faulted (injected)");
-    run(
+    command(&mut session, "crash pci", "pci faulted (injected)");
+    command(
         &mut session,
         "lspci | where claimed == shell | select address",
         "00:1f.2",
     );
-    run(&mut session, "lspci release 00:1f.2", "released 00:1f.2");
-    run(&mut session, "lspci | where claimed == shell", "(no rows)");
+    command(&mut session, "lspci release 00:1f.2", "released 00:1f.2");
+    command(&mut session, "lspci | where claimed == shell", "(no rows)");
 
     step(session.send("poweroff\n"));
     let status = step(session.wait_exit(REPLY));
     let output = session.output();
     assert_kernel_healthy(&output);
     assert_eq!(status, 0, "output:\n{output}");
+}
+
+/// The process id in a `ps | … | select id` answer.
+fn id_of(output: &str) -> u64 {
+    first_number(output, "id")
 }

@@ -65,7 +65,7 @@ fn every_shell_command_answers() {
         "serial",
     );
     assert_contains(&ps, "1");
-    let shell_id = ps_id(&command(
+    let shell_id = id_of(&command(
         &mut session,
         "ps | where name == shell | select id",
         "id",
@@ -82,20 +82,10 @@ fn every_shell_command_answers() {
     );
 }
 
-/// The number on the line after the `id` header.
-fn ps_id(output: &str) -> u64 {
-    output
-        .lines()
-        .skip_while(|line| line.trim() != "id")
-        .nth(1)
-        .and_then(|line| line.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no id in:\n{output}"))
-}
-
 #[test]
 fn config_apply_starts_stops_and_restarts_only_what_changed() {
     let mut session = boot_to_shell(BootOptions::default());
-    let serial_id = ps_id(&command(
+    let serial_id = id_of(&command(
         &mut session,
         "ps | where name == serial | select id",
         "id",
@@ -117,7 +107,7 @@ fn config_apply_starts_stops_and_restarts_only_what_changed() {
     }
     assert!(!ps.contains(" pci "), "pci was not stopped:\n{ps}");
     // Unchanged, so kept: the same process.
-    let serial_after = ps_id(&command(
+    let serial_after = id_of(&command(
         &mut session,
         "ps | where name == serial | select id",
         "id",
@@ -134,4 +124,9 @@ fn config_apply_starts_stops_and_restarts_only_what_changed() {
     assert_contains(&shell, "1");
     command(&mut session, "config show", "group fragile");
     power_off(&mut session);
+}
+
+/// The process id in a `ps | … | select id` answer.
+fn id_of(output: &str) -> u64 {
+    first_number(output, "id")
 }

@@ -80,3 +80,14 @@ pub fn power_off(session: &mut Session) {
         session.output()
     );
 }
+
+/// The number in the first row under `column` of a one-column table the
+/// shell printed (`ps | where name == shell | select id`).
+pub fn first_number(output: &str, column: &str) -> u64 {
+    output
+        .lines()
+        .skip_while(|line| line.trim() != column)
+        .nth(1)
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {column} in:\n{output}"))
+}
