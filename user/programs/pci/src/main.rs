@@ -40,7 +40,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use abide_abi::object::{Signals, MAP_WRITE};
+use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Handle, Rights};
 use abide_interfaces::pci::{self, Claim, Function, Grant};
 use abide_interfaces::{Pci, Table};
@@ -118,9 +118,7 @@ fn run() -> Result<(), Error> {
         .device("pci-config-ports")
         .ok_or(Error::BadHandle)?;
     let hardware = component.device("hardware").ok_or(Error::BadHandle)?;
-    let stash = component
-        .stash()
-        .and_then(|(memory, bytes)| map(memory, bytes));
+    let stash = component.map_stash();
     let (functions, held) = match stash.as_deref().and_then(load) {
         Some(saved) => {
             println!(
@@ -213,16 +211,6 @@ fn scan(config: Handle) -> Vec<Function> {
                 .collect(),
         })
         .collect()
-}
-
-/// The stash, mapped writable.
-fn map(memory: Handle, bytes: u64) -> Option<&'static mut [u8]> {
-    let base = syscall::memory_map(memory, MAP_WRITE).ok()?;
-    let len = usize::try_from(bytes).ok()?;
-    // SAFETY: the kernel mapped the whole memory object (`bytes` long, as
-    // the manifest says) at `base`, writable, for the life of the process;
-    // this is the only view of it.
-    Some(unsafe { core::slice::from_raw_parts_mut(base, len) })
 }
 
 /// What an earlier instance saved, if the stash holds it.

@@ -100,8 +100,9 @@ fn run() -> Result<(), Error> {
     let controller = Controller::new(device("ps2-data")?, device("ps2-status")?);
     let interrupt = device("ps2-irq")?;
     let keyboard = keyboard(component.args());
-    let stash = map_stash(&component).inspect_err(|error| {
-        println!("vga: no stash ({error}): a component gets one when it provides a service");
+    let stash = component.map_stash().ok_or_else(|| {
+        println!("vga: no stash: a component gets one when it provides a service");
+        Error::BadHandle
     })?;
     let journal = Journal::open(stash).ok_or(Error::NoMemory)?;
     let clients = clients(&component);
@@ -176,17 +177,6 @@ fn keyboard(args: &[alloc::string::String]) -> Keyboard {
         }
     }
     keyboard
-}
-
-/// The stash, memory that outlives this component's restarts.
-fn map_stash(component: &Component) -> Result<&'static mut [u8], Error> {
-    let (stash, bytes) = component.stash().ok_or(Error::BadHandle)?;
-    let bytes = usize::try_from(bytes).map_err(|_| Error::InvalidArgument)?;
-    let address = syscall::memory_map(stash, syscall::MAP_WRITE)?;
-    // SAFETY: the kernel mapped the whole memory object, `bytes` long,
-    // writable, at `address`, for the life of the process; nothing else in
-    // this process refers to it, and it is made into one slice once.
-    Ok(unsafe { core::slice::from_raw_parts_mut(address, bytes) })
 }
 
 impl Driver {
