@@ -193,6 +193,20 @@ fn the_keyboard_and_the_screen_give_a_second_shell() {
         after.join("\n")
     );
 
+    // The serial shell restarts while its read waits at the serial driver
+    // (the command comes from the VGA shell): the new instance gets the
+    // next line typed on the serial console; the old read takes none of it.
+    type_text(&mut qmp, "restart shell");
+    press(&mut qmp, &["ret"]);
+    let typed_restart = format!("{}restart shell", host::SHELL_PROMPT);
+    wait_for_screen(&mut qmp, &session, "the restart", REPLY, |rows| {
+        answered(rows, &typed_restart, "restarted shell")
+    });
+    step(session.expect_next("Abide shell", REPLY));
+    step(session.expect_next(host::SHELL_PROMPT, REPLY));
+    // Typed with runs of spaces; the answer has single ones.
+    serial_command(&mut session, "echo spaced   out", "spaced out");
+
     drop(qmp);
     serial_command(
         &mut session,

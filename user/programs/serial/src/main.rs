@@ -346,13 +346,23 @@ impl Driver {
                         max: max.max(1),
                         slot,
                     };
-                    // The client sent a read it is waiting for again: one
-                    // answer, not two (the second would take input that
-                    // nobody reads).
-                    match self.pending.iter_mut().find(|pending| {
-                        pending.route == index && pending.header.txid == header.txid
-                    }) {
-                        Some(pending) => *pending = read,
+                    // One read waits per route: a client reads one request
+                    // at a time. A second one is the same read sent again
+                    // (same txid), or comes from a new instance of a client
+                    // that restarted while its read waited, which nobody
+                    // will take the answer of. Either way it replaces the
+                    // waiting one, so no input goes to a reader that is gone.
+                    match self
+                        .pending
+                        .iter_mut()
+                        .find(|pending| pending.route == index)
+                    {
+                        Some(pending) => {
+                            let replaced = core::mem::replace(pending, read);
+                            if let Some(old) = replaced.slot.filter(|old| Some(*old) != slot) {
+                                self.requests.forget(old);
+                            }
+                        }
                         None => self.pending.push_back(read),
                     }
                 }
