@@ -66,3 +66,27 @@ impl Manifest {
             .and_then(|index| u32::try_from(index + 1).ok())
     }
 }
+
+/// The id of the client component called `name`, as servers key what they
+/// keep about their clients across their own restarts (the log's
+/// deduplication, the drivers' noted requests): FNV-1a (32-bit) of the
+/// name, never 0 (which their records use for "free").
+pub fn client_id(name: &str) -> u32 {
+    let hash = name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash.max(1)
+}
+
+#[cfg(test)]
+mod client_id_tests {
+    use super::client_id;
+
+    #[test]
+    fn client_ids_are_fnv1a_of_the_name_and_never_zero() {
+        assert_eq!(client_id(""), 0x811c_9dc5);
+        assert_eq!(client_id("a"), 0xe40c_292c);
+        assert_ne!(client_id("shell"), client_id("vga-shell"));
+        assert_ne!(client_id("x"), 0);
+    }
+}

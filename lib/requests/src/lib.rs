@@ -112,14 +112,5 @@ pub use table::{
     TABLE_LEN, VERSION,
 };
 
-/// The id of the client called `name`, as drivers and services key their
-/// records: FNV-1a (32-bit) of the name, never 0 (which marks a free slot).
-pub fn client_id(name: &str) -> u32 {
-    let hash = name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    });
-    hash.max(1)
-}
-
 #[cfg(test)]
 mod tests;

@@ -7,8 +7,8 @@ use std::rc::Rc;
 
 use crate::table::{CLIENTS_AT, CLIENT_LEN, PENDING_AT, PENDING_LEN};
 use crate::{
-    client_id, Kind, Recovery, Region, Requests, Transmitter, CLIENT_SLOTS, MAGIC, PENDING_SLOTS,
-    RECENT, TABLE_LEN,
+    Kind, Recovery, Region, Requests, Transmitter, CLIENT_SLOTS, MAGIC, PENDING_SLOTS, RECENT,
+    TABLE_LEN,
 };
 
 const LEN: usize = TABLE_LEN + 64;
@@ -259,14 +259,6 @@ fn a_stash_holds_the_table_as_a_slice_does() {
         requests.note(1, 3, Kind::Read).unwrap();
     }
     assert!(memory[skip..skip + LEN] == plain[..]);
-}
-
-#[test]
-fn client_ids_are_fnv_1a_and_never_zero() {
-    assert_eq!(client_id(""), 0x811c_9dc5);
-    assert_eq!(client_id("a"), 0xe40c_292c);
-    assert_ne!(client_id("shell"), client_id("chaos-serial"));
-    assert_ne!(client_id("x"), 0);
 }
 
 // ---- Crashes ----

@@ -33,6 +33,6 @@ mod journal;
 mod keyboard;
 mod screen;
 
-pub use journal::{client_id, Journal, Noted, JOURNAL_BYTES};
+pub use journal::{Journal, Noted, JOURNAL_BYTES};
 pub use keyboard::{layout_names, Keyboard};
 pub use screen::{Cell, Screen, DEFAULT_ATTRIBUTE};

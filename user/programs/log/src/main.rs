@@ -31,6 +31,7 @@ use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Handle};
+use abide_interfaces::component::client_id;
 use abide_interfaces::{Log, LogFilter, LOG_QUERY_MAX_ROWS};
 use abide_ipc::{server, RemoteError};
 use abide_logring::{
@@ -43,7 +44,8 @@ use abide_rt::{println, syscall};
 
 abide_rt::entry!(main);
 
-/// The client id of the kernel's lines; components get a hash of their name.
+/// The client id of the kernel's lines; components get [`client_id`] of
+/// their name, which is never 0.
 const KERNEL_CLIENT: u32 = 0;
 /// How often the kernel's log is copied in when no request wakes the service.
 const KERNEL_POLL_NS: u64 = 250_000_000;
@@ -113,14 +115,6 @@ fn run() -> Result<(), Error> {
             Err(error) => return Err(error),
         }
     }
-}
-
-/// A component's client id: FNV-1a of its name, never [`KERNEL_CLIENT`].
-fn client_id(name: &str) -> u32 {
-    let hash = name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    });
-    hash.max(KERNEL_CLIENT + 1)
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a

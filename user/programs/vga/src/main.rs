@@ -35,6 +35,7 @@ use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Handle};
+use abide_interfaces::component::client_id;
 use abide_interfaces::component::Grant;
 use abide_interfaces::Console;
 use abide_ipc::wire::Header;
@@ -42,7 +43,7 @@ use abide_ipc::{server, RemoteError};
 use abide_rt::component::Component;
 use abide_rt::ipc::{read_message, Channel};
 use abide_rt::{println, syscall};
-use abide_textscreen::{client_id, layout_names, Journal, Keyboard, Noted, Screen};
+use abide_textscreen::{layout_names, Journal, Keyboard, Noted, Screen};
 
 use crate::display::{Display, COLUMNS, ROWS};
 use crate::ps2::Controller;
