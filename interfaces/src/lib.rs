@@ -588,6 +588,23 @@ pub mod pci {
         use super::*;
         use alloc::string::ToString;
 
+        /// q35's AHCI controller: an I/O BAR, a memory BAR, IRQ 10 on pin A.
+        fn sata() -> Function {
+            function(
+                0x1f,
+                alloc::vec![
+                    Bar::Io {
+                        index: 4,
+                        port: 0xc060,
+                        size: 32
+                    },
+                    mem(5, 0xfebd_1000, 0x1000),
+                ],
+                10,
+                1,
+            )
+        }
+
         fn function(device: u8, bars: Vec<Bar>, line: u8, pin: u8) -> Function {
             Function {
                 bus: 0,
@@ -660,19 +677,7 @@ pub mod pci {
 
         #[test]
         fn a_claim_grants_the_lease_the_bars_and_the_irq_in_order() {
-            let sata = function(
-                0x1f,
-                alloc::vec![
-                    Bar::Io {
-                        index: 4,
-                        port: 0xc060,
-                        size: 32
-                    },
-                    mem(5, 0xfebd_1000, 0x1000),
-                ],
-                10,
-                1,
-            );
+            let sata = sata();
             let (grants, withheld) = plan(&sata, &[]);
             assert_eq!(
                 grants,
@@ -785,19 +790,7 @@ pub mod pci {
 
         #[test]
         fn list_rows_have_the_list_columns() {
-            let sata = function(
-                0x1f,
-                alloc::vec![
-                    Bar::Io {
-                        index: 4,
-                        port: 0xc060,
-                        size: 32
-                    },
-                    mem(5, 0xfebd_1000, 0x1000),
-                ],
-                10,
-                1,
-            );
+            let sata = sata();
             let table = abide_records::Table::from_records(alloc::vec![
                 record(&sata, "SATA controller", Some("ahci")),
                 record(&function(0, Vec::new(), 0, 0), "Host bridge", None),
@@ -842,6 +835,17 @@ pub mod pci {
             assert_eq!(short_size(0x1800), "6K");
             assert_eq!(short_size(24), "24");
         }
+    }
+}
+
+/// The `restarts` figure of component `name` in a [`System::ps`] table.
+pub fn ps_restarts(ps: &Table, name: &str) -> Option<i64> {
+    let row = (0..ps.len()).find(|&row| {
+        matches!(ps.get(row, "name"), Some(abide_records::Value::Text(text)) if text == name)
+    })?;
+    match ps.get(row, "restarts") {
+        Some(abide_records::Value::Int(count)) => Some(*count),
+        _ => None,
     }
 }
 
@@ -891,6 +895,20 @@ mod tests {
         fn add(&mut self, a: u64, b: u64) -> Result<u64, RemoteError> {
             a.checked_add(b).ok_or_else(|| RemoteError::app("overflow"))
         }
+    }
+
+    #[test]
+    fn ps_restarts_reads_the_row_of_the_component() {
+        use abide_records::{Record, Value};
+        let row = |name: &str, restarts| {
+            Record::new()
+                .with("name", Value::text(name))
+                .with("restarts", Value::Int(restarts))
+        };
+        let ps = Table::from_records(vec![row("serial", 3), row("log", 100)]).unwrap();
+        assert_eq!(ps_restarts(&ps, "log"), Some(100));
+        assert_eq!(ps_restarts(&ps, "serial"), Some(3));
+        assert_eq!(ps_restarts(&ps, "shell"), None);
     }
 
     #[test]

@@ -168,13 +168,7 @@ async fn restarts(system: &Client) -> Result<i64, String> {
         .call(System::ps::encode, System::ps::decode_reply)
         .await
         .map_err(|error| format!("ps: {error}"))?;
-    let row = (0..table.len())
-        .find(|&row| table.get(row, "name") == Some(&Value::text("log")))
-        .ok_or("ps has no log service")?;
-    match table.get(row, "restarts") {
-        Some(Value::Int(count)) => Ok(*count),
-        _ => Err("ps has no restart count".into()),
-    }
+    abide_interfaces::ps_restarts(&table, "log").ok_or_else(|| "ps has no log service".into())
 }
 
 /// How often each request 1..=`written` is in the log, read page by page.

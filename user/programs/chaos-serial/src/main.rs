@@ -35,7 +35,6 @@ use core::future::Future;
 use core::pin::Pin;
 
 use abide_interfaces::{Console, System};
-use abide_records::Value;
 use abide_rt::component::Component;
 use abide_rt::executor::{join_all, sleep};
 use abide_rt::ipc::Client;
@@ -196,11 +195,5 @@ async fn restarts(system: &Client) -> Result<i64, String> {
         .call(System::ps::encode, System::ps::decode_reply)
         .await
         .map_err(|error| format!("ps: {error}"))?;
-    let row = (0..table.len())
-        .find(|&row| table.get(row, "name") == Some(&Value::text(DRIVER)))
-        .ok_or("ps has no serial driver")?;
-    match table.get(row, "restarts") {
-        Some(Value::Int(count)) => Ok(*count),
-        _ => Err("ps has no restart count".into()),
-    }
+    abide_interfaces::ps_restarts(&table, DRIVER).ok_or_else(|| "ps has no serial driver".into())
 }
