@@ -12,6 +12,7 @@
 
 pub mod host;
 pub mod object;
+pub mod persist;
 pub mod syscall;
 
 /// The Abide version, shared by the kernel banner and the host tool.

@@ -356,7 +356,15 @@ pub struct SpawnOptions {
     pub memory_pages: u64,
     /// The most handles its table may hold.
     pub handle_quota: u32,
+    /// [`SPAWN_PERSISTENT`] or 0.
+    pub flags: u8,
 }
+
+/// [`SpawnOptions::flags`]: the process survives power loss (it is part of
+/// every checkpoint and resumes after a restore). Processes without it are
+/// ended at a restore, as if they crashed at the power cut, so their
+/// supervisor starts them fresh.
+pub const SPAWN_PERSISTENT: u8 = 1 << 0;
 
 impl Default for SpawnOptions {
     /// The parent's own limits (the kernel fills them in).
@@ -365,6 +373,7 @@ impl Default for SpawnOptions {
             priority: INHERIT_PRIORITY,
             memory_pages: 0,
             handle_quota: 0,
+            flags: 0,
         }
     }
 }
@@ -377,11 +386,12 @@ impl SpawnOptions {
     /// Size of the encoded options.
     pub const LEN: usize = 16;
 
-    /// Layout: priority u8, 3 reserved zero bytes, handle quota u32, memory
-    /// pages u64.
+    /// Layout: priority u8, flags u8, 2 reserved zero bytes, handle quota
+    /// u32, memory pages u64.
     pub fn encode(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         out[0] = self.priority;
+        out[1] = self.flags;
         out[4..8].copy_from_slice(&self.handle_quota.to_le_bytes());
         out[8..16].copy_from_slice(&self.memory_pages.to_le_bytes());
         out
@@ -391,6 +401,7 @@ impl SpawnOptions {
     pub fn decode(bytes: &[u8; Self::LEN]) -> SpawnOptions {
         SpawnOptions {
             priority: bytes[0],
+            flags: bytes[1],
             handle_quota: u32_at(bytes, 4),
             memory_pages: u64_at(bytes, 8),
         }
@@ -455,6 +466,7 @@ mod tests {
             priority: 3,
             memory_pages: 1 << 20,
             handle_quota: 64,
+            flags: SPAWN_PERSISTENT,
         };
         assert_eq!(SpawnOptions::decode(&options.encode()), options);
         assert_eq!(unpack_pair(pack_pair(7, u32::MAX)), (7, u32::MAX));

@@ -133,6 +133,17 @@ pub enum Syscall {
     /// length (nothing is copied when `capacity` is smaller). Public, like
     /// the bundle: init reads [`crate::host::cmdline::CONFIG`] from it.
     BootArgs = 31,
+    /// `persist(op, arg, resource) -> value`: the checkpoint engine (see
+    /// [`crate::persist`]). [`crate::persist::SNAPSHOT`] and
+    /// [`crate::persist::SYNC`] return once a generation holding everything
+    /// the caller did so far is committed to the store, with its number;
+    /// [`crate::persist::STATUS`] writes a
+    /// [`crate::persist::PersistStatus`] to user memory at `arg`;
+    /// [`crate::persist::SET_PERIOD`] sets the checkpoint period to `arg`
+    /// milliseconds (0: on demand only) and needs `MANAGE` on the hardware
+    /// resource `resource`. Without a store every operation but `STATUS`
+    /// fails with [`Error::Unavailable`].
+    Persist = 32,
 }
 
 impl Syscall {
@@ -170,6 +181,7 @@ impl Syscall {
         Syscall::MachinePower,
         Syscall::ProcessHandles,
         Syscall::BootArgs,
+        Syscall::Persist,
     ];
 
     /// The call with number `n`, if there is one.
@@ -209,6 +221,8 @@ pub enum Error {
     Restarted = 12,
     /// The resource is already taken (an IRQ another driver owns).
     Busy = 13,
+    /// The facility is not there (persistence on a machine without a store).
+    Unavailable = 14,
 }
 
 impl Error {
@@ -227,6 +241,7 @@ impl Error {
         Error::BufferTooSmall,
         Error::Restarted,
         Error::Busy,
+        Error::Unavailable,
     ];
 
     /// The error with code `code`, if there is one.
@@ -253,6 +268,7 @@ impl Error {
             Error::BufferTooSmall => "buffer too small",
             Error::Restarted => "server restarted",
             Error::Busy => "resource busy",
+            Error::Unavailable => "not available on this machine",
         }
     }
 }

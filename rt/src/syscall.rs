@@ -514,3 +514,39 @@ pub fn mmio_create(resource: Handle, phys: u64, len: u64) -> Result<Handle, Erro
     // SAFETY: takes no pointers.
     to_handle(unsafe { call(Syscall::MmioCreate, &[u64::from(resource.0), phys, len]) }?)
 }
+
+/// Takes a checkpoint now; returns the committed generation. Fails with
+/// `Unavailable` on a machine without a store.
+pub fn persist_snapshot() -> Result<u64, Error> {
+    // SAFETY: `persist(SNAPSHOT)` touches no user memory.
+    unsafe { call(Syscall::Persist, &[abide_abi::persist::SNAPSHOT, 0, 0]) }
+}
+
+/// Returns once everything this process did so far is committed to the
+/// store (output commit); returns the generation that holds it.
+pub fn persist_sync() -> Result<u64, Error> {
+    // SAFETY: `persist(SYNC)` touches no user memory.
+    unsafe { call(Syscall::Persist, &[abide_abi::persist::SYNC, 0, 0]) }
+}
+
+/// The checkpoint engine's status (`enabled` is 0 without a store).
+pub fn persist_status() -> Result<abide_abi::persist::PersistStatus, Error> {
+    use abide_abi::persist::{PersistStatus, STATUS};
+    let mut raw = [0u8; PersistStatus::LEN];
+    // SAFETY: the kernel writes exactly `PersistStatus::LEN` bytes at `raw`.
+    unsafe { call(Syscall::Persist, &[STATUS, raw.as_mut_ptr() as u64, 0]) }?;
+    Ok(PersistStatus::decode(&raw))
+}
+
+/// Sets the checkpoint period (0: on demand only); needs `MANAGE` on the
+/// hardware resource `resource`.
+pub fn persist_set_period(resource: Handle, period_ms: u64) -> Result<(), Error> {
+    // SAFETY: `persist(SET_PERIOD)` touches no user memory.
+    unsafe {
+        call(
+            Syscall::Persist,
+            &[abide_abi::persist::SET_PERIOD, period_ms, u64::from(resource.0)],
+        )
+    }
+    .map(|_| ())
+}

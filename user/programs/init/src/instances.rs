@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use abide_abi::object::{
     HandleInfo, ProcessState, ProcessStatus, Signals, SpawnOptions, INJECTED_FAULT_VECTOR,
-    MAX_MESSAGE_HANDLES,
+    MAX_MESSAGE_HANDLES, SPAWN_PERSISTENT,
 };
 use abide_abi::syscall::{Error, Handle, Rights};
 use abide_config::{Component, System, INIT};
@@ -256,6 +256,11 @@ impl Init {
             priority: spec.priority,
             memory_pages: spec.memory_pages,
             handle_quota: spec.handle_quota,
+            flags: if spec.persistent {
+                SPAWN_PERSISTENT
+            } else {
+                0
+            },
         };
         let process = match syscall::process_spawn_with(&spec.program, &handles, &options) {
             Ok(process) => process,

@@ -282,6 +282,7 @@ fn limits(waiter: &Waiter, peer: Handle) -> Result<bool, Error> {
         priority: INHERIT_PRIORITY,
         memory_pages: used + 128,
         handle_quota: 16,
+        flags: 0,
     };
     let (control, peer_end) = channel_create()?;
     let limited = process_spawn_with("ipc-peer", &[peer_end], &options)?;

@@ -1,0 +1,122 @@
+//! The checkpoint engine's system call, `persist(op, arg, resource)`.
+//!
+//! The whole system is checkpointed to the store (a dedicated disk) every
+//! period and on demand; at boot a valid store resumes the system instead of
+//! starting it. These are the operations user space may ask for and the
+//! status it may read. The store format itself is `abide-store`.
+
+/// Take a checkpoint now; returns the committed generation's number.
+pub const SNAPSHOT: u64 = 0;
+/// Return once everything the caller did so far is committed (output
+/// commit: call it before telling the outside world "done"); returns the
+/// generation that holds it.
+pub const SYNC: u64 = 1;
+/// Write a [`PersistStatus`] to user memory at `arg`.
+pub const STATUS: u64 = 2;
+/// Set the checkpoint period to `arg` milliseconds (0: on demand only).
+/// Needs `MANAGE` on the hardware resource.
+pub const SET_PERIOD: u64 = 3;
+
+/// The checkpoint period when nothing sets one, in milliseconds.
+pub const DEFAULT_PERIOD_MS: u64 = 1000;
+
+/// What `persist(STATUS)` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PersistStatus {
+    /// 1 when a store is attached and in use, else 0.
+    pub enabled: u64,
+    /// The newest committed generation (0: none yet).
+    pub generation: u64,
+    /// The generation this boot resumed from (0: started fresh).
+    pub resumed_from: u64,
+    /// The checkpoint period in milliseconds (0: on demand only).
+    pub period_ms: u64,
+    /// Checkpoints committed since boot.
+    pub checkpoints: u64,
+    /// The last checkpoint's stop-the-world pause, in nanoseconds.
+    pub last_pause_ns: u64,
+    /// The last checkpoint's write-out (pages, state, flushes, header), in
+    /// nanoseconds.
+    pub last_write_ns: u64,
+    /// Pages the last checkpoint wrote (the dirty set, zero pages excluded).
+    pub last_pages_written: u64,
+    /// Blocks the store holds in all, and blocks in use by the two newest
+    /// generations.
+    pub store_blocks: u64,
+    pub used_blocks: u64,
+}
+
+impl PersistStatus {
+    /// Size of the encoded status.
+    pub const LEN: usize = 10 * 8;
+
+    /// Little-endian `u64`s in field order.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        for (slot, value) in out.chunks_exact_mut(8).zip(self.fields()) {
+            slot.copy_from_slice(&value.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads what [`PersistStatus::encode`] wrote.
+    pub fn decode(bytes: &[u8; Self::LEN]) -> PersistStatus {
+        let mut words = [0u64; 10];
+        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut raw = [0u8; 8];
+            raw.copy_from_slice(chunk);
+            *word = u64::from_le_bytes(raw);
+        }
+        let [enabled, generation, resumed_from, period_ms, checkpoints, last_pause_ns, last_write_ns, last_pages_written, store_blocks, used_blocks] =
+            words;
+        PersistStatus {
+            enabled,
+            generation,
+            resumed_from,
+            period_ms,
+            checkpoints,
+            last_pause_ns,
+            last_write_ns,
+            last_pages_written,
+            store_blocks,
+            used_blocks,
+        }
+    }
+
+    fn fields(&self) -> [u64; 10] {
+        [
+            self.enabled,
+            self.generation,
+            self.resumed_from,
+            self.period_ms,
+            self.checkpoints,
+            self.last_pause_ns,
+            self.last_write_ns,
+            self.last_pages_written,
+            self.store_blocks,
+            self.used_blocks,
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips() {
+        let status = PersistStatus {
+            enabled: 1,
+            generation: 7,
+            resumed_from: 5,
+            period_ms: 1000,
+            checkpoints: 3,
+            last_pause_ns: 123,
+            last_write_ns: 456,
+            last_pages_written: 9,
+            store_blocks: 65536,
+            used_blocks: 300,
+        };
+        assert_eq!(PersistStatus::decode(&status.encode()), status);
+    }
+}
