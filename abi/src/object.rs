@@ -143,6 +143,7 @@ impl HandleInfo {
 
 /// Signals: the conditions an object asserts, which `port_bind` waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(transparent)]
 pub struct Signals(pub u32);
 
@@ -182,6 +183,7 @@ impl Signals {
 /// What `port_wait` returns: the key given to `port_bind` and the signals
 /// the object had asserted when the packet was queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Packet {
     /// The caller's key from `port_bind`.
     pub key: u64,
@@ -249,6 +251,7 @@ impl MessageInfo {
 }
 
 /// Where a process is in its life (`process_status`).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProcessState {
@@ -261,6 +264,9 @@ pub enum ProcessState {
     Faulted = 2,
     /// Killed through `process_kill`.
     Killed = 3,
+    /// Not persistent, so it did not survive the power cut: a restore ended
+    /// it, and its supervisor starts it fresh (this is no crash).
+    Lost = 4,
 }
 
 impl ProcessState {
@@ -269,6 +275,7 @@ impl ProcessState {
             1 => ProcessState::Exited,
             2 => ProcessState::Faulted,
             3 => ProcessState::Killed,
+            4 => ProcessState::Lost,
             _ => ProcessState::Running,
         }
     }
@@ -277,6 +284,7 @@ impl ProcessState {
 /// A process's status, and for a faulted one the fault report, with what
 /// it uses (for `ps`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ProcessStatus {
     pub state: ProcessState,
     /// The exit status (`Exited`).

@@ -294,11 +294,13 @@ pub fn decode_result(status: Status, value: u64) -> Result<u64, Error> {
 /// A handle: an index into the calling process's handle table. Values are
 /// never reused within a process's lifetime, so a stale handle stays invalid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(transparent)]
 pub struct Handle(pub u32);
 
 /// The rights a handle carries (a bit set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(transparent)]
 pub struct Rights(pub u32);
 

@@ -41,6 +41,18 @@ abide_ipc::interface! {
         2 => fn set(key: String, value: Vec<u8>) -> ();
         /// Every key with the size of its value, in key order.
         3 => fn list() -> Vec<Entry>;
+        /// Removes `key` and its value; whether it was there.
+        4 => fn del(key: String) -> bool;
+    }
+}
+
+abide_ipc::interface! {
+    /// A counter that counts on its own: the persistent demo
+    /// (`user/programs/counter`) adds one every 10 ms, in ordinary memory,
+    /// so the count goes on where it was after the system is restored.
+    pub interface Counter {
+        /// The count now.
+        1 => fn get() -> u64;
     }
 }
 
@@ -883,6 +895,20 @@ mod tests {
                 })
                 .collect())
         }
+
+        fn del(&mut self, key: String) -> Result<bool, RemoteError> {
+            Ok(self.0.remove(&key).is_some())
+        }
+    }
+
+    /// A `Counter` that counts its calls.
+    struct Calls(u64);
+
+    impl Counter::Server for Calls {
+        fn get(&mut self) -> Result<u64, RemoteError> {
+            self.0 += 1;
+            Ok(self.0)
+        }
     }
 
     struct Echoer;
@@ -914,7 +940,9 @@ mod tests {
     #[test]
     fn names_and_ordinals_are_stable() {
         assert_eq!(KeyValue::NAME, "KeyValue");
-        assert_eq!(KeyValue::ORDINALS, &[1, 2, 3]);
+        assert_eq!(KeyValue::ORDINALS, &[1, 2, 3, 4]);
+        assert_eq!(Counter::NAME, "Counter");
+        assert_eq!(Counter::ORDINALS, &[1]);
         assert_eq!(Echo::NAME, "Echo");
         assert_eq!(Echo::ORDINALS, &[1, 2]);
     }
@@ -950,6 +978,31 @@ mod tests {
                 },
             ])
         );
+    }
+
+    #[test]
+    fn key_value_del_says_whether_the_key_was_there() {
+        let mut store = Store::default();
+        let request = KeyValue::set::encode(1, "a".into(), vec![1]).unwrap();
+        KeyValue::dispatch(&mut store, &request);
+        for (txid, was_there) in [(2, true), (3, false)] {
+            let reply = KeyValue::dispatch(
+                &mut store,
+                &KeyValue::del::encode(txid, "a".into()).unwrap(),
+            );
+            assert_eq!(
+                KeyValue::del::decode_reply(&reply, Some(txid)),
+                Ok(was_there)
+            );
+        }
+        assert!(store.0.is_empty());
+    }
+
+    #[test]
+    fn counter_round_trips_through_dispatch() {
+        let mut counter = Calls(41);
+        let reply = Counter::dispatch(&mut counter, &Counter::get::encode(1).unwrap());
+        assert_eq!(Counter::get::decode_reply(&reply, Some(1)), Ok(42));
     }
 
     #[test]
@@ -1005,11 +1058,11 @@ mod tests {
             Err(CallError::Remote(RemoteError::Malformed))
         );
         // An ordinal `KeyValue` does not have.
-        let request = wire::encode_message(&Header::request(4, 10), &()).unwrap();
+        let request = wire::encode_message(&Header::request(99, 10), &()).unwrap();
         let reply = KeyValue::dispatch(&mut store, &request);
         assert_eq!(
             KeyValue::list::decode_reply(&reply, Some(10)),
-            Err(CallError::Remote(RemoteError::UnknownMethod(4)))
+            Err(CallError::Remote(RemoteError::UnknownMethod(99)))
         );
     }
 }

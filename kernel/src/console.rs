@@ -100,6 +100,25 @@ pub fn read_log(from: u64, out: &mut [u8]) -> (u64, usize) {
     OUTPUT.lock().read(from, out)
 }
 
+/// Bytes written to the log since the system first booted (a checkpoint
+/// keeps it; see [`continue_log_after`]).
+pub fn log_position() -> u64 {
+    OUTPUT.lock().written
+}
+
+/// After a restore: readers of the log hold positions from before the
+/// power cut, so this boot's lines move to just after `position`.
+pub fn continue_log_after(position: u64) {
+    let mut ring = OUTPUT.lock();
+    if position <= ring.written {
+        return;
+    }
+    let mut this_boot = alloc::vec![0u8; RING_BYTES];
+    let (_, count) = ring.read(0, &mut this_boot);
+    ring.written = position;
+    ring.push(&this_boot[..count]);
+}
+
 /// A user-space driver took the serial port: stop writing to it.
 pub fn hand_over() {
     if !HANDED_OVER.swap(true, Ordering::SeqCst) {

@@ -16,6 +16,7 @@ use abide_intrinsics as _;
 pub mod arch;
 mod bundle;
 mod console;
+mod disk;
 mod ksyms;
 mod ktest;
 mod logger;
@@ -24,6 +25,7 @@ mod mm;
 mod monitor;
 mod object;
 mod panic;
+mod persist;
 mod process;
 mod sched;
 mod serial;
@@ -105,6 +107,14 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
         start_programs(programs, process::Limits::ROOT);
     }
     let wants_monitor = info.cmdline.has(abide_abi::host::cmdline::MONITOR);
+    if !wants_monitor
+        && matches!(
+            process::with_kernel(persist::start),
+            persist::Start::Resumed
+        )
+    {
+        sched::start();
+    }
     if !wants_monitor
         && bundle::programs()
             .get(abide_abi::host::INIT_PROGRAM)

@@ -111,6 +111,7 @@ pub fn after_interrupt(frame: &mut TrapFrame, fpu: &mut FpuState) {
     process::with_kernel(|kernel| {
         if frame.vector == TIMER_VECTOR as u64 {
             timer::expire(kernel, time::now_ns());
+            crate::persist::tick(kernel, frame, fpu, from_user);
         }
         if from_user && frame.vector == TIMER_VECTOR as u64 {
             switch(kernel, frame, fpu, true);

@@ -42,9 +42,28 @@ pub fn tsc_delta_to_ns(delta: u64) -> u64 {
     ((delta as u128 * NS_PER_TICK_FP.load(Ordering::Relaxed) as u128) >> 32) as u64
 }
 
-/// Nanoseconds since kernel entry.
+/// Added to the time since kernel entry: after a restore, the system's
+/// monotonic time continues from where the checkpoint left it.
+static RESUMED_OFFSET_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Nanoseconds of the system's monotonic time: since kernel entry, plus
+/// the time the system had run before the checkpoint it resumed from.
 pub fn now_ns() -> u64 {
+    since_entry_ns().saturating_add(RESUMED_OFFSET_NS.load(Ordering::Relaxed))
+}
+
+/// Nanoseconds since this boot's kernel entry (for timing the boot itself).
+pub fn since_entry_ns() -> u64 {
     tsc_delta_to_ns(cpu::rdtsc().saturating_sub(BOOT_TSC.load(Ordering::Relaxed)))
+}
+
+/// Makes the clock read at least `then_ns` from now on (a restore continues
+/// the saved system's time; the clock never goes backwards).
+pub fn continue_from(then_ns: u64) {
+    let now = now_ns();
+    if then_ns > now {
+        RESUMED_OFFSET_NS.fetch_add(then_ns - now, Ordering::Relaxed);
+    }
 }
 
 /// Timer interrupts since the timer started.

@@ -545,7 +545,11 @@ pub fn persist_set_period(resource: Handle, period_ms: u64) -> Result<(), Error>
     unsafe {
         call(
             Syscall::Persist,
-            &[abide_abi::persist::SET_PERIOD, period_ms, u64::from(resource.0)],
+            &[
+                abide_abi::persist::SET_PERIOD,
+                period_ms,
+                u64::from(resource.0),
+            ],
         )
     }
     .map(|_| ())

@@ -5,6 +5,7 @@
 
 pub mod qemu_monitor;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use abide_abi::host;
@@ -90,4 +91,27 @@ pub fn first_number(output: &str, column: &str) -> u64 {
         .nth(1)
         .and_then(|line| line.trim().parse().ok())
         .unwrap_or_else(|| panic!("no {column} in:\n{output}"))
+}
+
+/// A store image of its own for one test, empty:
+/// `target/abide/test-stores/<name>.img` (256 MiB, sparse), deleted and
+/// created anew. Boot with it as often as the test needs — every boot sees
+/// what the earlier ones wrote:
+/// `Session::boot(BootOptions::default().with_store(&store))`.
+pub fn fresh_store(name: &str) -> PathBuf {
+    let path = abide_tool::build::output_dir()
+        .join("test-stores")
+        .join(format!("{name}.img"));
+    step(abide_tool::store::create(
+        &path,
+        abide_tool::store::DEFAULT_SIZE_MIB,
+    ));
+    path
+}
+
+/// Cuts the power: SIGKILLs QEMU at once, mid-whatever. What QEMU had
+/// written to the store file stays (the host keeps it), as a disk keeps
+/// what reached it.
+pub fn power_cut(session: &mut Session) {
+    step(session.kill());
 }

@@ -14,6 +14,7 @@ use crate::arch::power;
 use crate::println;
 
 mod cpu_tests;
+mod disk_tests;
 mod memory_tests;
 
 /// What a test returns: `Err` explains the failure.
@@ -38,7 +39,7 @@ macro_rules! ensure {
     };
 }
 
-const SUITES: &[&[KernelTest]] = &[memory_tests::TESTS, cpu_tests::TESTS];
+const SUITES: &[&[KernelTest]] = &[memory_tests::TESTS, cpu_tests::TESTS, disk_tests::TESTS];
 
 fn selected(selection: &TestSelection, test: &KernelTest) -> bool {
     match selection {

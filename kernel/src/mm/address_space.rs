@@ -95,6 +95,22 @@ impl AddressSpace {
             .checked_add(pages.len())
             .filter(|end| *end <= SHARED_END)
             .ok_or(MapError::OutOfMemory)?;
+        self.map_shared_at(base, pages, writable)?;
+        self.next_shared = end + PAGE_SIZE;
+        Ok(base)
+    }
+
+    /// Maps all of `pages` at `base` (a restore puts them back where they
+    /// were).
+    pub fn map_shared_at(
+        &mut self,
+        base: u64,
+        pages: Arc<PageSet>,
+        writable: bool,
+    ) -> Result<(), MapError> {
+        base.checked_add(pages.len())
+            .filter(|end| base >= SHARED_BASE && *end <= SHARED_END)
+            .ok_or(MapError::NotCanonical)?;
         let mut flags = PageFlags::USER | PageFlags::NO_EXECUTE;
         if writable {
             flags |= PageFlags::WRITABLE;
@@ -115,9 +131,64 @@ impl AddressSpace {
                 return Err(error);
             }
         }
-        self.next_shared = end + PAGE_SIZE;
         self.shared.push((base, pages));
-        Ok(base)
+        Ok(())
+    }
+
+    /// Where the next memory object will be mapped.
+    pub fn next_shared(&self) -> u64 {
+        self.next_shared
+    }
+
+    /// Sets where the next memory object goes (a restore continues there).
+    pub fn set_next_shared(&mut self, next: u64) {
+        self.next_shared = next.clamp(SHARED_BASE, SHARED_END);
+    }
+
+    /// Its own user pages: (virtual address, frame).
+    pub fn own_pages(&self) -> &[(u64, u64)] {
+        &self.pages
+    }
+
+    /// The memory objects it maps: (base address, pages).
+    pub fn shared_mappings(&self) -> &[(u64, Arc<PageSet>)] {
+        &self.shared
+    }
+
+    /// The flags of the page at `virt` (without address bits), if mapped.
+    pub fn page_flags(&self, virt: u64) -> Option<PageFlags> {
+        self.tables
+            .translate(&DirectTables, virt)
+            .map(|translation| translation.flags)
+    }
+
+    /// Whether the CPU wrote the page at `virt` since the last call, and
+    /// clears the mark. The caller reloads CR3 (or switches address space)
+    /// before user code runs again, so no stale TLB entry skips the mark.
+    pub fn take_dirty(&mut self, virt: u64) -> bool {
+        let Some(flags) = self.page_flags(virt) else {
+            return false;
+        };
+        if !flags.contains(PageFlags::DIRTY) {
+            return false;
+        }
+        let _ = self
+            .tables
+            .protect(&mut DirectTables, virt, flags - PageFlags::DIRTY);
+        true
+    }
+
+    /// Maps `frame`, a page this space owns from now on (contents already in
+    /// place), at `virt` with `flags` (USER is added): a restore puts a
+    /// process's pages back this way.
+    pub fn map_own(&mut self, virt: u64, frame: u64, flags: PageFlags) -> Result<(), MapError> {
+        check_user_range(virt, 1)?;
+        let flags = (flags | PageFlags::USER)
+            - (PageFlags::DIRTY | PageFlags::ACCESSED | PageFlags::GLOBAL | PageFlags::HUGE);
+        self.tables
+            .map(&mut DirectTables, virt, frame, PageSize::Size4K, flags)?;
+        self.pages.push((virt, frame));
+        Ok(())
     }
 
     /// Copies `bytes` into already mapped user pages starting at `virt`,

@@ -18,7 +18,7 @@ mod phys;
 
 pub use abide_mm::paging::{MapError, PageFlags};
 pub use address_space::{AddressSpace, USER_END, USER_START};
-pub use frames::{alloc_frame, free_frame, user_memory_available, FrameStats};
+pub use frames::{alloc_frame, alloc_user_frame, free_frame, user_memory_available, FrameStats};
 pub use heap::HeapStats;
 pub use kernel_map::{map_page, protect_page, translate, unmap_page};
 pub use page_set::PageSet;
@@ -80,4 +80,11 @@ pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
 /// Frame and heap figures, for `mem` and tests.
 pub fn stats() -> (FrameStats, HeapStats) {
     (frames::stats(), heap::stats())
+}
+
+/// Allocates `count` physically contiguous frames, page-aligned, and returns
+/// the physical address of the first (for device DMA, see `disk`). Free
+/// them one by one with [`free_frame`].
+pub fn alloc_contiguous_frames(count: usize) -> Option<u64> {
+    frames::alloc_contiguous(count, abide_mm::PAGE_SIZE)
 }

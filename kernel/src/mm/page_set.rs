@@ -7,22 +7,67 @@
 //! belong to the hardware and are never freed or zeroed.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use abide_mm::PAGE_SIZE;
 
 use super::{frames, phys_to_virt};
 
+/// The last page-set id issued; ids are never reused (a checkpoint names
+/// a set's pages by it, and a restore continues the sequence).
+static LAST_ID: AtomicU64 = AtomicU64::new(0);
+
+fn next_id() -> u64 {
+    LAST_ID.fetch_add(1, Ordering::Relaxed) + 1
+}
+
 /// The pages of one memory object, in order.
 pub struct PageSet {
+    id: u64,
     frames: Vec<u64>,
     device: bool,
 }
 
 impl PageSet {
+    /// The set's stable id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The last id issued (for the checkpoint image).
+    pub fn last_id() -> u64 {
+        LAST_ID.load(Ordering::Relaxed)
+    }
+
+    /// Continues issuing ids after `last` (after a restore).
+    pub fn continue_ids_after(last: u64) {
+        LAST_ID.fetch_max(last, Ordering::Relaxed);
+    }
+
+    /// A restored set: `frames` (owned from now on, contents already in
+    /// place) under its old `id`.
+    pub fn restored(id: u64, frames: Vec<u64>) -> PageSet {
+        PageSet {
+            id,
+            frames,
+            device: false,
+        }
+    }
+
+    /// Restored device memory under its old `id`.
+    pub fn restored_device(id: u64, frames: Vec<u64>) -> PageSet {
+        PageSet {
+            id,
+            frames,
+            device: true,
+        }
+    }
+
     /// `count` zeroed pages, or `None` if memory (outside the kernel's
     /// reserve) ran out; nothing stays allocated then.
     pub fn zeroed(count: usize) -> Option<PageSet> {
         let mut set = PageSet {
+            id: next_id(),
             frames: Vec::new(),
             device: false,
         };
@@ -44,6 +89,7 @@ impl PageSet {
     /// checked they are not RAM).
     pub fn device(phys: u64, count: usize) -> PageSet {
         PageSet {
+            id: next_id(),
             frames: (0..count as u64).map(|i| phys + i * PAGE_SIZE).collect(),
             device: true,
         }

@@ -21,6 +21,7 @@ pub const QUEUE_MESSAGES: usize = 64;
 pub const QUEUE_BYTES: usize = 256 * 1024;
 
 /// What travels with a message's bytes.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Payload {
     /// The handles moved with it.
     pub handles: InTransit<ObjectId>,
@@ -35,6 +36,7 @@ impl HandleCount for Payload {
 }
 
 /// One end of a channel.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ChannelEnd {
     /// The other end, until it closes.
     pub peer: Option<ObjectId>,

@@ -14,7 +14,7 @@ use crate::arch::idt::TrapFrame;
 use crate::arch::{idt, ioapic};
 
 /// An owned ISA IRQ line.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Interrupt {
     pub irq: u8,
     /// Fired and not yet acknowledged.
@@ -32,7 +32,7 @@ impl Interrupt {
 }
 
 /// A range of I/O ports.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct IoPorts {
     pub base: u16,
     pub count: u16,

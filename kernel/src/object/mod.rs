@@ -78,6 +78,31 @@ impl ObjectTable {
         self.objects.insert(id, Slot { object, handles: 0 });
     }
 
+    /// Every object with the number of handles naming it, by id (the
+    /// checkpoint walks this).
+    pub fn iter(&self) -> impl Iterator<Item = (ObjectId, &Object, usize)> + '_ {
+        self.objects
+            .iter()
+            .map(|(id, slot)| (*id, &slot.object, slot.handles))
+    }
+
+    /// The last id issued.
+    pub fn last_id(&self) -> ObjectId {
+        self.next_id
+    }
+
+    /// Puts back an object a checkpoint saved, with its handle count, and
+    /// continues issuing ids after it.
+    pub fn restore(&mut self, id: ObjectId, object: Object, handles: usize) {
+        self.objects.insert(id, Slot { object, handles });
+        self.next_id = self.next_id.max(id);
+    }
+
+    /// Continues issuing ids after `last` (after a restore).
+    pub fn continue_ids_after(&mut self, last: ObjectId) {
+        self.next_id = self.next_id.max(last);
+    }
+
     pub fn remove(&mut self, id: ObjectId) -> Option<Object> {
         self.objects.remove(&id).map(|slot| slot.object)
     }

@@ -24,7 +24,7 @@ use crate::time;
 pub const PORT_CAPACITY: usize = 1024;
 
 /// A pending `port_bind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Observer {
     pub port: ObjectId,
     pub key: u64,
@@ -32,7 +32,7 @@ pub struct Observer {
 }
 
 /// A port: queued packets and the threads waiting for them.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct Port {
     packets: VecDeque<Packet>,
     /// Observers armed for this port (each has room reserved).

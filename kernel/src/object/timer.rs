@@ -11,7 +11,7 @@ use super::{port, Kernel, Object, ObjectId};
 use crate::process::ThreadState;
 
 /// A timer object.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Timer {
     /// When it fires, if set.
     deadline: Option<u64>,

@@ -36,6 +36,8 @@ pub enum ExitReason {
     Killed,
     /// `process_kill` with `KILL_AS_FAULT`: fault injection.
     InjectedFault,
+    /// A restore ended it: it is not persistent.
+    Lost,
 }
 
 impl ExitReason {
@@ -58,6 +60,10 @@ impl ExitReason {
             },
             ExitReason::Killed => ProcessStatus {
                 state: ProcessState::Killed,
+                ..ProcessStatus::default()
+            },
+            ExitReason::Lost => ProcessStatus {
+                state: ProcessState::Lost,
                 ..ProcessStatus::default()
             },
             ExitReason::InjectedFault => ProcessStatus {
@@ -86,6 +92,9 @@ pub struct Process {
     pub memory_pages: u64,
     /// Nanoseconds it ran.
     pub cpu_ns: u64,
+    /// Part of every checkpoint and resumed after a restore; a process
+    /// without it is ended at a restore, so its supervisor starts it fresh.
+    pub persistent: bool,
 }
 
 impl Process {
@@ -217,6 +226,8 @@ pub fn spawn(
         return Err((error, give_back(startup)));
     }
     let priority = limits.priority;
+    // The programs the kernel starts (init) are the root of what persists.
+    let persistent = matches!(startup, Startup::HardwareResource);
     let process_id = kernel.objects.new_id();
     let thread_id = kernel.objects.new_id();
     let table = kernel.caps.create_table(limits.handle_quota);
@@ -232,6 +243,7 @@ pub fn spawn(
             limits,
             memory_pages: needed,
             cpu_ns: 0,
+            persistent,
         }),
     );
     let self_handle = match kernel.new_handle(table, process_id, Rights::ALL) {
@@ -333,6 +345,10 @@ fn report_end(process: &Process, reason: ExitReason) {
             );
         }
         ExitReason::Killed => println!("{prefix}{} ({}) was killed", process.id, process.name),
+        ExitReason::Lost => println!(
+            "{prefix}{} ({}) is not persistent: ended at the restore, to start afresh",
+            process.id, process.name
+        ),
         ExitReason::InjectedFault => println!(
             "{prefix}{} ({}) faulted: injected fault (process_kill KILL_AS_FAULT)",
             process.id, process.name

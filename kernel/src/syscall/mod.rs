@@ -12,6 +12,7 @@ mod channel;
 mod handles;
 mod hardware;
 mod memory;
+mod persist;
 mod port;
 mod process;
 mod system;
@@ -49,6 +50,8 @@ pub fn handle(frame: &mut TrapFrame, fpu: &mut FpuState) {
             frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
         ];
         let outcome = match Syscall::from_number(frame.rax) {
+            // A checkpoint needs the caller's registers.
+            Some(Syscall::Persist) => persist::call(kernel, frame, fpu, args),
             Some(call) => dispatch(kernel, call, args),
             None => Outcome::Return(Err(Error::BadSyscall)),
         };
@@ -114,6 +117,8 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::MachinePower => system::machine_power(kernel, a[0], a[1]),
         Syscall::ProcessHandles => Return(process::handles(kernel, a[0], a[1], a[2])),
         Syscall::BootArgs => Return(system::boot_args(a[0], a[1])),
+        // Handled in `handle`, which has the caller's registers.
+        Syscall::Persist => Return(Err(Error::BadSyscall)),
     }
 }
 

@@ -4,7 +4,7 @@ use alloc::string::String;
 
 use abide_abi::object::{
     HandleInfo, ObjectKind, SpawnOptions, INHERIT_PRIORITY, KILL, KILL_AS_FAULT,
-    MAX_MESSAGE_HANDLES,
+    MAX_MESSAGE_HANDLES, SPAWN_PERSISTENT,
 };
 use abide_abi::syscall::{Error, Rights};
 
@@ -32,7 +32,7 @@ pub fn exit(kernel: &mut Kernel, code: u64) -> Outcome {
 pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
     let [image, name_ptr, name_len, handles_ptr, count, options_ptr] = args;
     let table = caller_table(kernel)?;
-    let limits = child_limits(kernel, options_ptr)?;
+    let (limits, flags) = child_limits(kernel, options_ptr)?;
     let name = String::from_utf8(copy_in(name_ptr, name_len, MAX_NAME)?)
         .map_err(|_| Error::InvalidArgument)?;
     if name.is_empty() {
@@ -79,14 +79,17 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
             });
         }
     };
+    if let Some(process) = kernel.objects.process_mut(child) {
+        process.persistent = flags & SPAWN_PERSISTENT != 0;
+    }
     log::info!("started process {child} ({name})");
     let handle = kernel.new_handle(table, child, Rights::ALL)?;
     Ok(u64::from(handle.0))
 }
 
 /// The limits for a child: the options at `options_ptr` (0: the caller's
-/// own), never more than the caller's.
-fn child_limits(kernel: &Kernel, options_ptr: u64) -> Result<Limits, Error> {
+/// own), never more than the caller's; and the options' flags.
+fn child_limits(kernel: &Kernel, options_ptr: u64) -> Result<(Limits, u8), Error> {
     let parent = process::current_process(kernel)
         .and_then(|id| kernel.objects.process(id))
         .ok_or(Error::BadHandle)?
@@ -118,11 +121,17 @@ fn child_limits(kernel: &Kernel, options_ptr: u64) -> Result<Limits, Error> {
         quota if quota <= parent.handle_quota => quota,
         _ => return Err(Error::InvalidArgument),
     };
-    Ok(Limits {
-        priority,
-        memory_pages,
-        handle_quota,
-    })
+    if options.flags & !SPAWN_PERSISTENT != 0 {
+        return Err(Error::InvalidArgument);
+    }
+    Ok((
+        Limits {
+            priority,
+            memory_pages,
+            handle_quota,
+        },
+        options.flags,
+    ))
 }
 
 pub fn kill(kernel: &mut Kernel, handle: u64, how: u64) -> Outcome {

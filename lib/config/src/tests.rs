@@ -45,7 +45,7 @@ fn the_default_system_parses_as_described() {
         }
     );
     let top: Vec<&str> = root.children.iter().map(Child::name).collect();
-    assert_eq!(top, ["drivers", "services", "shell", "vga-shell"]);
+    assert_eq!(top, ["drivers", "services", "apps", "shell", "vga-shell"]);
     let Child::Group(drivers) = &root.children[0] else {
         panic!("drivers is not a group");
     };
@@ -55,7 +55,19 @@ fn the_default_system_parses_as_described() {
         .iter()
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(names, ["serial", "vga", "pci", "log", "shell", "vga-shell"]);
+    assert_eq!(
+        names,
+        [
+            "serial",
+            "vga",
+            "pci",
+            "log",
+            "counter",
+            "kv",
+            "shell",
+            "vga-shell"
+        ]
+    );
     let serial = component(&system, "serial");
     assert_eq!(serial.provides, [ServiceName::new("console")]);
     assert_eq!(serial.uses, [Route::new("com1", "init")]);
@@ -72,11 +84,17 @@ fn the_default_system_parses_as_described() {
             Route::new("console", "serial"),
             Route::new("system", "init"),
             Route::new("log", "log"),
-            Route::new("pci", "pci")
+            Route::new("pci", "pci"),
+            Route::new("counter", "counter"),
+            Route::new("kv", "kv")
         ]
     );
     assert_eq!(shell.restart, RestartType::Permanent);
     assert!(!shell.persistent);
+    assert!(!serial.persistent);
+    for persistent in ["log", "counter", "kv"] {
+        assert!(component(&system, persistent).persistent, "{persistent}");
+    }
     assert_eq!(
         system.provider_of("console").map(|c| c.name.as_str()),
         Some("serial")

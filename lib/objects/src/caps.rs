@@ -40,6 +40,7 @@ pub const INVALID_HANDLE: Handle = Handle(0);
 /// What a handle grants: an object, rights over it and the badge it was
 /// minted with (0 when never minted).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Cap<O> {
     /// The kernel object the handle refers to.
     pub object: O,
@@ -57,6 +58,7 @@ pub struct Cap<O> {
 /// while in transit, so revoking an ancestor reaches them here too: a revoked
 /// handle is not installed (see [`Installed::revoked`]).
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[must_use = "handles in transit must be installed or discarded"]
 pub struct InTransit<O> {
     /// Each handle's derivation node and capability, in message order.
@@ -93,6 +95,7 @@ pub struct Installed<O> {
 
 /// Where a node's handle currently is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 enum Location {
     /// In a table, under a handle value.
     Table(TableId, Handle),
@@ -102,6 +105,7 @@ enum Location {
 
 /// One node of the derivation tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Node {
     /// The handle this one was derived from, if it is still alive (or the
     /// nearest live ancestor, after closes).
@@ -114,6 +118,7 @@ struct Node {
 
 /// A handle in a table: its node and capability.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Entry<O> {
     node: NodeId,
     cap: Cap<O>,
@@ -121,6 +126,7 @@ struct Entry<O> {
 
 /// One process's handle table.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Table<O> {
     entries: BTreeMap<Handle, Entry<O>>,
     /// The next handle value to issue; only ever grows.
@@ -166,6 +172,7 @@ impl<O> Table<O> {
 
 /// The handle tables of all processes and the derivation tree spanning them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Capabilities<O> {
     tables: BTreeMap<TableId, Table<O>>,
     nodes: BTreeMap<NodeId, Node>,

@@ -20,6 +20,7 @@ pub use abide_abi::object::{MAX_MESSAGE_BYTES, MAX_MESSAGE_HANDLES};
 
 /// A message: bytes plus handles (`H` is [`InTransit`] in the kernel).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Message<H> {
     /// The payload.
     pub bytes: Vec<u8>,
@@ -81,6 +82,7 @@ impl From<ReadError> for Error {
 /// The messages waiting at one endpoint, oldest first, bounded by count and
 /// total bytes.
 #[derive(Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MessageQueue<H> {
     messages: VecDeque<Message<H>>,
     /// Total bytes of the queued messages.

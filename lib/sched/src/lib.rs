@@ -17,6 +17,7 @@ pub const DEFAULT_PRIORITY: u8 = 4;
 
 /// Ready threads by priority.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RunQueue<T> {
     levels: [VecDeque<T>; PRIORITIES],
 }

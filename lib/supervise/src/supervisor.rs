@@ -208,6 +208,26 @@ impl<N: Ord + Clone, S> Supervisor<N, S> {
         )
     }
 
+    /// A child that is not persistent was lost at a power cut (a restore
+    /// ended it): it starts afresh, as at boot. This is no crash, so it
+    /// counts against no restart intensity and applies no strategy.
+    pub fn child_lost<Q>(&mut self, name: &Q) -> Vec<Action<N>>
+    where
+        N: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        let mut actions = Vec::new();
+        let Some(component) = self.tree.component_index(name) else {
+            return actions;
+        };
+        if self.state.running[component] {
+            self.state.running[component] = false;
+            self.state
+                .start(&self.tree, component..component + 1, &mut actions);
+        }
+        actions
+    }
+
     /// The component `name`'s running instance ended `ending` at `now_ms`
     /// (a monotonic clock in milliseconds): decide what follows.
     ///

@@ -3,6 +3,8 @@
 //! Kept apart from what the commands do so the parsing can be unit-tested and
 //! `--help` stays the one reference for the options.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 use crate::qemu::Accel;
@@ -66,6 +68,45 @@ pub struct RunArgs {
     /// Boot the GRUB ISO (-cdrom, Multiboot2) instead of the kernel (-kernel, PVH)
     #[arg(long)]
     pub iso: bool,
+    /// The store image the system persists to, created on first use
+    /// [default: target/abide/store.img]
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Size of a store created now, in MiB (16 or more; the file is sparse)
+    /// [default: 256]
+    #[arg(long, value_name = "MIB", value_parser = parse_store_size)]
+    pub store_size: Option<u64>,
+    /// Delete the store and create it anew before booting
+    #[arg(long)]
+    pub fresh: bool,
+    /// Boot without a store: the system runs without persistence
+    #[arg(long, conflicts_with_all = ["store", "store_size", "fresh"])]
+    pub no_store: bool,
+}
+
+/// `--store-size`: a whole number of MiB within the store's limits.
+fn parse_store_size(value: &str) -> Result<u64, String> {
+    let mib: u64 = value
+        .parse()
+        .map_err(|_| format!("`{value}` is not a whole number of MiB"))?;
+    crate::store::check_size(mib)?;
+    Ok(mib)
+}
+
+impl RunArgs {
+    /// The store to boot with: `None` with `--no-store`, otherwise the
+    /// path (given or the default) and the size for creating it.
+    pub fn store(&self) -> Option<(PathBuf, u64)> {
+        if self.no_store {
+            return None;
+        }
+        Some((
+            self.store
+                .clone()
+                .unwrap_or_else(crate::store::default_path),
+            self.store_size.unwrap_or(crate::store::DEFAULT_SIZE_MIB),
+        ))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -131,6 +172,10 @@ mod tests {
             graphics: false,
             cpu: None,
             iso: false,
+            store: None,
+            store_size: None,
+            fresh: false,
+            no_store: false,
         }
     }
 
@@ -155,6 +200,10 @@ mod tests {
             graphics: true,
             cpu: Some("Skylake-Client".into()),
             iso: true,
+            store: Some(PathBuf::from("/tmp/s.img")),
+            store_size: Some(64),
+            fresh: true,
+            no_store: false,
         };
         let args = [
             "--accel",
@@ -168,11 +217,36 @@ mod tests {
             "--cpu",
             "Skylake-Client",
             "--iso",
+            "--store",
+            "/tmp/s.img",
+            "--store-size",
+            "64",
+            "--fresh",
         ];
         assert_eq!(parse(&args), Command::Run(expected.clone()));
         let mut with_run = vec!["run"];
         with_run.extend(args);
         assert_eq!(parse(&with_run), Command::Run(expected));
+    }
+
+    #[test]
+    fn store_options() {
+        let Command::Run(args) = parse(&[]) else {
+            panic!("not run")
+        };
+        assert_eq!(
+            args.store(),
+            Some((crate::store::default_path(), crate::store::DEFAULT_SIZE_MIB))
+        );
+        let Command::Run(args) = parse(&["--no-store"]) else {
+            panic!("not run")
+        };
+        assert!(args.no_store);
+        assert_eq!(args.store(), None);
+        let Command::Run(args) = parse(&["run", "--store", "x.img", "--store-size", "16"]) else {
+            panic!("not run")
+        };
+        assert_eq!(args.store(), Some((PathBuf::from("x.img"), 16)));
     }
 
     #[test]
@@ -245,5 +319,12 @@ mod tests {
         assert!(fails(&["bench", "--runs", "0"]));
         assert!(fails(&["bench", "--smoke"]));
         assert!(fails(&["bench", "--gdb"]));
+        assert!(fails(&["--store-size", "15"]));
+        assert!(fails(&["--store-size", "0"]));
+        assert!(fails(&["--store-size", "lots"]));
+        assert!(fails(&["--no-store", "--store", "x.img"]));
+        assert!(fails(&["--no-store", "--fresh"]));
+        assert!(fails(&["--no-store", "--store-size", "64"]));
+        assert!(fails(&["build", "--store", "x.img"]));
     }
 }

@@ -17,7 +17,7 @@ use crate::bench::compare::render_markdown;
 use crate::bench::{docs, run_comparison, BenchOptions};
 use crate::cli::{BenchArgs, Cli, Command, IsoArgs, RunArgs};
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
-use crate::{build, iso, tools, user};
+use crate::{build, iso, store, tools, user};
 
 /// Exit status when a required program is missing.
 pub const EXIT_MISSING_TOOL: u8 = 2;
@@ -42,6 +42,13 @@ pub fn run(args: &RunArgs) -> ExitCode {
         eprintln!("{}", missing.join("\n"));
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
+    let store = match args.store() {
+        Some((path, size_mib)) => match prepare_store(&path, size_mib, args) {
+            Ok(()) => Some(path),
+            Err(e) => return fail(&e),
+        },
+        None => None,
+    };
     let elf = match build::build_kernel() {
         Ok(elf) => elf,
         Err(e) => return fail(&e),
@@ -63,6 +70,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     config.memory_mib = args.memory;
     config.graphics = args.graphics;
     config.gdb = args.gdb;
+    config.store = store;
 
     eprintln!("{}", config.describe());
     if args.gdb {
@@ -79,6 +87,29 @@ pub fn run(args: &RunArgs) -> ExitCode {
         eprintln!("{message}");
     }
     ExitCode::from(code)
+}
+
+/// Creates the store when it is missing (or `--fresh`), or checks it; says
+/// what it did.
+fn prepare_store(path: &std::path::Path, size_mib: u64, args: &RunArgs) -> Result<(), String> {
+    match store::prepare(path, size_mib, args.fresh)? {
+        store::Prepared::Created { size_mib } => {
+            eprintln!(
+                "abide: created store {} ({size_mib} MiB)",
+                display_path(path)
+            );
+        }
+        store::Prepared::Reused { size_bytes } => {
+            if args.store_size.is_some_and(|mib| mib << 20 != size_bytes) {
+                eprintln!(
+                    "abide: the store {} stays {} MiB: --store-size applies when one is created (add --fresh)",
+                    display_path(path),
+                    size_bytes >> 20
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Maps QEMU's exit status (`None`: killed by a signal) to `run`'s exit

@@ -9,6 +9,8 @@
 //! - [`qemu`]: the one QEMU command line, for people and for tests.
 //! - [`iso`]: the GRUB ISO.
 //! - [`session`]: boots QEMU for a system test and drives its serial console.
+//! - [`store`]: the store image (the kernel's persistent disk) and how QEMU
+//!   attaches it.
 //! - [`tools`]: checks the external programs, naming the packages to install.
 //! - [`bench`]: runs the benchmark suite in the guest and reads its report.
 //! - [`cli`] and [`commands`]: the `abide` command itself.
@@ -18,9 +20,11 @@ pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod crashtest;
 pub mod iso;
 pub mod qemu;
 pub mod session;
+pub mod store;
 pub mod symbols;
 pub mod tools;
 pub mod user;

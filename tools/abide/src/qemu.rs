@@ -89,6 +89,9 @@ pub struct QemuConfig {
     pub graphics: bool,
     /// Start the GDB stub and wait for the debugger (`-s -S`).
     pub gdb: bool,
+    /// The store image to attach as the kernel's store disk
+    /// ([`crate::store::qemu_args`]); `None`: no store.
+    pub store: Option<PathBuf>,
     /// Appended to the command line as they are.
     pub extra_args: Vec<String>,
 }
@@ -104,6 +107,7 @@ impl QemuConfig {
             memory_mib: 256,
             graphics: false,
             gdb: false,
+            store: None,
             extra_args: Vec::new(),
         }
     }
@@ -170,6 +174,9 @@ impl QemuConfig {
         if self.gdb {
             push(&["-s", "-S"]);
         }
+        if let Some(store) = &self.store {
+            args.extend(crate::store::qemu_args(store));
+        }
         args.extend(self.extra_args.iter().map(OsString::from));
         args
     }
@@ -215,6 +222,10 @@ impl QemuConfig {
             self.accel.name(),
             self.memory_mib
         );
+        match &self.store {
+            Some(store) => line.push_str(&format!(" with the store {}", display_path(store))),
+            None => line.push_str(" without a store"),
+        }
         if self.console == Console::Interactive {
             line.push_str("; Ctrl-A X quits");
         }
@@ -462,6 +473,29 @@ mod tests {
     }
 
     #[test]
+    fn a_store_is_attached_only_when_asked_for() {
+        let mut config = QemuConfig::new(kernel(""), Console::Captured);
+        let args = strings(&config);
+        assert!(!args
+            .iter()
+            .any(|a| a == "-drive" || a.contains("virtio-blk")));
+        config.store = Some(PathBuf::from("/r/s.img"));
+        config.extra_args = vec!["-smp".into(), "2".into()];
+        let args = strings(&config);
+        assert!(has(
+            &args,
+            &[
+                "-drive",
+                "file=/r/s.img,if=none,id=store,format=raw,cache=writeback",
+                "-device",
+                "virtio-blk-pci,drive=store,disable-legacy=on",
+                "-smp",
+                "2"
+            ]
+        ));
+    }
+
+    #[test]
     fn gdb_graphics_and_extra_args() {
         let mut config = QemuConfig::new(kernel(""), Console::Interactive);
         assert!(!strings(&config).iter().any(|a| a == "-s" || a == "-S"));
@@ -478,10 +512,15 @@ mod tests {
 
     #[test]
     fn describe_names_what_boots_and_how_to_quit() {
-        let config = QemuConfig::new(kernel(""), Console::Interactive);
+        let mut config = QemuConfig::new(kernel(""), Console::Interactive);
         assert_eq!(
             config.describe(),
-            "abide: booting /r/target/abide/abide.elf in QEMU (tcg, 256 MiB); Ctrl-A X quits"
+            "abide: booting /r/target/abide/abide.elf in QEMU (tcg, 256 MiB) without a store; Ctrl-A X quits"
+        );
+        config.store = Some(PathBuf::from("/r/target/abide/store.img"));
+        assert_eq!(
+            config.describe(),
+            "abide: booting /r/target/abide/abide.elf in QEMU (tcg, 256 MiB) with the store /r/target/abide/store.img; Ctrl-A X quits"
         );
         let captured = QemuConfig::new(kernel(""), Console::Captured);
         assert!(!captured.describe().contains("Ctrl-A"));

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 pub use crate::build::repo_root;
 pub use crate::qemu::Accel;
 use crate::qemu::{self, Console, Medium, QemuConfig};
-use crate::{build, tools};
+use crate::{build, store, tools};
 
 /// How to boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,12 @@ pub struct BootOptions {
     pub accel: Accel,
     /// Appended to QEMU's command line.
     pub extra_qemu_args: Vec<String>,
+    /// Attach this file as the store disk (`None`, the default: no store,
+    /// the system runs without persistence). A missing file is created
+    /// with [`store::DEFAULT_SIZE_MIB`] (sparse); an existing one is used as
+    /// it is, so boots of one test that name the same file see what the
+    /// earlier ones wrote. `Session::kill` is the power cut.
+    pub store: Option<PathBuf>,
 }
 
 impl Default for BootOptions {
@@ -50,6 +56,7 @@ impl Default for BootOptions {
             iso: None,
             accel: Accel::Tcg,
             extra_qemu_args: Vec::new(),
+            store: None,
         }
     }
 }
@@ -60,6 +67,14 @@ impl BootOptions {
         BootOptions {
             cmdline: cmdline.to_string(),
             ..BootOptions::default()
+        }
+    }
+
+    /// The same options with `path` attached as the store disk.
+    pub fn with_store(self, path: impl Into<PathBuf>) -> Self {
+        BootOptions {
+            store: Some(path.into()),
+            ..self
         }
     }
 }
@@ -111,6 +126,9 @@ impl Session {
     /// serial output (stdout, and stderr separately) to a shared buffer.
     pub fn boot(opts: BootOptions) -> Result<Session, String> {
         tools::check(tools::RUN_TOOLS)?;
+        if let Some(path) = &opts.store {
+            store::prepare(path, store::DEFAULT_SIZE_MIB, false)?;
+        }
         let medium = match opts.iso {
             Some(iso) => Medium::Iso(iso),
             None => Medium::Kernel {
@@ -122,6 +140,7 @@ impl Session {
         config.accel = opts.accel;
         config.memory_mib = opts.memory_mib;
         config.extra_args = opts.extra_qemu_args;
+        config.store = opts.store;
         Session::start(config)
     }
 

@@ -43,6 +43,9 @@ impl FpuState {
     }
 }
 
+/// How many registers [`UserContext::saved_registers`] keeps.
+pub const SAVED_REGISTERS: usize = 18;
+
 /// Everything needed to resume a thread.
 #[derive(Clone)]
 pub struct UserContext {
@@ -86,6 +89,42 @@ impl UserContext {
         let rip = core::ptr::addr_of!(abide_idle_loop) as u64;
         let stack = core::ptr::addr_of!(IDLE_STACK) as u64 + IDLE_STACK_SIZE as u64;
         Self::starting_at(rip, stack, code, data)
+    }
+
+    /// The registers a checkpoint keeps, in [`UserContext::from_saved`] order.
+    pub fn saved_registers(&self) -> [u64; SAVED_REGISTERS] {
+        let r = &self.regs;
+        [
+            r.r15, r.r14, r.r13, r.r12, r.r11, r.r10, r.r9, r.r8, r.rbp, r.rdi, r.rsi, r.rdx,
+            r.rcx, r.rbx, r.rax, r.rip, r.rflags, r.rsp,
+        ]
+    }
+
+    /// A user context from [`UserContext::saved_registers`] and an FXSAVE
+    /// area read back from the store. Nothing read from disk can lift it
+    /// out of ring 3: the selectors are the user ones, only arithmetic
+    /// flags are kept (interrupts stay on), and MXCSR's reserved bits are
+    /// cleared so FXRSTOR cannot fault. `None` for a non-canonical `rip`
+    /// or `rsp`.
+    pub fn from_saved(words: &[u64; SAVED_REGISTERS], fpu: &[u8; 512]) -> Option<Self> {
+        let [r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax, rip, rflags, rsp] =
+            *words;
+        let canonical = |addr: u64| addr < 0x0000_8000_0000_0000;
+        if !canonical(rip) || !canonical(rsp) {
+            return None;
+        }
+        let mut context = Self::new_user(rip, rsp);
+        let arithmetic = 0xcd5; // CF PF AF ZF SF DF OF
+        context.regs.rflags |= rflags & arithmetic;
+        let r = &mut context.regs;
+        (r.r15, r.r14, r.r13, r.r12, r.r11, r.r10, r.r9, r.r8) =
+            (r15, r14, r13, r12, r11, r10, r9, r8);
+        (r.rbp, r.rdi, r.rsi, r.rdx, r.rcx, r.rbx, r.rax) = (rbp, rdi, rsi, rdx, rcx, rbx, rax);
+        let mut area = *fpu;
+        let mxcsr = u32::from_le_bytes([area[24], area[25], area[26], area[27]]) & 0xffbf;
+        area[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        context.fpu = FpuState(area);
+        Some(context)
     }
 
     /// True for the idle loop's context (kernel mode).

@@ -113,11 +113,17 @@ impl Init {
         println!("init: {name} (process {}) {how}", instance.id);
         self.last_end.insert(name.clone(), how);
         close(&instance);
-        let ending = match status.state {
-            ProcessState::Exited => Ending::from_exit_code(status.code),
-            _ => Ending::Abnormal,
+        let actions = match status.state {
+            // Not a crash: it starts afresh, as at boot.
+            ProcessState::Lost => self.supervisor.child_lost(&name),
+            ProcessState::Exited => {
+                let ending = Ending::from_exit_code(status.code);
+                self.supervisor.child_ended(&name, ending, now_ms())
+            }
+            _ => self
+                .supervisor
+                .child_ended(&name, Ending::Abnormal, now_ms()),
         };
-        let actions = self.supervisor.child_ended(&name, ending, now_ms());
         self.carry_out(actions);
     }
 
@@ -256,11 +262,7 @@ impl Init {
             priority: spec.priority,
             memory_pages: spec.memory_pages,
             handle_quota: spec.handle_quota,
-            flags: if spec.persistent {
-                SPAWN_PERSISTENT
-            } else {
-                0
-            },
+            flags: if spec.persistent { SPAWN_PERSISTENT } else { 0 },
         };
         let process = match syscall::process_spawn_with(&spec.program, &handles, &options) {
             Ok(process) => process,
@@ -318,6 +320,7 @@ pub fn describe(status: &ProcessStatus) -> String {
         ProcessState::Running => "is running".into(),
         ProcessState::Exited => alloc::format!("exited with status {}", status.code),
         ProcessState::Killed => "was killed".into(),
+        ProcessState::Lost => "did not survive the power cut (not persistent)".into(),
         ProcessState::Faulted if status.vector == INJECTED_FAULT_VECTOR => {
             "faulted: injected fault".into()
         }

@@ -4,10 +4,11 @@
 //! device memory). It reads the system configuration the image carries
 //! (`config-default`, or `config-<name>` for `config=<name>` on the kernel
 //! command line), turns it into a supervision tree ([`tree`]), makes
-//! the channels its routes need ([`routes`]) and starts the components in
-//! order. Then it waits: when a component's process ends, the supervisor
-//! (`abide_supervise`) decides what to restart; when the shell asks through
-//! the `system` service ([`system`]), it answers.
+//! the channels its routes need ([`routes`]), starts the components in
+//! order and sets the checkpoint period the configuration asks for
+//! ([`persist`]). Then it waits: when a component's process ends, the
+//! supervisor (`abide_supervise`) decides what to restart; when the shell
+//! asks through the `system` service ([`system`]), it answers.
 //!
 //! Each instance gets a bootstrap channel (startup handle 0) holding its
 //! manifest, then exactly the handles its routes grant — nothing else.
@@ -17,6 +18,7 @@
 extern crate alloc;
 
 mod instances;
+mod persist;
 mod routes;
 mod system;
 mod tree;
@@ -62,6 +64,7 @@ fn run() -> Result<(), alloc::string::String> {
     let port = syscall::port_create().map_err(|e| alloc::format!("port_create: {e}"))?;
     let mut init = Init::new(hardware, port, system)?;
     init.boot();
+    persist::apply_period(hardware, &init.system);
     loop {
         let packet = match syscall::port_wait(port, u64::MAX) {
             Ok(packet) => packet,

@@ -239,6 +239,7 @@ impl System::Server for Init {
             return Err(app(alloc::format!("cannot make the new routes: {error}")));
         }
         self.carry_out(starts);
+        crate::persist::apply_period(self.hardware, &self.system);
         let plan = reconfiguration.plan;
         let mut rows = Vec::new();
         for (change, names) in [

@@ -49,6 +49,10 @@ impl KeyValue::Server for Store {
             })
             .collect())
     }
+
+    fn del(&mut self, key: String) -> Result<bool, RemoteError> {
+        Ok(self.entries.remove(&key).is_some())
+    }
 }
 
 async fn main() -> i32 {

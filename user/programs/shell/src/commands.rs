@@ -1,7 +1,10 @@
 //! The commands: each returns text or a table; a table goes through the
 //! pipeline's stages and is rendered.
 
+mod counter;
+mod kv;
 pub mod lspci;
+mod persist;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -33,6 +36,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("log", "log [component NAME] [level LEVEL] [text T] [since TIME] [last N]: log entries (TIME since boot: 2s, 150ms)"),
     ("config", "config show | config apply NAME: the configuration in force, or switch to system/NAME.conf"),
     ("lspci", "lspci | lspci claim ADDRESS | lspci release ADDRESS: the PCI devices; claim one or give it back"),
+    ("kv", "kv set KEY VALUE | kv get KEY | kv del KEY | kv list: the key-value service (persistent)"),
+    ("counter", "the persistent counter's value (one more every 10 ms)"),
+    ("snapshot", "checkpoint the whole system now"),
+    ("sync", "wait until everything done so far is committed to the store"),
+    ("persist", "the checkpoint engine: store, generation, period, last checkpoint's figures"),
     ("mem", "memory in use"),
     ("uptime", "time since boot"),
     ("poweroff", "stop everything and power off"),
@@ -172,6 +180,11 @@ async fn command(shell: &Shell, words: &[&str]) -> Result<Output, String> {
             .map(|()| Output::Text(String::new()))
         }
         ["lspci", rest @ ..] => lspci::command(shell, rest).await,
+        ["kv", rest @ ..] => kv::command(shell, rest).await,
+        ["counter"] => counter::command(shell).await,
+        ["snapshot"] => persist::snapshot(),
+        ["sync"] => persist::sync(),
+        ["persist"] => persist::status(),
         ["log", rest @ ..] => {
             let filter = log_filter(rest)?;
             let client = shell.log.as_ref().ok_or("no route to the log service")?;

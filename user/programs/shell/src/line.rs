@@ -46,6 +46,10 @@ impl Completer for Names<'_> {
                 "component",
                 "level",
                 "last",
+                "set",
+                "get",
+                "del",
+                "list",
             ]);
             names
         };

@@ -4,8 +4,9 @@
 //! followed by pipeline stages (`ps | where restarts > 0 | sort-by mem`),
 //! and prints the result. Commands that list things return typed tables
 //! ([`abide_records::Table`]) from the services they ask (`system` from
-//! init, `log` from the log service), so the stages filter and sort values,
-//! not text. What it can reach is exactly its routes.
+//! init, `log` from the log service, `kv`, `pci`), so the stages filter and
+//! sort values, not text. What it can reach is exactly its routes, and the
+//! checkpoint engine's system call (`snapshot`, `sync`, `persist`).
 #![no_std]
 #![no_main]
 
@@ -31,6 +32,8 @@ pub struct Shell {
     pub system: Option<Client>,
     pub log: Option<Client>,
     pub pci: Option<commands::lspci::Pci>,
+    pub kv: Option<Client>,
+    pub counter: Option<Client>,
 }
 
 async fn main() -> i32 {
@@ -57,6 +60,8 @@ async fn main() -> i32 {
             .uses("log")
             .map(|log| Client::new(log).resending_after(LOG_RESEND_NS)),
         pci: component.uses("pci").map(commands::lspci::Pci::new),
+        kv: component.uses("kv").map(Client::new),
+        counter: component.uses("counter").map(Client::new),
     };
     let names = match &shell.system {
         Some(system) => system

@@ -1,0 +1,183 @@
+//! The power-cut loop: boots the default system on one store again and
+//! again, does work, syncs, and kills QEMU with SIGKILL at a random moment
+//! (often while a checkpoint is being written out). After every boot the
+//! system must have resumed: the counter never went backwards past what a
+//! `sync` saw, every key acknowledged before a completed `sync` is there
+//! with its value, and the shell answers. `cargo test` runs it 20 times
+//! (tests/persist.rs), `cargo run -- crashtest N` as often as asked.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::session::{BootOptions, Session};
+
+/// How long one boot (or resume) to the shell prompt may take.
+const BOOT: Duration = Duration::from_secs(60);
+/// How long one shell command may take to answer.
+const REPLY: Duration = Duration::from_secs(20);
+/// The shell's prompt.
+const PROMPT: &str = abide_abi::host::SHELL_PROMPT;
+
+/// What the loop is asked to do.
+#[derive(Debug, Clone)]
+pub struct CrashtestOptions {
+    /// Power cuts to survive.
+    pub runs: u32,
+    /// Seeds the moments of the cuts (printed, so a failure replays).
+    pub seed: u64,
+    /// The store image (created fresh).
+    pub store: PathBuf,
+    /// The longest wait after the last sync before the cut, in ms.
+    pub max_cut_delay_ms: u64,
+}
+
+/// What the loop saw.
+#[derive(Debug, Clone, Default)]
+pub struct CrashtestReport {
+    pub runs: u32,
+    /// Boots that resumed a saved system (all but the first).
+    pub resumed: u32,
+    /// Keys written and acknowledged by a sync, all found again.
+    pub synced_keys: usize,
+    /// The highest counter value seen.
+    pub counter: u64,
+    /// Milliseconds from QEMU start to the shell prompt, per boot.
+    pub boot_ms: Vec<u64>,
+}
+
+/// A small deterministic generator (SplitMix64), so the seed replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
+    }
+}
+
+/// Runs the loop; `Err` names the run and what went wrong, with the output.
+pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
+    println!(
+        "crashtest: {} power cuts, seed {:#x}, store {}",
+        options.runs,
+        options.seed,
+        options.store.display()
+    );
+    if options.store.exists() {
+        std::fs::remove_file(&options.store)
+            .map_err(|e| format!("cannot remove {}: {e}", options.store.display()))?;
+    }
+    let mut rng = Rng(options.seed);
+    let mut report = CrashtestReport::default();
+    let mut synced: BTreeMap<String, String> = BTreeMap::new();
+    let mut counter_at_sync = 0u64;
+    for run in 0..=options.runs {
+        let fail = |what: String, session: &Session| {
+            format!(
+                "crashtest run {run} (seed {:#x}): {what}\n--- output ---\n{}",
+                options.seed,
+                session.output()
+            )
+        };
+        let mut session = boot(&options.store)?;
+        if let Err(error) = session.expect(PROMPT, BOOT) {
+            return Err(fail(error, &session));
+        }
+        report
+            .boot_ms
+            .push(session.started().elapsed().as_millis() as u64);
+        if run > 0 {
+            if !session.output().contains("store: resumed generation") {
+                return Err(fail("the system did not resume".into(), &session));
+            }
+            report.resumed += 1;
+        }
+        // The counter never goes back past what a sync saw.
+        let value = read_counter(&mut session).map_err(|e| fail(e, &session))?;
+        if value < counter_at_sync {
+            return Err(fail(
+                format!("counter went backwards: {value} after a sync saw {counter_at_sync}"),
+                &session,
+            ));
+        }
+        report.counter = report.counter.max(value);
+        // Every key acknowledged before a completed sync is there.
+        let list = command(&mut session, "kv list").map_err(|e| fail(e, &session))?;
+        for (key, value) in &synced {
+            let found = list.lines().any(|line| {
+                let mut words = line.split_whitespace();
+                words.next() == Some(key.as_str()) && words.next() == Some(value.as_str())
+            });
+            if !found {
+                return Err(fail(
+                    format!("key {key} = {value}, synced, is missing from kv list"),
+                    &session,
+                ));
+            }
+        }
+        if run == options.runs {
+            session.kill()?;
+            break;
+        }
+        // Work: a key per run, then a sync; the cut comes after.
+        let key = format!("k{run}");
+        let value = format!("v{}", rng.below(1_000_000));
+        command(&mut session, &format!("kv set {key} {value}")).map_err(|e| fail(e, &session))?;
+        let seen = read_counter(&mut session).map_err(|e| fail(e, &session))?;
+        let synced_reply = command(&mut session, "sync").map_err(|e| fail(e, &session))?;
+        if !synced_reply.contains("synced generation") {
+            return Err(fail(format!("sync failed: {synced_reply}"), &session));
+        }
+        synced.insert(key, value);
+        counter_at_sync = seen;
+        // More work that may or may not survive, then the cut.
+        let extra = format!("kv set unsynced{run} x");
+        session
+            .send(&format!("{extra}\n"))
+            .map_err(|e| fail(e, &session))?;
+        let delay = rng.below(options.max_cut_delay_ms + 1);
+        std::thread::sleep(Duration::from_millis(delay));
+        session.kill()?;
+        report.runs += 1;
+        println!("crashtest: run {run}: cut {delay} ms after sync (counter {seen})");
+    }
+    report.synced_keys = synced.len();
+    Ok(report)
+}
+
+/// Boots the default system on `store`.
+fn boot(store: &Path) -> Result<Session, String> {
+    let options = BootOptions {
+        store: Some(store.to_path_buf()),
+        ..BootOptions::default()
+    };
+    Session::boot(options)
+}
+
+/// Sends `line` and returns the answer up to the next prompt.
+fn command(session: &mut Session, line: &str) -> Result<String, String> {
+    let before = session.output().len();
+    session.send(&format!("{line}\n"))?;
+    session.expect_next(PROMPT, REPLY)?;
+    let output = session.output();
+    Ok(output[before..].to_string())
+}
+
+/// The counter's value, from the shell's `counter` command.
+fn read_counter(session: &mut Session) -> Result<u64, String> {
+    let answer = command(session, "counter")?;
+    answer
+        .split_whitespace()
+        .skip_while(|word| *word != "counter")
+        .filter_map(|word| word.parse().ok())
+        .next()
+        .ok_or_else(|| format!("no counter value in {answer:?}"))
+}
