@@ -190,3 +190,21 @@ fn a_damaged_header_falls_back_and_a_damaged_page_is_reported() {
         "the damaged store was written to"
     );
 }
+
+#[test]
+fn no_driver_can_claim_the_store_disk() {
+    let path = store("claim");
+    let mut session = boot_to_shell(BootOptions::default().with_store(&path));
+    let lspci = command(&mut session, "lspci", "1af4");
+    let address = lspci
+        .lines()
+        .find(|line| line.contains("1af4"))
+        .and_then(|line| line.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no virtio-blk in:\n{lspci}"))
+        .to_string();
+    // The kernel drives the store: the registers it uses are refused to
+    // any driver that claims the device.
+    let claim = command(&mut session, &format!("lspci claim {address}"), "withheld");
+    assert_contains(&claim, "the kernel refused memory");
+    power_off(&mut session);
+}

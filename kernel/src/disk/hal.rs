@@ -95,6 +95,16 @@ static WINDOWS: IrqSpinLock<Vec<Window>> = IrqSpinLock::new(Vec::new());
 /// pointer it got must never be used (see [`take_unmapped_request`]).
 static UNMAPPED_REQUEST: AtomicBool = AtomicBool::new(false);
 
+/// True when `phys..phys + len` overlaps a register window of the store
+/// disk: the kernel's device, which no driver may map.
+pub fn overlaps_store_registers(phys: u64, len: u64) -> bool {
+    let end = phys.saturating_add(len);
+    WINDOWS
+        .lock()
+        .iter()
+        .any(|w| phys < w.phys.saturating_add(w.len) && w.phys < end)
+}
+
 fn find_window(phys: u64, len: u64) -> Option<u64> {
     let end = phys.checked_add(len)?;
     WINDOWS

@@ -24,6 +24,8 @@
 mod hal;
 mod pci;
 
+pub use hal::overlaps_store_registers;
+
 use alloc::boxed::Box;
 use core::fmt;
 use core::mem::ManuallyDrop;

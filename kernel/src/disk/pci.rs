@@ -87,8 +87,9 @@ impl ConfigurationAccess for PortCam {
     }
 
     fn write_word(&mut self, function: DeviceFunction, offset: u8, value: u32) {
-        // SAFETY: the caller chose the register; configuration writes do not
-        // touch memory (see `with_selected`).
+        // SAFETY: the port access itself touches no memory (see
+        // `with_selected`). What is written is virtio-drivers' and ours: the
+        // command register, and BARs sized with decoding off and restored.
         Self::with_selected(function, offset, |data| unsafe { data.write(value) })
     }
 

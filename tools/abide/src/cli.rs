@@ -37,6 +37,23 @@ pub enum Command {
     Iso(IsoArgs),
     /// Benchmark Abide against a Linux guest in the same QEMU and print the comparison table
     Bench(BenchArgs),
+    /// Cut the power (SIGKILL QEMU) N times at random moments on one store
+    /// and check after every boot that the system resumed intact
+    Crashtest(CrashtestArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct CrashtestArgs {
+    /// How many power cuts
+    #[arg(value_name = "N", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub runs: u32,
+    /// Seed for the moments of the cuts (default: from the clock; printed)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The longest wait after the last sync before a cut, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 1500)]
+    pub max_delay: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -247,6 +264,27 @@ mod tests {
             panic!("not run")
         };
         assert_eq!(args.store(), Some((PathBuf::from("x.img"), 16)));
+    }
+
+    #[test]
+    fn crashtest_options() {
+        assert_eq!(
+            parse(&["crashtest"]),
+            Command::Crashtest(CrashtestArgs {
+                runs: 200,
+                seed: None,
+                max_delay: 1500
+            })
+        );
+        assert_eq!(
+            parse(&["crashtest", "20", "--seed", "7", "--max-delay", "100"]),
+            Command::Crashtest(CrashtestArgs {
+                runs: 20,
+                seed: Some(7),
+                max_delay: 100
+            })
+        );
+        assert!(Cli::try_parse_from(["abide", "crashtest", "0"]).is_err());
     }
 
     #[test]
