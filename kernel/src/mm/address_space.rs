@@ -178,6 +178,12 @@ impl AddressSpace {
         true
     }
 
+    /// Its page tables (to give a page back its write permission later,
+    /// see [`make_writable`]).
+    pub fn page_tables(&self) -> PageTables {
+        self.tables
+    }
+
     /// Maps `frame`, a page this space owns from now on (contents already in
     /// place), at `virt` with `flags` (USER is added): a restore puts a
     /// process's pages back this way.
@@ -265,6 +271,40 @@ impl Drop for AddressSpace {
         // The lower half is now empty; the kernel half's tables are shared and
         // must stay. Free the root alone.
         mem.free_table(self.tables.root());
+    }
+}
+
+/// Takes write permission from the page at `virt` in `tables` until
+/// [`make_writable`] (a checkpoint protects a page it has yet to save);
+/// false if the page was not writable. The caller flushes the TLB before
+/// user code runs again.
+pub fn write_protect(tables: PageTables, virt: u64) -> bool {
+    let mut tables = tables;
+    match tables.translate(&DirectTables, virt) {
+        Some(translation) if translation.flags.contains(PageFlags::WRITABLE) => tables
+            .protect(
+                &mut DirectTables,
+                virt,
+                translation.flags - PageFlags::WRITABLE,
+            )
+            .is_ok(),
+        _ => false,
+    }
+}
+
+/// Gives the page at `virt` in `tables` its write permission back (see
+/// [`write_protect`]) and drops its stale TLB entry. The
+/// tables must still be alive: the caller forgets a space's pages before
+/// the space is dropped.
+pub fn make_writable(tables: PageTables, virt: u64) {
+    let mut tables = tables;
+    if let Some(translation) = tables.translate(&DirectTables, virt) {
+        let _ = tables.protect(
+            &mut DirectTables,
+            virt,
+            translation.flags | PageFlags::WRITABLE,
+        );
+        x86_64::instructions::tlb::flush(x86_64::VirtAddr::new_truncate(virt));
     }
 }
 

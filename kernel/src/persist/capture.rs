@@ -11,6 +11,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use abide_mm::paging::PageTables;
 use abide_mm::PAGE_SIZE;
 use abide_store::PageKey;
 
@@ -23,18 +24,31 @@ use crate::mm::{AddressSpace, PageFlags, PageSet};
 use crate::object::{Kernel, Object, ObjectId};
 use crate::process::ThreadState;
 
-/// One page a checkpoint saves: its key, the frame holding it now, and
-/// whether it was written since the last checkpoint.
+/// One page a checkpoint saves: its key, the frame holding it now,
+/// whether it was written since the last checkpoint, and where it is
+/// mapped (page tables and address), to protect it until it is saved.
 pub struct PageToSave {
     pub key: PageKey,
     pub frame: u64,
     pub dirty: bool,
+    pub mappings: Vec<(PageTables, u64)>,
+    /// The page-table root of the space owning it (a process's own page).
+    pub owner: Option<u64>,
 }
 
 /// What the pages walk found.
 pub struct Pages {
     pub pages: Vec<PageToSave>,
     pub page_sets: Vec<PageSetImage>,
+    /// The RAM page sets, kept alive until their pages are written.
+    pub sets: Vec<Arc<PageSet>>,
+}
+
+/// A page set's pages as the walk collects them: dirty bits and mappings.
+struct SetPages {
+    set: Arc<PageSet>,
+    dirty: Vec<bool>,
+    mappings: Vec<(PageTables, u64)>,
 }
 
 /// Walks every address space and memory object: the pages to save, with
@@ -43,7 +57,7 @@ pub struct Pages {
 /// store, but the page sets it maps do (a driver's stash outlives it).
 pub fn collect_pages(kernel: &mut Kernel) -> Pages {
     let mut pages = Vec::new();
-    let mut sets: BTreeMap<u64, (Arc<PageSet>, Vec<bool>)> = BTreeMap::new();
+    let mut sets: BTreeMap<u64, SetPages> = BTreeMap::new();
     let processes: Vec<ObjectId> = kernel
         .objects
         .iter()
@@ -58,6 +72,7 @@ pub fn collect_pages(kernel: &mut Kernel) -> Pages {
         let Some(space) = process.space.as_mut() else {
             continue;
         };
+        let tables = space.page_tables();
         if persistent {
             let own: Vec<(u64, u64)> = space.own_pages().to_vec();
             for (virt, frame) in own {
@@ -66,19 +81,24 @@ pub fn collect_pages(kernel: &mut Kernel) -> Pages {
                     key: process_page(id, virt),
                     frame,
                     dirty,
+                    mappings: alloc::vec![(tables, virt)],
+                    owner: Some(tables.root()),
                 });
             }
         }
         let shared: Vec<(u64, Arc<PageSet>)> = space.shared_mappings().to_vec();
         for (base, set) in shared {
             let count = set.frames().len();
-            let (_, dirty) = sets
-                .entry(set.id())
-                .or_insert_with(|| (set.clone(), alloc::vec![false; count]));
+            let entry = sets.entry(set.id()).or_insert_with(|| SetPages {
+                set: set.clone(),
+                dirty: alloc::vec![false; count],
+                mappings: Vec::new(),
+            });
             if set.is_device() {
                 continue;
             }
-            for (index, mark) in dirty.iter_mut().enumerate() {
+            entry.mappings.push((tables, base));
+            for (index, mark) in entry.dirty.iter_mut().enumerate() {
                 if space.take_dirty(base + index as u64 * PAGE_SIZE) {
                     *mark = true;
                 }
@@ -88,21 +108,37 @@ pub fn collect_pages(kernel: &mut Kernel) -> Pages {
     for (_, object, _) in kernel.objects.iter() {
         if let Object::Memory(memory) = object {
             let count = memory.pages.frames().len();
-            sets.entry(memory.pages.id())
-                .or_insert_with(|| (memory.pages.clone(), alloc::vec![false; count]));
+            sets.entry(memory.pages.id()).or_insert_with(|| SetPages {
+                set: memory.pages.clone(),
+                dirty: alloc::vec![false; count],
+                mappings: Vec::new(),
+            });
         }
     }
     let mut page_sets = Vec::with_capacity(sets.len());
-    for (id, (set, dirty)) in sets {
+    let mut held = Vec::new();
+    for (id, entry) in sets {
+        let SetPages {
+            set,
+            dirty,
+            mappings,
+        } = entry;
         let device = set.is_device().then(|| set.frames().to_vec());
         if device.is_none() {
             for (index, (&frame, &dirty)) in set.frames().iter().zip(&dirty).enumerate() {
+                let offset = index as u64 * PAGE_SIZE;
                 pages.push(PageToSave {
                     key: page_set_page(id, index as u64),
                     frame,
                     dirty,
+                    mappings: mappings
+                        .iter()
+                        .map(|&(tables, base)| (tables, base + offset))
+                        .collect(),
+                    owner: None,
                 });
             }
+            held.push(set.clone());
         }
         page_sets.push(PageSetImage {
             id,
@@ -110,7 +146,11 @@ pub fn collect_pages(kernel: &mut Kernel) -> Pages {
             device,
         });
     }
-    Pages { pages, page_sets }
+    Pages {
+        pages,
+        page_sets,
+        sets: held,
+    }
 }
 
 /// Encodes the object state. `running` is the thread that was on the CPU

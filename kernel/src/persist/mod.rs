@@ -17,8 +17,10 @@ mod capture;
 mod image;
 mod pages;
 mod restore;
+mod writeout;
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use abide_abi::persist::{PersistStatus, DEFAULT_PERIOD_MS};
 use abide_store::{OpenError, PageKey, Store};
@@ -26,9 +28,11 @@ use abide_store::{OpenError, PageKey, Store};
 use crate::arch::context::{FpuState, UserContext};
 use crate::arch::idt::TrapFrame;
 use crate::disk::StoreDisk;
+use crate::mm::{self, AddressSpace, PageSet};
 use crate::object::{Kernel, ObjectId};
 use crate::sync::IrqSpinLock;
 use crate::{println, time};
+use writeout::{Pending, WriteOut};
 
 /// The engine's state while a store is attached.
 struct Engine {
@@ -41,6 +45,8 @@ struct Engine {
     period_ns: u64,
     next_due_ns: u64,
     status: PersistStatus,
+    /// The generation being written out, between its pause and commit.
+    write_out: Option<WriteOut>,
 }
 
 static ENGINE: IrqSpinLock<Option<Engine>> = IrqSpinLock::new(None);
@@ -128,6 +134,7 @@ pub fn start(kernel: &mut Kernel) -> Start {
         period_ns,
         next_due_ns: time::now_ns().saturating_add(period_ns),
         status,
+        write_out: None,
     });
     outcome
 }
@@ -159,109 +166,236 @@ pub enum CheckpointError {
     Store,
 }
 
-/// Takes a checkpoint now. `running` is the thread that was on the CPU,
-/// with its live registers (a system call's result already in them).
-/// Returns the committed generation.
+/// How long the write-out may hold the CPU on one timer tick while threads
+/// wait to run, and while none does.
+const BUSY_WRITE_BUDGET_NS: u64 = 2_000_000;
+const IDLE_WRITE_BUDGET_NS: u64 = 8_000_000;
+
+impl Engine {
+    /// The stop-the-world part of a checkpoint: decides the new
+    /// generation's pages (keeping the unchanged ones), write-protects
+    /// those still to write, and encodes the object state. The write-out
+    /// follows, a little on every timer tick ([`Engine::advance`]).
+    fn pause(
+        &mut self,
+        kernel: &mut Kernel,
+        running: Option<(ObjectId, &TrapFrame, &FpuState)>,
+    ) -> Result<(), CheckpointError> {
+        let began = time::now_ns();
+        let pages = capture::collect_pages(kernel);
+        let live = running.map(|(id, frame, fpu)| {
+            (
+                id,
+                UserContext {
+                    regs: *frame,
+                    fpu: fpu.clone(),
+                },
+            )
+        });
+        let state = capture::encode_image(
+            kernel,
+            pages.page_sets,
+            live.as_ref().map(|(id, context)| (*id, context)),
+            began,
+        )
+        .map_err(|error| {
+            println!("checkpoint: cannot encode the object state: {error}");
+            // Dirty bits were taken: the next checkpoint saves every page.
+            self.rewrite_all = true;
+            CheckpointError::Store
+        })?;
+        let mut saved = BTreeMap::new();
+        let mut to_keep = Vec::new();
+        let mut to_write = Vec::new();
+        for page in pages.pages {
+            let unchanged =
+                !self.rewrite_all && !page.dirty && self.saved.get(&page.key) == Some(&page.frame);
+            saved.insert(page.key, page.frame);
+            if !unchanged {
+                to_write.push(page);
+            } else if self.store.contains(page.key) {
+                to_keep.push(page);
+            }
+            // else: a zero page that stayed zero, absent from both.
+        }
+        let mut builder = self.store.begin();
+        for page in to_keep {
+            if !builder.keep(page.key) {
+                to_write.push(page);
+            }
+        }
+        let mut out = WriteOut::new(builder.detach(), state, saved);
+        out.hold = pages.sets;
+        for page in to_write {
+            for &(tables, virt) in &page.mappings {
+                if mm::write_protect(tables, virt) {
+                    out.protected(tables, virt, page.frame);
+                }
+            }
+            out.push(Pending {
+                key: page.key,
+                frame: page.frame,
+                owner: page.owner,
+            });
+        }
+        // Dirty bits were cleared and pages protected: no stale TLB entry
+        // may skip either.
+        x86_64::instructions::tlb::flush_all();
+        let resumed = time::now_ns();
+        out.pause_ns = resumed.saturating_sub(began);
+        out.resumed_ns = resumed;
+        self.write_out = Some(out);
+        Ok(())
+    }
+
+    /// Writes waiting pages until the clock reaches `deadline_ns`, and
+    /// commits once none is left; returns the generation it committed.
+    fn advance(&mut self, deadline_ns: u64) -> Result<Option<u64>, CheckpointError> {
+        let Some(mut out) = self.write_out.take() else {
+            return Ok(None);
+        };
+        let Some(detached) = out.builder.take() else {
+            return Err(self.abandon(&mut out, "the builder is gone"));
+        };
+        let mut builder = self.store.resume(detached);
+        while let Some(pending) = out.pop() {
+            let put = out.with_saved_contents(&pending, |bytes| builder.put(pending.key, bytes));
+            if let Err(error) = put {
+                drop(builder);
+                return Err(self.abandon(&mut out, error));
+            }
+            out.written += 1;
+            if out.remaining() > 0 && time::now_ns() >= deadline_ns {
+                out.builder = Some(builder.detach());
+                self.write_out = Some(out);
+                return Ok(None);
+            }
+        }
+        builder.set_state(&out.state);
+        let generation = match builder.commit() {
+            Ok(generation) => generation,
+            Err(error) => return Err(self.abandon(&mut out, error)),
+        };
+        let done = time::now_ns();
+        self.saved = core::mem::take(&mut out.saved);
+        self.rewrite_all = false;
+        self.next_due_ns = done.saturating_add(self.period_ns);
+        let status = &mut self.status;
+        status.generation = generation;
+        status.checkpoints += 1;
+        status.last_pause_ns = out.pause_ns;
+        status.last_write_ns = done.saturating_sub(out.resumed_ns);
+        status.last_pages_written = out.written;
+        status.used_blocks = self.store.used_blocks();
+        log::debug!(
+            "checkpoint: generation {generation}: {} pages written, {} state bytes, pause {} us, write-out {} us",
+            out.written,
+            out.state.len(),
+            out.pause_ns / 1000,
+            status.last_write_ns / 1000
+        );
+        Ok(Some(generation))
+    }
+
+    /// Gives up the generation being written: nothing is committed, every
+    /// page gets its write permission back, and the next checkpoint saves
+    /// every page (the dirty bits are gone).
+    fn abandon(&mut self, out: &mut WriteOut, why: impl core::fmt::Display) -> CheckpointError {
+        println!("checkpoint: abandoned, the store failed: {why}");
+        out.release_all();
+        self.rewrite_all = true;
+        self.next_due_ns = time::now_ns().saturating_add(self.period_ns);
+        CheckpointError::Store
+    }
+}
+
+/// Takes a checkpoint now and returns once it is committed, with its
+/// generation (a write-out in progress completes first). `running` is the
+/// thread that was on the CPU, with its live registers (a system call's
+/// result already in them).
 pub fn checkpoint(
     kernel: &mut Kernel,
     running: Option<(ObjectId, &TrapFrame, &FpuState)>,
 ) -> Result<u64, CheckpointError> {
     let mut guard = ENGINE.lock();
     let engine = guard.as_mut().ok_or(CheckpointError::NoStore)?;
-    let began = time::now_ns();
-    let pages = capture::collect_pages(kernel);
-    // Dirty bits were cleared: no stale TLB entry may skip setting them.
-    x86_64::instructions::tlb::flush_all();
-    let live = running.map(|(id, frame, fpu)| {
-        (
-            id,
-            UserContext {
-                regs: *frame,
-                fpu: fpu.clone(),
-            },
-        )
-    });
-    let state = match capture::encode_image(
-        kernel,
-        pages.page_sets,
-        live.as_ref().map(|(id, context)| (*id, context)),
-        began,
-    ) {
-        Ok(state) => state,
-        Err(error) => {
-            println!("checkpoint: cannot encode the object state: {error}");
-            return Err(CheckpointError::Store);
-        }
-    };
-    let writing = time::now_ns();
-    let rewrite_all = engine.rewrite_all;
-    let mut saved = BTreeMap::new();
-    let mut written = 0u64;
-    let mut builder = engine.store.begin();
-    for page in &pages.pages {
-        let unchanged =
-            !rewrite_all && !page.dirty && engine.saved.get(&page.key) == Some(&page.frame);
-        if !(unchanged && builder.keep(page.key)) {
-            if let Err(error) =
-                pages::with_contents(page.frame, |bytes| builder.put(page.key, bytes))
-            {
-                println!("checkpoint: writing a page failed: {error}");
-                drop(builder);
-                engine.rewrite_all = true;
-                return Err(CheckpointError::Store);
-            }
-            written += 1;
-        }
-        saved.insert(page.key, page.frame);
-    }
-    builder.set_state(&state);
-    let generation = match builder.commit() {
-        Ok(generation) => generation,
-        Err(error) => {
-            println!("checkpoint: commit failed: {error}");
-            engine.rewrite_all = true;
-            return Err(CheckpointError::Store);
-        }
-    };
-    let done = time::now_ns();
-    engine.saved = saved;
-    engine.rewrite_all = false;
-    engine.next_due_ns = done.saturating_add(engine.period_ns);
-    let status = &mut engine.status;
-    status.generation = generation;
-    status.checkpoints += 1;
-    status.last_pause_ns = done.saturating_sub(began);
-    status.last_write_ns = done.saturating_sub(writing);
-    status.last_pages_written = written;
-    status.used_blocks = engine.store.used_blocks();
-    log::debug!(
-        "checkpoint: generation {generation}, {written} of {} pages written, {} state bytes, {} us",
-        pages.pages.len(),
-        state.len(),
-        status.last_pause_ns / 1000
-    );
-    Ok(generation)
+    engine.advance(u64::MAX)?;
+    engine.pause(kernel, running)?;
+    let committed = engine.advance(u64::MAX)?;
+    committed.ok_or(CheckpointError::Store)
 }
 
-/// Called on every timer interrupt: takes the periodic checkpoint when due.
-/// `from_user` says whether `frame` holds the thread on the CPU.
+/// Called on every timer interrupt: writes some of a checkpoint in
+/// progress, or begins the periodic checkpoint when it is due. `from_user`
+/// says whether `frame` holds the thread on the CPU.
 pub fn tick(kernel: &mut Kernel, frame: &TrapFrame, fpu: &FpuState, from_user: bool) {
-    let due = match ENGINE.lock().as_ref() {
-        Some(engine) => engine.period_ns != 0 && time::now_ns() >= engine.next_due_ns,
-        None => false,
+    let mut guard = ENGINE.lock();
+    let Some(engine) = guard.as_mut() else {
+        return;
     };
-    if !due {
+    let now = time::now_ns();
+    if engine.write_out.is_some() {
+        let idle = kernel.current.is_none() && kernel.run_queue.is_empty();
+        let budget = if idle {
+            IDLE_WRITE_BUDGET_NS
+        } else {
+            BUSY_WRITE_BUDGET_NS
+        };
+        // A failure was reported; the next period tries again.
+        let _ = engine.advance(now.saturating_add(budget));
+        return;
+    }
+    if engine.period_ns == 0 || now < engine.next_due_ns {
         return;
     }
     let running = match (from_user, kernel.current) {
         (true, Some(id)) => Some((id, frame, fpu)),
         _ => None,
     };
-    if checkpoint(kernel, running).is_err() {
-        // Try again a period later rather than on every tick.
-        if let Some(engine) = ENGINE.lock().as_mut() {
-            engine.next_due_ns = time::now_ns().saturating_add(engine.period_ns);
-        }
+    if engine.pause(kernel, running).is_err() {
+        engine.next_due_ns = now.saturating_add(engine.period_ns);
+    }
+}
+
+/// A write to user address `virt` in the current address space faulted on
+/// a present page: true if it hit a page a checkpoint is still writing
+/// out, which is now copied aside and writable again (retry the write).
+/// Called from the page-fault paths, in user and in kernel mode (user
+/// copies); the engine never touches user addresses while it holds its
+/// lock, so this cannot deadlock.
+pub fn write_fault(virt: u64) -> bool {
+    let root = x86_64::registers::control::Cr3::read()
+        .0
+        .start_address()
+        .as_u64();
+    ENGINE
+        .lock()
+        .as_mut()
+        .and_then(|engine| engine.write_out.as_mut())
+        .is_some_and(|out| out.write_fault(root, virt))
+}
+
+/// `space` is about to be dropped (its process ended): pages of it a
+/// checkpoint is still writing out are copied aside first.
+pub fn space_ending(space: &AddressSpace) {
+    if let Some(out) = ENGINE
+        .lock()
+        .as_mut()
+        .and_then(|engine| engine.write_out.as_mut())
+    {
+        out.space_ending(space.page_tables().root());
+    }
+}
+
+/// Page set `set` is about to be mapped: pages of it a checkpoint is still
+/// writing out are copied aside first.
+pub fn set_mapping(set: &PageSet) {
+    if let Some(out) = ENGINE
+        .lock()
+        .as_mut()
+        .and_then(|engine| engine.write_out.as_mut())
+    {
+        out.set_mapping(set);
     }
 }
 

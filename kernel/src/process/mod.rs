@@ -310,6 +310,9 @@ pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
     let space = process.space.take();
     let table = process.table;
     report_end(process, reason);
+    if let Some(space) = &space {
+        crate::persist::space_ending(space);
+    }
     for thread in threads {
         kernel.run_queue.remove(thread);
         kernel.objects.remove(thread);
@@ -367,6 +370,11 @@ pub fn current_process(kernel: &Kernel) -> Option<ObjectId> {
 /// A CPU exception in user mode: the process ends, the system goes on.
 pub fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
     let report = exceptions::report_for(frame);
+    // A write to a page a checkpoint is still saving: it was copied aside
+    // and is writable again; the instruction runs again.
+    if report.is_write_to_protected_user_page() && crate::persist::write_fault(report.cr2) {
+        return;
+    }
     with_kernel(|kernel| {
         if let Some(process) = current_process(kernel) {
             end_process(kernel, process, ExitReason::Faulted(report));

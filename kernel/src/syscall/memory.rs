@@ -49,6 +49,9 @@ pub fn map(kernel: &mut Kernel, handle: u64, flags: u64) -> Result<u64, Error> {
         return Err(Error::WrongType);
     };
     let pages = memory.pages.clone();
+    // A checkpoint still writing these pages out copies them first: the
+    // new mapping is not write-protected.
+    crate::persist::set_mapping(&pages);
     let process = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
     let space = kernel
         .objects

@@ -43,7 +43,54 @@ pub struct Builder<'a, D: Disk> {
     deferred: Option<StoreError<D::Error>>,
 }
 
+/// A [`Builder`] set aside between pieces of work (the kernel writes a
+/// generation out a few pages per timer tick while programs run): the same
+/// state without the borrow of the store. [`Store::resume`] takes it back.
+/// Nothing else may commit in between; if something did, the resumed
+/// builder refuses to commit (`StoreError::Incomplete`).
+pub struct Detached<E> {
+    /// The generation it was based on.
+    base: u64,
+    free: Option<FreeMap>,
+    entries: Vec<Entry>,
+    writer: RunWriter,
+    state: Vec<Ref>,
+    state_len: u64,
+    deferred: Option<StoreError<E>>,
+}
+
 impl<'a, D: Disk> Builder<'a, D> {
+    /// Sets the builder aside, giving the store back; blocks written so
+    /// far stay this builder's (see [`Detached`]).
+    pub fn detach(self) -> Detached<D::Error> {
+        Detached {
+            base: self.store.current.header.generation,
+            free: self.free,
+            entries: self.entries,
+            writer: self.writer,
+            state: self.state,
+            state_len: self.state_len,
+            deferred: self.deferred,
+        }
+    }
+
+    /// Takes a detached builder back on `store`.
+    pub(crate) fn resume(store: &'a mut Store<D>, detached: Detached<D::Error>) -> Self {
+        let mut deferred = detached.deferred;
+        if store.current.header.generation != detached.base && deferred.is_none() {
+            deferred = Some(StoreError::Incomplete);
+        }
+        Self {
+            store,
+            free: detached.free,
+            entries: detached.entries,
+            writer: detached.writer,
+            state: detached.state,
+            state_len: detached.state_len,
+            deferred,
+        }
+    }
+
     pub(crate) fn new(store: &'a mut Store<D>) -> Self {
         let free = store.free.try_clone();
         let mut entries = Vec::new();

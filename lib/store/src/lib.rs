@@ -42,7 +42,7 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use builder::Builder;
+pub use builder::{Builder, Detached};
 pub use disk::{Disk, BLOCK_SIZE};
 pub use error::{Corruption, OpenError, Problem, ReadError, StoreError, What};
 pub use map::PageKey;

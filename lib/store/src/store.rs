@@ -9,7 +9,7 @@
 
 use alloc::vec::Vec;
 
-use crate::builder::Builder;
+use crate::builder::{Builder, Detached};
 use crate::crc::crc32c;
 use crate::disk::{Disk, BLOCK_SIZE};
 use crate::error::{Corruption, OpenError, Problem, ReadError, StoreError, What};
@@ -338,6 +338,11 @@ impl<D: Disk> Store<D> {
     /// written until the builder commits, and then only the older slot.
     pub fn begin(&mut self) -> Builder<'_, D> {
         Builder::new(self)
+    }
+
+    /// Takes back a builder set aside with [`Builder::detach`].
+    pub fn resume(&mut self, detached: Detached<D::Error>) -> Builder<'_, D> {
+        Builder::resume(self, detached)
     }
 
     /// The disk, giving up the store.

@@ -32,6 +32,16 @@ pub fn report_for(frame: &TrapFrame) -> FaultReport {
 }
 
 impl FaultReport {
+    /// A write to a present user page that was not writable: maybe one a
+    /// checkpoint protected while it writes the page out.
+    pub fn is_write_to_protected_user_page(&self) -> bool {
+        const PRESENT: u64 = 1;
+        const WRITE: u64 = 2;
+        self.vector == PAGE_FAULT
+            && self.error_code & (PRESENT | WRITE) == PRESENT | WRITE
+            && self.cr2 < crate::mm::USER_END
+    }
+
     fn from_frame(frame: &TrapFrame) -> Self {
         let vector = frame.vector as u8;
         FaultReport {
@@ -98,6 +108,11 @@ pub fn expect_breakpoint(f: impl FnOnce()) -> Option<FaultReport> {
 /// Entry from `idt::interrupt_dispatch` for vectors 0..32.
 pub(super) fn handle(frame: &mut TrapFrame) {
     let report = FaultReport::from_frame(frame);
+    // The kernel copying to user memory hit a page a checkpoint protects:
+    // the page is copied aside and the copy is retried.
+    if report.is_write_to_protected_user_page() && crate::persist::write_fault(report.cr2) {
+        return;
+    }
     if let Some(resume) = probe::fixup_for(frame.rip) {
         probe::record_fault(&report);
         frame.rip = resume;

@@ -442,3 +442,35 @@ impl crate::Disk for &mut MemDisk {
         (**self).flush()
     }
 }
+
+#[test]
+fn a_detached_builder_resumes_where_it_was_and_refuses_a_stale_base() {
+    let mut store = fresh(256);
+    let mut builder = store.begin();
+    builder.put(key(1, 0), &page(1)).unwrap();
+    let detached = builder.detach();
+    // Between pieces of work the store is free to read.
+    assert_eq!(store.generation(), 0);
+    let mut builder = store.resume(detached);
+    builder.put(key(1, 1), &page(2)).unwrap();
+    builder.set_state(b"state");
+    let generation = builder.detach();
+    let generation = store.resume(generation).commit().unwrap();
+    assert_eq!(generation, 1);
+    let mut store = reopen(store);
+    let mut buf = [0u8; BLOCK_SIZE];
+    store.read_page(key(1, 0), &mut buf).unwrap();
+    assert_eq!(buf, *page(1));
+    store.read_page(key(1, 1), &mut buf).unwrap();
+    assert_eq!(buf, *page(2));
+    assert_eq!(store.state().unwrap(), b"state");
+
+    // A builder whose base was replaced meanwhile must not commit.
+    let stale = store.begin().detach();
+    store.begin().commit().unwrap();
+    assert!(matches!(
+        store.resume(stale).commit(),
+        Err(StoreError::Incomplete)
+    ));
+    assert_eq!(store.generation(), 2);
+}

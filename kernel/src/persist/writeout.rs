@@ -1,0 +1,200 @@
+//! A generation being written out while programs run.
+//!
+//! The pause decides which pages go into the new generation; those that
+//! must be written wait in [`WriteOut::queue`]. Each one is write-protected
+//! in every mapping that could change it, so its contents stay as they
+//! were at the pause until it is written. A thread (or the kernel, copying
+//! to user memory) that writes such a page first faults: [`write_fault`]
+//! copies the page aside and gives the write permission back. A page whose
+//! address space is about to go, or whose page set is about to be mapped
+//! again, is copied aside the same way. Written pages get their permission
+//! back at once.
+//!
+//! [`write_fault`]: WriteOut::write_fault
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use abide_mm::paging::PageTables;
+use abide_store::{Detached, PageKey, BLOCK_SIZE};
+
+use super::pages;
+use crate::disk::DiskError;
+use crate::mm::{self, PageSet};
+
+/// One page waiting to be written.
+pub struct Pending {
+    pub key: PageKey,
+    pub frame: u64,
+    /// The page-table root of the address space owning the frame (a
+    /// process's own page), `None` for a page-set page.
+    pub owner: Option<u64>,
+}
+
+/// The state of a generation between its pause and its commit.
+pub struct WriteOut {
+    /// The store's builder, set aside between pieces of work.
+    pub builder: Option<Detached<DiskError>>,
+    queue: VecDeque<Pending>,
+    /// The frames in `queue`.
+    queued: BTreeSet<u64>,
+    /// The object state, written after the pages.
+    pub state: Vec<u8>,
+    /// What the engine's `saved` map becomes at commit.
+    pub saved: BTreeMap<PageKey, u64>,
+    /// Keeps the frames of page sets alive until they are written.
+    pub hold: Vec<Arc<PageSet>>,
+    /// Pages copied aside before they could change, by frame.
+    copies: BTreeMap<u64, Box<[u8; BLOCK_SIZE]>>,
+    /// Protected mappings: (page-table root, page address) → frame.
+    by_mapping: BTreeMap<(u64, u64), u64>,
+    /// Each protected frame's mappings.
+    by_frame: BTreeMap<u64, Vec<(PageTables, u64)>>,
+    /// When the pause ended (ns), pages written, pages in all.
+    pub resumed_ns: u64,
+    pub pause_ns: u64,
+    pub written: u64,
+}
+
+impl WriteOut {
+    pub fn new(
+        builder: Detached<DiskError>,
+        state: Vec<u8>,
+        saved: BTreeMap<PageKey, u64>,
+    ) -> Self {
+        WriteOut {
+            builder: Some(builder),
+            queue: VecDeque::new(),
+            queued: BTreeSet::new(),
+            state,
+            saved,
+            hold: Vec::new(),
+            copies: BTreeMap::new(),
+            by_mapping: BTreeMap::new(),
+            by_frame: BTreeMap::new(),
+            resumed_ns: 0,
+            pause_ns: 0,
+            written: 0,
+        }
+    }
+
+    /// Adds a page to write.
+    pub fn push(&mut self, pending: Pending) {
+        self.queued.insert(pending.frame);
+        self.queue.push_back(pending);
+    }
+
+    /// The next page to write (then [`WriteOut::with_saved_contents`]).
+    pub fn pop(&mut self) -> Option<Pending> {
+        let pending = self.queue.pop_front()?;
+        self.queued.remove(&pending.frame);
+        Some(pending)
+    }
+
+    /// Pages still to write.
+    pub fn remaining(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Records that the mapping of `frame` at `virt` in `tables` was
+    /// write-protected.
+    pub fn protected(&mut self, tables: PageTables, virt: u64, frame: u64) {
+        self.by_mapping.insert((tables.root(), virt), frame);
+        self.by_frame.entry(frame).or_default().push((tables, virt));
+    }
+
+    /// A write to `virt` in the address space with root `root` faulted: if
+    /// it hit a page waiting to be written, copies the page aside, gives
+    /// its mappings their write permission back, and returns true (the
+    /// write is retried).
+    pub fn write_fault(&mut self, root: u64, virt: u64) -> bool {
+        let page = virt & !(abide_mm::PAGE_SIZE - 1);
+        let Some(&frame) = self.by_mapping.get(&(root, page)) else {
+            return false;
+        };
+        self.copy_aside(frame);
+        self.release(frame);
+        true
+    }
+
+    /// The address space with root `root` is about to be dropped (its
+    /// process ended): its waiting pages are copied aside, its mappings
+    /// forgotten.
+    pub fn space_ending(&mut self, root: u64) {
+        let frames: Vec<u64> = self
+            .queue
+            .iter()
+            .filter(|pending| pending.owner == Some(root))
+            .map(|pending| pending.frame)
+            .collect();
+        for frame in frames {
+            self.copy_aside(frame);
+        }
+        let gone: Vec<(u64, u64)> = self
+            .by_mapping
+            .range((root, 0)..=(root, u64::MAX))
+            .map(|(mapping, _)| *mapping)
+            .collect();
+        for mapping in gone {
+            if let Some(frame) = self.by_mapping.remove(&mapping) {
+                if let Some(list) = self.by_frame.get_mut(&frame) {
+                    list.retain(|(tables, virt)| (tables.root(), *virt) != mapping);
+                }
+            }
+        }
+    }
+
+    /// Page set `set` is about to be mapped again: its waiting pages are
+    /// copied aside, so the new (writable) mapping changes nothing saved.
+    pub fn set_mapping(&mut self, set: &PageSet) {
+        for &frame in set.frames() {
+            if self.by_frame.contains_key(&frame) {
+                self.copy_aside(frame);
+                self.release(frame);
+            }
+        }
+    }
+
+    /// Runs `write` on what page `pending` (just popped) held at the
+    /// pause, then gives its mappings their write permission back.
+    pub fn with_saved_contents<R>(
+        &mut self,
+        pending: &Pending,
+        write: impl FnOnce(&[u8; BLOCK_SIZE]) -> R,
+    ) -> R {
+        let result = match self.copies.remove(&pending.frame) {
+            Some(copy) => write(&copy),
+            None => pages::with_contents(pending.frame, write),
+        };
+        self.release(pending.frame);
+        result
+    }
+
+    /// Gives every protected mapping its write permission back (the write-out
+    /// is abandoned).
+    pub fn release_all(&mut self) {
+        let frames: Vec<u64> = self.by_frame.keys().copied().collect();
+        for frame in frames {
+            self.release(frame);
+        }
+    }
+
+    /// Copies `frame` aside unless it was already (or was written).
+    fn copy_aside(&mut self, frame: u64) {
+        if self.copies.contains_key(&frame) || !self.queued.contains(&frame) {
+            return;
+        }
+        let copy = pages::with_contents(frame, |bytes| Box::new(*bytes));
+        self.copies.insert(frame, copy);
+    }
+
+    /// Gives `frame`'s mappings their write permission back.
+    fn release(&mut self, frame: u64) {
+        for (tables, virt) in self.by_frame.remove(&frame).unwrap_or_default() {
+            self.by_mapping.remove(&(tables.root(), virt));
+            mm::make_writable(tables, virt);
+        }
+    }
+}
