@@ -208,3 +208,35 @@ fn no_driver_can_claim_the_store_disk() {
     assert_contains(&claim, "the kernel refused memory");
     power_off(&mut session);
 }
+
+#[test]
+fn a_busy_writer_resumes_from_a_consistent_cut_after_every_power_cut() {
+    // persist-check writes across 64 pages without pause while checkpoints
+    // (every 100 ms) write its pages out: each resume must find the
+    // sequence intact, so it never ends and is never restarted.
+    let path = store("busy-writer");
+    let options = || BootOptions::with_cmdline("config=persist-check").with_store(&path);
+    let mut session = boot_to_shell(options());
+    for cut in 0..6u64 {
+        std::thread::sleep(std::time::Duration::from_millis(250 + 137 * cut));
+        step(session.kill());
+        session = boot_to_shell(options());
+        assert_contains(&session.output(), "store: resumed generation");
+        let restarts = command(
+            &mut session,
+            "ps | where name == persist-check | select restarts",
+            "restarts",
+        );
+        let state = command(
+            &mut session,
+            "ps | where name == persist-check | select state",
+            "state",
+        );
+        assert!(
+            first_number(&restarts, "restarts") == 0 && state.contains("running"),
+            "persist-check ended after power cut {cut}:\n{restarts}{state}\n{}",
+            session.output()
+        );
+    }
+    power_off(&mut session);
+}

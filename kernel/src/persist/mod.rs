@@ -1,14 +1,14 @@
 //! The checkpoint engine: the whole system, saved to the store and resumed
 //! from it (see docs/store.md and DESIGN.md, Persistence).
 //!
-//! A checkpoint runs in the kernel with interrupts off on the one CPU, so
+//! A checkpoint starts in the kernel with interrupts off on the one CPU, so
 //! every user thread is already stopped at the kernel boundary; the thread
-//! that was on the CPU is saved with its live registers. The engine walks
-//! the object table and every address space, writes the pages dirtied since
-//! the last checkpoint (the others share their blocks with the previous
-//! generation; zero pages cost no block), then the object state, and
-//! commits the generation (flush, header, flush). Write-out happens inside
-//! the pause for now; docs/store.md says what a background write-out needs.
+//! that was on the CPU is saved with its live registers. The pause walks
+//! the object table and every address space, keeps the pages not dirtied
+//! since the last checkpoint (they share their blocks with the previous
+//! generation; zero pages cost no block), write-protects the others and
+//! encodes the object state. Threads then run while timer ticks write the
+//! pages out (`writeout`) and commit the generation (flush, header, flush).
 //!
 //! At boot, [`start`] looks for the store: a committed generation is
 //! resumed instead of starting init from the configuration.
