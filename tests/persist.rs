@@ -219,6 +219,8 @@ fn a_busy_writer_resumes_from_a_consistent_cut_after_every_power_cut() {
     let path = store("busy-writer");
     let options = || BootOptions::with_cmdline("config=persist-check").with_store(&path);
     let mut session = boot_to_shell(options());
+    // One committed generation before the first cut, however slow the host.
+    command(&mut session, "snapshot", "committed");
     for cut in 0..6u64 {
         std::thread::sleep(std::time::Duration::from_millis(250 + 137 * cut));
         step(session.kill());
