@@ -244,6 +244,14 @@ fn a_busy_writer_resumes_from_a_consistent_cut_after_every_power_cut() {
             "persist-check ended after power cut {cut}:\n{restarts}{state}\n{}",
             session.output()
         );
+        // The system's checkpoint period went on as it was (100 ms).
+        let period = command(&mut session, "persist | select period_ms", "period_ms");
+        assert_eq!(
+            first_number(&period, "period_ms"),
+            100,
+            "{}",
+            session.output()
+        );
         // The shell itself was never restarted: it resumed.
         let shell = command(
             &mut session,

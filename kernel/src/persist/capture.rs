@@ -160,6 +160,7 @@ pub fn encode_image(
     page_sets: Vec<PageSetImage>,
     running: Option<(ObjectId, &UserContext)>,
     now_ns: u64,
+    period_ms: u64,
 ) -> Result<Vec<u8>, postcard::Error> {
     let mut objects = Vec::new();
     for (id, object, handles) in kernel.objects.iter() {
@@ -223,6 +224,7 @@ pub fn encode_image(
         last_object_id: kernel.objects.last_id(),
         last_page_set_id: PageSet::last_id(),
         kernel_log_position: crate::console::log_position(),
+        period_ms,
         objects,
         page_sets,
         caps: &kernel.caps,

@@ -22,7 +22,7 @@ use crate::arch::context::SAVED_REGISTERS;
 use crate::object::{ChannelEnd, Interrupt, IoPorts, ObjectId, Observer, Port, Timer};
 
 /// The layout version of the image; a restore refuses any other.
-pub const IMAGE_FORMAT: u32 = 1;
+pub const IMAGE_FORMAT: u32 = 2;
 
 /// The owner half of the [`PageKey`] of a page-set's pages (a process's
 /// own pages use its object id, which never has this bit).
@@ -53,6 +53,8 @@ pub struct ImageOut<'a> {
     pub last_object_id: u64,
     pub last_page_set_id: u64,
     pub kernel_log_position: u64,
+    /// The checkpoint period in force (0: on demand only).
+    pub period_ms: u64,
     pub objects: Vec<ObjectOut<'a>>,
     pub page_sets: Vec<PageSetImage>,
     pub caps: &'a Capabilities<ObjectId>,
@@ -71,6 +73,7 @@ pub struct ImageIn {
     pub last_object_id: u64,
     pub last_page_set_id: u64,
     pub kernel_log_position: u64,
+    pub period_ms: u64,
     pub objects: Vec<ObjectIn>,
     pub page_sets: Vec<PageSetImage>,
     pub caps: Capabilities<ObjectId>,

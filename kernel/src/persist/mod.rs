@@ -118,6 +118,8 @@ pub fn start(kernel: &mut Kernel) -> Start {
                 );
                 saved = restored.saved;
                 status.resumed_from = generation;
+                // The period is the system's: it goes on as it was.
+                status.period_ms = restored.period_ms;
                 Start::Resumed
             }
             Err(error) => crate::fail(format_args!(
@@ -126,7 +128,7 @@ pub fn start(kernel: &mut Kernel) -> Start {
             )),
         }
     };
-    let period_ns = DEFAULT_PERIOD_MS * 1_000_000;
+    let period_ns = status.period_ms.saturating_mul(1_000_000);
     *ENGINE.lock() = Some(Engine {
         store,
         saved,
@@ -197,6 +199,7 @@ impl Engine {
             pages.page_sets,
             live.as_ref().map(|(id, context)| (*id, context)),
             began,
+            self.status.period_ms,
         )
         .map_err(|error| {
             println!("checkpoint: cannot encode the object state: {error}");

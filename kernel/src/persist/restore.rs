@@ -57,6 +57,8 @@ pub struct Restored {
     pub saved: BTreeMap<PageKey, u64>,
     /// Processes ended because they are not persistent.
     pub ended: usize,
+    /// The checkpoint period the system had.
+    pub period_ms: u64,
 }
 
 /// Rebuilds the system saved in `store`'s committed generation into the
@@ -167,7 +169,11 @@ pub fn restore<D: Disk>(
     crate::time::continue_from(image.now_ns);
     crate::console::continue_log_after(image.kernel_log_position);
     let ended = end_transient_processes(kernel);
-    Ok(Restored { saved, ended })
+    Ok(Restored {
+        saved,
+        ended,
+        period_ms: image.period_ms,
+    })
 }
 
 /// Reads page `key` into a new frame.
