@@ -2,7 +2,8 @@
 //! (Debian's cloud kernel, with `apt-get download`) or taken from
 //! `target/linux-peer/`, its benchmark program built statically, and both
 //! systems boot in the same QEMU; every figure of the comparison must be
-//! there for both. Their values are not judged.
+//! there for both, and Abide's system and persistence figures. Their values
+//! are not judged.
 //!
 //! Needs what `.ci/run` installs: QEMU, apt with package lists (or a cached
 //! kernel), and glibc's static libraries (`libc6-dev`). When one is missing
@@ -10,11 +11,12 @@
 
 mod support;
 
+use abide_abi::host::bench::persist::{DIRTY_MIB, PERIODS_MS};
 use abide_abi::host::bench::{linux, NAMES, QUICK_ITERATIONS};
 use std::time::Duration;
 
 use abide_tool::bench::compare::{render_markdown, ROWS};
-use abide_tool::bench::{chart, run_comparison, BenchOptions};
+use abide_tool::bench::{chart, persist, run_comparison, BenchOptions};
 use support::*;
 
 #[test]
@@ -44,6 +46,48 @@ fn every_figure_is_measured_on_both_systems() {
         system.restart_median_ns > 0 && system.restart_median_ns <= system.restart_p99_ns,
         "{system:?}"
     );
+    // The persistence figures: each dirty set checkpointed, the power cut
+    // and the restore, QEMU's savevm beside it; the workload under each
+    // period.
+    let figures = &outcome.persist;
+    assert_eq!(figures.runs.len(), 1, "{figures:#?}");
+    let run = &figures.runs[0];
+    let sizes = |mibs: Vec<u32>| assert_eq!(mibs, DIRTY_MIB, "{figures:#?}");
+    sizes(run.dirty.iter().map(|d| d.mib).collect());
+    sizes(run.savevm.iter().map(|s| s.mib).collect());
+    for dirty in &run.dirty {
+        let pages = u64::from(dirty.mib) * 256;
+        assert!(
+            dirty.pause_ns > 0
+                && dirty.write_ns > 0
+                && dirty.call_ns > 0
+                && dirty.pages >= pages
+                && dirty.restored_pages >= pages
+                && dirty.power_on_to_resumed > Duration::ZERO,
+            "{dirty:?}"
+        );
+    }
+    for saved in &run.savevm {
+        assert!(
+            saved.wall > Duration::ZERO && saved.state_bytes >= u64::from(saved.mib) << 20,
+            "{saved:?}"
+        );
+    }
+    let periods: Vec<u64> = figures.workload.iter().map(|p| p.period_ms).collect();
+    assert_eq!(periods, PERIODS_MS);
+    for period in &figures.workload {
+        assert!(period.rate().is_some_and(|r| r > 0.0), "{period:?}");
+    }
+    let every_100_ms = &figures.workload[2];
+    assert!(every_100_ms.checkpoints() > 0, "{every_100_ms:?}");
+    let tables = persist::render_markdown(figures);
+    for mib in DIRTY_MIB {
+        let row = tables
+            .lines()
+            .find(|l| l.starts_with(&format!("| {mib} MiB ")))
+            .unwrap_or_else(|| panic!("no row for {mib} MiB in\n{tables}"));
+        assert!(!row.contains(" - |"), "{row}");
+    }
     for (runs, names) in [
         (&outcome.abide.runs, NAMES),
         (&outcome.linux.runs, linux::NAMES),

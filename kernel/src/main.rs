@@ -151,7 +151,9 @@ fn start_programs(names: &str, limits: process::Limits) -> ! {
 fn warn_unknown_options(info: &BootInfo) {
     use abide_abi::host::cmdline::{CONFIG, INIT, LOG, MONITOR, TEST};
     for (key, _) in info.cmdline.options() {
-        if ![LOG, TEST, INIT, MONITOR, CONFIG].contains(&key) {
+        // Options for programs: the persistence benchmark's mode.
+        let for_programs = [abide_abi::host::bench::persist::MODE_KEY];
+        if ![LOG, TEST, INIT, MONITOR, CONFIG].contains(&key) && !for_programs.contains(&key) {
             log::warn!("unknown kernel command-line option {key:?} ignored");
         }
     }

@@ -67,6 +67,8 @@ pub const PROCESS_SPAWN: &str = "process-spawn";
 /// reads all of it and answers.
 pub const SHARED_MEMORY_1MIB: &str = "shared-memory-1mib";
 
+pub mod persist;
+
 /// The system figures (`system/bench.conf`, `user/programs/bench-restart`):
 /// the configuration booted, and the `value` lines it prints on the
 /// console, in nanoseconds, over [`RESTART_CRASHES`] crashes of the log

@@ -15,7 +15,9 @@
 //! Modules: [`debian`] fetches Linux, [`initramfs`] packs the guest's files,
 //! [`linux`] builds and boots the peer, [`compare`] pairs the figures and
 //! renders the table, [`chart`] draws it as SVG, [`docs`] records it in
-//! docs/perf.md.
+//! docs/perf.md. [`system`] and [`persist`] measure Abide alone: the boot
+//! to the shell and a restart; checkpoints, restores after a power cut and
+//! QEMU's `savevm` beside them.
 
 pub mod chart;
 pub mod compare;
@@ -23,6 +25,7 @@ pub mod debian;
 pub mod docs;
 pub mod initramfs;
 pub mod linux;
+pub mod persist;
 pub mod system;
 
 use std::fmt::Write as _;
@@ -406,6 +409,8 @@ pub struct Outcome {
     pub comparison: Comparison,
     /// Abide's system figures ([`system`]), one per run.
     pub system: Vec<system::SystemRun>,
+    /// The persistence figures ([`persist`]).
+    pub persist: persist::PersistFigures,
 }
 
 /// Prepares both systems and runs each `options.runs` times, alternating
@@ -481,12 +486,14 @@ pub fn run_comparison(
     }
     let comparison = Comparison::new(&abide, &linux);
     let system = system::run(options, &mut progress)?;
+    let persist = persist::run(options, &mut progress)?;
     Ok(Outcome {
         machine,
         abide,
         linux,
         comparison,
         system,
+        persist,
     })
 }
 

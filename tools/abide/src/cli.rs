@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::qemu::Accel;
 
@@ -160,6 +160,17 @@ pub struct BenchArgs {
     /// Also write the results into docs/perf.md and the chart docs/perf-linux.svg
     #[arg(long)]
     pub update_docs: bool,
+    /// Run only this part (`persist`: the persistence figures)
+    #[arg(long, value_enum, value_name = "PART")]
+    pub only: Option<BenchPart>,
+}
+
+/// A part of `abide bench` that runs alone with `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchPart {
+    /// Checkpoints, restores after a power cut, QEMU's savevm, the overhead
+    /// of periodic checkpoints
+    Persist,
 }
 
 impl Cli {
@@ -315,6 +326,7 @@ mod tests {
                 runs: None,
                 timeout: 1800,
                 update_docs: false,
+                only: None,
             })
         );
         assert_eq!(
@@ -330,6 +342,8 @@ mod tests {
                 "--timeout",
                 "60",
                 "--update-docs",
+                "--only",
+                "persist",
             ]),
             Command::Bench(BenchArgs {
                 accel: Accel::Kvm,
@@ -338,6 +352,7 @@ mod tests {
                 runs: Some(3),
                 timeout: 60,
                 update_docs: true,
+                only: Some(BenchPart::Persist),
             })
         );
     }
@@ -356,6 +371,7 @@ mod tests {
         assert!(fails(&["bench", "--timeout", "0"]));
         assert!(fails(&["bench", "--runs", "0"]));
         assert!(fails(&["bench", "--smoke"]));
+        assert!(fails(&["bench", "--only", "linux"]));
         assert!(fails(&["bench", "--gdb"]));
         assert!(fails(&["--store-size", "15"]));
         assert!(fails(&["--store-size", "0"]));

@@ -14,8 +14,8 @@ use abide_abi::host::{exit_status_meaning, GuestOutcome};
 use clap::Parser;
 
 use crate::bench::compare::render_markdown;
-use crate::bench::{docs, run_comparison, BenchOptions};
-use crate::cli::{BenchArgs, Cli, Command, CrashtestArgs, IsoArgs, RunArgs};
+use crate::bench::{docs, persist, run_comparison, BenchOptions};
+use crate::cli::{BenchArgs, BenchPart, Cli, Command, CrashtestArgs, IsoArgs, RunArgs};
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
 use crate::{build, iso, store, tools, user};
 
@@ -217,6 +217,9 @@ pub fn bench(args: &BenchArgs) -> ExitCode {
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
     let options = bench_options(args);
+    if args.only == Some(BenchPart::Persist) {
+        return bench_persist(args, &options);
+    }
     eprintln!(
         "abide: Abide and Linux in QEMU ({}, {} MiB): {} run(s) of each, alternating, {} iterations per benchmark",
         options.accel.name(),
@@ -229,6 +232,7 @@ pub fn bench(args: &BenchArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     print!("{}", render_markdown(&outcome));
+    print!("\n{}", persist::render_markdown(&outcome.persist));
     let command = bench_command(args);
     let mut outputs = vec![docs::write_outputs(&outcome, &command)];
     if args.update_docs {
@@ -250,6 +254,34 @@ pub fn bench(args: &BenchArgs) -> ExitCode {
     } else {
         fail(&format!("figures missing: {}", missing.join("; ")))
     }
+}
+
+/// `abide bench --only persist`: the persistence figures alone, printed and
+/// written like the whole run's.
+fn bench_persist(args: &BenchArgs, options: &BenchOptions) -> ExitCode {
+    eprintln!(
+        "abide: the persistence figures in QEMU ({}, {} MiB): {} run(s)",
+        options.accel.name(),
+        options.memory_mib,
+        options.runs
+    );
+    let figures = match persist::run(options, |line| eprintln!("  {line}")) {
+        Ok(figures) => figures,
+        Err(e) => return fail(&e),
+    };
+    print!("{}", persist::render_markdown(&figures));
+    let command = bench_command(args);
+    let mut outputs = vec![docs::write_persist_outputs(&figures, &command)];
+    if args.update_docs {
+        outputs.push(docs::update_persist_docs(&figures, &command));
+    }
+    for written in outputs {
+        match written {
+            Ok(path) => eprintln!("abide: wrote {}", display_path(&path)),
+            Err(e) => return fail(&e),
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// The options `abide bench` runs with.
@@ -283,6 +315,9 @@ pub fn bench_command(args: &BenchArgs) -> String {
     }
     if args.memory != 256 {
         command.push_str(&format!(" --memory {}", args.memory));
+    }
+    if let Some(BenchPart::Persist) = args.only {
+        command.push_str(" --only persist");
     }
     command
 }
@@ -322,6 +357,7 @@ mod tests {
             runs: None,
             timeout: 60,
             update_docs: true,
+            only: None,
         };
         let options = bench_options(&args);
         assert_eq!((options.runs, options.quick), (5, false));
@@ -340,6 +376,11 @@ mod tests {
         assert_eq!(
             bench_command(&args),
             "cargo run -- bench --quick --runs 3 --accel kvm --memory 512"
+        );
+        args.only = Some(BenchPart::Persist);
+        assert_eq!(
+            bench_command(&args),
+            "cargo run -- bench --quick --runs 3 --accel kvm --memory 512 --only persist"
         );
     }
 

@@ -8,6 +8,7 @@
 //! - [`symbols`]: extracts the kernel's function symbols for that table.
 //! - [`qemu`]: the one QEMU command line, for people and for tests.
 //! - [`iso`]: the GRUB ISO.
+//! - [`qmp`]: QEMU's monitor protocol, for tests and the benchmark.
 //! - [`session`]: boots QEMU for a system test and drives its serial console.
 //! - [`store`]: the store image (the kernel's persistent disk) and how QEMU
 //!   attaches it.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod crashtest;
 pub mod iso;
 pub mod qemu;
+pub mod qmp;
 pub mod session;
 pub mod store;
 pub mod symbols;

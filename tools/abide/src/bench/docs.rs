@@ -1,8 +1,10 @@
 //! Where the comparison is written: always `target/abide/bench/`
-//! (`comparison.md`, `comparison.svg`); with `abide bench --update-docs`
-//! also docs/perf.md, whose section between [`BEGIN`] and [`END`] is
-//! replaced (the command, the date, the commit, the tables), and the chart
-//! docs/perf-linux.svg it shows.
+//! (`comparison.md`, `comparison.svg`, `persistence.md`); with `abide
+//! bench --update-docs` also docs/perf.md, whose section between [`BEGIN`]
+//! and [`END`] is replaced (the command, the date, the commit, the tables),
+//! and the chart docs/perf-linux.svg it shows. The persistence figures go
+//! between [`PERSIST_BEGIN`] and [`PERSIST_END`], in perf.md's Persistence
+//! section; `--only persist` writes only those.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use std::time::SystemTime;
 
 use super::chart::render_svg;
 use super::compare::{caption, combine, render_markdown};
+use super::persist::PersistFigures;
 use super::Outcome;
 use crate::build::{output_dir, repo_root};
 
@@ -20,6 +23,14 @@ pub const BEGIN: &str = "<!-- begin: written by `cargo run -- bench --update-doc
 pub const END: &str = "<!-- end: written by `cargo run -- bench --update-docs` -->";
 /// The chart's file name, beside perf.md.
 pub const CHART: &str = "perf-linux.svg";
+/// The line before the generated part of perf.md's Persistence section.
+pub const PERSIST_BEGIN: &str =
+    "<!-- begin: persistence, written by `cargo run -- bench --update-docs` -->";
+/// The line after it.
+pub const PERSIST_END: &str =
+    "<!-- end: persistence, written by `cargo run -- bench --update-docs` -->";
+/// The persistence figures' file in `target/abide/bench/`.
+pub const PERSIST_FILE: &str = "persistence.md";
 
 /// The files written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +56,46 @@ pub fn write_outputs(outcome: &Outcome, command: &str) -> Result<Written, String
     );
     write(&written.markdown, &section)?;
     write(&written.chart, &chart(outcome))?;
+    write_persist_outputs(&outcome.persist, command)?;
     Ok(written)
+}
+
+/// Writes the persistence figures to `target/abide/bench/persistence.md`.
+pub fn write_persist_outputs(figures: &PersistFigures, command: &str) -> Result<PathBuf, String> {
+    let dir = output_dir().join("bench");
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(PERSIST_FILE);
+    write(
+        &path,
+        &persist_section(figures, command, &today(), commit().as_deref()),
+    )?;
+    Ok(path)
+}
+
+/// Replaces the persistence figures in docs/perf.md.
+pub fn update_persist_docs(figures: &PersistFigures, command: &str) -> Result<PathBuf, String> {
+    let path = repo_root().join("docs").join("perf.md");
+    let doc =
+        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let section = persist_section(figures, command, &today(), commit().as_deref());
+    let doc = replace_between(&doc, PERSIST_BEGIN, PERSIST_END, &section)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    write(&path, &doc)?;
+    Ok(path)
+}
+
+/// The generated persistence Markdown: how and when, then the tables.
+pub fn persist_section(
+    figures: &PersistFigures,
+    command: &str,
+    date: &str,
+    commit: Option<&str>,
+) -> String {
+    let at = commit.map_or_else(String::new, |c| format!(", at commit {c}"));
+    format!(
+        "Command: `{command}`, {date}{at}.\n\n{}",
+        super::persist::render_markdown(figures)
+    )
 }
 
 /// Replaces the section of docs/perf.md and writes docs/perf-linux.svg.
@@ -59,6 +109,9 @@ pub fn update_docs(outcome: &Outcome, command: &str) -> Result<Written, String> 
         .map_err(|e| format!("cannot read {}: {e}", written.markdown.display()))?;
     let section = section(outcome, command, &today(), commit().as_deref(), CHART);
     let doc = replace_section(&doc, &section)
+        .map_err(|e| format!("{}: {e}", written.markdown.display()))?;
+    let persist = persist_section(&outcome.persist, command, &today(), commit().as_deref());
+    let doc = replace_between(&doc, PERSIST_BEGIN, PERSIST_END, &persist)
         .map_err(|e| format!("{}: {e}", written.markdown.display()))?;
     write(&written.chart, &chart(outcome))?;
     write(&written.markdown, &doc)?;
@@ -92,16 +145,21 @@ pub fn section(
 
 /// `doc` with the lines between [`BEGIN`] and [`END`] replaced by `section`.
 pub fn replace_section(doc: &str, section: &str) -> Result<String, String> {
-    let missing = || format!("no section between the lines\n{BEGIN}\nand\n{END}");
-    let begin = doc.find(BEGIN).ok_or_else(missing)?;
-    let after_begin = begin + BEGIN.len();
-    let end = after_begin + doc[after_begin..].find(END).ok_or_else(missing)?;
+    replace_between(doc, BEGIN, END, section)
+}
+
+/// `doc` with the lines between the lines `begin` and `end` replaced by
+/// `section`.
+pub fn replace_between(doc: &str, begin: &str, end: &str, section: &str) -> Result<String, String> {
+    let missing = || format!("no section between the lines\n{begin}\nand\n{end}");
+    let after_begin = doc.find(begin).ok_or_else(missing)? + begin.len();
+    let end_at = after_begin + doc[after_begin..].find(end).ok_or_else(missing)?;
     let mut out = String::with_capacity(doc.len() + section.len());
     out.push_str(&doc[..after_begin]);
     out.push_str("\n\n");
     out.push_str(section.trim_end());
     out.push_str("\n\n");
-    out.push_str(&doc[end..]);
+    out.push_str(&doc[end_at..]);
     Ok(out)
 }
 
@@ -165,6 +223,16 @@ mod tests {
         assert_eq!(civil_from_days(20_513), (2026, 3, 1));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         assert_eq!(today().len(), 10);
+    }
+
+    #[test]
+    fn perf_md_has_both_generated_sections() {
+        let doc = fs::read_to_string(repo_root().join("docs/perf.md")).unwrap();
+        let doc = replace_section(&doc, "results").unwrap();
+        let doc = replace_between(&doc, PERSIST_BEGIN, PERSIST_END, "persistence").unwrap();
+        let results = doc.find("\nresults\n").unwrap();
+        let persistence = doc.find("\npersistence\n").unwrap();
+        assert!(results < persistence);
     }
 
     #[test]
