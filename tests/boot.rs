@@ -116,6 +116,18 @@ fn memory_size_reaches_the_kernel() {
     assert_eq!(step(session.wait_exit(REPLY)), 0);
 }
 
+/// `cargo run`'s options for a new store of the test's own: tests run in
+/// parallel, and QEMU locks a store image; a test's system must not resume
+/// what another run left either.
+fn own_fresh_store(name: &str) -> [String; 3] {
+    let path = abide_tool::repo_root().join(format!("target/abide/test-stores/{name}.img"));
+    [
+        "--store".into(),
+        path.display().to_string(),
+        "--fresh".into(),
+    ]
+}
+
 /// `printf 'ps\npoweroff\n' | cargo run`: input piped before the kernel is
 /// up reaches the user-space shell through the serial driver, `ps` prints
 /// the process table, and power-off returns 0 to the host's shell.
@@ -125,6 +137,7 @@ fn cargo_run_with_piped_input() {
     assert!(kernel.exists());
     let mut child = Command::new(env!("CARGO_BIN_EXE_abide"))
         .arg("run")
+        .args(own_fresh_store("piped-input"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -163,6 +176,7 @@ fn ctrl_a_x_quits_cargo_run() {
     step(abide_tool::build::build_kernel());
     let mut child = Command::new(env!("CARGO_BIN_EXE_abide"))
         .arg("run")
+        .args(own_fresh_store("ctrl-a-x"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -33,6 +33,7 @@ fn help_lists_the_commands_and_options() {
         "build",
         "iso",
         "bench",
+        "crashtest",
         "--accel",
         "--gdb",
         "--memory",
