@@ -262,3 +262,49 @@ fn a_busy_writer_resumes_from_a_consistent_cut_after_every_power_cut() {
     }
     power_off(&mut session);
 }
+
+#[test]
+fn a_store_of_another_format_version_is_refused_and_left_untouched() {
+    let path = store("other-version");
+    let mut session = boot_to_shell(BootOptions::default().with_store(&path));
+    command(&mut session, "sync", "synced generation");
+    step(session.kill());
+
+    // Make the newest header one of format version 99, validly checksummed.
+    use std::os::unix::fs::FileExt;
+    let newest = open_on_host(&path).generation();
+    let slot = if slot_generation(&path, 0) == newest {
+        0
+    } else {
+        1
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .expect("open the store image");
+    let offset = slot * abide_store::BLOCK_SIZE as u64;
+    let mut header = vec![0u8; abide_store::BLOCK_SIZE];
+    file.read_exact_at(&mut header, offset)
+        .expect("read the header");
+    header[8..12].copy_from_slice(&99u32.to_le_bytes());
+    let crc = abide_store::crc::crc32c(&header[..4092]);
+    header[4092..].copy_from_slice(&crc.to_le_bytes());
+    file.write_all_at(&header, offset)
+        .expect("write the header");
+    drop(file);
+    let before = std::fs::read(&path).expect("read the store image");
+
+    let mut session = boot_to_shell(BootOptions::default().with_store(&path));
+    let output = session.output();
+    assert_contains(&output, "store: written in format version 99");
+    assert_contains(&output, "left untouched");
+    assert_contains(&output, "--fresh");
+    let status = command(&mut session, "persist | select enabled", "enabled");
+    assert_eq!(first_number(&status, "enabled"), 0);
+    power_off(&mut session);
+    assert!(
+        std::fs::read(&path).expect("read the store image") == before,
+        "a store of another version was written to"
+    );
+}
