@@ -8,52 +8,14 @@
 
 extern crate alloc;
 
-use alloc::collections::BTreeMap;
-use alloc::string::String;
-use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use abide_interfaces::{Entry, KeyValue};
-use abide_ipc::RemoteError;
+use abide_interfaces::KeyValue;
+use abide_kvstore::Store;
 use abide_rt::ipc::{serve, Channel};
 use abide_rt::println;
 
 abide_rt::async_entry!(main);
-
-/// The store: values by key.
-#[derive(Default)]
-struct Store {
-    entries: BTreeMap<String, Vec<u8>>,
-}
-
-impl KeyValue::Server for Store {
-    fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, RemoteError> {
-        Ok(self.entries.get(&key).cloned())
-    }
-
-    fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), RemoteError> {
-        if key.is_empty() {
-            return Err(RemoteError::app("empty key"));
-        }
-        self.entries.insert(key, value);
-        Ok(())
-    }
-
-    fn list(&mut self) -> Result<Vec<Entry>, RemoteError> {
-        Ok(self
-            .entries
-            .iter()
-            .map(|(key, value)| Entry {
-                key: key.clone(),
-                len: value.len() as u64,
-            })
-            .collect())
-    }
-
-    fn del(&mut self, key: String) -> Result<bool, RemoteError> {
-        Ok(self.entries.remove(&key).is_some())
-    }
-}
 
 async fn main() -> i32 {
     let Some(listener) = abide_rt::startup_handle(0) else {
@@ -66,7 +28,7 @@ async fn main() -> i32 {
     serve(&store, KeyValue::dispatch, Some(&listener), []).await;
     println!(
         "kv-server: listener and clients closed, {} keys",
-        store.borrow().entries.len()
+        store.borrow().len()
     );
     0
 }

@@ -1,6 +1,6 @@
 //! `kv`, the persistent demo key-value service: it serves
 //! [`abide_interfaces::KeyValue`] on every route `uses kv from kv`, from a
-//! `BTreeMap` in ordinary memory ([`store`]).
+//! `BTreeMap` in ordinary memory (`abide_kvstore`).
 //!
 //! Like `counter`, it writes nothing anywhere: run `persistent` (as
 //! `system/default.conf` does), its memory is part of every checkpoint, and
@@ -12,8 +12,6 @@
 
 extern crate alloc;
 
-mod store;
-
 use core::cell::RefCell;
 
 use abide_interfaces::KeyValue;
@@ -21,7 +19,7 @@ use abide_rt::component::Component;
 use abide_rt::ipc::serve;
 use abide_rt::println;
 
-use store::Store;
+use abide_kvstore::Store;
 
 abide_rt::async_entry!(main);
 
