@@ -31,7 +31,10 @@ fn every_shell_command_answers() {
     command(&mut session, "ps | where nosuch > 1", "unknown column");
     command(&mut session, "tree", "drivers");
     command(&mut session, "config show", "component serial");
-    command(&mut session, "mem", "components");
+    let mem = command(&mut session, "mem", "kernel heap");
+    for row in ["components", "init", "machine"] {
+        assert_contains(&mem, row);
+    }
     command(&mut session, "uptime", "up ");
     command(&mut session, "frobnicate", "unknown command `frobnicate`");
     command(&mut session, "kill x", "is not a number");

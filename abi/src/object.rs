@@ -352,6 +352,51 @@ impl ProcessStatus {
     }
 }
 
+/// The machine's memory, as `memory_stats` reports it (the kernel
+/// console's `mem`, the shell's `mem`, the benchmark's memory figure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryStats {
+    /// Physical memory the kernel manages: usable RAM from the boot memory
+    /// map, the kernel's own image included.
+    pub usable_bytes: u64,
+    /// Of that, bytes in no use: not the kernel's, not any process's.
+    pub free_bytes: u64,
+    /// Bytes the kernel heap has handed out.
+    pub heap_used_bytes: u64,
+    /// Bytes the kernel heap holds (its arena).
+    pub heap_bytes: u64,
+}
+
+impl MemoryStats {
+    /// Size of the encoded statistics.
+    pub const LEN: usize = 32;
+
+    /// Layout: the four fields as little-endian `u64`s, in order.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[0..8].copy_from_slice(&self.usable_bytes.to_le_bytes());
+        out[8..16].copy_from_slice(&self.free_bytes.to_le_bytes());
+        out[16..24].copy_from_slice(&self.heap_used_bytes.to_le_bytes());
+        out[24..32].copy_from_slice(&self.heap_bytes.to_le_bytes());
+        out
+    }
+
+    /// Reads what [`MemoryStats::encode`] wrote.
+    pub fn decode(bytes: &[u8; Self::LEN]) -> MemoryStats {
+        MemoryStats {
+            usable_bytes: u64_at(bytes, 0),
+            free_bytes: u64_at(bytes, 8),
+            heap_used_bytes: u64_at(bytes, 16),
+            heap_bytes: u64_at(bytes, 24),
+        }
+    }
+
+    /// Bytes in use: usable less free.
+    pub fn used_bytes(&self) -> u64 {
+        self.usable_bytes.saturating_sub(self.free_bytes)
+    }
+}
+
 /// The limits a parent sets for a child (`process_spawn`'s last argument;
 /// a null pointer means [`SpawnOptions::default`]). A child never gets more
 /// than its parent: a higher priority, a larger memory limit or handle quota
@@ -477,6 +522,14 @@ mod tests {
             flags: SPAWN_PERSISTENT,
         };
         assert_eq!(SpawnOptions::decode(&options.encode()), options);
+        let memory = MemoryStats {
+            usable_bytes: 256 << 20,
+            free_bytes: 200 << 20,
+            heap_used_bytes: 12345,
+            heap_bytes: u64::MAX,
+        };
+        assert_eq!(MemoryStats::decode(&memory.encode()), memory);
+        assert_eq!(memory.used_bytes(), 56 << 20);
         assert_eq!(unpack_pair(pack_pair(7, u32::MAX)), (7, u32::MAX));
     }
 

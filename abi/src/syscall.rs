@@ -144,6 +144,11 @@ pub enum Syscall {
     /// resource `resource`. Without a store every operation but `STATUS`
     /// fails with [`Error::Unavailable`].
     Persist = 32,
+    /// `memory_stats(stats)`: write the machine's
+    /// [`crate::object::MemoryStats`] (physical memory usable and free, the
+    /// kernel heap) to user memory at `stats`. Public, like the clock: the
+    /// totals name no object and hold no secrets.
+    MemoryStats = 33,
 }
 
 impl Syscall {
@@ -182,6 +187,7 @@ impl Syscall {
         Syscall::ProcessHandles,
         Syscall::BootArgs,
         Syscall::Persist,
+        Syscall::MemoryStats,
     ];
 
     /// The call with number `n`, if there is one.

@@ -9,8 +9,8 @@
 use core::arch::asm;
 
 use abide_abi::object::{
-    unpack_pair, HandleInfo, MessageInfo, Packet, ProcessStatus, Signals, SpawnOptions, KILL,
-    KILL_AS_FAULT, POWER_OFF,
+    unpack_pair, HandleInfo, MemoryStats, MessageInfo, Packet, ProcessStatus, Signals,
+    SpawnOptions, KILL, KILL_AS_FAULT, POWER_OFF,
 };
 use abide_abi::syscall::{decode_result, Error, Handle, Rights, Syscall};
 
@@ -438,6 +438,14 @@ pub fn process_status(process: Handle) -> Result<ProcessStatus, Error> {
         )
     }?;
     Ok(ProcessStatus::decode(&status))
+}
+
+/// The machine's physical memory and kernel heap.
+pub fn memory_stats() -> Result<MemoryStats, Error> {
+    let mut stats = [0u8; MemoryStats::LEN];
+    // SAFETY: the kernel writes `MemoryStats::LEN` bytes at `stats`.
+    unsafe { call(Syscall::MemoryStats, &[stats.as_mut_ptr() as u64]) }?;
+    Ok(MemoryStats::decode(&stats))
 }
 
 /// A new timer (not set).

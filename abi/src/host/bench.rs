@@ -84,6 +84,13 @@ pub mod system {
     pub const RESTART_P99_NS: &str = "restart-to-first-request-p99-ns";
 }
 
+/// `value` lines each program prints once, before its benchmarks: the
+/// memory its system holds right after boot, in KiB. Abide's come from the
+/// `memory_stats` call: the usable physical memory and what of it is free.
+pub const MEMORY_USABLE_KIB: &str = "memory-usable-kib";
+/// Free memory, KiB (on Linux `MemFree` from `/proc/meminfo`).
+pub const MEMORY_FREE_KIB: &str = "memory-free-kib";
+
 /// Every benchmark, in the order the program runs them.
 pub const NAMES: &[&str] = &[
     TSC_READ,
@@ -133,7 +140,7 @@ pub mod linux {
     /// `value` lines from `/proc/meminfo` right after boot, in KiB.
     pub const MEMORY_TOTAL_KIB: &str = "memory-total-kib";
     /// `MemFree`, KiB.
-    pub const MEMORY_FREE_KIB: &str = "memory-free-kib";
+    pub use super::MEMORY_FREE_KIB;
     /// `MemAvailable`, KiB.
     pub const MEMORY_AVAILABLE_KIB: &str = "memory-available-kib";
 

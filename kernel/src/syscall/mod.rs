@@ -117,6 +117,7 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::MachinePower => system::machine_power(kernel, a[0], a[1]),
         Syscall::ProcessHandles => Return(process::handles(kernel, a[0], a[1], a[2])),
         Syscall::BootArgs => Return(system::boot_args(a[0], a[1])),
+        Syscall::MemoryStats => Return(system::memory_stats(a[0])),
         // Handled in `handle`, which has the caller's registers.
         Syscall::Persist => Return(Err(Error::BadSyscall)),
     }

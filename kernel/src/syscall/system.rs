@@ -1,13 +1,13 @@
 //! Calls about the system as a whole: the files the image carries, the
-//! kernel's log, and the machine's power.
+//! kernel's log, its memory, and the machine's power.
 
-use abide_abi::object::POWER_OFF;
+use abide_abi::object::{MemoryStats, POWER_OFF};
 use abide_abi::syscall::{Error, Rights};
 
 use super::{caller_table, copy_in, handle_arg, Outcome};
 use crate::arch::{power, probe};
 use crate::object::{Kernel, Object};
-use crate::{bundle, console, serial};
+use crate::{bundle, console, mm, serial};
 
 /// The longest bundle name (`abide_bundle` allows 64 bytes).
 const MAX_NAME: u64 = 64;
@@ -50,6 +50,19 @@ pub fn kernel_log_read(cursor_ptr: u64, buffer: u64, capacity: u64) -> Result<u6
     probe::copy_to_user(buffer, &bytes[..count])?;
     probe::copy_to_user(cursor_ptr, &(start + count as u64).to_le_bytes())?;
     Ok(count as u64)
+}
+
+/// `memory_stats`: the frame allocator's and the kernel heap's totals.
+pub fn memory_stats(stats_ptr: u64) -> Result<u64, Error> {
+    let (frames, heap) = mm::stats();
+    let stats = MemoryStats {
+        usable_bytes: frames.total_bytes,
+        free_bytes: frames.free_bytes,
+        heap_used_bytes: heap.allocated_bytes,
+        heap_bytes: heap.claimed_bytes,
+    };
+    probe::copy_to_user(stats_ptr, &stats.encode())?;
+    Ok(MemoryStats::LEN as u64)
 }
 
 /// `machine_power`: with the hardware resource, power the machine off.

@@ -62,6 +62,25 @@ impl Level {
             Self::Debug => "debug",
         }
     }
+
+    /// The level of a line of the kernel's console: the one its logger
+    /// printed after the timestamp (`[    1.000000] WARN  text`; `TRACE`
+    /// counts as debug), or, for a line printed without one, `Error` when it
+    /// speaks of a panic or an error and `Info` otherwise.
+    pub fn of_kernel_line(text: &str) -> Self {
+        let logged = text
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        match logged {
+            Some("ERROR") => Self::Error,
+            Some("WARN") => Self::Warn,
+            Some("INFO") => Self::Info,
+            Some("DEBUG" | "TRACE") => Self::Debug,
+            _ if text.contains("panic") || text.contains("error") => Self::Error,
+            _ => Self::Info,
+        }
+    }
 }
 
 /// A message a client asks to append.

@@ -9,8 +9,8 @@
 //! line to a callback as it arrives, reads the whole report with
 //! [`parse_report`] and times the boot from the arrival of the program's
 //! first line ([`Boot`]). [`run_comparison`] runs both, in alternation, as
-//! many times as asked, adds what is measured once (memory after boot, image
-//! sizes) and gives a [`compare::Comparison`].
+//! many times as asked, takes the memory after boot from each system's first
+//! run, adds the image sizes and gives a [`compare::Comparison`].
 //!
 //! Modules: [`debian`] fetches Linux, [`initramfs`] packs the guest's files,
 //! [`linux`] builds and boots the peer, [`compare`] pairs the figures and
@@ -32,7 +32,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use abide_abi::host::bench::{self as format, Record, Summary, LINE_PREFIX};
-use abide_abi::host::{cmdline, exit_status_meaning, GuestOutcome, KERNEL_CONSOLE_PROMPT};
+use abide_abi::host::{cmdline, exit_status_meaning, GuestOutcome};
 
 use crate::qemu::{Accel, Console, Medium, QemuConfig};
 use crate::session::Session;
@@ -350,27 +350,14 @@ pub fn run_linux(
     run_guest(config, format::linux::NAMES, options.timeout, on_line)
 }
 
-/// Abide's memory in use after boot. No system call reports it yet, so
-/// this boots the kernel console (`monitor`: nothing but the kernel runs)
-/// in the same machine and asks its `mem` command.
-pub fn abide_memory(options: &BenchOptions) -> Result<Memory, String> {
-    let elf = build::build_kernel()?;
-    let mut session = Session::start(options.machine(Medium::Kernel {
-        elf,
-        cmdline: cmdline::MONITOR.to_string(),
-    }))?;
-    session.expect(KERNEL_CONSOLE_PROMPT, options.timeout)?;
-    session.send("mem\n")?;
-    session.expect_next("usable", Duration::from_secs(60))?;
-    let output = session.output();
-    session.send("poweroff\n")?;
-    session.wait_exit(Duration::from_secs(60))?;
-    let (free_kib, usable_kib) = parse_console_memory(&output).ok_or_else(|| {
-        format!("the kernel console's `mem` answer was not understood:\n{output}")
-    })?;
-    Ok(Memory {
-        in_use_kib: usable_kib.saturating_sub(free_kib),
-        not_free_kib: ram_kib(options).saturating_sub(free_kib),
+/// Abide's memory in use after boot, from the `memory_stats` values its
+/// program reported before its benchmarks.
+pub fn abide_memory(options: &BenchOptions, report: &Report) -> Option<Memory> {
+    use format::{MEMORY_FREE_KIB, MEMORY_USABLE_KIB};
+    let free = report.value(MEMORY_FREE_KIB)?;
+    Some(Memory {
+        in_use_kib: report.value(MEMORY_USABLE_KIB)?.saturating_sub(free),
+        not_free_kib: ram_kib(options).saturating_sub(free),
     })
 }
 
@@ -387,17 +374,6 @@ pub fn linux_memory(options: &BenchOptions, report: &Report) -> Option<Memory> {
 
 fn ram_kib(options: &BenchOptions) -> u64 {
     u64::from(options.memory_mib) * 1024
-}
-
-/// (free, usable) KiB from the kernel console's `mem` line,
-/// `physical: 254352 KiB free of 261624 KiB usable; kernel heap: ...`
-/// (`kernel/src/monitor.rs`).
-pub fn parse_console_memory(output: &str) -> Option<(u64, u64)> {
-    let line = output.lines().find(|l| l.contains("physical: "))?;
-    let rest = &line[line.find("physical: ")? + "physical: ".len()..];
-    let (free, rest) = rest.split_once(" KiB free of ")?;
-    let (usable, _) = rest.split_once(" KiB usable")?;
-    Some((free.trim().parse().ok()?, usable.trim().parse().ok()?))
 }
 
 /// What [`run_comparison`] measured.
@@ -442,11 +418,9 @@ pub fn run_comparison(
             peer.kernel.package, peer.kernel.version, peer.busybox.package, peer.busybox.version
         ),
     };
-    progress("abide: memory after boot (kernel console, `mem`)");
-    let abide_memory = abide_memory(options)?;
     let mut abide = SystemFigures {
         runs: Vec::new(),
-        memory: Some(abide_memory),
+        memory: None,
         image_bytes: Some(
             std::fs::metadata(&elf)
                 .map_err(|e| format!("{}: {e}", elf.display()))?
@@ -475,6 +449,9 @@ pub fn run_comparison(
             };
             let result = result.map_err(|e| format!("{name}, run {}: {e}", run + 1))?;
             if is_abide {
+                if abide.memory.is_none() {
+                    abide.memory = abide_memory(options, &result.report);
+                }
                 abide.runs.push(result);
             } else {
                 if linux.memory.is_none() {
@@ -726,14 +703,23 @@ mod tests {
     }
 
     #[test]
-    fn the_console_memory_line_is_read() {
-        let output = "abide> mem\r\nphysical: 254352 KiB free of 261624 KiB usable; kernel heap: 0 KiB in use of 4096 KiB\r\nabide> ";
-        assert_eq!(parse_console_memory(output), Some((254_352, 261_624)));
-        assert_eq!(parse_console_memory("abide> mem\n"), None);
+    fn abide_memory_comes_from_memory_stats_values() {
+        let options = BenchOptions::default();
+        let report = Report {
+            values: vec![
+                ("memory-usable-kib".into(), 260_000),
+                ("memory-free-kib".into(), 250_000),
+            ],
+            ..Report::default()
+        };
         assert_eq!(
-            parse_console_memory("physical: x KiB free of 1 KiB usable"),
-            None
+            abide_memory(&options, &report),
+            Some(Memory {
+                in_use_kib: 10_000,
+                not_free_kib: 262_144 - 250_000
+            })
         );
+        assert_eq!(abide_memory(&options, &Report::default()), None);
     }
 
     #[test]

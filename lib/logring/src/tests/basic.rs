@@ -396,3 +396,18 @@ fn entry_debug_shows_the_strings() {
         "{shown}"
     );
 }
+
+#[test]
+fn kernel_lines_keep_the_level_the_kernel_logged() {
+    let line = |level| format!("[    1.000200] {level} process 3 (nop) exited with status 0");
+    assert_eq!(Level::of_kernel_line(&line("ERROR")), Level::Error);
+    assert_eq!(Level::of_kernel_line(&line("WARN ")), Level::Warn);
+    assert_eq!(Level::of_kernel_line(&line("INFO ")), Level::Info);
+    assert_eq!(Level::of_kernel_line(&line("DEBUG")), Level::Debug);
+    assert_eq!(Level::of_kernel_line(&line("TRACE")), Level::Debug);
+    // Lines printed without the logger's prefix.
+    assert_eq!(Level::of_kernel_line("kernel panic: oops"), Level::Error);
+    assert_eq!(Level::of_kernel_line("store: read error"), Level::Error);
+    assert_eq!(Level::of_kernel_line("Abide 0.1.0 starting"), Level::Info);
+    assert_eq!(Level::of_kernel_line("[unclosed WARN"), Level::Info);
+}

@@ -10,7 +10,7 @@ use abide_abi::syscall::{Handle, Rights};
 use abide_rt::println;
 use abide_rt::syscall::{
     channel_create, channel_write, clock_ns, handle_close, handle_duplicate, memory_create,
-    memory_map, port_create, process_kill, process_spawn, process_status, yield_now,
+    memory_map, memory_stats, port_create, process_kill, process_spawn, process_status, yield_now,
 };
 
 use crate::protocol::{
@@ -98,6 +98,7 @@ pub fn run(iterations: u32) -> i32 {
     if let Some(hz) = tsc::rate_hz() {
         println!("{}", Record::Tsc { hz });
     }
+    print_memory();
     let warmup = report::warmup(iterations);
     let context = Context {
         port,
@@ -125,6 +126,21 @@ pub fn run(iterations: u32) -> i32 {
     }
     println!("{}", Record::Done);
     status
+}
+
+/// Prints the memory the system holds now, right after boot, as `value`
+/// lines; nothing if the call fails (the host then names the missing
+/// figure).
+fn print_memory() {
+    if let Ok(stats) = memory_stats() {
+        for (name, bytes) in [
+            (report::MEMORY_USABLE_KIB, stats.usable_bytes),
+            (report::MEMORY_FREE_KIB, stats.free_bytes),
+        ] {
+            let value = bytes / 1024;
+            println!("{}", Record::Value { name, value });
+        }
+    }
 }
 
 /// Prints the `bench: failed` line of benchmark `name`.

@@ -271,16 +271,30 @@ impl System::Server for Init {
                 .saturating_add(limit);
         }
         let own = syscall::process_status(abide_rt::process_self()).unwrap_or_default();
-        let rows = alloc::vec![
+        let row = |what: &str, used: u64, limit: u64| {
             Record::new()
-                .with("what", Value::text("components"))
+                .with("what", Value::text(what))
                 .with("used", Value::Bytes(used))
-                .with("limit", Value::Bytes(limit)),
-            Record::new()
-                .with("what", Value::text("init"))
-                .with("used", Value::Bytes(own.memory_pages.saturating_mul(4096)))
-                .with("limit", Value::Bytes(own.memory_limit.saturating_mul(4096))),
+                .with("limit", Value::Bytes(limit))
+        };
+        let mut rows = alloc::vec![
+            row("components", used, limit),
+            row(
+                "init",
+                own.memory_pages.saturating_mul(4096),
+                own.memory_limit.saturating_mul(4096),
+            ),
         ];
+        // The whole machine: every frame in use (kernel, page tables, every
+        // process), and the kernel heap.
+        if let Ok(machine) = syscall::memory_stats() {
+            rows.push(row("machine", machine.used_bytes(), machine.usable_bytes));
+            rows.push(row(
+                "kernel heap",
+                machine.heap_used_bytes,
+                machine.heap_bytes,
+            ));
+        }
         Ok(table(rows, &["what", "used", "limit"]))
     }
 

@@ -296,13 +296,7 @@ impl Service {
         if text.is_empty() {
             return;
         }
-        let level = if text.contains("panic") || text.contains("error") {
-            Level::Error
-        } else if text.contains("warn") {
-            Level::Warn
-        } else {
-            Level::Info
-        };
+        let level = Level::of_kernel_line(text);
         let _ = self.ring.append(&NewEntry {
             time_ns: syscall::clock_ns(),
             level,
