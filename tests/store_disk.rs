@@ -95,9 +95,11 @@ fn assert_passed(output: &str, status: i32, tests: usize) {
 #[test]
 fn writes_flushes_and_reads_back_blocks() {
     let store = fresh_store("store-disk-round-trip");
-    let options = BootOptions::with_cmdline("test=disk::round_trip,disk::speed").with_store(&store);
+    let options = BootOptions::with_cmdline("test=disk::round_trip,disk::guard,disk::speed")
+        .with_store(&store);
     let (output, status) = step(run_to_exit(options, RUN));
-    assert_passed(&output, status, 2);
+    assert_passed(&output, status, 3);
+    assert_contains(&output, "guarded, store");
     assert_contains(&output, "disk: store on virtio-blk");
     assert_contains(&output, "65536 blocks of 4096 bytes (256 MiB)");
     // What the round trip left in the file: tag 2, but for blocks 305 and

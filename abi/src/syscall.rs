@@ -103,7 +103,10 @@ pub enum Syscall {
     IoPortsCreate = 23,
     /// `ioport_read(ioports, port, width) -> value` (width 1, 2 or 4). Needs `READ`.
     IoPortRead = 24,
-    /// `ioport_write(ioports, port, width, value)`. Needs `WRITE`.
+    /// `ioport_write(ioports, port, width, value)`. Needs `WRITE`. A write
+    /// to the PCI configuration data port (0xCFC..0xCFF) while the address
+    /// register selects a function the kernel drives (the store's disk) or
+    /// q35's PCIEXBAR fails with [`Error::AccessDenied`].
     IoPortWrite = 25,
     /// `mmio_create(resource, phys, len) -> memory`: a memory object over
     /// device memory (page-aligned, outside RAM), mapped uncached. Needs

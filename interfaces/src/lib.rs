@@ -270,6 +270,10 @@ pub mod pci {
         pub interrupt_pin: u8,
         /// The implemented base address registers.
         pub bars: Vec<Bar>,
+        /// The kernel drives it (the persistent store's disk): its
+        /// configuration refuses writes, so its BARs are not sized, and no
+        /// component may claim it.
+        pub kernel: bool,
     }
 
     impl Function {
@@ -494,7 +498,14 @@ pub mod pci {
             .with("name", Value::text(name))
             .with("bars", Value::Text(describe_bars(&function.bars)))
             .with("irq", irq)
-            .with("claimed", Value::text(holder.unwrap_or("-")))
+            .with(
+                "claimed",
+                Value::text(
+                    holder
+                        .or(function.kernel.then_some("kernel"))
+                        .unwrap_or("-"),
+                ),
+            )
     }
 
     /// What a claim of `function` grants, in handle order, and what it
@@ -630,6 +641,7 @@ pub mod pci {
                 interrupt_line: line,
                 interrupt_pin: pin,
                 bars,
+                kernel: false,
             }
         }
 
@@ -803,9 +815,14 @@ pub mod pci {
         #[test]
         fn list_rows_have_the_list_columns() {
             let sata = sata();
+            let store = Function {
+                kernel: true,
+                ..function(2, Vec::new(), 0, 0)
+            };
             let table = abide_records::Table::from_records(alloc::vec![
                 record(&sata, "SATA controller", Some("ahci")),
                 record(&function(0, Vec::new(), 0, 0), "Host bridge", None),
+                record(&store, "Mass storage", None),
             ])
             .unwrap();
             let columns: Vec<&str> = table.columns.iter().map(String::as_str).collect();
@@ -820,6 +837,8 @@ pub mod pci {
             assert_eq!(table.get(0, "claimed"), Some(&Value::text("ahci")));
             assert_eq!(table.get(1, "irq"), Some(&Value::text("-")));
             assert_eq!(table.get(1, "bars"), Some(&Value::text("-")));
+            assert_eq!(table.get(1, "claimed"), Some(&Value::text("-")));
+            assert_eq!(table.get(2, "claimed"), Some(&Value::text("kernel")));
         }
 
         #[test]

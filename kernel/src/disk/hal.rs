@@ -105,6 +105,11 @@ pub fn overlaps_store_registers(phys: u64, len: u64) -> bool {
         .any(|w| phys < w.phys.saturating_add(w.len) && w.phys < end)
 }
 
+/// The physical ranges of the store's registers, as (start, length).
+pub fn store_register_windows() -> Vec<(u64, u64)> {
+    WINDOWS.lock().iter().map(|w| (w.phys, w.len)).collect()
+}
+
 fn find_window(phys: u64, len: u64) -> Option<u64> {
     let end = phys.checked_add(len)?;
     WINDOWS

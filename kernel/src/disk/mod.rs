@@ -16,15 +16,17 @@
 //! [`DiskError::Timeout`] and retires the disk: its buffers may still be
 //! the device's, so they are leaked rather than reused.
 //!
-//! Before each request the PCI command register is checked: the user-space
-//! PCI service switches memory decoding off for a moment while it sizes
-//! BARs, and a request notified then would be lost. The request fails with
+//! The device's PCI function is the kernel's: once [`probe`] finds it,
+//! user space may no longer write its configuration space ([`pci::guard`]).
+//! Before each request the PCI command register is still checked: a request
+//! notified while memory decoding is off would be lost, so it fails with
 //! [`DiskError::Unavailable`] instead, and may be retried.
 
 mod hal;
-mod pci;
+pub mod pci;
 
-pub use hal::overlaps_store_registers;
+pub use hal::{overlaps_store_registers, store_register_windows};
+pub use pci::{overlaps_ecam, user_write_allowed as user_port_write_allowed};
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -62,8 +64,8 @@ pub enum DiskError {
     },
     /// The device is read-only.
     ReadOnly,
-    /// The device does not decode its registers right now (the PCI service
-    /// is sizing BARs); nothing was sent, try again later.
+    /// The device does not decode its registers right now; nothing was
+    /// sent, try again later.
     Unavailable,
     /// The device answered the request with an error, or virtio-drivers
     /// refused it.
@@ -152,9 +154,11 @@ pub fn probe() -> Option<StoreDisk> {
     let cam = PortCam;
     let Some(found) = pci::find_virtio_blk(&cam) else {
         IN_USE.store(false, Ordering::Release);
+        pci::guard(None);
         log::info!("disk: no virtio-blk device: running without a store");
         return None;
     };
+    pci::guard(Some(found.function));
     match bring_up(found) {
         Ok(disk) => {
             log::info!(
@@ -170,6 +174,7 @@ pub fn probe() -> Option<StoreDisk> {
         }
         Err(why) => {
             IN_USE.store(false, Ordering::Release);
+            pci::guard(None);
             log::error!(
                 "disk: cannot use virtio-blk {} ({:04x}:{:04x}): {why}; running without a store",
                 found.function,
@@ -221,6 +226,11 @@ fn bring_up(found: pci::Found) -> Result<StoreDisk, &'static str> {
 }
 
 impl StoreDisk {
+    /// Where the device is on the PCI bus.
+    pub fn function(&self) -> DeviceFunction {
+        self.function
+    }
+
     /// Checks a request of `len` bytes at `block` and returns its block
     /// count.
     fn check(&self, block: u64, len: usize) -> Result<u64, DiskError> {

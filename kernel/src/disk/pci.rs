@@ -7,8 +7,17 @@
 //! be preempted between writing the address and reading the data. Every
 //! access here therefore puts back the address register it found: the
 //! kernel's accesses are invisible to it.
+//!
+//! The store's function is the kernel's alone: [`guard`] records it, and
+//! from then on [`user_write_allowed`] refuses a user-space write through
+//! the data port while the address register selects it (reads stay
+//! allowed, so `lspci` still lists it), and [`overlaps_ecam`] keeps the
+//! memory-mapped configuration window of a q35 machine out of drivers'
+//! reach, so the ports are the only way in. Writes to the q35 register that
+//! places that window are refused too.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use virtio_drivers::transport::pci::bus::{
     Command, ConfigurationAccess, DeviceFunction, PciRoot, PCI_CAP_ID_VNDR,
@@ -98,6 +107,128 @@ impl ConfigurationAccess for PortCam {
     }
 }
 
+/// The enable bit of the address register.
+const ADDRESS_ENABLE: u32 = 1 << 31;
+/// The bus, device and function bits of the address register.
+const ADDRESS_FUNCTION: u32 = 0x00FF_FF00;
+/// The register bits that select a dword in the function.
+const ADDRESS_OFFSET: u32 = 0xFC;
+/// No function is guarded.
+const UNGUARDED: u32 = u32::MAX;
+
+/// The store's function as the address register selects it (its
+/// [`ADDRESS_FUNCTION`] bits), or [`UNGUARDED`].
+static GUARDED: AtomicU32 = AtomicU32::new(UNGUARDED);
+/// A q35 host bridge's memory-mapped configuration window (PCIEXBAR), as
+/// start and end; both 0 when there is none.
+static ECAM: (AtomicU64, AtomicU64) = (AtomicU64::new(0), AtomicU64::new(0));
+
+/// The host bridge, where q35 keeps PCIEXBAR.
+const HOST_BRIDGE: DeviceFunction = DeviceFunction {
+    bus: 0,
+    device: 0,
+    function: 0,
+};
+/// Intel's vendor ID and the q35 memory controller hub's device ID.
+const Q35_HOST_BRIDGE: u32 = 0x29C0_8086;
+/// PCIEXBAR's offset in the host bridge (a 64-bit register).
+const PCIEXBAR: u8 = 0x60;
+
+/// Makes `function` the kernel's: user space may no longer write its
+/// configuration space. `None` lifts the guard (the store failed to come
+/// up, so a driver may have the device). Also records the machine's
+/// memory-mapped configuration window, which drivers may then not map.
+pub fn guard(function: Option<DeviceFunction>) {
+    let selected = function.map_or(UNGUARDED, |f| address(f, 0) & ADDRESS_FUNCTION);
+    GUARDED.store(selected, Ordering::Relaxed);
+    let cam = PortCam;
+    let (start, end) = match cam.read_word(HOST_BRIDGE, VENDOR_DEVICE) {
+        Q35_HOST_BRIDGE => q35_ecam(
+            cam.read_word(HOST_BRIDGE, PCIEXBAR),
+            cam.read_word(HOST_BRIDGE, PCIEXBAR + 4),
+        ),
+        _ => (0, 0),
+    };
+    ECAM.0.store(start, Ordering::Relaxed);
+    ECAM.1.store(end, Ordering::Relaxed);
+}
+
+/// The window q35's PCIEXBAR (`low`, `high` dwords) places: bit 0 enables
+/// it, bits 2:1 give its length (256, 128 or 64 MiB: 256, 128 or 64 buses),
+/// the address bits above the length give its base.
+fn q35_ecam(low: u32, high: u32) -> (u64, u64) {
+    if low & 1 == 0 {
+        return (0, 0);
+    }
+    let len: u64 = match (low >> 1) & 0b11 {
+        0 => 256 << 20,
+        1 => 128 << 20,
+        2 => 64 << 20,
+        _ => return (0, 0),
+    };
+    // Bits 35 down to log2(len).
+    let mask = ((1u64 << 36) - 1) & !(len - 1);
+    let start = ((u64::from(high) << 32) | u64::from(low)) & mask;
+    (start, start + len)
+}
+
+/// True when user space may write `width` bytes at I/O port `port`: always,
+/// unless the write reaches the data port while the address register
+/// selects the store's function or the host bridge's PCIEXBAR (offsets
+/// 0x60..0x68 of 00:00.0).
+pub fn user_write_allowed(port: u16, width: u16) -> bool {
+    let (start, end) = (u32::from(port), u32::from(port) + u32::from(width));
+    let data = u32::from(CONFIG_DATA);
+    if end <= data || start >= data + 4 {
+        return true;
+    }
+    // SAFETY: reading the address register has no side effects.
+    let selected = unsafe { Port::<u32>::new(CONFIG_ADDRESS).read() };
+    data_write_allowed(selected, GUARDED.load(Ordering::Relaxed))
+}
+
+/// True when a write through the data port may go to the register the
+/// address register value `selected` names, `guarded` being the function
+/// kernel keeps (its [`ADDRESS_FUNCTION`] bits, or [`UNGUARDED`]).
+pub fn data_write_allowed(selected: u32, guarded: u32) -> bool {
+    if selected & ADDRESS_ENABLE == 0 {
+        return true;
+    }
+    let function = selected & ADDRESS_FUNCTION;
+    // PCIEXBAR on q35; on other host bridges nothing a driver writes.
+    let places_ecam = function == address(HOST_BRIDGE, 0) & ADDRESS_FUNCTION
+        && (selected & ADDRESS_OFFSET) & !4 == u32::from(PCIEXBAR);
+    function != guarded && !places_ecam
+}
+
+/// The address register value that selects `offset` of `function`.
+pub fn select(function: DeviceFunction, offset: u8) -> u32 {
+    address(function, offset)
+}
+
+/// The function the kernel keeps, as [`data_write_allowed`] takes it.
+pub fn guarded() -> u32 {
+    GUARDED.load(Ordering::Relaxed)
+}
+
+/// The memory-mapped configuration window found, as (start, end); (0, 0)
+/// when there is none.
+pub fn ecam_window() -> (u64, u64) {
+    (
+        ECAM.0.load(Ordering::Relaxed),
+        ECAM.1.load(Ordering::Relaxed),
+    )
+}
+
+/// True when `phys..end` overlaps the memory-mapped configuration window.
+pub fn overlaps_ecam(phys: u64, end: u64) -> bool {
+    let (start, stop) = (
+        ECAM.0.load(Ordering::Relaxed),
+        ECAM.1.load(Ordering::Relaxed),
+    );
+    stop != 0 && phys < stop && start < end
+}
+
 /// A virtio-blk function found on the bus.
 #[derive(Debug, Clone, Copy)]
 pub struct Found {
@@ -153,9 +284,8 @@ pub fn find_virtio_blk(cam: &PortCam) -> Option<Found> {
     None
 }
 
-/// True while `function` decodes its memory BARs and may master the bus:
-/// the user-space PCI service switches decoding off for a moment while it
-/// sizes BARs, and a notification written then would be lost.
+/// True while `function` decodes its memory BARs and may master the bus
+/// (a notification written while it does not would be lost).
 pub fn decoding(root: &PciRoot<PortCam>, function: DeviceFunction) -> bool {
     let (_, command) = root.get_status_command(function);
     command.contains(Command::MEMORY_SPACE | Command::BUS_MASTER)

@@ -28,6 +28,11 @@ pub const TESTS: &[KernelTest] = &[
         explicit: true,
     },
     KernelTest {
+        name: "disk::guard",
+        run: guard,
+        explicit: true,
+    },
+    KernelTest {
         name: "disk::speed",
         run: speed,
         explicit: true,
@@ -193,6 +198,74 @@ fn round_trip() -> TestResult {
     drop(disk);
     let mut disk = open()?;
     expect_pattern(&mut disk, 2, 100, 16)?;
+    Ok(())
+}
+
+/// The store's PCI function is the kernel's: user-space writes to its
+/// configuration are refused, other functions' are not; q35's memory-mapped
+/// configuration window and the register that places it are refused too.
+fn guard() -> TestResult {
+    use crate::disk::pci::{data_write_allowed, ecam_window, guarded, select};
+    use crate::object::hardware::mmio_allowed;
+    use virtio_drivers::transport::pci::bus::DeviceFunction;
+
+    let disk = open()?;
+    let store = disk.function();
+    let guarded = guarded();
+    let host_bridge = DeviceFunction {
+        bus: 0,
+        device: 0,
+        function: 0,
+    };
+    let other = DeviceFunction {
+        device: (store.device + 1) % 32,
+        ..store
+    };
+    for offset in [0x04, 0x10, 0x14, 0x20, 0x3c] {
+        ensure!(
+            !data_write_allowed(select(store, offset), guarded),
+            "a write to offset {offset:#x} of the store {store} was allowed"
+        );
+        ensure!(
+            data_write_allowed(select(other, offset), guarded),
+            "a write to offset {offset:#x} of {other} was refused"
+        );
+    }
+    ensure!(
+        data_write_allowed(select(store, 0x10) & !(1 << 31), guarded),
+        "a write with the enable bit clear was refused"
+    );
+    for offset in [0x60, 0x64] {
+        ensure!(
+            !data_write_allowed(select(host_bridge, offset), guarded),
+            "a write to PCIEXBAR (offset {offset:#x}) was allowed"
+        );
+    }
+    ensure!(
+        data_write_allowed(select(host_bridge, 0x04), guarded),
+        "a write to the host bridge's command register was refused"
+    );
+    // The window of QEMU's q35 (the firmware places it at 0xb0000000).
+    let (start, end) = ecam_window();
+    ensure!(end > start, "no PCI configuration window found on q35");
+    ensure!(
+        !mmio_allowed(start, 4096) && !mmio_allowed(end - 4096, 4096),
+        "the configuration window {start:#x}..{end:#x} may be mapped"
+    );
+    // The store's registers, page by page as a driver would map them.
+    let windows = disk::store_register_windows();
+    ensure!(
+        !windows.is_empty(),
+        "the store's registers are not recorded"
+    );
+    for (phys, len) in windows {
+        let page = phys & !0xfff;
+        ensure!(
+            !mmio_allowed(page, (phys + len - page).next_multiple_of(4096)),
+            "the store's registers at {phys:#x} (+{len:#x}) may be mapped"
+        );
+    }
+    println!("disk: configuration window {start:#x}..{end:#x} guarded, store {store} guarded");
     Ok(())
 }
 

@@ -69,7 +69,9 @@ const APIC_WINDOW: (u64, u64) = (0xfec0_0000, 0xff00_0000);
 
 /// True when `phys..phys + len` is device memory a driver may map: not RAM,
 /// not ACPI data, not the interrupt controllers, not the store disk's
-/// registers (the kernel drives the store).
+/// registers (the kernel drives the store), not the memory-mapped PCI
+/// configuration window (configuration writes go through the ports, where
+/// the kernel checks them).
 pub fn mmio_allowed(phys: u64, len: u64) -> bool {
     // Beyond what any page-table entry can hold (and any machine has).
     const PHYS_LIMIT: u64 = 1 << 46;
@@ -77,7 +79,10 @@ pub fn mmio_allowed(phys: u64, len: u64) -> bool {
         return false;
     };
     let overlaps = |start: u64, stop: u64| phys < stop && start < end;
-    if overlaps(APIC_WINDOW.0, APIC_WINDOW.1) || crate::disk::overlaps_store_registers(phys, len) {
+    if overlaps(APIC_WINDOW.0, APIC_WINDOW.1)
+        || crate::disk::overlaps_store_registers(phys, len)
+        || crate::disk::overlaps_ecam(phys, end)
+    {
         return false;
     }
     let Some(info) = crate::boot_info() else {

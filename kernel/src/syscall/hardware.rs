@@ -122,6 +122,10 @@ pub fn ioport_write(
     value: u64,
 ) -> Result<u64, Error> {
     let port = ports_for(kernel, handle, Rights::WRITE, port, width)?;
+    // The store's PCI configuration is the kernel's (`disk::pci`).
+    if !crate::disk::user_port_write_allowed(port, width as u16) {
+        return Err(Error::AccessDenied);
+    }
     // SAFETY: as in `ioport_read`.
     unsafe {
         match width {

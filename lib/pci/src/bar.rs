@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use crate::{command, reg, Address, ConfigSpace};
+use crate::{command, reg, Address, ConfigSpace, WriteRefused};
 
 /// A decoded, implemented base address register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,40 +63,56 @@ const TYPE_64: u32 = 0b10;
 /// Memory and I/O decoding are switched off in the command register while
 /// the registers hold all ones, so the function never answers at a bogus
 /// address; every register written is restored to the value it had.
-pub fn probe_bars(cs: &mut impl ConfigSpace, addr: Address, count: u8) -> Vec<Bar> {
+///
+/// A function whose configuration refuses writes is refused at the first
+/// write, before anything changed: [`WriteRefused`]. (Should a later write
+/// be refused, the command register is put back as well as it can be.)
+pub fn probe_bars(
+    cs: &mut impl ConfigSpace,
+    addr: Address,
+    count: u8,
+) -> Result<Vec<Bar>, WriteRefused> {
     let command = cs.read16(addr, reg::COMMAND);
     let decode = command::IO_SPACE | command::MEMORY_SPACE;
     if command & decode != 0 {
         // The status half is left zero: its bits are write-one-to-clear.
-        cs.write32(addr, reg::COMMAND, u32::from(command & !decode));
+        cs.write32(addr, reg::COMMAND, u32::from(command & !decode))?;
     }
     let mut bars = Vec::new();
     let mut index = 0;
-    while index < count {
-        let (bar, used) = probe_one(cs, addr, index, count);
-        bars.extend(bar);
-        index += used;
+    let mut probed = Ok(());
+    while index < count && probed.is_ok() {
+        probed = probe_one(cs, addr, index, count).map(|(bar, used)| {
+            bars.extend(bar);
+            index += used;
+        });
     }
     if command & decode != 0 {
-        cs.write32(addr, reg::COMMAND, u32::from(command));
+        let restored = cs.write32(addr, reg::COMMAND, u32::from(command));
+        probed = probed.and(restored);
     }
-    bars
+    probed.map(|()| bars)
 }
 
 /// The BAR at `index` and how many registers it occupies (1, or 2 for a
 /// 64-bit memory BAR).
-fn probe_one(cs: &mut impl ConfigSpace, addr: Address, index: u8, count: u8) -> (Option<Bar>, u8) {
+fn probe_one(
+    cs: &mut impl ConfigSpace,
+    addr: Address,
+    index: u8,
+    count: u8,
+) -> Result<(Option<Bar>, u8), WriteRefused> {
     let offset = bar_offset(index);
     let original = cs.read32(addr, offset);
     if original & IO_SPACE != 0 {
-        return (probe_io(cs, addr, index, original), 1);
+        return Ok((probe_io(cs, addr, index, original)?, 1));
     }
-    match (original >> 1) & 0b11 {
-        TYPE_32 | TYPE_BELOW_1M => (probe_memory32(cs, addr, index, original), 1),
-        TYPE_64 if index + 1 < count => (probe_memory64(cs, addr, index, original), 2),
+    Ok(match (original >> 1) & 0b11 {
+        TYPE_32 | TYPE_BELOW_1M => (probe_memory32(cs, addr, index, original)?, 1),
+        TYPE_64 if index + 1 < count => (probe_memory64(cs, addr, index, original)?, 2),
         // A 64-bit BAR without room for its upper half, or the reserved type.
         _ => (None, 1),
-    }
+    })
 }
 
 /// The configuration space offset of BAR `index`.
@@ -104,14 +120,18 @@ fn bar_offset(index: u8) -> u8 {
     reg::BAR0 + 4 * index
 }
 
-fn probe_io(cs: &mut impl ConfigSpace, addr: Address, index: u8, original: u32) -> Option<Bar> {
-    let mask = probe_dword(cs, addr, bar_offset(index), original) & IO_ADDRESS_MASK;
-    let size = lowest_set_bit(u64::from(mask))?;
-    Some(Bar::Io {
+fn probe_io(
+    cs: &mut impl ConfigSpace,
+    addr: Address,
+    index: u8,
+    original: u32,
+) -> Result<Option<Bar>, WriteRefused> {
+    let mask = probe_dword(cs, addr, bar_offset(index), original)? & IO_ADDRESS_MASK;
+    Ok(lowest_set_bit(u64::from(mask)).map(|size| Bar::Io {
         index,
         port: original & IO_ADDRESS_MASK,
         size: size as u32,
-    })
+    }))
 }
 
 fn probe_memory32(
@@ -119,15 +139,15 @@ fn probe_memory32(
     addr: Address,
     index: u8,
     original: u32,
-) -> Option<Bar> {
-    let mask = probe_dword(cs, addr, bar_offset(index), original) & MEMORY_ADDRESS_MASK;
-    Some(Bar::Memory {
+) -> Result<Option<Bar>, WriteRefused> {
+    let mask = probe_dword(cs, addr, bar_offset(index), original)? & MEMORY_ADDRESS_MASK;
+    Ok(lowest_set_bit(u64::from(mask)).map(|size| Bar::Memory {
         index,
         address: u64::from(original & MEMORY_ADDRESS_MASK),
-        size: lowest_set_bit(u64::from(mask))?,
+        size,
         prefetchable: original & PREFETCHABLE != 0,
         is_64: false,
-    })
+    }))
 }
 
 fn probe_memory64(
@@ -135,28 +155,33 @@ fn probe_memory64(
     addr: Address,
     index: u8,
     original: u32,
-) -> Option<Bar> {
+) -> Result<Option<Bar>, WriteRefused> {
     let high_offset = bar_offset(index + 1);
     let original_high = cs.read32(addr, high_offset);
-    let low = probe_dword(cs, addr, bar_offset(index), original) & MEMORY_ADDRESS_MASK;
-    let high = probe_dword(cs, addr, high_offset, original_high);
+    let low = probe_dword(cs, addr, bar_offset(index), original)? & MEMORY_ADDRESS_MASK;
+    let high = probe_dword(cs, addr, high_offset, original_high)?;
     let mask = u64::from(high) << 32 | u64::from(low);
-    Some(Bar::Memory {
+    Ok(lowest_set_bit(mask).map(|size| Bar::Memory {
         index,
         address: u64::from(original_high) << 32 | u64::from(original & MEMORY_ADDRESS_MASK),
-        size: lowest_set_bit(mask)?,
+        size,
         prefetchable: original & PREFETCHABLE != 0,
         is_64: true,
-    })
+    }))
 }
 
 /// Writes all ones to the register at `offset`, reads back which bits
 /// stuck, and writes `original` back.
-fn probe_dword(cs: &mut impl ConfigSpace, addr: Address, offset: u8, original: u32) -> u32 {
-    cs.write32(addr, offset, u32::MAX);
+fn probe_dword(
+    cs: &mut impl ConfigSpace,
+    addr: Address,
+    offset: u8,
+    original: u32,
+) -> Result<u32, WriteRefused> {
+    cs.write32(addr, offset, u32::MAX)?;
     let readback = cs.read32(addr, offset);
-    cs.write32(addr, offset, original);
-    readback
+    cs.write32(addr, offset, original)?;
+    Ok(readback)
 }
 
 /// The size a BAR's writable address bits imply: their lowest set bit

@@ -53,6 +53,12 @@ pub fn config_address(addr: Address, offset: u8) -> u32 {
         | u32::from(offset & 0xFC)
 }
 
+/// A configuration write the system refused: on Abide, a write to a
+/// function the kernel drives itself (the persistent store's disk). Nothing
+/// was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteRefused;
+
 /// Access to PCI configuration space, one aligned dword at a time.
 ///
 /// `offset` is a byte offset into the function's 256-byte space; the
@@ -62,8 +68,9 @@ pub trait ConfigSpace {
     /// The dword at `offset` of the function at `addr`.
     fn read32(&mut self, addr: Address, offset: u8) -> u32;
 
-    /// Writes the dword at `offset` of the function at `addr`.
-    fn write32(&mut self, addr: Address, offset: u8, value: u32);
+    /// Writes the dword at `offset` of the function at `addr`, unless the
+    /// system refuses writes to that function.
+    fn write32(&mut self, addr: Address, offset: u8, value: u32) -> Result<(), WriteRefused>;
 
     /// The 16-bit half of the dword at `offset & !3` that holds `offset`.
     fn read16(&mut self, addr: Address, offset: u8) -> u16 {
@@ -83,8 +90,8 @@ pub trait ConfigSpace {
 pub trait PortIo {
     /// Reads the dword at `port`.
     fn inl(&mut self, port: u16) -> u32;
-    /// Writes the dword `value` to `port`.
-    fn outl(&mut self, port: u16, value: u32);
+    /// Writes the dword `value` to `port`, unless the system refuses it.
+    fn outl(&mut self, port: u16, value: u32) -> Result<(), WriteRefused>;
 }
 
 /// Configuration mechanism #1: select a dword through [`CONFIG_ADDRESS_PORT`],
@@ -111,14 +118,20 @@ impl<P: PortIo> Mechanism1<P> {
 
 impl<P: PortIo> ConfigSpace for Mechanism1<P> {
     fn read32(&mut self, addr: Address, offset: u8) -> u32 {
-        self.ports
-            .outl(CONFIG_ADDRESS_PORT, config_address(addr, offset));
-        self.ports.inl(CONFIG_DATA_PORT)
+        // Selecting a register is never refused; if it were, the data read
+        // below would read some other register, so read as absent instead.
+        match self
+            .ports
+            .outl(CONFIG_ADDRESS_PORT, config_address(addr, offset))
+        {
+            Ok(()) => self.ports.inl(CONFIG_DATA_PORT),
+            Err(WriteRefused) => u32::MAX,
+        }
     }
 
-    fn write32(&mut self, addr: Address, offset: u8, value: u32) {
+    fn write32(&mut self, addr: Address, offset: u8, value: u32) -> Result<(), WriteRefused> {
         self.ports
-            .outl(CONFIG_ADDRESS_PORT, config_address(addr, offset));
-        self.ports.outl(CONFIG_DATA_PORT, value);
+            .outl(CONFIG_ADDRESS_PORT, config_address(addr, offset))?;
+        self.ports.outl(CONFIG_DATA_PORT, value)
     }
 }

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use crate::{class_name, probe_bars, reg, vendor_name, Address, Bar, ConfigSpace};
+use crate::{class_name, probe_bars, reg, vendor_name, Address, Bar, ConfigSpace, WriteRefused};
 
 /// The vendor ID read from a function that does not exist.
 const NO_VENDOR: u16 = 0xFFFF;
@@ -45,8 +45,12 @@ pub struct Device {
     pub interrupt_pin: u8,
     /// For a PCI-to-PCI bridge, the bus behind it.
     pub secondary_bus: Option<u8>,
-    /// The implemented base address registers, by index.
+    /// The implemented base address registers, by index (none when
+    /// [`Device::kernel`]: they could not be sized).
     pub bars: Vec<Bar>,
+    /// Its configuration refused writes: the kernel drives it (on Abide,
+    /// the persistent store's disk) and no driver may have it.
+    pub kernel: bool,
 }
 
 impl Device {
@@ -160,6 +164,10 @@ pub fn read_device(cs: &mut impl ConfigSpace, addr: Address) -> Option<Device> {
     let [interrupt_line, interrupt_pin, ..] = cs.read32(addr, reg::INTERRUPT).to_le_bytes();
     let secondary_bus =
         (header_type == HEADER_PCI_BRIDGE).then(|| cs.read8(addr, reg::BRIDGE_BUSES + 1));
+    let (bars, kernel) = match probe_bars(cs, addr, bar_count(header_type)) {
+        Ok(bars) => (bars, false),
+        Err(WriteRefused) => (Vec::new(), true),
+    };
     Some(Device {
         address: addr,
         vendor_id,
@@ -173,7 +181,8 @@ pub fn read_device(cs: &mut impl ConfigSpace, addr: Address) -> Option<Device> {
         interrupt_line,
         interrupt_pin,
         secondary_bus,
-        bars: probe_bars(cs, addr, bar_count(header_type)),
+        bars,
+        kernel,
     })
 }
 

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::{command, reg, Address, ConfigSpace, PortIo, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT};
+use crate::{
+    command, reg, Address, ConfigSpace, PortIo, WriteRefused, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT,
+};
 
 /// One function's 256 bytes of configuration space.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +100,9 @@ pub struct FakeBus {
     pub probes_while_decoding: usize,
     /// Every read made, in order.
     pub reads: usize,
+    /// Functions whose configuration refuses writes, as Abide's kernel
+    /// refuses writes to the store's disk.
+    pub refusing: Vec<Address>,
 }
 
 impl FakeBus {
@@ -121,11 +126,14 @@ impl ConfigSpace for FakeBus {
             .map_or(u32::MAX, |f| f.regs[usize::from(offset / 4)])
     }
 
-    fn write32(&mut self, addr: Address, offset: u8, value: u32) {
+    fn write32(&mut self, addr: Address, offset: u8, value: u32) -> Result<(), WriteRefused> {
         assert_eq!(offset % 4, 0, "unaligned write of {offset:#x}");
+        if self.refusing.contains(&addr) {
+            return Err(WriteRefused);
+        }
         self.writes.push((addr, offset, value));
         let Some(f) = self.functions.get_mut(&addr) else {
-            return;
+            return Ok(());
         };
         let decoding = f.regs[1] as u16 & (command::IO_SPACE | command::MEMORY_SPACE) != 0;
         let is_bar = (reg::BAR0..reg::BAR0 + 24).contains(&offset);
@@ -133,6 +141,7 @@ impl ConfigSpace for FakeBus {
             self.probes_while_decoding += 1;
         }
         f.write(offset, value);
+        Ok(())
     }
 }
 
@@ -168,16 +177,17 @@ impl PortIo for FakePorts {
         }
     }
 
-    fn outl(&mut self, port: u16, value: u32) {
+    fn outl(&mut self, port: u16, value: u32) -> Result<(), WriteRefused> {
         match port {
             CONFIG_ADDRESS_PORT => self.selected = value,
             CONFIG_DATA_PORT => {
                 if let Some((addr, offset)) = self.selected() {
-                    self.bus.write32(addr, offset, value);
+                    self.bus.write32(addr, offset, value)?;
                 }
             }
             _ => panic!("write of unexpected port {port:#x}"),
         }
+        Ok(())
     }
 }
 

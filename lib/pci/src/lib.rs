@@ -16,17 +16,22 @@
 //!   function with its decoded [`Bar`]s.
 //! - [`probe_bars`] sizes base address registers the standard way (write all
 //!   ones, read back, restore) with memory and I/O decoding switched off
-//!   meanwhile, and restores every register it touched.
+//!   meanwhile, and restores every register it touched. A function whose
+//!   configuration refuses writes ([`WriteRefused`]: on Abide, the store's
+//!   disk, which the kernel drives) is listed unsized, marked
+//!   [`Device::kernel`].
 //! - [`class_name`] and [`vendor_name`] name what was found.
 //!
 //! ```
-//! use abide_pci::{config_address, enumerate, Address, ConfigSpace};
+//! use abide_pci::{config_address, enumerate, Address, ConfigSpace, WriteRefused};
 //!
 //! // A machine with no devices: every read returns all ones.
 //! struct Empty;
 //! impl ConfigSpace for Empty {
 //!     fn read32(&mut self, _: Address, _: u8) -> u32 { u32::MAX }
-//!     fn write32(&mut self, _: Address, _: u8, _: u32) {}
+//!     fn write32(&mut self, _: Address, _: u8, _: u32) -> Result<(), WriteRefused> {
+//!         Ok(())
+//!     }
 //! }
 //! assert!(enumerate(&mut Empty).is_empty());
 //! assert_eq!(config_address(Address::new(0, 0x1f, 2), 0x24), 0x8000_FA24);
@@ -50,7 +55,8 @@ mod names;
 
 pub use bar::{probe_bars, Bar};
 pub use config::{
-    config_address, Address, ConfigSpace, Mechanism1, PortIo, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT,
+    config_address, Address, ConfigSpace, Mechanism1, PortIo, WriteRefused, CONFIG_ADDRESS_PORT,
+    CONFIG_DATA_PORT,
 };
 pub use enumerate::{enumerate, read_device, Device};
 pub use names::{class_name, vendor_name};

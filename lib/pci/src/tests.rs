@@ -221,7 +221,7 @@ fn bars_of_a_function_that_does_not_decode_are_probed_without_touching_command()
     let mut f = Function::new(0x1AF4, 0x1001, 0x01, 0x00, 0).mem32(0, 0xFEB0_0000, 8192, false);
     f.regs[1] &= !0x3;
     let mut bus = FakeBus::default().with(addr(0, 3, 0), f);
-    let bars = probe_bars(&mut bus, addr(0, 3, 0), 6);
+    let bars = probe_bars(&mut bus, addr(0, 3, 0), 6).unwrap();
     assert_eq!(bars, [mem(0, 0xFEB0_0000, 8192, false, false)]);
     assert!(bus.writes.iter().all(|(_, offset, _)| *offset != 0x04));
 }
@@ -386,6 +386,42 @@ fn mechanism_1_through_ports_matches_direct_access() {
     let fake = ports.into_inner();
     assert_eq!(fake.bus.snapshot(), q35().snapshot());
     assert_eq!(fake.bus.probes_while_decoding, 0);
+}
+
+#[test]
+fn a_function_that_refuses_writes_is_the_kernels_listed_unsized_and_untouched() {
+    // As Abide's kernel refuses writes to the store's virtio-blk function.
+    let store = addr(0, 4, 0);
+    let machine = || {
+        let disk = Function::new(0x1AF4, 0x1042, 0x01, 0x00, 0).mem32(4, 0xFEB8_0000, 16384, false);
+        q35().with(store, disk)
+    };
+    let mut bus = machine();
+    bus.refusing.push(store);
+    let devices = enumerate(&mut bus);
+    let disk = find(&devices, store);
+    assert!(disk.kernel);
+    assert_eq!((disk.vendor_id, disk.device_id), (0x1AF4, 0x1042));
+    assert!(disk.bars.is_empty());
+    assert!(bus.writes.iter().all(|(at, _, _)| *at != store));
+    assert_eq!(bus.snapshot(), machine().snapshot());
+    // Every other function is sized as usual.
+    assert!(devices
+        .iter()
+        .filter(|d| d.address != store)
+        .all(|d| !d.kernel));
+    assert_eq!(
+        devices
+            .iter()
+            .filter(|d| d.address != store)
+            .collect::<Vec<_>>(),
+        enumerate(&mut q35()).iter().collect::<Vec<_>>()
+    );
+    // Through the ports, the same.
+    let mut refusing = machine();
+    refusing.refusing.push(store);
+    let mut ports = Mechanism1::new(FakePorts::new(refusing));
+    assert_eq!(enumerate(&mut ports), devices);
 }
 
 #[test]

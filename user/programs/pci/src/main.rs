@@ -45,7 +45,7 @@ use abide_abi::syscall::{Error, Handle, Rights};
 use abide_interfaces::pci::{self, Claim, Function, Grant};
 use abide_interfaces::{Pci, Table};
 use abide_ipc::{server, wire, RemoteError};
-use abide_pci::{Mechanism1, PortIo};
+use abide_pci::{Mechanism1, PortIo, WriteRefused};
 use abide_rt::component::Component;
 use abide_rt::ipc::{read_message, Channel};
 use abide_rt::{println, syscall};
@@ -74,8 +74,13 @@ impl PortIo for ConfigPorts {
         syscall::ioport_read(self.0, port, 4).unwrap_or(u32::MAX)
     }
 
-    fn outl(&mut self, port: u16, value: u32) {
-        let _ = syscall::ioport_write(self.0, port, 4, value);
+    fn outl(&mut self, port: u16, value: u32) -> Result<(), WriteRefused> {
+        match syscall::ioport_write(self.0, port, 4, value) {
+            // The kernel's own device (the store's disk).
+            Err(Error::AccessDenied) => Err(WriteRefused),
+            // Anything else fails like a write to no device: silently.
+            _ => Ok(()),
+        }
     }
 }
 
@@ -190,6 +195,7 @@ fn scan(config: Handle) -> Vec<Function> {
             prog_if: device.prog_if,
             interrupt_line: device.interrupt_line,
             interrupt_pin: device.interrupt_pin,
+            kernel: device.kernel,
             bars: device
                 .bars
                 .iter()
@@ -353,6 +359,11 @@ impl Bus {
     ) -> Result<(Claim, Vec<Handle>, usize), RemoteError> {
         let index = self.find(address)?;
         let address = self.functions[index].address();
+        if self.functions[index].kernel {
+            return Err(app(format!(
+                "{address} is the kernel's (the persistent store's disk): no component may claim it"
+            )));
+        }
         self.check_lease(index);
         if let Some(Some(held)) = self.claims.get(index) {
             match held.lease {
