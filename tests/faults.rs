@@ -2,8 +2,9 @@
 //! the log service crashed 100 times at random moments while a client
 //! writes to it loses and doubles nothing; so does the serial console
 //! driver, crashed 100 times while a client writes lines to it; a component
-//! reaches only what its routes grant and stays within its quotas; a group
-//! that exceeds its restart intensity fails and its parent restarts it.
+//! reaches only what its routes grant (no log, no checkpoint) and stays
+//! within its quotas; a group that exceeds its restart intensity fails and
+//! its parent restarts it.
 
 mod support;
 
@@ -123,12 +124,30 @@ fn a_component_reaches_only_its_routes_within_its_quotas() {
     let output = session.output().to_string();
     assert!(!output.contains("probe: FAILED"), "{output}");
     assert_contains(&output, "probe: no route to log: not in the manifest");
+    // No `uses checkpoint from init`: every handle value is refused for a
+    // checkpoint, by name, and never answered `Unavailable`.
+    assert_contains(
+        &output,
+        "probe: no checkpoint capability: persist SYNC and SNAPSHOT refused",
+    );
     // The configuration's quotas: 192 pages and 32 handles.
     assert_contains(
         &output,
         "memory quota enforced: NoMemory at 192 of 192 pages",
     );
     assert_contains(&output, "handle quota enforced: NoMemory at 32 handles");
+    // The shell here has no checkpoint route either: it says what is
+    // missing instead of a bare error code.
+    for name in ["sync", "snapshot"] {
+        let reply = command(&mut session, name, "checkpoint");
+        assert_contains(
+            &reply,
+            &format!(
+                "error: {name}: this component holds no checkpoint capability \
+                 (its configuration needs \"uses checkpoint from init\")"
+            ),
+        );
+    }
     power_off(&mut session);
 }
 

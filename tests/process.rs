@@ -101,7 +101,9 @@ fn a_hostile_process_cannot_crash_the_kernel() {
 }
 
 /// Handles from user space: rights only shrink, revoke takes every derived
-/// handle, closed and forged handles are refused (user/programs/handles).
+/// handle, closed and forged handles are refused, and the hardware
+/// resource's rights decide what the checkpoint engine allows
+/// (user/programs/handles).
 #[test]
 fn handle_rights_duplicate_revoke_and_close() {
     let (output, status) = step(run_to_exit(BootOptions::with_cmdline("init=handles"), RUN));
@@ -114,6 +116,18 @@ fn handle_rights_duplicate_revoke_and_close() {
         &output,
         "handles: use a revoked descendant: Err(BadHandle) (ok)",
     );
+    // The hardware resource's rights: a checkpoint needs WRITE, and the
+    // authority is checked before the kernel says there is no store.
+    for line in [
+        "handles: sync with MANAGE but not WRITE: Err(AccessDenied) (ok)",
+        "handles: snapshot with MANAGE but not WRITE: Err(AccessDenied) (ok)",
+        "handles: sync with the process handle: Err(WrongType) (ok)",
+        "handles: sync with a forged handle: Err(BadHandle) (ok)",
+        "handles: sync with WRITE, no store: Err(Unavailable) (ok)",
+        "handles: set the period with WRITE but not MANAGE: Err(AccessDenied) (ok)",
+    ] {
+        assert_contains(&output, line);
+    }
     assert_contains(&output, "handles: all checks passed");
     assert!(!output.contains("WRONG"), "output:\n{output}");
     assert_contains(&output, "(handles) exited with status 0");

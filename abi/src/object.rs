@@ -55,6 +55,11 @@ pub enum ObjectKind {
     Timer = 6,
     Interrupt = 7,
     IoPorts = 8,
+    /// The machine's hardware: the authority over devices and the store.
+    /// Its rights mean: `MANAGE`, every device operation (interrupts, I/O
+    /// ports, device memory, power, the checkpoint period); `WRITE`, to
+    /// checkpoint the machine to its store on demand
+    /// ([`crate::persist::SNAPSHOT`], [`crate::persist::SYNC`]).
     HardwareResource = 9,
 }
 

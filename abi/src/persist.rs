@@ -4,14 +4,29 @@
 //! period and on demand; at boot a valid store resumes the system instead of
 //! starting it. These are the operations user space may ask for and the
 //! status it may read. The store format itself is `abide-store`.
+//!
+//! What each operation needs, in the third argument `resource`:
+//!
+//! | op | needs |
+//! |---|---|
+//! | [`SNAPSHOT`], [`SYNC`] | `WRITE` on the hardware resource (init grants a handle with just that as `uses checkpoint from init`) |
+//! | [`SET_PERIOD`] | `MANAGE` on the hardware resource |
+//! | [`STATUS`] | nothing (read-only figures, public like the clock) |
+//!
+//! A handle that is not in the caller's table fails with `BadHandle`, one
+//! without the right with `AccessDenied`, one naming another object with
+//! `WrongType`. The authority is checked first: a refused call changes
+//! nothing, and only a caller that holds it learns that there is no store
+//! (`Unavailable`).
 
 /// Take a checkpoint now; returns the committed generation's number.
+/// Needs `WRITE` on the hardware resource.
 pub const SNAPSHOT: u64 = 0;
 /// Return once everything the caller did so far is committed (output
 /// commit: call it before telling the outside world "done"); returns the
-/// generation that holds it.
+/// generation that holds it. Needs `WRITE` on the hardware resource.
 pub const SYNC: u64 = 1;
-/// Write a [`PersistStatus`] to user memory at `arg`.
+/// Write a [`PersistStatus`] to user memory at `arg`. Needs nothing.
 pub const STATUS: u64 = 2;
 /// Set the checkpoint period to `arg` milliseconds (0: on demand only).
 /// Needs `MANAGE` on the hardware resource.

@@ -138,14 +138,17 @@ pub enum Syscall {
     BootArgs = 31,
     /// `persist(op, arg, resource) -> value`: the checkpoint engine (see
     /// [`crate::persist`]). [`crate::persist::SNAPSHOT`] and
-    /// [`crate::persist::SYNC`] return once a generation holding everything
-    /// the caller did so far is committed to the store, with its number;
-    /// [`crate::persist::STATUS`] writes a
+    /// [`crate::persist::SYNC`] need `WRITE` on the hardware resource
+    /// `resource` and return once a generation holding everything the
+    /// caller did so far is committed to the store, with its number;
+    /// [`crate::persist::STATUS`] needs nothing and writes a
     /// [`crate::persist::PersistStatus`] to user memory at `arg`;
     /// [`crate::persist::SET_PERIOD`] sets the checkpoint period to `arg`
     /// milliseconds (0: on demand only) and needs `MANAGE` on the hardware
-    /// resource `resource`. Without a store every operation but `STATUS`
-    /// fails with [`Error::Unavailable`].
+    /// resource `resource`. The authority is checked first
+    /// ([`Error::BadHandle`], [`Error::AccessDenied`],
+    /// [`Error::WrongType`]); then, without a store, every operation but
+    /// `STATUS` fails with [`Error::Unavailable`].
     Persist = 32,
     /// `memory_stats(stats)`: write the machine's
     /// [`crate::object::MemoryStats`] (physical memory usable and free, the

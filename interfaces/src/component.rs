@@ -48,10 +48,11 @@ pub enum Grant {
         bytes: u64,
     },
     /// A device `init` made for it from the hardware resource (`uses
-    /// <device> from init`): I/O ports, an interrupt, device memory, or the
-    /// whole hardware resource (`hardware`).
+    /// <device> from init`): I/O ports, an interrupt, device memory, the
+    /// whole hardware resource (`hardware`), or the hardware resource with
+    /// `WRITE` only (`checkpoint`: checkpoints on demand).
     Device {
-        /// `com1-ports`, `com1-irq`, `hardware`, ...
+        /// `com1-ports`, `com1-irq`, `hardware`, `checkpoint`, ...
         name: String,
     },
 }

@@ -523,21 +523,36 @@ pub fn mmio_create(resource: Handle, phys: u64, len: u64) -> Result<Handle, Erro
     to_handle(unsafe { call(Syscall::MmioCreate, &[u64::from(resource.0), phys, len]) }?)
 }
 
-/// Takes a checkpoint now; returns the committed generation. Fails with
+/// Takes a checkpoint now; returns the committed generation. `resource`
+/// is the hardware resource with `WRITE` (a component's `checkpoint`
+/// device, `uses checkpoint from init`). Fails with `BadHandle`,
+/// `AccessDenied` or `WrongType` without that authority, and then with
 /// `Unavailable` on a machine without a store.
-pub fn persist_snapshot() -> Result<u64, Error> {
+pub fn persist_snapshot(resource: Handle) -> Result<u64, Error> {
     // SAFETY: `persist(SNAPSHOT)` touches no user memory.
-    unsafe { call(Syscall::Persist, &[abide_abi::persist::SNAPSHOT, 0, 0]) }
+    unsafe {
+        call(
+            Syscall::Persist,
+            &[abide_abi::persist::SNAPSHOT, 0, u64::from(resource.0)],
+        )
+    }
 }
 
 /// Returns once everything this process did so far is committed to the
-/// store (output commit); returns the generation that holds it.
-pub fn persist_sync() -> Result<u64, Error> {
+/// store (output commit); returns the generation that holds it. Needs what
+/// [`persist_snapshot`] needs.
+pub fn persist_sync(resource: Handle) -> Result<u64, Error> {
     // SAFETY: `persist(SYNC)` touches no user memory.
-    unsafe { call(Syscall::Persist, &[abide_abi::persist::SYNC, 0, 0]) }
+    unsafe {
+        call(
+            Syscall::Persist,
+            &[abide_abi::persist::SYNC, 0, u64::from(resource.0)],
+        )
+    }
 }
 
-/// The checkpoint engine's status (`enabled` is 0 without a store).
+/// The checkpoint engine's status (`enabled` is 0 without a store). Needs
+/// no handle: the figures are public, like the clock.
 pub fn persist_status() -> Result<abide_abi::persist::PersistStatus, Error> {
     use abide_abi::persist::{PersistStatus, STATUS};
     let mut raw = [0u8; PersistStatus::LEN];

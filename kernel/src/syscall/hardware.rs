@@ -9,19 +9,15 @@ use abide_abi::syscall::{Error, Rights};
 use abide_mm::PAGE_SIZE;
 use x86_64::instructions::port::Port;
 
-use super::{caller_table, handle_arg};
+use super::{caller_table, handle_arg, hardware_resource};
 use crate::mm::PageSet;
 use crate::object::hardware::{self, Interrupt, IoPorts};
 use crate::object::{Kernel, Memory, Object};
 
-/// Checks that `resource` is the hardware resource with `MANAGE`.
+/// Checks that `resource` is the hardware resource with `MANAGE`, which
+/// every device operation needs.
 fn check_resource(kernel: &Kernel, resource: u64) -> Result<abide_objects::caps::TableId, Error> {
-    let table = caller_table(kernel)?;
-    let id = kernel.object_of(table, handle_arg(resource)?, Rights::MANAGE)?;
-    match kernel.objects.get(id) {
-        Some(Object::HardwareResource) => Ok(table),
-        _ => Err(Error::WrongType),
-    }
+    hardware_resource(kernel, resource, Rights::MANAGE)
 }
 
 pub fn interrupt_create(kernel: &mut Kernel, resource: u64, irq: u64) -> Result<u64, Error> {

@@ -17,14 +17,14 @@ mod port;
 mod process;
 mod system;
 
-use abide_abi::syscall::{Error, Handle, Syscall};
+use abide_abi::syscall::{Error, Handle, Rights, Syscall};
 use abide_objects::caps::TableId;
 use alloc::vec::Vec;
 
 use crate::arch::context::FpuState;
 use crate::arch::idt::TrapFrame;
 use crate::arch::probe;
-use crate::object::Kernel;
+use crate::object::{Kernel, Object};
 use crate::{console, sched, time};
 
 /// The most bytes one `debug_write` may pass.
@@ -132,6 +132,20 @@ fn debug_write(ptr: u64, len: u64) -> Result<u64, Error> {
 /// The handle table of the calling process.
 fn caller_table(kernel: &Kernel) -> Result<TableId, Error> {
     crate::process::current_table(kernel).ok_or(Error::BadHandle)
+}
+
+/// Checks that `resource` names the hardware resource in the caller's own
+/// table with every right in `rights`, and returns that table. The one
+/// check of every call made on the hardware resource's authority: a value
+/// that is no handle in the table is `BadHandle`, a handle without the
+/// rights `AccessDenied`, a handle to another kind of object `WrongType`.
+fn hardware_resource(kernel: &Kernel, resource: u64, rights: Rights) -> Result<TableId, Error> {
+    let table = caller_table(kernel)?;
+    let id = kernel.object_of(table, handle_arg(resource)?, rights)?;
+    match kernel.objects.get(id) {
+        Some(Object::HardwareResource) => Ok(table),
+        _ => Err(Error::WrongType),
+    }
 }
 
 /// A handle argument; values that do not fit 32 bits are never valid.

@@ -1,14 +1,26 @@
 //! `persist(op, arg, resource)`: checkpoints on demand, output commit,
 //! the engine's status, and its period.
+//!
+//! What each operation needs (a process's authority is its handle table):
+//!
+//! - `SNAPSHOT`, `SYNC`: `resource` names the hardware resource with
+//!   `WRITE` (init grants such a handle as `uses checkpoint from init`).
+//!   Without it nothing happens — no generation is reserved, no result is
+//!   set, nothing is written — and the call fails `BadHandle`,
+//!   `AccessDenied` or `WrongType`. The authority is checked first: only
+//!   a caller that holds it learns that there is no store (`Unavailable`).
+//! - `SET_PERIOD`: `MANAGE` on the hardware resource, checked the same
+//!   way, then the period's range, then the store.
+//! - `STATUS`: nothing; read-only figures, public like the clock.
 
 use abide_abi::persist::{PersistStatus, SET_PERIOD, SNAPSHOT, STATUS, SYNC};
 use abide_abi::syscall::{Error, Rights};
 
-use super::{caller_table, handle_arg, set_result, Outcome};
+use super::{hardware_resource, set_result, Outcome};
 use crate::arch::context::FpuState;
 use crate::arch::idt::TrapFrame;
 use crate::arch::probe;
-use crate::object::{Kernel, Object};
+use crate::object::Kernel;
 use crate::persist::{self, CheckpointError};
 
 /// Longest period `SET_PERIOD` accepts (one hour, like the configuration).
@@ -17,7 +29,7 @@ const MAX_PERIOD_MS: u64 = 3_600_000;
 pub fn call(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &FpuState, a: [u64; 6]) -> Outcome {
     let [op, arg, resource, ..] = a;
     match op {
-        SNAPSHOT | SYNC => Outcome::Return(checkpoint_now(kernel, frame, fpu)),
+        SNAPSHOT | SYNC => Outcome::Return(checkpoint_now(kernel, frame, fpu, resource)),
         STATUS => {
             let status = persist::status();
             Outcome::Return(
@@ -32,11 +44,17 @@ pub fn call(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &FpuState, a: [u64;
 /// Takes a checkpoint in which the caller's call has already returned the
 /// new generation's number: resumed from it, the caller sees the same
 /// success it sees now (everything it did before is in that generation).
+///
+/// The caller's authority, `WRITE` on the hardware resource `resource`, is
+/// checked before anything else: a refused call reserves no generation,
+/// leaves its registers alone and does not say whether there is a store.
 fn checkpoint_now(
     kernel: &mut Kernel,
     frame: &mut TrapFrame,
     fpu: &FpuState,
+    resource: u64,
 ) -> Result<u64, Error> {
+    hardware_resource(kernel, resource, Rights::WRITE)?;
     let next = persist::next_generation().ok_or(Error::Unavailable)?;
     set_result(frame, Ok(next));
     let running = kernel.current.map(|id| (id, &*frame, fpu));
@@ -48,11 +66,7 @@ fn checkpoint_now(
 }
 
 fn set_period(kernel: &mut Kernel, period_ms: u64, resource: u64) -> Result<u64, Error> {
-    let table = caller_table(kernel)?;
-    let id = kernel.object_of(table, handle_arg(resource)?, Rights::MANAGE)?;
-    if !matches!(kernel.objects.get(id), Some(Object::HardwareResource)) {
-        return Err(Error::WrongType);
-    }
+    hardware_resource(kernel, resource, Rights::MANAGE)?;
     if period_ms > MAX_PERIOD_MS {
         return Err(Error::InvalidArgument);
     }

@@ -4,9 +4,9 @@
 use abide_abi::object::{MemoryStats, POWER_OFF};
 use abide_abi::syscall::{Error, Rights};
 
-use super::{caller_table, copy_in, handle_arg, Outcome};
+use super::{copy_in, hardware_resource, Outcome};
 use crate::arch::{power, probe};
-use crate::object::{Kernel, Object};
+use crate::object::Kernel;
 use crate::{bundle, console, mm, serial};
 
 /// The longest bundle name (`abide_bundle` allows 64 bytes).
@@ -67,14 +67,7 @@ pub fn memory_stats(stats_ptr: u64) -> Result<u64, Error> {
 
 /// `machine_power`: with the hardware resource, power the machine off.
 pub fn machine_power(kernel: &mut Kernel, resource: u64, action: u64) -> Outcome {
-    let checked = caller_table(kernel).and_then(|table| {
-        let id = kernel.object_of(table, handle_arg(resource)?, Rights::MANAGE)?;
-        match kernel.objects.get(id) {
-            Some(Object::HardwareResource) => Ok(()),
-            _ => Err(Error::WrongType),
-        }
-    });
-    if let Err(error) = checked {
+    if let Err(error) = hardware_resource(kernel, resource, Rights::MANAGE) {
         return Outcome::Return(Err(error));
     }
     if action != POWER_OFF {

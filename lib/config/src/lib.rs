@@ -214,6 +214,10 @@ pub const INIT_SERVICES: &[(&str, &str)] = &[
         "pci-config",
         "PCI configuration space: I/O ports 0xcf8..0xcff",
     ),
+    (
+        "checkpoint",
+        "checkpoints on demand (snapshot, sync): the hardware resource with WRITE only",
+    ),
 ];
 
 /// What a route to `service` from `init` grants, if init provides it.

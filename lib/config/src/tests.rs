@@ -86,9 +86,18 @@ fn the_default_system_parses_as_described() {
             Route::new("log", "log"),
             Route::new("pci", "pci"),
             Route::new("counter", "counter"),
-            Route::new("kv", "kv")
+            Route::new("kv", "kv"),
+            Route::new("checkpoint", "init")
         ]
     );
+    // Both shells may take checkpoints; nothing else in the default system.
+    let checkpointers: Vec<&str> = system
+        .components()
+        .iter()
+        .filter(|c| c.uses.contains(&Route::new("checkpoint", "init")))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(checkpointers, ["shell", "vga-shell"]);
     assert_eq!(shell.restart, RestartType::Permanent);
     assert!(!shell.persistent);
     assert!(!serial.persistent);
@@ -100,6 +109,30 @@ fn the_default_system_parses_as_described() {
         Some("serial")
     );
     assert!(system.provider_of("nothing").is_none());
+}
+
+#[test]
+fn init_provides_checkpoint_and_every_service_it_lists() {
+    let grants = init_service("checkpoint").expect("init provides checkpoint");
+    assert!(grants.contains("WRITE"), "{grants}");
+    let system = ok(&in_root(
+        "component a { uses checkpoint from init; uses system from init }",
+    ));
+    assert_eq!(
+        component(&system, "a").uses,
+        [
+            Route::new("checkpoint", "init"),
+            Route::new("system", "init")
+        ]
+    );
+    for (service, _) in INIT_SERVICES {
+        ok(&in_root(&format!(
+            "component a {{ uses {service} from init }}"
+        )));
+    }
+    // The refusal names it with the others.
+    let refused = errors(&in_root("component a { uses disk from init }"));
+    assert!(refused[0].message.contains("checkpoint"), "{}", refused[0]);
 }
 
 #[test]

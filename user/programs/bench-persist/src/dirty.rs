@@ -53,7 +53,7 @@ pub fn dirty(hardware: Handle, mib: u32, snapshots: u32) -> Result<(), Failure> 
     for round in 1..=u64::from(snapshots.max(1)) {
         write(words, round);
         let began = syscall::clock_ns();
-        generation = persist_snapshot().map_err(call("persist_snapshot"))?;
+        generation = persist_snapshot(hardware).map_err(call("persist_snapshot"))?;
         let took = syscall::clock_ns().saturating_sub(began);
         let status = syscall::persist_status().map_err(call("persist_status"))?;
         if status.resumed_from == generation {

@@ -14,7 +14,9 @@
 //!
 //! Every figure is a `bench: value` line; `bench: done` ends the report.
 //! The component is `persistent` and `uses hardware from init`, which it
-//! needs to set the checkpoint period and to power the machine off.
+//! needs to set the checkpoint period and to power the machine off; the
+//! whole resource carries `WRITE` too, so the same handle takes its
+//! checkpoints (`uses checkpoint from init` would add nothing).
 #![no_std]
 #![no_main]
 

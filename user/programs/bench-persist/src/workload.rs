@@ -107,7 +107,7 @@ pub fn overhead(hardware: Handle, window_ms: u32, rounds: u32) -> Result<(), Fai
     workload.run_for(WARMUP_NS)?;
     // The first checkpoint of a boot writes every page; the windows
     // measure the steady state after it.
-    persist_snapshot().map_err(call("persist_snapshot"))?;
+    persist_snapshot(hardware).map_err(call("persist_snapshot"))?;
     for index in (0..rounds.max(1)).flat_map(|_| ORDER) {
         persist_set_period(hardware, PERIODS_MS[index]).map_err(call("persist_set_period"))?;
         let before = syscall::persist_status().map_err(call("persist_status"))?;
@@ -115,7 +115,7 @@ pub fn overhead(hardware: Handle, window_ms: u32, rounds: u32) -> Result<(), Fai
         let after = syscall::persist_status().map_err(call("persist_status"))?;
         // No write-out of this window's may run on into the next one.
         persist_set_period(hardware, 0).map_err(call("persist_set_period"))?;
-        persist_sync().map_err(call("persist_sync"))?;
+        persist_sync(hardware).map_err(call("persist_sync"))?;
         let checkpoints = after.checkpoints.saturating_sub(before.checkpoints);
         let last = |ns: u64| if checkpoints == 0 { 0 } else { ns };
         value(OPS[index], ops);

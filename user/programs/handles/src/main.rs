@@ -1,13 +1,20 @@
 //! Exercises the handle system calls on the one handle every process starts
 //! with (its own process): rights only shrink, revoke takes every derived
-//! handle with it, a closed or forged handle is refused. Prints each check;
-//! exits 0 only if all held.
+//! handle with it, a closed or forged handle is refused. Then the rights of
+//! the hardware resource the kernel gives it (`init=handles`, no store):
+//! a checkpoint (`persist` `SYNC`, `SNAPSHOT`) needs `WRITE` — `MANAGE`
+//! alone is refused, before the kernel would say there is no store — and
+//! the checkpoint period needs `MANAGE`, which `WRITE` alone does not give.
+//! Prints each check; exits 0 only if all held.
 #![no_std]
 #![no_main]
 
 use abide_abi::syscall::{Error, Handle, Rights};
 use abide_rt::println;
-use abide_rt::syscall::{handle_close, handle_duplicate, handle_revoke};
+use abide_rt::syscall::{
+    handle_close, handle_duplicate, handle_revoke, persist_set_period, persist_snapshot,
+    persist_sync,
+};
 
 abide_rt::entry!(main);
 
@@ -61,6 +68,7 @@ fn main() -> i32 {
         handle_close(Handle(0x0bad_cafe)),
         Err(Error::BadHandle),
     );
+    all &= hardware_rights(me);
     all &= check("close the original", handle_close(me), Ok(()));
     all &= check("close it twice", handle_close(me), Err(Error::BadHandle));
 
@@ -71,4 +79,50 @@ fn main() -> i32 {
         println!("handles: some checks FAILED");
         1
     }
+}
+
+/// What each right of the hardware resource (startup handle 0) allows the
+/// checkpoint engine, on a machine without a store; `me` is a handle to
+/// another kind of object.
+fn hardware_rights(me: Handle) -> bool {
+    let Some(hardware) = abide_rt::startup_handle(0) else {
+        println!("handles: no hardware resource (not started by the kernel) (WRONG)");
+        return false;
+    };
+    let manage_only = handle_duplicate(hardware, Rights::MANAGE).unwrap_or(Handle(0));
+    let write_only = handle_duplicate(hardware, Rights::WRITE).unwrap_or(Handle(0));
+    let mut all = check(
+        "sync with MANAGE but not WRITE",
+        persist_sync(manage_only),
+        Err(Error::AccessDenied),
+    );
+    all &= check(
+        "snapshot with MANAGE but not WRITE",
+        persist_snapshot(manage_only),
+        Err(Error::AccessDenied),
+    );
+    all &= check(
+        "sync with the process handle",
+        persist_sync(me),
+        Err(Error::WrongType),
+    );
+    all &= check(
+        "sync with a forged handle",
+        persist_sync(Handle(0x0bad_cafe)),
+        Err(Error::BadHandle),
+    );
+    // The authority holds; only then does the kernel say there is no store.
+    all &= check(
+        "sync with WRITE, no store",
+        persist_sync(write_only),
+        Err(Error::Unavailable),
+    );
+    all &= check(
+        "set the period with WRITE but not MANAGE",
+        persist_set_period(write_only, 1000),
+        Err(Error::AccessDenied),
+    );
+    let _ = handle_close(manage_only);
+    let _ = handle_close(write_only);
+    all
 }

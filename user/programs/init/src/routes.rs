@@ -88,6 +88,11 @@ pub fn pass(handle: Handle) -> Result<Handle, Error> {
     syscall::handle_duplicate(handle, PASSED)
 }
 
+/// Rights of the `checkpoint` device: the hardware resource's `WRITE`
+/// (checkpoint the machine to its store on demand), and `TRANSFER` to pass
+/// it at the spawn.
+const CHECKPOINT: Rights = Rights(Rights::WRITE.0 | Rights::TRANSFER.0);
+
 /// The grants and handles for one device route (`uses com1 from init`).
 pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Error> {
     let grant = |name: &str, handle| {
@@ -100,6 +105,14 @@ pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Erro
     };
     Ok(match name {
         "hardware" => alloc::vec![grant("hardware", pass_all(hardware)?)],
+        // The hardware resource with `WRITE` only: checkpoints on demand
+        // (`persist` SNAPSHOT and SYNC), and nothing a device operation or
+        // the checkpoint period needs (`MANAGE`); `TRANSFER` so that it can
+        // move to the component at its start.
+        "checkpoint" => alloc::vec![grant(
+            "checkpoint",
+            syscall::handle_duplicate(hardware, CHECKPOINT)?
+        )],
         "com1" => alloc::vec![
             grant("com1-ports", syscall::ioports_create(hardware, 0x3f8, 8)?),
             grant("com1-irq", syscall::interrupt_create(hardware, 4)?),

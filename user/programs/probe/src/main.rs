@@ -7,6 +7,13 @@
 //!   system, is out of its reach: there is no `log` in its manifest, and a
 //!   log request written to any other handle value is refused by the kernel
 //!   (a handle is valid only in the table it was given to);
+//! - `probe: no checkpoint capability` when the checkpoint engine refuses
+//!   it: without `uses checkpoint from init` it holds no hardware resource,
+//!   and `persist` `SYNC` and `SNAPSHOT` with every handle value fail with
+//!   `BadHandle` (not in its table) or `WrongType` (the channels, ports and
+//!   memory it holds) — never a checkpoint, and never `Unavailable`, which
+//!   would tell it whether there is a store — while the public `STATUS`
+//!   still answers;
 //! - `probe: memory quota enforced` when creating memory stops with
 //!   `NoMemory` at its configured page limit;
 //! - `probe: handle quota enforced` when making handles stops with
@@ -24,6 +31,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use abide_abi::object::{HandleInfo, ObjectKind};
 use abide_abi::syscall::{Error, Handle};
 use abide_interfaces::{level, Console, Log};
 use abide_rt::component::Component;
@@ -57,6 +65,7 @@ async fn main() -> i32 {
     let mut report = String::new();
     for check in [
         route_check(&component, &own),
+        checkpoint_check(&component),
         memory_check(),
         handle_check(),
     ] {
@@ -95,6 +104,49 @@ fn route_check(component: &Component, own: &[Handle]) -> Result<String, String> 
     }
     Ok(format!(
         "no route to log: not in the manifest, and {refused} other handle values refused"
+    ))
+}
+
+/// No checkpoint without the capability: its table holds no hardware
+/// resource, and `persist(SYNC)` and `persist(SNAPSHOT)` are refused with
+/// every handle value: `BadHandle` for values not in its table,
+/// `WrongType` (or `AccessDenied`) for the other objects it holds.
+fn checkpoint_check(component: &Component) -> Result<String, String> {
+    if component.device("checkpoint").is_some() {
+        return Err("the manifest has a checkpoint device".into());
+    }
+    let mut table = [HandleInfo::default(); 64];
+    let count = syscall::process_handles(abide_rt::process_self(), &mut table)
+        .map_err(|error| format!("process_handles: {error:?}"))?;
+    let held = table
+        .get(..count)
+        .ok_or_else(|| format!("{count} handles, more than {}", table.len()))?;
+    if let Some(info) = held
+        .iter()
+        .find(|info| info.kind == ObjectKind::HardwareResource)
+    {
+        return Err(format!("handle {} is a hardware resource", info.handle));
+    }
+    let (mut bad_handle, mut refused_held) = (0u32, 0u32);
+    for value in 0..HANDLE_VALUES {
+        let in_table = held.iter().any(|info| info.handle == value);
+        let handle = Handle(value);
+        for (op, result) in [
+            ("SYNC", syscall::persist_sync(handle)),
+            ("SNAPSHOT", syscall::persist_snapshot(handle)),
+        ] {
+            match result {
+                Err(Error::BadHandle) if !in_table => bad_handle += 1,
+                Err(Error::WrongType | Error::AccessDenied) if in_table => refused_held += 1,
+                other => return Err(format!("persist({op}) with handle {value}: {other:?}")),
+            }
+        }
+    }
+    syscall::persist_status().map_err(|error| format!("persist(STATUS): {error:?}"))?;
+    Ok(format!(
+        "no checkpoint capability: persist SYNC and SNAPSHOT refused \
+         {bad_handle} times BadHandle, {refused_held} times for the {count} \
+         handles it holds; STATUS answers"
     ))
 }
 

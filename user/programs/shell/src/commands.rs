@@ -182,8 +182,8 @@ async fn command(shell: &Shell, words: &[&str]) -> Result<Output, String> {
         ["lspci", rest @ ..] => lspci::command(shell, rest).await,
         ["kv", rest @ ..] => kv::command(shell, rest).await,
         ["counter"] => counter::command(shell).await,
-        ["snapshot"] => persist::snapshot(),
-        ["sync"] => persist::sync(),
+        ["snapshot"] => persist::snapshot(shell.checkpoint),
+        ["sync"] => persist::sync(shell.checkpoint),
         ["persist"] => persist::status(),
         ["log", rest @ ..] => {
             let filter = log_filter(rest)?;

@@ -5,8 +5,9 @@
 //! and prints the result. Commands that list things return typed tables
 //! ([`abide_records::Table`]) from the services they ask (`system` from
 //! init, `log` from the log service, `kv`, `pci`), so the stages filter and
-//! sort values, not text. What it can reach is exactly its routes, and the
-//! checkpoint engine's system call (`snapshot`, `sync`, `persist`).
+//! sort values, not text. What it can reach is exactly its routes:
+//! `snapshot` and `sync` need its `checkpoint` device (`uses checkpoint
+//! from init`); `persist` reads the checkpoint engine's public status.
 #![no_std]
 #![no_main]
 
@@ -17,6 +18,7 @@ mod line;
 
 use alloc::string::String;
 
+use abide_abi::syscall::Handle;
 use abide_rt::component::Component;
 use abide_rt::ipc::Client;
 use abide_rt::println;
@@ -34,6 +36,8 @@ pub struct Shell {
     pub pci: Option<commands::lspci::Pci>,
     pub kv: Option<Client>,
     pub counter: Option<Client>,
+    /// The hardware resource with `WRITE`, for `snapshot` and `sync`.
+    pub checkpoint: Option<Handle>,
 }
 
 async fn main() -> i32 {
@@ -62,6 +66,7 @@ async fn main() -> i32 {
         pci: component.uses("pci").map(commands::lspci::Pci::new),
         kv: component.uses("kv").map(Client::new),
         counter: component.uses("counter").map(Client::new),
+        checkpoint: component.device("checkpoint"),
     };
     let names = match &shell.system {
         Some(system) => system

@@ -1,5 +1,4 @@
-//! The checkpoint engine, asked directly through the `persist` system call
-//! (no route: any process may):
+//! The checkpoint engine, asked directly through the `persist` system call:
 //!
 //! - `snapshot`: take a checkpoint now (`generation N committed`);
 //! - `sync`: wait until everything the shell did so far is committed
@@ -7,29 +6,42 @@
 //! - `persist`: the engine's status as a one-row table, the fields of
 //!   [`PersistStatus`] (`enabled` is 0 without a store).
 //!
-//! Without a store, or on a kernel without the engine, each says so
-//! instead of a bare error code.
+//! `snapshot` and `sync` need the shell's `checkpoint` device, the hardware
+//! resource with `WRITE` that `uses checkpoint from init` grants; without
+//! that route they say so. `persist` needs nothing. Without a store, or on
+//! a kernel without the engine, each says so instead of a bare error code.
 
 use alloc::format;
 use alloc::string::String;
 
 use abide_abi::persist::PersistStatus;
-use abide_abi::syscall::Error;
+use abide_abi::syscall::{Error, Handle};
 use abide_records::{Record, Table, Value};
 use abide_rt::syscall;
 
 use super::Output;
 
-/// Runs `snapshot`.
-pub(super) fn snapshot() -> Result<Output, String> {
-    let generation = syscall::persist_snapshot().map_err(|e| explain("snapshot", e))?;
+/// Runs `snapshot` with the `checkpoint` device, if the shell has one.
+pub(super) fn snapshot(checkpoint: Option<Handle>) -> Result<Output, String> {
+    let checkpoint = checkpoint.ok_or_else(|| no_capability("snapshot"))?;
+    let generation = syscall::persist_snapshot(checkpoint).map_err(|e| explain("snapshot", e))?;
     Ok(Output::Text(format!("generation {generation} committed")))
 }
 
-/// Runs `sync`.
-pub(super) fn sync() -> Result<Output, String> {
-    let generation = syscall::persist_sync().map_err(|e| explain("sync", e))?;
+/// Runs `sync` with the `checkpoint` device, if the shell has one.
+pub(super) fn sync(checkpoint: Option<Handle>) -> Result<Output, String> {
+    let checkpoint = checkpoint.ok_or_else(|| no_capability("sync"))?;
+    let generation = syscall::persist_sync(checkpoint).map_err(|e| explain("sync", e))?;
     Ok(Output::Text(format!("synced generation {generation}")))
+}
+
+/// What `command` says when the configuration gave the shell no
+/// `checkpoint` device.
+fn no_capability(command: &str) -> String {
+    format!(
+        "{command}: this component holds no checkpoint capability \
+         (its configuration needs \"uses checkpoint from init\")"
+    )
 }
 
 /// Runs `persist`.
@@ -65,6 +77,10 @@ fn explain(command: &str, error: Error) -> String {
         Error::BadSyscall => {
             format!("{command}: this kernel has no checkpoint engine (no persist system call)")
         }
+        Error::BadHandle | Error::AccessDenied | Error::WrongType => format!(
+            "{command}: the kernel refused the checkpoint capability ({error}); \
+             it must be the hardware resource with WRITE"
+        ),
         other => format!("{command}: {other}"),
     }
 }
