@@ -98,15 +98,10 @@ pub fn start_interrupts(platform: &Platform) -> Result<(), InterruptError> {
     apic::init(platform.madt.local_apic_address).map_err(InterruptError::Map)?;
     let mut apic_rates = [0u64; CALIBRATION_ROUNDS];
     let mut tsc_rates = [0u64; CALIBRATION_ROUNDS];
-    for round in 0..CALIBRATION_ROUNDS {
-        (apic_rates[round], tsc_rates[round]) = apic::calibrate(CALIBRATION_US);
+    for (apic_rate, tsc_rate) in apic_rates.iter_mut().zip(tsc_rates.iter_mut()) {
+        (*apic_rate, *tsc_rate) = apic::calibrate(CALIBRATION_US);
     }
-    apic_rates.sort_unstable();
-    tsc_rates.sort_unstable();
-    let (apic_hz, tsc_hz) = (
-        apic_rates[CALIBRATION_ROUNDS / 2],
-        tsc_rates[CALIBRATION_ROUNDS / 2],
-    );
+    let (apic_hz, tsc_hz) = (median(&mut apic_rates), median(&mut tsc_rates));
     time::set_tsc_hz(tsc_hz);
     log::debug!(
         "clocks: TSC {} MHz, APIC timer {} kHz (/16)",
@@ -124,4 +119,10 @@ pub fn start_interrupts(platform: &Platform) -> Result<(), InterruptError> {
     serial::enable_input_interrupt();
     cpu::enable_interrupts();
     Ok(())
+}
+
+/// The median of `rates` (sorted in place); 0 for none.
+fn median(rates: &mut [u64]) -> u64 {
+    rates.sort_unstable();
+    rates.get(rates.len() / 2).copied().unwrap_or(0)
 }

@@ -182,7 +182,7 @@ fn copy_handles_in(ptr: u64, count: u64, max: u64) -> Result<Vec<Handle>, Error>
     let bytes = copy_in(ptr, count * 4, max * 4)?;
     Ok(bytes
         .chunks_exact(4)
-        .map(|word| Handle(u32::from_le_bytes([word[0], word[1], word[2], word[3]])))
+        .filter_map(|word| word.try_into().ok().map(u32::from_le_bytes).map(Handle))
         .collect())
 }
 

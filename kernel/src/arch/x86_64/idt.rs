@@ -232,7 +232,9 @@ static IRQ_HANDLERS: [AtomicUsize; 256] = [const { AtomicUsize::new(0) }; 256];
 
 /// Installs `handler` for hardware interrupt `vector`.
 pub fn set_irq_handler(vector: u8, handler: IrqHandler) {
-    IRQ_HANDLERS[vector as usize].store(handler as usize, Ordering::Release);
+    if let Some(slot) = IRQ_HANDLERS.get(usize::from(vector)) {
+        slot.store(handler as usize, Ordering::Release);
+    }
 }
 
 fn irq_handler(vector: usize) -> Option<IrqHandler> {

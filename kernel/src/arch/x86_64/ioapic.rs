@@ -62,9 +62,10 @@ pub fn init(madt: &Madt) -> Result<(), mm::MapError> {
         pics.initialize();
         pics.disable();
     }
-    for (slot, ioapic) in madt.ioapics().iter().enumerate() {
+    // I/O APICs beyond the slots we keep stay unused (and masked by reset).
+    for (slot, ioapic) in BASES.iter().zip(madt.ioapics()) {
         let base = mm::map_mmio(ioapic.address as u64, 4096)?;
-        BASES[slot].store(base, Ordering::Relaxed);
+        slot.store(base, Ordering::Relaxed);
         for line in 0..line_count(base) {
             write_redirection(base, line, MASKED);
         }
@@ -86,7 +87,9 @@ fn find(madt: &Madt, gsi: u32) -> Result<(u64, &IoApic), RouteError> {
         .iter()
         .position(|candidate| candidate == ioapic)
         .ok_or(RouteError::NoIoApic(gsi))?;
-    let base = BASES[slot].load(Ordering::Relaxed);
+    let base = BASES
+        .get(slot)
+        .map_or(0, |base| base.load(Ordering::Relaxed));
     if base == 0 || gsi - ioapic.gsi_base >= line_count(base) {
         return Err(RouteError::NoIoApic(gsi));
     }
@@ -123,10 +126,13 @@ fn route(madt: &Madt, irq: u8, apic_id: u8, masked: bool) -> Result<u8, RouteErr
         entry |= ACTIVE_LOW;
     }
     let index = route.gsi - ioapic.gsi_base;
-    if let Some(slot) = ISA_BASE.get(usize::from(irq)) {
+    let line = usize::from(irq);
+    if let (Some(slot), Some(index_slot), Some(entry_slot)) =
+        (ISA_BASE.get(line), ISA_INDEX.get(line), ISA_ENTRY.get(line))
+    {
         slot.store(base, Ordering::Relaxed);
-        ISA_INDEX[usize::from(irq)].store(index, Ordering::Relaxed);
-        ISA_ENTRY[usize::from(irq)].store(entry, Ordering::Relaxed);
+        index_slot.store(index, Ordering::Relaxed);
+        entry_slot.store(entry, Ordering::Relaxed);
     }
     write_redirection(base, index, if masked { entry | MASKED } else { entry });
     Ok(vector)
@@ -134,14 +140,17 @@ fn route(madt: &Madt, irq: u8, apic_id: u8, masked: bool) -> Result<u8, RouteErr
 
 /// Masks or unmasks ISA IRQ `irq` (routed before; otherwise nothing happens).
 pub fn set_isa_irq_masked(irq: u8, masked: bool) {
-    let Some(slot) = ISA_BASE.get(usize::from(irq)) else {
+    let line = usize::from(irq);
+    let (Some(slot), Some(index), Some(entry)) =
+        (ISA_BASE.get(line), ISA_INDEX.get(line), ISA_ENTRY.get(line))
+    else {
         return;
     };
     let base = slot.load(Ordering::Relaxed);
     if base == 0 {
         return;
     }
-    let index = ISA_INDEX[usize::from(irq)].load(Ordering::Relaxed);
-    let entry = ISA_ENTRY[usize::from(irq)].load(Ordering::Relaxed);
+    let index = index.load(Ordering::Relaxed);
+    let entry = entry.load(Ordering::Relaxed);
     write_redirection(base, index, if masked { entry | MASKED } else { entry });
 }
