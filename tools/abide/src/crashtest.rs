@@ -130,7 +130,17 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
         // Work: a key per run, then a sync; the cut comes after.
         let key = format!("k{run}");
         let value = format!("v{}", rng.below(1_000_000));
-        command(&mut session, &format!("kv set {key} {value}")).map_err(|e| fail(e, &session))?;
+        let set_reply = command(&mut session, &format!("kv set {key} {value}"))
+            .map_err(|e| fail(e, &session))?;
+        // Only a key the shell acknowledged counts as written: an input
+        // line the guest garbled is a different failure from a lost write.
+        let acknowledged = format!("set {key}");
+        if !set_reply.lines().any(|line| line.trim() == acknowledged) {
+            return Err(fail(
+                format!("kv set {key} was not acknowledged: {set_reply:?}"),
+                &session,
+            ));
+        }
         let seen = read_counter(&mut session).map_err(|e| fail(e, &session))?;
         let synced_reply = command(&mut session, "sync").map_err(|e| fail(e, &session))?;
         if !synced_reply.contains("synced generation") {
