@@ -145,6 +145,12 @@ static mut SYSCALL_STACK: Stack<SYSCALL_STACK_SIZE> = Stack([0; SYSCALL_STACK_SI
 /// The idle loop only halts; interrupts it takes go to IST stacks.
 static mut IDLE_STACK: Stack<IDLE_STACK_SIZE> = Stack([0; IDLE_STACK_SIZE]);
 
+/// The lowest address of the syscall stack: the page below it must stay
+/// unmapped (see `mm::kernel_map`).
+pub fn syscall_stack_bottom() -> u64 {
+    core::ptr::addr_of!(SYSCALL_STACK) as u64
+}
+
 /// Per-CPU scratch used by the syscall entry before it has a stack.
 #[no_mangle]
 static mut SYSCALL_KERNEL_RSP: u64 = 0;

@@ -26,7 +26,7 @@ pub mod ist {
 }
 
 const IST_STACK_SIZE: usize = 32 * 1024;
-const IST_STACKS: usize = 5;
+pub const IST_STACKS: usize = 5;
 
 #[repr(C, align(4096))]
 struct IstStacks([[u8; IST_STACK_SIZE]; IST_STACKS]);
@@ -50,6 +50,12 @@ static GDT: Once<(GlobalDescriptorTable<8>, Selectors)> = Once::new();
 fn ist_top(slot: u8) -> VirtAddr {
     let base = core::ptr::addr_of!(IST_MEMORY) as u64;
     VirtAddr::new(base + (slot as u64) * IST_STACK_SIZE as u64)
+}
+
+/// The lowest address of each interrupt stack (slot 1 first): the page
+/// below each must stay unmapped (see `mm::kernel_map`).
+pub fn ist_stack_bottoms() -> [u64; IST_STACKS] {
+    core::array::from_fn(|index| ist_top(index as u8 + 1).as_u64() - IST_STACK_SIZE as u64)
 }
 
 /// Address range of all interrupt stacks (for backtrace bounds).
