@@ -250,6 +250,18 @@ fn stack_guard_pages_unmapped() -> TestResult {
             crate::mm::translate(guard).is_none(),
             "the page below the {name} stack ({guard:#x}) is mapped: no guard"
         );
+        // What an overflow would do: write just below the stack.
+        // SAFETY: the write faults (the page is unmapped, checked above) and
+        // the probe reports it; nothing is written.
+        let fault = unsafe { probe::write_u64(bottom - 8, 0) }
+            .err()
+            .ok_or("a write below the stack did not fault")?;
+        ensure!(
+            fault.vector == PAGE_FAULT && fault.cr2 == bottom - 8,
+            "a write below the {name} stack gave vector {} at {:#x}",
+            fault.vector,
+            fault.cr2
+        );
     }
     Ok(())
 }

@@ -31,8 +31,7 @@ use abide_rt::syscall::{
 
 abide_rt::entry!(main);
 
-/// RFLAGS bits.
-const TF: u64 = 1 << 8;
+/// RFLAGS bits (TF, 1 << 8, is set by the crafted child's own code).
 const DF: u64 = 1 << 10;
 const NT: u64 = 1 << 14;
 const AC: u64 = 1 << 18;
