@@ -21,6 +21,7 @@ const EXPECTED_TESTS: &[&str] = &[
     "protection::nx_smep_smap_enabled",
     "protection::interrupt_entry_clears_ac",
     "protection::smap_stops_kernel_reads_of_user_pages",
+    "protection::restored_registers_stay_in_user_mode",
     "protection::stack_guard_pages_unmapped",
     "timer::ticks_advance",
     "time::monotonic",

@@ -41,6 +41,11 @@ pub const TESTS: &[KernelTest] = &[
         explicit: false,
     },
     KernelTest {
+        name: "protection::restored_registers_stay_in_user_mode",
+        run: restored_registers_stay_in_user_mode,
+        explicit: false,
+    },
+    KernelTest {
         name: "protection::stack_guard_pages_unmapped",
         run: stack_guard_pages_unmapped,
         explicit: false,
@@ -229,6 +234,48 @@ fn smap_stops_kernel_reads_of_user_pages() -> TestResult {
         through_copy.is_ok() && u64::from_le_bytes(copied) == 0x5eed,
         "copy_from_user failed under SMAP: {through_copy:?}"
     );
+    Ok(())
+}
+
+/// Registers read back from a store image cannot give a thread IOPL, VM,
+/// NT, RF or IF off, nor a RIP/RSP on the never-mapped top user page (where
+/// `iretq` would fault in ring 0) or beyond.
+fn restored_registers_stay_in_user_mode() -> TestResult {
+    use crate::arch::context::{UserContext, SAVED_REGISTERS, USER_FLAGS};
+    use crate::mm::USER_END;
+    const RIP: usize = 15;
+    const RFLAGS: usize = 16;
+    const RSP: usize = 17;
+    let fpu = [0u8; 512];
+    let mut words = [0u64; SAVED_REGISTERS];
+    words[RIP] = 0x40_0000;
+    words[RSP] = 0x7fff_fffe_f000;
+    let hostile = 0x3000 | (1 << 14) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 20);
+    words[RFLAGS] = hostile | 0x1; // IOPL 3, NT, RF, VM, VIF, VIP; IF off; CF
+    let context = UserContext::from_saved(&words, &fpu).ok_or("a valid context was refused")?;
+    let rflags = context.regs.rflags;
+    ensure!(
+        rflags & hostile == 0,
+        "restored RFLAGS {rflags:#x} keep IOPL, NT, RF, VM, VIF or VIP"
+    );
+    ensure!(
+        rflags & (1 << 9) != 0 && rflags & 1 != 0,
+        "restored RFLAGS {rflags:#x}: IF must be on and CF kept"
+    );
+    ensure!(rflags & !USER_FLAGS == 0x202, "RFLAGS {rflags:#x}");
+    ensure!(
+        context.regs.cs & 3 == 3,
+        "not ring 3: cs {:#x}",
+        context.regs.cs
+    );
+    for (register, value) in [(RIP, USER_END), (RIP, USER_END + 0xffe), (RSP, USER_END)] {
+        let mut bad = words;
+        bad[register] = value;
+        ensure!(
+            UserContext::from_saved(&bad, &fpu).is_none(),
+            "a saved register {value:#x} at or past USER_END was accepted"
+        );
+    }
     Ok(())
 }
 
