@@ -120,6 +120,32 @@ fn an_unexpected_page_fault_is_reported_with_a_backtrace() {
     );
 }
 
+/// The syscall stack (like every kernel stack) sits above an unmapped guard
+/// page: running off its bottom faults on the first push below it and is
+/// reported, instead of overwriting the memory underneath.
+#[test]
+fn a_kernel_stack_overflow_faults_on_its_guard_page() {
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline("test=crash::syscall_stack_overflow"),
+        RUN,
+    ));
+    let bottom = output
+        .split_once("overflowing the syscall stack, bottom 0x")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .unwrap_or_else(|| panic!("no stack bottom in:\n{output}"));
+    assert_contains(&output, host::EXCEPTION_REPORT_PREFIX);
+    assert_contains(&output, "#PF page fault (vector 14)");
+    assert_contains(&output, &format!("CR2={:#018x}", bottom - 8));
+    assert_contains(&output, "kernel write to an unmapped page");
+    assert!(!output.contains("nested"), "output:\n{output}");
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_FAILURE),
+        "exit status; output:\n{output}"
+    );
+}
+
 #[test]
 fn a_kernel_panic_is_reported_with_a_backtrace() {
     let (output, status) = step(run_to_exit(

@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering;
 use super::{KernelTest, TestResult};
 use crate::arch::exceptions::{self, BREAKPOINT, PAGE_FAULT};
 use crate::arch::{cpu, probe};
-use crate::{ensure, ksyms, machine, time};
+use crate::{ensure, ksyms, machine, println, time};
 
 pub const TESTS: &[KernelTest] = &[
     KernelTest {
@@ -78,6 +78,11 @@ pub const TESTS: &[KernelTest] = &[
     KernelTest {
         name: "crash::page_fault",
         run: crash_page_fault,
+        explicit: true,
+    },
+    KernelTest {
+        name: "crash::syscall_stack_overflow",
+        run: crash_syscall_stack_overflow,
         explicit: true,
     },
     KernelTest {
@@ -421,6 +426,28 @@ fn crash_page_fault() -> TestResult {
     Err(alloc::format!(
         "read {value:#x} from an unmapped address without faulting"
     ))
+}
+
+/// Runs off the bottom of the syscall stack: the push into its guard page
+/// must page-fault at once (reported from the exception stack) rather than
+/// overwrite what lies below.
+#[inline(never)]
+fn crash_syscall_stack_overflow() -> TestResult {
+    let bottom = crate::arch::context::syscall_stack_bottom();
+    println!("crash: overflowing the syscall stack, bottom {bottom:#x}");
+    // SAFETY: deliberately unsound: moves to the bottom of the syscall stack
+    // (unused while kernel tests run) and pushes until the guard page stops
+    // it; the page fault ends the kernel.
+    unsafe {
+        core::arch::asm!(
+            "mov rsp, {start}",
+            "2:",
+            "push 0",
+            "jmp 2b",
+            start = in(reg) bottom + 64,
+            options(noreturn)
+        )
+    }
 }
 
 #[inline(never)]
