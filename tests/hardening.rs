@@ -62,7 +62,7 @@ fn the_loader_refuses_the_last_user_page_and_writable_executable_segments() {
     // The kernel names why.
     assert_contains(
         &output,
-        "process_spawn of \"crafted\" failed: a segment reaches past user space",
+        "process_spawn of \"crafted\" failed: a segment lies outside user space",
     );
     assert_contains(
         &output,

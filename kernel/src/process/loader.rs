@@ -46,7 +46,7 @@ impl core::fmt::Display for LoadError {
             }
             LoadError::OutsideUserSpace { start, end } => write!(
                 f,
-                "a segment reaches past user space ({start:#x}..{end:#x}; user space is \
+                "a segment lies outside user space ({start:#x}..{end:#x}; user space is \
                  {USER_START:#x}..{USER_END:#x})"
             ),
             LoadError::WritableAndExecutable { start } => write!(
