@@ -18,6 +18,11 @@ const EXPECTED_TESTS: &[&str] = &[
     "exceptions::breakpoint",
     "exceptions::page_fault_report",
     "exceptions::general_protection",
+    "protection::nx_smep_smap_enabled",
+    "protection::interrupt_entry_clears_ac",
+    "protection::smap_stops_kernel_reads_of_user_pages",
+    "protection::restored_registers_stay_in_user_mode",
+    "protection::stack_guard_pages_unmapped",
     "timer::ticks_advance",
     "time::monotonic",
     "fpu::sse_survives_interrupts",
@@ -108,6 +113,32 @@ fn an_unexpected_page_fault_is_reported_with_a_backtrace() {
     // the chain continues to the test runner that called it.
     assert_contains(backtrace, "crash_page_fault+0x");
     assert_contains(backtrace, "ktest::run");
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_FAILURE),
+        "exit status; output:\n{output}"
+    );
+}
+
+/// The syscall stack (like every kernel stack) sits above an unmapped guard
+/// page: running off its bottom faults on the first push below it and is
+/// reported, instead of overwriting the memory underneath.
+#[test]
+fn a_kernel_stack_overflow_faults_on_its_guard_page() {
+    let (output, status) = step(run_to_exit(
+        BootOptions::with_cmdline("test=crash::syscall_stack_overflow"),
+        RUN,
+    ));
+    let bottom = output
+        .split_once("overflowing the syscall stack, bottom 0x")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .unwrap_or_else(|| panic!("no stack bottom in:\n{output}"));
+    assert_contains(&output, host::EXCEPTION_REPORT_PREFIX);
+    assert_contains(&output, "#PF page fault (vector 14)");
+    assert_contains(&output, &format!("CR2={:#018x}", bottom - 8));
+    assert_contains(&output, "kernel write to an unmapped page");
+    assert!(!output.contains("nested"), "output:\n{output}");
     assert_eq!(
         status,
         status_for(host::DEBUG_EXIT_FAILURE),

@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering;
 use super::{KernelTest, TestResult};
 use crate::arch::exceptions::{self, BREAKPOINT, PAGE_FAULT};
 use crate::arch::{cpu, probe};
-use crate::{ensure, ksyms, machine, time};
+use crate::{ensure, ksyms, machine, println, time};
 
 pub const TESTS: &[KernelTest] = &[
     KernelTest {
@@ -23,6 +23,31 @@ pub const TESTS: &[KernelTest] = &[
     KernelTest {
         name: "exceptions::general_protection",
         run: general_protection,
+        explicit: false,
+    },
+    KernelTest {
+        name: "protection::nx_smep_smap_enabled",
+        run: nx_smep_smap_enabled,
+        explicit: false,
+    },
+    KernelTest {
+        name: "protection::interrupt_entry_clears_ac",
+        run: interrupt_entry_clears_ac,
+        explicit: false,
+    },
+    KernelTest {
+        name: "protection::smap_stops_kernel_reads_of_user_pages",
+        run: smap_stops_kernel_reads_of_user_pages,
+        explicit: false,
+    },
+    KernelTest {
+        name: "protection::restored_registers_stay_in_user_mode",
+        run: restored_registers_stay_in_user_mode,
+        explicit: false,
+    },
+    KernelTest {
+        name: "protection::stack_guard_pages_unmapped",
+        run: stack_guard_pages_unmapped,
         explicit: false,
     },
     KernelTest {
@@ -53,6 +78,11 @@ pub const TESTS: &[KernelTest] = &[
     KernelTest {
         name: "crash::page_fault",
         run: crash_page_fault,
+        explicit: true,
+    },
+    KernelTest {
+        name: "crash::syscall_stack_overflow",
+        run: crash_syscall_stack_overflow,
         explicit: true,
     },
     KernelTest {
@@ -111,6 +141,180 @@ fn general_protection() -> TestResult {
         "vector {}, expected #GP (13)",
         fault.vector
     );
+    Ok(())
+}
+
+/// The page tables set NO_EXECUTE everywhere, so EFER.NXE must be on (or
+/// every mapping would fault as reserved); SMEP and SMAP are on whenever the
+/// CPU has them (QEMU's `-cpu max` under TCG does).
+fn nx_smep_smap_enabled() -> TestResult {
+    use x86_64::registers::control::{Cr4, Cr4Flags};
+    use x86_64::registers::model_specific::{Efer, EferFlags};
+    let features = cpu::features();
+    ensure!(
+        Efer::read().contains(EferFlags::NO_EXECUTE_ENABLE),
+        "EFER.NXE is off, yet the page tables use the no-execute bit"
+    );
+    let cr4 = Cr4::read();
+    ensure!(
+        cr4.contains(Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION) == features.smep,
+        "CR4.SMEP does not match the CPU's SMEP support ({})",
+        features.smep
+    );
+    ensure!(
+        cr4.contains(Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION) == features.smap,
+        "CR4.SMAP does not match the CPU's SMAP support ({})",
+        features.smap
+    );
+    ensure!(
+        cpu::smap_enabled() == features.smap,
+        "the user-copy routines disagree about SMAP"
+    );
+    Ok(())
+}
+
+const RFLAGS_AC: u64 = 1 << 18;
+
+/// An exception taken while AC is set (as a user program may leave it) must
+/// not run its handler with AC set: with SMAP, AC lets supervisor code touch
+/// user pages, so the entry path clears it (`clac`). Without SMAP, AC means
+/// nothing in the kernel and there is nothing to check.
+fn interrupt_entry_clears_ac() -> TestResult {
+    if !cpu::smap_enabled() {
+        return Ok(());
+    }
+    let report = exceptions::expect_breakpoint(|| {
+        // SAFETY: sets AC, traps to the breakpoint handler (which returns
+        // right after the int3, with the interrupted RFLAGS and so AC
+        // restored), and clears AC again.
+        unsafe { core::arch::asm!("stac", "int3", "clac") };
+    })
+    .ok_or("int3 was not reported")?;
+    ensure!(
+        report.vector == BREAKPOINT,
+        "reported vector {}",
+        report.vector
+    );
+    let rflags = exceptions::breakpoint_handler_rflags();
+    ensure!(
+        rflags & RFLAGS_AC == 0,
+        "the handler ran with AC set (RFLAGS {rflags:#x}): SMAP was off for it"
+    );
+    ensure!(
+        x86_64::registers::rflags::read_raw() & RFLAGS_AC == 0,
+        "AC is still set after the test"
+    );
+    Ok(())
+}
+
+/// With SMAP, a kernel read of a user page faults unless it goes through the
+/// user-copy routines (which open access with `stac`).
+fn smap_stops_kernel_reads_of_user_pages() -> TestResult {
+    if !cpu::smap_enabled() {
+        return Ok(());
+    }
+    use crate::mm::{AddressSpace, PageFlags, USER_START};
+    let mut space = AddressSpace::new().map_err(|e| alloc::format!("address space: {e}"))?;
+    space
+        .map_zeroed(USER_START, 1, PageFlags::WRITABLE | PageFlags::NO_EXECUTE)
+        .map_err(|e| alloc::format!("map: {e}"))?;
+    space
+        .write(USER_START, &0x5eed_u64.to_le_bytes())
+        .map_err(|e| alloc::format!("write: {e}"))?;
+    space.activate();
+    let plain = probe::read_u64(USER_START);
+    let mut copied = [0u8; 8];
+    let through_copy = probe::copy_from_user(&mut copied, USER_START);
+    drop(space); // back on the kernel's own tables
+    let fault = plain
+        .err()
+        .ok_or("a plain kernel read of a user page did not fault under SMAP")?;
+    ensure!(
+        fault.vector == PAGE_FAULT && fault.error_code & 1 == 1,
+        "expected a protection page fault, got vector {} error {:#x}",
+        fault.vector,
+        fault.error_code
+    );
+    ensure!(
+        through_copy.is_ok() && u64::from_le_bytes(copied) == 0x5eed,
+        "copy_from_user failed under SMAP: {through_copy:?}"
+    );
+    Ok(())
+}
+
+/// Registers read back from a store image cannot give a thread IOPL, VM,
+/// NT, RF or IF off, nor a RIP/RSP on the never-mapped top user page (where
+/// `iretq` would fault in ring 0) or beyond.
+fn restored_registers_stay_in_user_mode() -> TestResult {
+    use crate::arch::context::{UserContext, SAVED_REGISTERS, USER_FLAGS};
+    use crate::mm::USER_END;
+    const RIP: usize = 15;
+    const RFLAGS: usize = 16;
+    const RSP: usize = 17;
+    let fpu = [0u8; 512];
+    let mut words = [0u64; SAVED_REGISTERS];
+    words[RIP] = 0x40_0000;
+    words[RSP] = 0x7fff_fffe_f000;
+    let hostile = 0x3000 | (1 << 14) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 20);
+    words[RFLAGS] = hostile | 0x1; // IOPL 3, NT, RF, VM, VIF, VIP; IF off; CF
+    let context = UserContext::from_saved(&words, &fpu).ok_or("a valid context was refused")?;
+    let rflags = context.regs.rflags;
+    ensure!(
+        rflags & hostile == 0,
+        "restored RFLAGS {rflags:#x} keep IOPL, NT, RF, VM, VIF or VIP"
+    );
+    ensure!(
+        rflags & (1 << 9) != 0 && rflags & 1 != 0,
+        "restored RFLAGS {rflags:#x}: IF must be on and CF kept"
+    );
+    ensure!(rflags & !USER_FLAGS == 0x202, "RFLAGS {rflags:#x}");
+    ensure!(
+        context.regs.cs & 3 == 3,
+        "not ring 3: cs {:#x}",
+        context.regs.cs
+    );
+    for (register, value) in [(RIP, USER_END), (RIP, USER_END + 0xffe), (RSP, USER_END)] {
+        let mut bad = words;
+        bad[register] = value;
+        ensure!(
+            UserContext::from_saved(&bad, &fpu).is_none(),
+            "a saved register {value:#x} at or past USER_END was accepted"
+        );
+    }
+    Ok(())
+}
+
+/// The page below the syscall stack and below each interrupt stack is
+/// unmapped, so an overflow faults at once instead of overwriting what lies
+/// below.
+fn stack_guard_pages_unmapped() -> TestResult {
+    let syscall = crate::arch::context::syscall_stack_bottom();
+    let ist = crate::arch::gdt::ist_stack_bottoms();
+    for (name, bottom) in core::iter::once(("syscall", syscall))
+        .chain(ist.iter().map(|&bottom| ("interrupt", bottom)))
+    {
+        ensure!(
+            crate::mm::translate(bottom).is_some(),
+            "the {name} stack at {bottom:#x} is not mapped"
+        );
+        let guard = bottom - 4096;
+        ensure!(
+            crate::mm::translate(guard).is_none(),
+            "the page below the {name} stack ({guard:#x}) is mapped: no guard"
+        );
+        // What an overflow would do: write just below the stack.
+        // SAFETY: the write faults (the page is unmapped, checked above) and
+        // the probe reports it; nothing is written.
+        let fault = unsafe { probe::write_u64(bottom - 8, 0) }
+            .err()
+            .ok_or("a write below the stack did not fault")?;
+        ensure!(
+            fault.vector == PAGE_FAULT && fault.cr2 == bottom - 8,
+            "a write below the {name} stack gave vector {} at {:#x}",
+            fault.vector,
+            fault.cr2
+        );
+    }
     Ok(())
 }
 
@@ -222,6 +426,28 @@ fn crash_page_fault() -> TestResult {
     Err(alloc::format!(
         "read {value:#x} from an unmapped address without faulting"
     ))
+}
+
+/// Runs off the bottom of the syscall stack: the push into its guard page
+/// must page-fault at once (reported from the exception stack) rather than
+/// overwrite what lies below.
+#[inline(never)]
+fn crash_syscall_stack_overflow() -> TestResult {
+    let bottom = crate::arch::context::syscall_stack_bottom();
+    println!("crash: overflowing the syscall stack, bottom {bottom:#x}");
+    // SAFETY: deliberately unsound: moves to the bottom of the syscall stack
+    // (unused while kernel tests run) and pushes until the guard page stops
+    // it; the page fault ends the kernel.
+    unsafe {
+        core::arch::asm!(
+            "mov rsp, {start}",
+            "2:",
+            "push 0",
+            "jmp 2b",
+            start = in(reg) bottom + 64,
+            options(noreturn)
+        )
+    }
 }
 
 #[inline(never)]

@@ -3,8 +3,9 @@
 //!
 //! Replacing the boot tables drops the identity map (a null or low-address
 //! access now faults), maps each kernel section with only the rights it needs
-//! (text read+execute, rodata read, data read+write), leaves a guard page below
-//! the boot stack, and maps the direct map never-executable.
+//! (text read+execute, rodata read, data read+write), leaves an unmapped
+//! guard page below every kernel stack (the boot stack, the syscall stack and
+//! each interrupt stack), and maps the direct map never-executable.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -12,6 +13,7 @@ use abide_boot::MemoryMap;
 use abide_mm::paging::{MapError, PageFlags, PageSize, PageTables, TableMemory, Translation};
 use abide_mm::{align_down, align_up, HUGE_PAGE_SIZE, PAGE_SIZE};
 use x86_64::registers::control::{Cr3, Cr3Flags};
+use x86_64::registers::model_specific::{Efer, EferFlags};
 use x86_64::structures::paging::PhysFrame;
 use x86_64::PhysAddr;
 
@@ -72,6 +74,14 @@ fn addr(symbol: &u8) -> u64 {
 }
 
 pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
+    // Every mapping below sets NO_EXECUTE where it applies, which is a
+    // reserved bit (a page fault on every access) unless EFER.NXE is on; the
+    // boot stub turns it on when the CPU has NX.
+    if !Efer::read().contains(EferFlags::NO_EXECUTE_ENABLE) {
+        crate::fail(format_args!(
+            "this CPU has no NX (no-execute) support, which the kernel's page tables need"
+        ));
+    }
     let mut mem = DirectTables;
     let mut tables = PageTables::new(&mut mem)?;
     preallocate_kernel_half(&tables, &mut mem)?;
@@ -157,8 +167,21 @@ fn map_image(tables: &mut PageTables, mem: &mut DirectTables) -> Result<(), MmEr
     map_range(tables, mem, rodata, global | PageFlags::NO_EXECUTE)?;
     map_range(tables, mem, ksyms, global | PageFlags::NO_EXECUTE)?;
     let rw = global | PageFlags::WRITABLE | PageFlags::NO_EXECUTE;
-    map_range(tables, mem, (data.0, guard), rw)?;
-    map_range(tables, mem, (guard + PAGE_SIZE, data.1), rw)?;
+    // Every kernel stack has an unmapped page below it: the boot stack's
+    // from the linker script, the interrupt and syscall stacks' from `arch`.
+    let mut guards: heapless::Vec<u64, 8> = heapless::Vec::new();
+    for page in core::iter::once(guard).chain(crate::arch::gdt::stack_guard_pages()) {
+        if guards.push(page).is_err() {
+            crate::fail(format_args!("too many kernel stack guard pages"));
+        }
+    }
+    guards.sort_unstable();
+    let mut start = data.0;
+    for &page in &guards {
+        map_range(tables, mem, (start, page), rw)?;
+        start = page + PAGE_SIZE;
+    }
+    map_range(tables, mem, (start, data.1), rw)?;
     Ok(())
 }
 

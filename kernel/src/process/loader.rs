@@ -3,7 +3,9 @@
 //! Program images may come from user memory later, so nothing in them is
 //! trusted: the ELF header's program-header table geometry is checked here
 //! before `xmas-elf` reads it (that crate indexes slices without checks), and
-//! every segment must lie in user space, fit the file, and not overlap another.
+//! every segment must lie in user space (which ends a page below 2^47, see
+//! `mm::USER_END`), fit the file, not overlap another, and not be both
+//! writable and executable (W^X).
 
 use abide_mm::{align_down, align_up, PAGE_SIZE};
 use xmas_elf::header::{Class, Machine, Type};
@@ -24,8 +26,13 @@ const ELF64_PROGRAM_HEADER_SIZE: u16 = 56;
 pub enum LoadError {
     /// Not a 64-bit x86_64 executable, or a malformed header.
     NotAnExecutable(&'static str),
-    /// A segment lies outside user space, overlaps another, or exceeds the file.
+    /// A segment overlaps another or exceeds the file.
     BadSegment,
+    /// A segment starts below `USER_START` or reaches past `USER_END` (the
+    /// last page below 2^47 is never user memory).
+    OutsideUserSpace { start: u64, end: u64 },
+    /// A segment is both writable and executable (the kernel keeps W^X).
+    WritableAndExecutable { start: u64 },
     /// Memory ran out.
     Map(MapError),
 }
@@ -34,9 +41,17 @@ impl core::fmt::Display for LoadError {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
         match self {
             LoadError::NotAnExecutable(why) => write!(f, "not a static x86_64 executable: {why}"),
-            LoadError::BadSegment => write!(
+            LoadError::BadSegment => {
+                write!(f, "a segment overlaps another or exceeds the file")
+            }
+            LoadError::OutsideUserSpace { start, end } => write!(
                 f,
-                "a segment is outside user space, overlaps another, or exceeds the file"
+                "a segment lies outside user space ({start:#x}..{end:#x}; user space is \
+                 {USER_START:#x}..{USER_END:#x})"
+            ),
+            LoadError::WritableAndExecutable { start } => write!(
+                f,
+                "a segment is both writable and executable (at {start:#x}): W^X"
             ),
             LoadError::Map(error) => write!(f, "mapping the program: {error}"),
         }
@@ -104,12 +119,17 @@ pub fn load(image: &[u8]) -> Result<LoadedProgram, LoadError> {
         );
         let file_end = offset.checked_add(file_size).ok_or(LoadError::BadSegment)?;
         let mem_end = virt.checked_add(mem_size).ok_or(LoadError::BadSegment)?;
-        if file_size > mem_size
-            || file_end > image.len() as u64
-            || virt < USER_START
-            || mem_end > USER_END
-        {
+        if virt < USER_START || mem_end > USER_END {
+            return Err(LoadError::OutsideUserSpace {
+                start: virt,
+                end: mem_end,
+            });
+        }
+        if file_size > mem_size || file_end > image.len() as u64 {
             return Err(LoadError::BadSegment);
+        }
+        if segment.flags().is_write() && segment.flags().is_execute() {
+            return Err(LoadError::WritableAndExecutable { start: virt });
         }
         let first = align_down(virt, PAGE_SIZE);
         let last = align_up(mem_end, PAGE_SIZE).ok_or(LoadError::BadSegment)?;

@@ -12,6 +12,24 @@
 //! the CPU's syscall stack, pushes the same frame an interrupt would (vector
 //! [`SYSCALL_VECTOR`]) and joins the common interrupt path in `idt`, so there is
 //! a single exit path (`iretq`).
+//!
+//! What user code controls in RFLAGS never reaches the kernel's own flags:
+//! `syscall` clears IF, TF, DF, AC, NT and IOPL (SFMASK, see
+//! [`init_syscalls`]; RF it clears itself), interrupt and exception gates
+//! clear IF, TF, NT and RF, and the common entry path clears DF and AC
+//! (`idt`). NT matters most: `iretq` with NT set in the *kernel's* RFLAGS is
+//! a task return, which long mode refuses with a #GP. The flags saved for
+//! the user are the user's own (IOPL and VM cannot be set from ring 3), and
+//! the one path that builds user RFLAGS from data — a restore — keeps only
+//! [`USER_FLAGS`].
+//!
+//! The exit is always `iretq`, which refuses a non-canonical RIP in ring 0
+//! (a #GP the kernel would take as its own). A user RIP is canonical
+//! because nothing user-controlled ends in the top user page: it is never
+//! mapped (`mm::USER_END`), so no `syscall` can sit at its end and return to
+//! 2^47. A future `sysret` exit must still check that RCX is canonical (below
+//! `USER_END`) and fall back to `iretq` otherwise: on Intel CPUs `sysret` to a
+//! non-canonical RIP faults in ring 0 on the user's stack.
 
 use core::arch::global_asm;
 
@@ -19,7 +37,7 @@ use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 use x86_64::VirtAddr;
 
-use super::gdt;
+use super::gdt::{self, GuardedStack};
 use super::idt::TrapFrame;
 
 /// The pseudo-vector the syscall entry records in the frame.
@@ -41,6 +59,19 @@ impl FpuState {
         area[28..32].copy_from_slice(&0xffffu32.to_le_bytes()); // MXCSR mask
         FpuState(area)
     }
+}
+
+/// The RFLAGS bits user code may choose for itself: the arithmetic flags
+/// (CF PF AF ZF SF OF), DF, TF, AC and ID. Never IF (always on), IOPL, NT, RF,
+/// VM, VIF or VIP.
+pub const USER_FLAGS: u64 =
+    0x0000_0cd5 | RFlags::TRAP_FLAG.bits() | RFlags::ALIGNMENT_CHECK.bits() | RFlags::ID.bits();
+
+/// The RFLAGS a user thread resumes with when they come from data (a
+/// restored image, or any future call that sets a thread's registers):
+/// `raw`'s [`USER_FLAGS`], interrupts on, and the always-one bit 1.
+pub fn user_rflags(raw: u64) -> u64 {
+    (raw & USER_FLAGS) | RFlags::INTERRUPT_FLAG.bits() | 0x2
 }
 
 /// How many registers [`UserContext::saved_registers`] keeps.
@@ -102,20 +133,21 @@ impl UserContext {
 
     /// A user context from [`UserContext::saved_registers`] and an FXSAVE
     /// area read back from the store. Nothing read from disk can lift it
-    /// out of ring 3: the selectors are the user ones, only arithmetic
-    /// flags are kept (interrupts stay on), and MXCSR's reserved bits are
-    /// cleared so FXRSTOR cannot fault. `None` for a non-canonical `rip`
-    /// or `rsp`.
+    /// out of ring 3: the selectors are the user ones, RFLAGS keeps only
+    /// [`USER_FLAGS`] (interrupts stay on; no IOPL, VM, NT or RF), and
+    /// MXCSR's reserved bits are cleared so FXRSTOR cannot fault. `None`
+    /// for a `rip` or `rsp` outside user space (`mm::USER_END`).
     pub fn from_saved(words: &[u64; SAVED_REGISTERS], fpu: &[u8; 512]) -> Option<Self> {
         let [r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax, rip, rflags, rsp] =
             *words;
-        let canonical = |addr: u64| addr < 0x0000_8000_0000_0000;
-        if !canonical(rip) || !canonical(rsp) {
+        // Below USER_END: a RIP on the never-mapped top page could only come
+        // from a forged image, and `iretq` would fault on it in ring 0.
+        let user = |addr: u64| addr < crate::mm::USER_END;
+        if !user(rip) || !user(rsp) {
             return None;
         }
         let mut context = Self::new_user(rip, rsp);
-        let arithmetic = 0xcd5; // CF PF AF ZF SF DF OF
-        context.regs.rflags |= rflags & arithmetic;
+        context.regs.rflags = user_rflags(rflags);
         let r = &mut context.regs;
         (r.r15, r.r14, r.r13, r.r12, r.r11, r.r10, r.r9, r.r8) =
             (r15, r14, r13, r12, r11, r10, r9, r8);
@@ -140,10 +172,16 @@ const IDLE_STACK_SIZE: usize = 4096;
 struct Stack<const N: usize>([u8; N]);
 
 /// The stack every system call runs on (interrupts are off in the kernel, so
-/// one per CPU suffices).
-static mut SYSCALL_STACK: Stack<SYSCALL_STACK_SIZE> = Stack([0; SYSCALL_STACK_SIZE]);
+/// one per CPU suffices), above an unmapped guard page.
+static mut SYSCALL_STACK: GuardedStack<SYSCALL_STACK_SIZE> = GuardedStack::ZEROED;
 /// The idle loop only halts; interrupts it takes go to IST stacks.
 static mut IDLE_STACK: Stack<IDLE_STACK_SIZE> = Stack([0; IDLE_STACK_SIZE]);
+
+/// The lowest address of the syscall stack: the page below it must stay
+/// unmapped (see `mm::kernel_map`).
+pub fn syscall_stack_bottom() -> u64 {
+    gdt::stack_bottom(core::ptr::addr_of!(SYSCALL_STACK))
+}
 
 /// Per-CPU scratch used by the syscall entry before it has a stack.
 #[no_mangle]
@@ -157,7 +195,8 @@ global_asm!(
     .global syscall_entry
     .type syscall_entry, @function
 syscall_entry:
-    /* IF, DF, TF and AC are clear (SFMASK). Build an interrupt frame. */
+    /* IF, DF, TF, AC, NT and IOPL are clear (SFMASK). Build an interrupt
+       frame; r11 holds the user's own RFLAGS, rcx its return address. */
     mov %rsp, SYSCALL_USER_RSP(%rip)
     mov SYSCALL_KERNEL_RSP(%rip), %rsp
     pushq ${user_ss}
@@ -213,14 +252,22 @@ pub fn init_syscalls() {
     // SAFETY: the stack is a static reserved for syscalls.
     unsafe {
         *core::ptr::addr_of_mut!(SYSCALL_KERNEL_RSP) =
-            core::ptr::addr_of!(SYSCALL_STACK) as u64 + SYSCALL_STACK_SIZE as u64;
+            gdt::stack_top(core::ptr::addr_of!(SYSCALL_STACK));
     }
     LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
+    // Everything user code can set that changes how the kernel runs or
+    // returns: NT would turn the exit `iretq` into a task return (#GP), AC
+    // would switch SMAP off, TF would single-step the kernel, DF would run
+    // string copies backwards. IOPL cannot be raised from ring 3; it is
+    // cleared anyway, as Linux does.
     SFMask::write(
         RFlags::INTERRUPT_FLAG
             | RFlags::DIRECTION_FLAG
             | RFlags::TRAP_FLAG
-            | RFlags::ALIGNMENT_CHECK,
+            | RFlags::ALIGNMENT_CHECK
+            | RFlags::NESTED_TASK
+            | RFlags::IOPL_HIGH
+            | RFlags::IOPL_LOW,
     );
     // SAFETY: turning on SYSCALL/SYSRET; LSTAR and STAR are set above.
     unsafe { Efer::update(|flags| *flags |= EferFlags::SYSTEM_CALL_EXTENSIONS) };

@@ -58,15 +58,27 @@ pub fn enable_protections() -> Features {
     // pages; the kernel touches user pages only through `probe`'s copies,
     // which open access with `stac` when SMAP is on.
     unsafe { Cr4::update(|cr4| *cr4 |= flags) };
-    SMAP_ENABLED.store(features.smap, Ordering::Relaxed);
+    ABIDE_SMAP_ENABLED.store(features.smap, Ordering::Relaxed);
+    if !features.smep {
+        log::warn!("cpu: no SMEP: the kernel could be made to run code in user pages");
+    }
+    if !features.smap {
+        log::warn!(
+            "cpu: no SMAP: the kernel could be made to touch user pages outside its copy routines"
+        );
+    }
     features
 }
 
-static SMAP_ENABLED: AtomicBool = AtomicBool::new(false);
+/// True once SMAP is on. Read by the interrupt entry path (`idt`), which
+/// executes `clac` only then (it is an invalid opcode without SMAP), and by
+/// the user-copy routines, which open access with `stac`.
+#[no_mangle]
+static ABIDE_SMAP_ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// True once SMAP is on (user copies must then open access explicitly).
 pub fn smap_enabled() -> bool {
-    SMAP_ENABLED.load(Ordering::Relaxed)
+    ABIDE_SMAP_ENABLED.load(Ordering::Relaxed)
 }
 
 /// Current value of the time-stamp counter.

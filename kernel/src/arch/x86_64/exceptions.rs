@@ -9,7 +9,7 @@
 //! (Exceptions in user mode will end the faulting process instead.)
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use super::idt::TrapFrame;
 use super::{backtrace, cpu, power, probe};
@@ -91,6 +91,9 @@ pub fn describe(vector: u8) -> (&'static str, &'static str) {
 /// Set while a caller waits for a breakpoint; see [`expect_breakpoint`].
 static BREAKPOINT_EXPECTED: AtomicBool = AtomicBool::new(false);
 static mut LAST_BREAKPOINT: Option<FaultReport> = None;
+/// RFLAGS as the breakpoint handler itself ran with (kernel tests check the
+/// entry path cleared AC).
+static BREAKPOINT_HANDLER_RFLAGS: AtomicU64 = AtomicU64::new(0);
 /// Nesting depth of exception handling, to catch a fault inside the handler.
 static DEPTH: AtomicU32 = AtomicU32::new(0);
 
@@ -103,6 +106,11 @@ pub fn expect_breakpoint(f: impl FnOnce()) -> Option<FaultReport> {
     // (if at all) before the store above; interrupts cannot race a breakpoint
     // they did not cause.
     unsafe { core::ptr::addr_of_mut!(LAST_BREAKPOINT).replace(None) }
+}
+
+/// The RFLAGS the handler of the last expected breakpoint ran with.
+pub fn breakpoint_handler_rflags() -> u64 {
+    BREAKPOINT_HANDLER_RFLAGS.load(Ordering::SeqCst)
 }
 
 /// Entry from `idt::interrupt_dispatch` for vectors 0..32.
@@ -120,6 +128,8 @@ pub(super) fn handle(frame: &mut TrapFrame) {
         return;
     }
     if report.vector == BREAKPOINT && BREAKPOINT_EXPECTED.swap(false, Ordering::SeqCst) {
+        let rflags = x86_64::registers::rflags::read_raw();
+        BREAKPOINT_HANDLER_RFLAGS.store(rflags, Ordering::SeqCst);
         // SAFETY: see `expect_breakpoint`.
         unsafe { *core::ptr::addr_of_mut!(LAST_BREAKPOINT) = Some(report) };
         return;

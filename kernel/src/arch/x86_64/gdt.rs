@@ -26,12 +26,38 @@ pub mod ist {
 }
 
 const IST_STACK_SIZE: usize = 32 * 1024;
-const IST_STACKS: usize = 5;
+pub const IST_STACKS: usize = 5;
+const GUARD_SIZE: usize = 4096;
 
+/// A kernel stack with one page below it that `mm::kernel_map` leaves
+/// unmapped: an overflow page-faults at once (and is reported, on the
+/// exception stack) instead of overwriting whatever lies below.
 #[repr(C, align(4096))]
-struct IstStacks([[u8; IST_STACK_SIZE]; IST_STACKS]);
+pub struct GuardedStack<const N: usize> {
+    guard: [u8; GUARD_SIZE],
+    stack: [u8; N],
+}
 
-static mut IST_MEMORY: IstStacks = IstStacks([[0; IST_STACK_SIZE]; IST_STACKS]);
+impl<const N: usize> GuardedStack<N> {
+    /// All zeroes (it lands in `.bss`).
+    pub const ZEROED: Self = GuardedStack {
+        guard: [0; GUARD_SIZE],
+        stack: [0; N],
+    };
+}
+
+/// The lowest address of the stack in the guarded stack at `at`.
+pub fn stack_bottom<const N: usize>(at: *const GuardedStack<N>) -> u64 {
+    at as u64 + GUARD_SIZE as u64
+}
+
+/// The top (exclusive) of the stack in the guarded stack at `at`.
+pub fn stack_top<const N: usize>(at: *const GuardedStack<N>) -> u64 {
+    stack_bottom(at) + N as u64
+}
+
+static mut IST_MEMORY: [GuardedStack<IST_STACK_SIZE>; IST_STACKS] =
+    [GuardedStack::ZEROED; IST_STACKS];
 
 /// Segment selectors of the kernel's GDT.
 #[derive(Debug, Clone, Copy)]
@@ -46,16 +72,38 @@ pub struct Selectors {
 static TSS: Once<TaskStateSegment> = Once::new();
 static GDT: Once<(GlobalDescriptorTable<8>, Selectors)> = Once::new();
 
-/// The top (highest address) of interrupt stack `slot` (1-based).
-fn ist_top(slot: u8) -> VirtAddr {
-    let base = core::ptr::addr_of!(IST_MEMORY) as u64;
-    VirtAddr::new(base + (slot as u64) * IST_STACK_SIZE as u64)
+/// The guarded stack of interrupt stack `slot` (1-based).
+fn ist_stack(slot: u8) -> *const GuardedStack<IST_STACK_SIZE> {
+    let stacks = core::ptr::addr_of!(IST_MEMORY) as *const GuardedStack<IST_STACK_SIZE>;
+    stacks.wrapping_add((slot as usize).saturating_sub(1) % IST_STACKS)
 }
 
-/// Address range of all interrupt stacks (for backtrace bounds).
+/// The top (highest address) of interrupt stack `slot` (1-based).
+fn ist_top(slot: u8) -> VirtAddr {
+    VirtAddr::new(stack_top(ist_stack(slot)))
+}
+
+/// The lowest address of each interrupt stack (slot 1 first): the page
+/// below each stays unmapped (see `mm::kernel_map`).
+pub fn ist_stack_bottoms() -> [u64; IST_STACKS] {
+    core::array::from_fn(|index| stack_bottom(ist_stack(index as u8 + 1)))
+}
+
+/// Address range of all interrupt stacks, guard pages included (for
+/// backtrace bounds).
 pub fn ist_range() -> (u64, u64) {
     let base = core::ptr::addr_of!(IST_MEMORY) as u64;
-    (base, base + (IST_STACKS * IST_STACK_SIZE) as u64)
+    let size = core::mem::size_of::<[GuardedStack<IST_STACK_SIZE>; IST_STACKS]>();
+    (base, base + size as u64)
+}
+
+/// The unmapped page below every kernel stack this module and `context`
+/// own: the interrupt stacks and the syscall stack.
+pub fn stack_guard_pages() -> impl Iterator<Item = u64> {
+    ist_stack_bottoms()
+        .into_iter()
+        .chain(core::iter::once(super::context::syscall_stack_bottom()))
+        .map(|bottom| bottom - GUARD_SIZE as u64)
 }
 
 /// Loads the GDT and TSS on this CPU and reloads the segment registers.

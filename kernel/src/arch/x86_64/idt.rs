@@ -7,6 +7,10 @@
 //! exception inside an exception handler is detected in `exceptions` and is
 //! fatal.
 //!
+//! The common path first clears DF and AC (with SMAP, AC set would let the
+//! kernel touch user pages unchecked); the gate already cleared IF, TF and NT
+//! (see `context` for the flags a user can set).
+//!
 //! The interrupted code's FPU/SSE state is saved with FXSAVE and restored with
 //! FXRSTOR around the Rust handler, because handlers are ordinary Rust code
 //! that may use SSE registers (the precompiled `core` does).
@@ -83,7 +87,14 @@ interrupt_stubs:
 interrupt_stubs_end:
 
 interrupt_common:
+    /* The interrupted code's DF and AC are its own (saved in the frame):
+       the kernel runs with both clear. AC set would let supervisor code
+       touch user pages despite SMAP; clac exists only with SMAP. */
     cld
+    testb $1, ABIDE_SMAP_ENABLED(%rip)
+    jz 1f
+    clac
+1:
     push %rax
     push %rbx
     push %rcx
