@@ -150,7 +150,10 @@ pub fn load(image: &[u8]) -> Result<LoadedProgram, LoadError> {
             flags |= PageFlags::NO_EXECUTE;
         }
         space.map_zeroed(first, (last - first) / PAGE_SIZE, flags)?;
-        space.write(virt, &image[offset as usize..file_end as usize])?;
+        let bytes = image
+            .get(offset as usize..file_end as usize)
+            .ok_or(LoadError::BadSegment)?;
+        space.write(virt, bytes)?;
     }
     if loaded.is_empty() {
         return Err(LoadError::NotAnExecutable("no loadable segment"));

@@ -110,9 +110,12 @@ pub fn stack_guard_pages() -> impl Iterator<Item = u64> {
 pub fn init() {
     let tss = TSS.call_once(|| {
         let mut tss = TaskStateSegment::new();
-        for slot in 1..=IST_STACKS as u8 {
-            tss.interrupt_stack_table[slot as usize - 1] = ist_top(slot);
+        // The TSS is packed: build the table aside and store it whole.
+        let mut table = tss.interrupt_stack_table;
+        for (entry, slot) in table.iter_mut().zip(1..=IST_STACKS as u8) {
+            *entry = ist_top(slot);
         }
+        tss.interrupt_stack_table = table;
         tss
     });
     let (gdt, selectors) = GDT.call_once(|| {
