@@ -312,20 +312,34 @@ impl Engine {
     }
 }
 
-/// Takes a checkpoint now and returns once it is committed, with its
-/// generation (a write-out in progress completes first). `running` is the
-/// thread that was on the CPU, with its live registers (a system call's
-/// result already in them).
+/// Takes a checkpoint now for a system call of the thread on the CPU
+/// (`current`, with its live registers in `frame` and `fpu`) and returns
+/// once it is committed, with its generation.
+///
+/// A write-out in progress completes first; only then is the new
+/// generation's number known. `reply` writes it into `frame` as the
+/// call's result before the pause saves the registers, so a program
+/// resumed from this generation sees its call return this generation.
 pub fn checkpoint(
     kernel: &mut Kernel,
-    running: Option<(ObjectId, &TrapFrame, &FpuState)>,
+    current: Option<ObjectId>,
+    frame: &mut TrapFrame,
+    fpu: &FpuState,
+    reply: impl FnOnce(&mut TrapFrame, u64),
 ) -> Result<u64, CheckpointError> {
     let mut guard = ENGINE.lock();
     let engine = guard.as_mut().ok_or(CheckpointError::NoStore)?;
     engine.advance(u64::MAX)?;
-    engine.pause(kernel, running)?;
-    let committed = engine.advance(u64::MAX)?;
-    committed.ok_or(CheckpointError::Store)
+    // Nothing commits in between: the engine's lock is held throughout.
+    let generation = engine.store.generation().saturating_add(1);
+    reply(frame, generation);
+    engine.pause(kernel, current.map(|id| (id, &*frame, fpu)))?;
+    let committed = engine.advance(u64::MAX)?.ok_or(CheckpointError::Store)?;
+    if committed != generation {
+        // The store numbers generations one after the other: a kernel bug.
+        println!("checkpoint: committed generation {committed}, not the {generation} promised");
+    }
+    Ok(committed)
 }
 
 /// Called on every timer interrupt: writes some of a checkpoint in
@@ -408,14 +422,6 @@ pub fn status() -> PersistStatus {
         .lock()
         .as_ref()
         .map_or_else(PersistStatus::default, |engine| engine.status)
-}
-
-/// The generation the next checkpoint will commit, if a store is attached.
-pub fn next_generation() -> Option<u64> {
-    ENGINE
-        .lock()
-        .as_ref()
-        .map(|engine| engine.status.generation + 1)
 }
 
 /// Sets the checkpoint period (0: on demand only).
