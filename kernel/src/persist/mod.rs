@@ -204,7 +204,9 @@ impl Engine {
         .map_err(|error| {
             println!("checkpoint: cannot encode the object state: {error}");
             // Dirty bits were taken: the next checkpoint saves every page.
+            // No stale TLB entry may skip setting them again meanwhile.
             self.rewrite_all = true;
+            x86_64::instructions::tlb::flush_all();
             CheckpointError::Store
         })?;
         let mut saved = BTreeMap::new();
