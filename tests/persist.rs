@@ -365,6 +365,39 @@ fn a_write_by_an_ended_process_and_the_sync_generation_survive_a_power_cut() {
     assert_eq!(number_on_line(&output, line, "committed"), synced);
     step(session.kill());
 
+    // The generation before the sync's own is the periodic one that was
+    // writing out when the program mapped a page waiting in it: resumed
+    // from it (a copy of the store, newest header damaged), the program
+    // maps that page again and must find it as it was at the pause.
+    let fallback = store("stash-fallback");
+    std::fs::copy(&path, &fallback).expect("copy the store image");
+    let newest = open_on_host(&fallback).generation();
+    let slot = if slot_generation(&fallback, 0) == newest {
+        0
+    } else {
+        1
+    };
+    flip_byte(&fallback, slot * abide_store::BLOCK_SIZE as u64 + 20);
+    let mut session = step(Session::boot(
+        BootOptions::with_cmdline("config=stash-check").with_store(&fallback),
+    ));
+    // Back in its loop, it goes on to the sync (as a resumed program).
+    step(session.expect("stash-check: done", BOOT));
+    let output = session.output();
+    assert_contains(
+        &output,
+        &format!("store: resumed generation {} ", synced - 1),
+    );
+    let late = "stash-check: a page mapped during the write-out held";
+    assert!(
+        output
+            .lines()
+            .any(|line| line.trim_end() == format!("{late} 0x0")),
+        "the page mapped during the write-out was saved as it was later:\n{output}"
+    );
+    assert_contains(&output, &format!("the stash holds {NEW}"));
+    step(session.kill());
+
     let mut session = step(Session::boot(options()));
     step(session.expect("stash-check: done", BOOT));
     let output = session.output();

@@ -259,15 +259,18 @@ impl Engine {
         let Some(mut out) = self.write_out.take() else {
             return Ok(None);
         };
+        if out.copy_failed {
+            return Err(self.abandon(&mut out, "out of memory copying a page aside"));
+        }
         let Some(detached) = out.builder.take() else {
-            return Err(self.abandon(&mut out, "the builder is gone"));
+            return Err(self.abandon(&mut out, "the store failed: the builder is gone"));
         };
         let mut builder = self.store.resume(detached);
         while let Some(pending) = out.pop() {
             let put = out.with_saved_contents(&pending, |bytes| builder.put(pending.key, bytes));
             if let Err(error) = put {
                 drop(builder);
-                return Err(self.abandon(&mut out, error));
+                return Err(self.abandon(&mut out, format_args!("the store failed: {error}")));
             }
             out.written += 1;
             if out.remaining() > 0 && time::now_ns() >= deadline_ns {
@@ -279,7 +282,9 @@ impl Engine {
         builder.set_state(&out.state);
         let generation = match builder.commit() {
             Ok(generation) => generation,
-            Err(error) => return Err(self.abandon(&mut out, error)),
+            Err(error) => {
+                return Err(self.abandon(&mut out, format_args!("the store failed: {error}")))
+            }
         };
         let done = time::now_ns();
         self.saved = core::mem::take(&mut out.saved);
@@ -302,11 +307,12 @@ impl Engine {
         Ok(Some(generation))
     }
 
-    /// Gives up the generation being written: nothing is committed, every
-    /// page gets its write permission back, and the next checkpoint saves
-    /// every page (the dirty bits are gone).
+    /// Gives up the generation being written (the store failed, or a page
+    /// could not be copied aside): nothing is committed, every page gets
+    /// its write permission back, and the next checkpoint saves every page
+    /// (the dirty bits are gone).
     fn abandon(&mut self, out: &mut WriteOut, why: impl core::fmt::Display) -> CheckpointError {
-        println!("checkpoint: abandoned, the store failed: {why}");
+        println!("checkpoint: abandoned: {why}");
         out.release_all();
         self.rewrite_all = true;
         self.next_due_ns = time::now_ns().saturating_add(self.period_ns);

@@ -12,6 +12,12 @@
 //!   period, then period 0), so the sync first finishes it. Resumed from
 //!   the sync's generation, the program sees the call return that same
 //!   generation, and two more syncs return exactly the committed one.
+//! - **A page set mapped during a write-out is saved as it was at the
+//!   pause.** A memory object created before that periodic checkpoint is
+//!   mapped and written while its page still waits to be written out. The
+//!   test resumes that periodic generation (by damaging the newest header
+//!   of a copy of the store): the program, back in its dirtying loop, maps
+//!   the object again and must find it still zero.
 //!
 //! Every line starts `stash-check:`; the test reads the figures from them.
 #![no_std]
@@ -39,6 +45,8 @@ const PAGE: usize = 4096;
 const SHORT_PERIOD_MS: u64 = 20;
 /// How long the dirty set is rewritten, well past the first period.
 const DIRTYING_NS: u64 = 100_000_000;
+/// What the program writes into a page it maps during the write-out.
+const LATE: u64 = 0x1a7e_1a7e_1a7e_1a7e;
 
 fn main() -> i32 {
     // Started by init it has a manifest; as the child its one startup
@@ -142,6 +150,8 @@ fn leave_a_write_out_in_progress(hardware: Handle) -> Step<()> {
     let bytes = (DIRTY_PAGES * PAGE) as u64;
     let memory = memory_create(bytes).map_err(call("memory_create"))?;
     let base = memory_map(memory, MAP_WRITE).map_err(call("memory_map"))?;
+    // Created after the dirty set, so its page is the last one written out.
+    let late = memory_create(PAGE as u64).map_err(call("memory_create"))?;
     persist_set_period(hardware, SHORT_PERIOD_MS).map_err(call("persist_set_period"))?;
     let until = clock_ns().saturating_add(DIRTYING_NS);
     let mut round = 0u64;
@@ -152,5 +162,13 @@ fn leave_a_write_out_in_progress(hardware: Handle) -> Step<()> {
             unsafe { (base.add(page * PAGE) as *mut u64).write_volatile(round) };
         }
     }
+    // The periodic checkpoint paused before this mapping, with the page
+    // zero: whatever is written now belongs to the next generation.
+    let late = memory_map(late, MAP_WRITE).map_err(call("memory_map"))? as *mut u64;
+    // SAFETY: one writable page at `late`, for the life of the process.
+    let found = unsafe { late.read_volatile() };
+    // SAFETY: as above.
+    unsafe { late.write_volatile(LATE) };
+    abide_rt::println!("stash-check: a page mapped during the write-out held {found:#x}");
     persist_set_period(hardware, 0).map_err(call("persist_set_period"))
 }
