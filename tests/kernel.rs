@@ -15,6 +15,7 @@ const EXPECTED_TESTS: &[&str] = &[
     "paging::no_identity_map",
     "paging::kernel_text_read_only",
     "paging::stack_guard_page",
+    "page_set::dirty_outlives_mapping",
     "exceptions::breakpoint",
     "exceptions::page_fault_report",
     "exceptions::general_protection",

@@ -20,11 +20,12 @@ fn store(name: &str) -> PathBuf {
     path
 }
 
-/// The number after `word` in `output` (`counter 1234`).
+/// The number after `word` in `output` (`counter 1234`; punctuation after
+/// the number is ignored).
 fn number_after(output: &str, word: &str) -> u64 {
     let mut words = output.split_whitespace().skip_while(|w| *w != word);
     words
-        .find_map(|w| w.parse().ok())
+        .find_map(|w| w.trim_end_matches([',', ';', ')', ':']).parse().ok())
         .unwrap_or_else(|| panic!("no number after {word:?} in:\n{output}"))
 }
 
@@ -326,4 +327,102 @@ fn a_store_of_another_format_version_is_refused_and_left_untouched() {
         std::fs::read(&path).expect("read the store image") == before,
         "a store of another version was written to"
     );
+}
+
+/// The number after `word` on the last line of `output` that starts with
+/// `prefix`.
+fn number_on_line(output: &str, prefix: &str, word: &str) -> u64 {
+    let line = output
+        .lines()
+        .rev()
+        .find(|line| line.contains(prefix))
+        .unwrap_or_else(|| panic!("no line with {prefix:?} in:\n{output}"));
+    number_after(line, word)
+}
+
+#[test]
+fn a_write_by_an_ended_process_and_the_sync_generation_survive_a_power_cut() {
+    // stash-check (persistent) writes OLD into a memory object and syncs;
+    // its non-persistent child maps the object, writes NEW and exits; the
+    // parent reads NEW and syncs, that sync first finishing a periodic
+    // write-out still in progress. The only page table that saw NEW died
+    // with the child, yet the resumed parent must read NEW, and see its
+    // sync return the generation it resumed from.
+    const NEW: &str = "0xe000e000e000e00";
+    let path = store("stash");
+    let options = || BootOptions::with_cmdline("config=stash-check").with_store(&path);
+    let mut session = step(Session::boot(options()));
+    step(session.expect("cut the power", BOOT));
+    let output = session.output();
+    assert_contains(&output, &format!("the non-persistent child wrote {NEW}"));
+    let line = "stash-check: synced generation";
+    let synced = number_on_line(&output, line, "generation");
+    assert_eq!(
+        number_on_line(&output, line, "after"),
+        2,
+        "the sync found no write-out in progress (the scenario did not happen):\n{output}"
+    );
+    assert_eq!(number_on_line(&output, line, "committed"), synced);
+    step(session.kill());
+
+    // The generation before the sync's own is the periodic one that was
+    // writing out when the program mapped a page waiting in it: resumed
+    // from it (a copy of the store, newest header damaged), the program
+    // maps that page again and must find it as it was at the pause.
+    let fallback = store("stash-fallback");
+    std::fs::copy(&path, &fallback).expect("copy the store image");
+    let newest = open_on_host(&fallback).generation();
+    let slot = if slot_generation(&fallback, 0) == newest {
+        0
+    } else {
+        1
+    };
+    flip_byte(&fallback, slot * abide_store::BLOCK_SIZE as u64 + 20);
+    let mut session = step(Session::boot(
+        BootOptions::with_cmdline("config=stash-check").with_store(&fallback),
+    ));
+    // Back in its loop, it goes on to the sync (as a resumed program).
+    step(session.expect("stash-check: done", BOOT));
+    let output = session.output();
+    assert_contains(
+        &output,
+        &format!("store: resumed generation {} ", synced - 1),
+    );
+    let late = "stash-check: a page mapped during the write-out held";
+    assert!(
+        output
+            .lines()
+            .any(|line| line.trim_end() == format!("{late} 0x0")),
+        "the page mapped during the write-out was saved as it was later:\n{output}"
+    );
+    assert_contains(&output, &format!("the stash holds {NEW}"));
+    step(session.kill());
+
+    let mut session = step(Session::boot(options()));
+    step(session.expect("stash-check: done", BOOT));
+    let output = session.output();
+    assert_kernel_healthy(&output);
+    assert_contains(&output, &format!("store: resumed generation {synced} "));
+    let line = "stash-check: resumed from generation";
+    assert_eq!(number_on_line(&output, line, "generation"), synced);
+    let returned = number_on_line(&output, line, "returned");
+    assert_eq!(
+        returned, synced,
+        "resumed from generation {synced}, the sync said {returned}:\n{output}"
+    );
+    assert!(
+        output.contains(&format!("the stash holds {NEW}")),
+        "the child's write was lost at the power cut:\n{output}"
+    );
+    let syncs: Vec<&str> = output
+        .lines()
+        .filter(|line| line.contains("stash-check: sync returned"))
+        .collect();
+    assert_eq!(syncs.len(), 2, "{output}");
+    for (index, line) in syncs.iter().enumerate() {
+        let returned = number_after(line, "returned");
+        assert_eq!(returned, synced + 1 + index as u64, "{output}");
+        assert_eq!(number_after(line, "committed"), returned, "{output}");
+    }
+    step(session.kill());
 }

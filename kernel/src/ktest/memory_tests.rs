@@ -2,6 +2,7 @@
 //! kernel's own mappings forbid.
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::{KernelTest, TestResult};
@@ -44,6 +45,11 @@ pub const TESTS: &[KernelTest] = &[
     KernelTest {
         name: "paging::stack_guard_page",
         run: paging_stack_guard_page,
+        explicit: false,
+    },
+    KernelTest {
+        name: "page_set::dirty_outlives_mapping",
+        run: page_set_dirty_outlives_mapping,
         explicit: false,
     },
 ];
@@ -244,5 +250,47 @@ fn paging_stack_guard_page() -> TestResult {
         fault.vector == PAGE_FAULT && fault.cr2 == guard,
         "unexpected fault {fault:?}"
     );
+    Ok(())
+}
+
+/// A write through a memory object's mapping outlives the mapping: when
+/// the address space goes, it hands the page's dirty bit to the page set,
+/// where the next checkpoint takes it (`persist::capture`).
+fn page_set_dirty_outlives_mapping() -> TestResult {
+    // More than two words of the set's bitmap.
+    const PAGES: usize = 130;
+    const WRITTEN: [usize; 4] = [0, 63, 64, 129];
+    let set = Arc::new(mm::PageSet::zeroed(PAGES).ok_or("out of memory")?);
+    let mut space = mm::AddressSpace::new().map_err(|e| alloc::format!("new space: {e}"))?;
+    let base = space
+        .map_shared(set.clone(), true)
+        .map_err(|e| alloc::format!("map the set: {e}"))?;
+    space.activate();
+    let mut marks = [false; PAGES];
+    for &index in &WRITTEN {
+        // The CPU sets the dirty bit of the user mapping it writes through.
+        probe::copy_to_user(base + index as u64 * 4096, &[0xa5])
+            .map_err(|e| alloc::format!("write page {index}: {e}"))?;
+    }
+    set.take_dirty(&mut marks);
+    ensure!(
+        !marks.contains(&true),
+        "pages marked while their mapping lives"
+    );
+    // Dropping the active space switches back to the kernel's tables.
+    drop(space);
+    set.take_dirty(&mut marks);
+    for (index, &mark) in marks.iter().enumerate() {
+        ensure!(
+            mark == WRITTEN.contains(&index),
+            "page {index}: dirty {mark} after the mapping went"
+        );
+    }
+    let mut again = [false; PAGES];
+    set.take_dirty(&mut again);
+    ensure!(!again.contains(&true), "the marks were not cleared");
+    let last = mm::phys_to_virt(*set.frames().last().ok_or("no pages")?) as *const u8;
+    // SAFETY: the set's frame is alive while `set` is, through the direct map.
+    ensure!(unsafe { last.read() } == 0xa5, "the write did not land");
     Ok(())
 }

@@ -266,10 +266,19 @@ impl Drop for AddressSpace {
                 let _ = frames::free_frame(frame);
             }
         }
-        // Shared pages are freed by their last holder, not here.
+        // Shared pages are freed by their last holder, not here. A write
+        // through this mapping that no checkpoint has taken yet is known
+        // only to its dirty bit: the set keeps it (see `PageSet::mark_dirty`).
         for (base, pages) in &self.shared {
-            for index in 0..pages.frames().len() as u64 {
-                let _ = self.tables.unmap(&mut mem, base + index * PAGE_SIZE);
+            for index in 0..pages.frames().len() {
+                let virt = base + index as u64 * PAGE_SIZE;
+                if self
+                    .page_flags(virt)
+                    .is_some_and(|flags| flags.contains(PageFlags::DIRTY))
+                {
+                    pages.mark_dirty(index);
+                }
+                let _ = self.tables.unmap(&mut mem, virt);
             }
         }
         // The lower half is now empty; the kernel half's tables are shared and

@@ -5,7 +5,9 @@
 //! write sets the bit of the page it lands in (the kernel writes to user
 //! memory only through user addresses, after the loader filled a new
 //! process's pages — which no checkpoint has saved yet). Reading a bit
-//! clears it; the caller flushes the TLB before user code runs again.
+//! clears it; the caller flushes the TLB before user code runs again. A
+//! mapping of a memory object that goes away (its process ended) hands its
+//! dirty bits to the object's page set first, and the walk takes those too.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -120,11 +122,14 @@ pub fn collect_pages(kernel: &mut Kernel) -> Pages {
     for (id, entry) in sets {
         let SetPages {
             set,
-            dirty,
+            mut dirty,
             mappings,
         } = entry;
         let device = set.is_device().then(|| set.frames().to_vec());
         if device.is_none() {
+            // Writes through mappings that are gone since the last
+            // checkpoint left their mark on the set instead.
+            set.take_dirty(&mut dirty);
             for (index, (&frame, &dirty)) in set.frames().iter().zip(&dirty).enumerate() {
                 let offset = index as u64 * PAGE_SIZE;
                 pages.push(PageToSave {

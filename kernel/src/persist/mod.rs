@@ -204,7 +204,9 @@ impl Engine {
         .map_err(|error| {
             println!("checkpoint: cannot encode the object state: {error}");
             // Dirty bits were taken: the next checkpoint saves every page.
+            // No stale TLB entry may skip setting them again meanwhile.
             self.rewrite_all = true;
+            x86_64::instructions::tlb::flush_all();
             CheckpointError::Store
         })?;
         let mut saved = BTreeMap::new();
@@ -257,15 +259,18 @@ impl Engine {
         let Some(mut out) = self.write_out.take() else {
             return Ok(None);
         };
+        if out.copy_failed {
+            return Err(self.abandon(&mut out, "out of memory copying a page aside"));
+        }
         let Some(detached) = out.builder.take() else {
-            return Err(self.abandon(&mut out, "the builder is gone"));
+            return Err(self.abandon(&mut out, "the store failed: the builder is gone"));
         };
         let mut builder = self.store.resume(detached);
         while let Some(pending) = out.pop() {
             let put = out.with_saved_contents(&pending, |bytes| builder.put(pending.key, bytes));
             if let Err(error) = put {
                 drop(builder);
-                return Err(self.abandon(&mut out, error));
+                return Err(self.abandon(&mut out, format_args!("the store failed: {error}")));
             }
             out.written += 1;
             if out.remaining() > 0 && time::now_ns() >= deadline_ns {
@@ -277,7 +282,9 @@ impl Engine {
         builder.set_state(&out.state);
         let generation = match builder.commit() {
             Ok(generation) => generation,
-            Err(error) => return Err(self.abandon(&mut out, error)),
+            Err(error) => {
+                return Err(self.abandon(&mut out, format_args!("the store failed: {error}")))
+            }
         };
         let done = time::now_ns();
         self.saved = core::mem::take(&mut out.saved);
@@ -300,11 +307,12 @@ impl Engine {
         Ok(Some(generation))
     }
 
-    /// Gives up the generation being written: nothing is committed, every
-    /// page gets its write permission back, and the next checkpoint saves
-    /// every page (the dirty bits are gone).
+    /// Gives up the generation being written (the store failed, or a page
+    /// could not be copied aside): nothing is committed, every page gets
+    /// its write permission back, and the next checkpoint saves every page
+    /// (the dirty bits are gone).
     fn abandon(&mut self, out: &mut WriteOut, why: impl core::fmt::Display) -> CheckpointError {
-        println!("checkpoint: abandoned, the store failed: {why}");
+        println!("checkpoint: abandoned: {why}");
         out.release_all();
         self.rewrite_all = true;
         self.next_due_ns = time::now_ns().saturating_add(self.period_ns);
@@ -312,20 +320,34 @@ impl Engine {
     }
 }
 
-/// Takes a checkpoint now and returns once it is committed, with its
-/// generation (a write-out in progress completes first). `running` is the
-/// thread that was on the CPU, with its live registers (a system call's
-/// result already in them).
+/// Takes a checkpoint now for a system call of the thread on the CPU
+/// (`current`, with its live registers in `frame` and `fpu`) and returns
+/// once it is committed, with its generation.
+///
+/// A write-out in progress completes first; only then is the new
+/// generation's number known. `reply` writes it into `frame` as the
+/// call's result before the pause saves the registers, so a program
+/// resumed from this generation sees its call return this generation.
 pub fn checkpoint(
     kernel: &mut Kernel,
-    running: Option<(ObjectId, &TrapFrame, &FpuState)>,
+    current: Option<ObjectId>,
+    frame: &mut TrapFrame,
+    fpu: &FpuState,
+    reply: impl FnOnce(&mut TrapFrame, u64),
 ) -> Result<u64, CheckpointError> {
     let mut guard = ENGINE.lock();
     let engine = guard.as_mut().ok_or(CheckpointError::NoStore)?;
     engine.advance(u64::MAX)?;
-    engine.pause(kernel, running)?;
-    let committed = engine.advance(u64::MAX)?;
-    committed.ok_or(CheckpointError::Store)
+    // Nothing commits in between: the engine's lock is held throughout.
+    let generation = engine.store.generation().saturating_add(1);
+    reply(frame, generation);
+    engine.pause(kernel, current.map(|id| (id, &*frame, fpu)))?;
+    let committed = engine.advance(u64::MAX)?.ok_or(CheckpointError::Store)?;
+    if committed != generation {
+        // The store numbers generations one after the other: a kernel bug.
+        println!("checkpoint: committed generation {committed}, not the {generation} promised");
+    }
+    Ok(committed)
 }
 
 /// Called on every timer interrupt: writes some of a checkpoint in
@@ -408,14 +430,6 @@ pub fn status() -> PersistStatus {
         .lock()
         .as_ref()
         .map_or_else(PersistStatus::default, |engine| engine.status)
-}
-
-/// The generation the next checkpoint will commit, if a store is attached.
-pub fn next_generation() -> Option<u64> {
-    ENGINE
-        .lock()
-        .as_ref()
-        .map(|engine| engine.status.generation + 1)
 }
 
 /// Sets the checkpoint period (0: on demand only).

@@ -48,6 +48,9 @@ pub struct WriteOut {
     pub hold: Vec<Arc<PageSet>>,
     /// Pages copied aside before they could change, by frame.
     copies: BTreeMap<u64, Box<[u8; BLOCK_SIZE]>>,
+    /// A page could not be copied aside (the kernel heap ran out) and may
+    /// have changed since the pause: the generation must not commit.
+    pub copy_failed: bool,
     /// Protected mappings: (page-table root, page address) → frame.
     by_mapping: BTreeMap<(u64, u64), u64>,
     /// Each protected frame's mappings.
@@ -72,6 +75,7 @@ impl WriteOut {
             saved,
             hold: Vec::new(),
             copies: BTreeMap::new(),
+            copy_failed: false,
             by_mapping: BTreeMap::new(),
             by_frame: BTreeMap::new(),
             resumed_ns: 0,
@@ -148,12 +152,12 @@ impl WriteOut {
 
     /// Page set `set` is about to be mapped again: its waiting pages are
     /// copied aside, so the new (writable) mapping changes nothing saved.
+    /// That includes pages no mapping protects: a set that nobody mapped
+    /// at the pause (new, or written through a mapping that has gone).
     pub fn set_mapping(&mut self, set: &PageSet) {
         for &frame in set.frames() {
-            if self.by_frame.contains_key(&frame) {
-                self.copy_aside(frame);
-                self.release(frame);
-            }
+            self.copy_aside(frame);
+            self.release(frame);
         }
     }
 
@@ -186,8 +190,14 @@ impl WriteOut {
         if self.copies.contains_key(&frame) || !self.queued.contains(&frame) {
             return;
         }
-        let copy = pages::with_contents(frame, |bytes| Box::new(*bytes));
-        self.copies.insert(frame, copy);
+        // A page set mapped during the write-out may bring many pages at
+        // once: running out of heap abandons the generation, never panics.
+        match pages::with_contents(frame, copy_of) {
+            Some(copy) => {
+                self.copies.insert(frame, copy);
+            }
+            None => self.copy_failed = true,
+        }
     }
 
     /// Gives `frame`'s mappings their write permission back.
@@ -197,4 +207,12 @@ impl WriteOut {
             mm::make_writable(tables, virt);
         }
     }
+}
+
+/// A copy of `page` on the heap, or `None` if the heap ran out.
+fn copy_of(page: &[u8; BLOCK_SIZE]) -> Option<Box<[u8; BLOCK_SIZE]>> {
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(BLOCK_SIZE).ok()?;
+    bytes.extend_from_slice(page);
+    bytes.into_boxed_slice().try_into().ok()
 }

@@ -44,6 +44,8 @@ pub fn call(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &FpuState, a: [u64;
 /// Takes a checkpoint in which the caller's call has already returned the
 /// new generation's number: resumed from it, the caller sees the same
 /// success it sees now (everything it did before is in that generation).
+/// The number is the one this checkpoint commits: a write-out in progress
+/// commits first, under an earlier number.
 ///
 /// The caller's authority, `WRITE` on the hardware resource `resource`, is
 /// checked before anything else: a refused call reserves no generation,
@@ -55,10 +57,9 @@ fn checkpoint_now(
     resource: u64,
 ) -> Result<u64, Error> {
     hardware_resource(kernel, resource, Rights::WRITE)?;
-    let next = persist::next_generation().ok_or(Error::Unavailable)?;
-    set_result(frame, Ok(next));
-    let running = kernel.current.map(|id| (id, &*frame, fpu));
-    match persist::checkpoint(kernel, running) {
+    let current = kernel.current;
+    let reply = |frame: &mut TrapFrame, generation| set_result(frame, Ok(generation));
+    match persist::checkpoint(kernel, current, frame, fpu, reply) {
         Ok(generation) => Ok(generation),
         Err(CheckpointError::NoStore) => Err(Error::Unavailable),
         Err(CheckpointError::Store) => Err(Error::Unavailable),
