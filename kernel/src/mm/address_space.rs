@@ -204,26 +204,27 @@ impl AddressSpace {
     /// Copies `bytes` into already mapped user pages starting at `virt`,
     /// through the direct map (the pages need not be writable by the user).
     pub fn write(&mut self, virt: u64, bytes: &[u8]) -> Result<(), MapError> {
-        let mut done = 0usize;
-        while done < bytes.len() {
-            let addr = virt + done as u64;
+        let mut rest = bytes;
+        let mut addr = virt;
+        while !rest.is_empty() {
             let t = self
                 .tables
                 .translate(&DirectTables, addr)
                 .ok_or(MapError::NotMapped)?;
             let in_page = (PAGE_SIZE - addr % PAGE_SIZE) as usize;
-            let chunk = in_page.min(bytes.len() - done);
+            let (chunk, after) = rest.split_at(in_page.min(rest.len()));
             // SAFETY: `t.phys` is a frame this address space owns (only its
             // own frames are mapped in the lower half), reached through the
             // direct map; the chunk stays inside that page.
             unsafe {
                 core::ptr::copy_nonoverlapping(
-                    bytes[done..].as_ptr(),
+                    chunk.as_ptr(),
                     phys_to_virt(t.phys) as *mut u8,
-                    chunk,
+                    chunk.len(),
                 );
             }
-            done += chunk;
+            addr += chunk.len() as u64;
+            rest = after;
         }
         Ok(())
     }
