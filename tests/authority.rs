@@ -27,3 +27,11 @@ fn channel_endpoints_cannot_be_enclosed_in_their_own_queues() {
     assert_contains(&output, "channel-cycle: ok");
     assert_contains(&output, "(channel-cycle) exited with status 0");
 }
+
+#[test]
+fn pci_configuration_ports_reach_neither_reset_nor_bus_mastering() {
+    let output = run_alone("pci-grant");
+    assert_contains(&output, "pci-grant: bus mastering of 00:");
+    assert_contains(&output, "pci-grant: reset through 0xcf9 refused");
+    assert_contains(&output, "pci-grant: ok");
+}
