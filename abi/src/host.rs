@@ -76,6 +76,67 @@ pub const PROCESS_END_PREFIX: &str = "process ";
 /// Printed when the last process has ended and the kernel powers off.
 pub const ALL_PROCESSES_ENDED: &str = "all processes have ended";
 
+/// Every line a process writes with `debug_write` reaches the console
+/// tagged by the kernel: `<` + its process id + ` ` + its name + `> `, then
+/// the text (`<3 hello> hello from user space`). The kernel starts each
+/// process's output on a line of its own and tags every line, so a process
+/// cannot print a line that reads as the kernel's, nor as another
+/// process's: [`kernel_line`] tells the two apart. (The id is the
+/// kernel's; the name is the one its parent gave, with `>` and control
+/// characters shown as `?`.)
+pub const USER_TAG_OPEN: &str = "<";
+/// Ends the tag of a process's line; see [`USER_TAG_OPEN`].
+pub const USER_TAG_CLOSE: &str = "> ";
+
+/// A line a process wrote, split by [`user_line`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserLine<'a> {
+    /// The writer's process id.
+    pub process: u64,
+    /// The writer's name (as tagged).
+    pub name: &'a str,
+    /// What the process wrote.
+    pub text: &'a str,
+}
+
+/// The tag, process and text of `line` if a process wrote it (see
+/// [`USER_TAG_OPEN`]); `None` for the kernel's lines.
+pub fn user_line(line: &str) -> Option<UserLine<'_>> {
+    let rest = line.strip_prefix(USER_TAG_OPEN)?;
+    let (id, rest) = rest.split_once(' ')?;
+    let process = id
+        .parse()
+        .ok()
+        .filter(|_| id.bytes().all(|b| b.is_ascii_digit()))?;
+    let (name, text) = rest.split_once(USER_TAG_CLOSE)?;
+    Some(UserLine {
+        process,
+        name,
+        text,
+    })
+}
+
+/// True when `line` (one line of the serial output) is the kernel's own,
+/// not a process's tagged output.
+pub fn kernel_line(line: &str) -> bool {
+    user_line(line).is_none()
+}
+
+/// `line` without a process's tag (the kernel's lines are left as they are).
+pub fn untagged(line: &str) -> &str {
+    user_line(line).map_or(line, |user| user.text)
+}
+
+/// True when the kernel itself printed `marker` (an exception or panic
+/// report, a process-end line...) somewhere in `output`: on one of its own
+/// lines, never on a line a process wrote.
+pub fn kernel_reported(output: &str, marker: &str) -> bool {
+    output
+        .split('\n')
+        .map(|line| line.trim_start_matches('\r'))
+        .any(|line| kernel_line(line) && line.contains(marker))
+}
+
 /// The user-space shell's prompt.
 pub const SHELL_PROMPT: &str = "abide$ ";
 
@@ -113,6 +174,39 @@ pub mod cmdline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tagged_lines_are_the_process_s_never_the_kernel_s() {
+        let forged = "<7 evil> KERNEL EXCEPTION: #GP";
+        assert_eq!(
+            user_line(forged),
+            Some(UserLine {
+                process: 7,
+                name: "evil",
+                text: "KERNEL EXCEPTION: #GP"
+            })
+        );
+        assert!(!kernel_line(forged));
+        assert_eq!(untagged(forged), "KERNEL EXCEPTION: #GP");
+        let output = "Abide ready\r\n<7 evil> KERNEL PANIC at x\n<7 evil> process 3 (x) exited with status 0\n";
+        assert!(!kernel_reported(output, PANIC_REPORT_PREFIX));
+        assert!(!kernel_reported(output, "process 3 (x) exited"));
+        assert!(kernel_reported(output, "Abide"));
+        assert!(kernel_reported(
+            "ok\r\nKERNEL PANIC: boom\n",
+            PANIC_REPORT_PREFIX
+        ));
+        // Lines that only look like tags are the kernel's.
+        for line in [
+            "<x evil> text",
+            "<7evil> text",
+            "< 7 evil> t",
+            "[    0.1] INFO  <7 a> b",
+        ] {
+            assert!(kernel_line(line), "{line}");
+            assert_eq!(untagged(line), line);
+        }
+    }
 
     #[test]
     fn debug_exit_codes_round_trip() {

@@ -118,11 +118,13 @@ pub enum Syscall {
     /// length (nothing is copied when `capacity` is smaller). The bundle is
     /// public: no handle is needed.
     BundleRead = 27,
-    /// `kernel_log_read(cursor, buffer, capacity) -> len`: copy kernel log
-    /// text from byte position `*cursor` (a `u64` in user memory, updated to
-    /// the position after the bytes copied; positions older than the ring
-    /// are skipped). Like `debug_write`, it needs no handle: the kernel log
-    /// holds no secrets. Returns the bytes copied (0: nothing new).
+    /// `kernel_log_read(cursor, buffer, capacity, resource) -> len`: copy
+    /// kernel log text from byte position `*cursor` (a `u64` in user memory,
+    /// updated to the position after the bytes copied; positions older than
+    /// the ring are skipped). Needs `READ` on the hardware resource: the log
+    /// holds every process's `debug_write` output, and init grants it only
+    /// on a `uses kernel-log from init` route. Returns the bytes copied (0:
+    /// nothing new).
     KernelLogRead = 28,
     /// `machine_power(resource, action)`: [`crate::object::POWER_OFF`] ends
     /// the machine. Needs `MANAGE` on the hardware resource.

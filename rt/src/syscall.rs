@@ -400,8 +400,13 @@ pub fn boot_arg(key: &str) -> Option<alloc::string::String> {
 }
 
 /// Kernel log text from position `*cursor` into `buffer`; moves the cursor
-/// past what was copied and returns how many bytes that was.
-pub fn kernel_log_read(cursor: &mut u64, buffer: &mut [u8]) -> Result<usize, Error> {
+/// past what was copied and returns how many bytes that was. `resource` is
+/// the hardware resource with `READ` (the `kernel-log` device).
+pub fn kernel_log_read(
+    resource: Handle,
+    cursor: &mut u64,
+    buffer: &mut [u8],
+) -> Result<usize, Error> {
     // SAFETY: the kernel reads and writes the `u64` at `cursor` and writes at
     // most `buffer.len()` bytes.
     unsafe {
@@ -411,6 +416,7 @@ pub fn kernel_log_read(cursor: &mut u64, buffer: &mut [u8]) -> Result<usize, Err
                 cursor as *mut u64 as u64,
                 buffer.as_mut_ptr() as u64,
                 buffer.len() as u64,
+                u64::from(resource.0),
             ],
         )
     }

@@ -233,9 +233,12 @@ impl fmt::Display for RecordError {
 }
 
 impl Record<'_> {
-    /// Reads one console line (surrounding whitespace, such as a `\r`, is
-    /// ignored). `Ok(None)` when the line is not a benchmark line.
+    /// Reads one console line (surrounding whitespace, such as a `\r`, and
+    /// the kernel's tag of the writing process are ignored). `Ok(None)`
+    /// when the line is not a benchmark line.
     pub fn parse(line: &str) -> Result<Option<Record<'_>>, RecordError> {
+        // The benchmark program's lines carry the kernel's process tag.
+        let line = super::untagged(line.trim_start());
         let Some(rest) = line.trim().strip_prefix(LINE_PREFIX.trim_end()) else {
             return Ok(None);
         };
@@ -356,6 +359,14 @@ mod tests {
         );
         assert_eq!(samples, [1, 2, 3, 4, 5, 100]);
         assert_eq!(Summary::of(&mut []), None);
+    }
+
+    #[test]
+    fn a_tagged_line_is_read_without_its_tag() {
+        assert_eq!(
+            Record::parse("<4 bench> bench: done\r"),
+            Ok(Some(Record::Done))
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! allowed, so `lspci` still lists it), and [`overlaps_ecam`] keeps the
 //! memory-mapped configuration window of a q35 machine out of drivers'
 //! reach, so the ports are the only way in. Writes to the q35 register that
-//! places that window are refused too.
+//! places that window are refused too, and so is any write that would turn
+//! on a function's bus mastering: without an IOMMU a mastering device
+//! reaches all memory, so only the kernel's store disk masters the bus.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -39,6 +41,7 @@ pub const VIRTIO_BLK_MODERN: u16 = 0x1042;
 
 /// Register offsets in the configuration header.
 const VENDOR_DEVICE: u8 = 0x00;
+const COMMAND: u8 = 0x04;
 const HEADER_TYPE_DWORD: u8 = 0x0C;
 const BRIDGE_BUSES: u8 = 0x18;
 /// Header type bit 7: the device has more functions than function 0.
@@ -172,11 +175,13 @@ fn q35_ecam(low: u32, high: u32) -> (u64, u64) {
     (start, start + len)
 }
 
-/// True when user space may write `width` bytes at I/O port `port`: always,
-/// unless the write reaches the data port while the address register
-/// selects the store's function or the host bridge's PCIEXBAR (offsets
-/// 0x60..0x68 of 00:00.0).
-pub fn user_write_allowed(port: u16, width: u16) -> bool {
+/// True when user space may write `value` (`width` bytes) at I/O port
+/// `port`: always, unless the write reaches the data port while the
+/// address register selects the store's function or the host bridge's
+/// PCIEXBAR (offsets 0x60..0x68 of 00:00.0), or would turn on the selected
+/// function's bus mastering (`abide_pci::guard`: no user-space driver may
+/// DMA without an IOMMU).
+pub fn user_write_allowed(port: u16, width: u16, value: u32) -> bool {
     let (start, end) = (u32::from(port), u32::from(port) + u32::from(width));
     let data = u32::from(CONFIG_DATA);
     if end <= data || start >= data + 4 {
@@ -184,7 +189,20 @@ pub fn user_write_allowed(port: u16, width: u16) -> bool {
     }
     // SAFETY: reading the address register has no side effects.
     let selected = unsafe { Port::<u32>::new(CONFIG_ADDRESS).read() };
-    data_write_allowed(selected, GUARDED.load(Ordering::Relaxed))
+    if !data_write_allowed(selected, GUARDED.load(Ordering::Relaxed)) {
+        return false;
+    }
+    let command_selected =
+        selected & ADDRESS_ENABLE != 0 && selected & ADDRESS_OFFSET == u32::from(COMMAND);
+    // The address register selects the command dword already: the data
+    // port reads it (a read has no side effects).
+    let current = if command_selected {
+        // SAFETY: as above, a configuration read changes nothing.
+        unsafe { Port::<u32>::new(CONFIG_DATA).read() as u16 }
+    } else {
+        0
+    };
+    !abide_pci::guard::turns_on_bus_master(selected, port, width, value, current)
 }
 
 /// True when a write through the data port may go to the register the

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Rights};
 use abide_objects::caps::InTransit;
+use abide_objects::enclose::{self, Queues, Refusal};
 use abide_objects::queue::{HandleCount, Message, MessageQueue};
 
 use super::{port, Kernel, Object, ObjectId};
@@ -63,6 +64,32 @@ pub fn create(
         end.peer = Some(first_id);
     }
     Ok((first, second))
+}
+
+/// Endpoints answer the handles queued at them, for [`check_enclosure`].
+impl Queues<ObjectId> for super::ObjectTable {
+    fn for_each_queued(&self, endpoint: ObjectId, visit: &mut dyn FnMut(ObjectId)) {
+        if let Some(end) = self.channel(endpoint) {
+            for message in end.queue.iter() {
+                message.handles.handles.objects().for_each(|&o| visit(o));
+            }
+        }
+    }
+}
+
+/// Refuses a write through `writer` into `receiver`'s queue of handles to
+/// `sent` that would leave an endpoint reachable only through itself (the
+/// rule is `abide_objects::enclose`): `InvalidArgument`, or `NoMemory`.
+pub fn check_enclosure(
+    kernel: &Kernel,
+    writer: ObjectId,
+    receiver: ObjectId,
+    sent: &[ObjectId],
+) -> Result<(), Error> {
+    enclose::check_write(&kernel.objects, writer, receiver, sent).map_err(|refusal| match refusal {
+        Refusal::OwnEndpoint | Refusal::Cycle | Refusal::TooDeep => Error::InvalidArgument,
+        Refusal::NoMemory => Error::NoMemory,
+    })
 }
 
 /// The signals of `end`.

@@ -4,12 +4,16 @@
 //! the room at the peer and the user buffers before the handles leave the
 //! writer's table. A read copies the message out (and proves the handle
 //! buffer writable) before it takes the message off the queue, so a bad
-//! buffer costs the reader an error, never the message.
+//! buffer costs the reader an error, never the message. A write that would
+//! put an endpoint where only it could reach itself (its own queue, or a
+//! longer loop of queues) is refused `InvalidArgument` before anything
+//! moves: such an endpoint could never be read or closed again.
 
 use abide_abi::object::{pack_pair, MessageInfo, MAX_MESSAGE_BYTES, MAX_MESSAGE_HANDLES};
 use abide_abi::syscall::{Error, Rights};
 use abide_objects::queue::ReadError;
 use alloc::vec;
+use alloc::vec::Vec;
 
 use super::{caller_table, copy_handles_in, copy_in, handle_arg, handles_to_bytes};
 use crate::arch::probe;
@@ -43,6 +47,16 @@ pub fn write(
     peer.queue.check_push(len as usize, count as usize)?;
     let bytes = copy_in(bytes_ptr, len, MAX_MESSAGE_BYTES as u64)?;
     let handles = copy_handles_in(handles_ptr, count, MAX_MESSAGE_HANDLES as u64)?;
+    // A handle that names nothing is `take_for_transfer`'s to refuse.
+    let mut sent = Vec::new();
+    sent.try_reserve_exact(handles.len())
+        .map_err(|_| Error::NoMemory)?;
+    sent.extend(
+        handles
+            .iter()
+            .filter_map(|&handle| kernel.caps.get(table, handle).ok().map(|cap| cap.object)),
+    );
+    channel::check_enclosure(kernel, end_id, peer_id, &sent)?;
     let transit = kernel
         .caps
         .take_for_transfer(table, &handles, Some(channel))?;

@@ -1,6 +1,8 @@
 //! `interrupt_create`, `interrupt_ack`, `ioports_create`, `ioport_read`,
 //! `ioport_write`, `mmio_create`: what user-space drivers need, and only
-//! through the hardware resource the kernel gave the first programs.
+//! through the hardware resource the kernel gave the first programs. Some
+//! port writes no grant covers (`abide_pci::guard`): the machine's reset
+//! registers, and turning on a PCI function's bus mastering.
 
 use alloc::sync::Arc;
 
@@ -118,8 +120,13 @@ pub fn ioport_write(
     value: u64,
 ) -> Result<u64, Error> {
     let port = ports_for(kernel, handle, Rights::WRITE, port, width)?;
-    // The store's PCI configuration is the kernel's (`disk::pci`).
-    if !crate::disk::user_port_write_allowed(port, width as u16) {
+    let (width, value) = (width as u16, value as u32);
+    // No grant reaches the machine's reset registers (power off is
+    // `machine_power`'s), the store's PCI configuration (`disk::pci`) or a
+    // device's bus mastering.
+    if abide_pci::guard::resets_machine(port, width, value)
+        || !crate::disk::user_port_write_allowed(port, width, value)
+    {
         return Err(Error::AccessDenied);
     }
     // SAFETY: as in `ioport_read`.
@@ -127,7 +134,7 @@ pub fn ioport_write(
         match width {
             1 => Port::<u8>::new(port).write(value as u8),
             2 => Port::<u16>::new(port).write(value as u16),
-            _ => Port::<u32>::new(port).write(value as u32),
+            _ => Port::<u32>::new(port).write(value),
         }
     }
     Ok(0)

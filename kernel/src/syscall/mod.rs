@@ -85,7 +85,7 @@ fn set_result(frame: &mut TrapFrame, result: Result<u64, Error>) {
 fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
     use Outcome::Return;
     match call {
-        Syscall::DebugWrite => Return(debug_write(a[0], a[1])),
+        Syscall::DebugWrite => Return(debug_write(kernel, a[0], a[1])),
         Syscall::Exit => process::exit(kernel, a[0]),
         Syscall::Yield => Outcome::Yield,
         Syscall::Clock => Return(Ok(time::now_ns())),
@@ -113,7 +113,7 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::IoPortWrite => Return(hardware::ioport_write(kernel, a[0], a[1], a[2], a[3])),
         Syscall::MmioCreate => Return(hardware::mmio_create(kernel, a[0], a[1], a[2])),
         Syscall::BundleRead => Return(system::bundle_read(a[0], a[1], a[2], a[3])),
-        Syscall::KernelLogRead => Return(system::kernel_log_read(a[0], a[1], a[2])),
+        Syscall::KernelLogRead => Return(system::kernel_log_read(kernel, a[0], a[1], a[2], a[3])),
         Syscall::MachinePower => system::machine_power(kernel, a[0], a[1]),
         Syscall::ProcessHandles => Return(process::handles(kernel, a[0], a[1], a[2])),
         Syscall::BootArgs => Return(system::boot_args(a[0], a[1])),
@@ -123,9 +123,13 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
     }
 }
 
-fn debug_write(ptr: u64, len: u64) -> Result<u64, Error> {
+/// `debug_write`: the bytes go to the console tagged with the caller's id
+/// and name, so they never pass for the kernel's or another's lines.
+fn debug_write(kernel: &Kernel, ptr: u64, len: u64) -> Result<u64, Error> {
     let buffer = copy_in(ptr, len, MAX_DEBUG_WRITE)?;
-    console::write_bytes(&buffer);
+    let id = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let name = kernel.objects.process(id).map_or("", |p| p.name.as_str());
+    console::write_tagged(id, name, &buffer);
     Ok(len)
 }
 

@@ -35,7 +35,9 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
     let (limits, flags) = child_limits(kernel, options_ptr)?;
     let name = String::from_utf8(copy_in(name_ptr, name_len, MAX_NAME)?)
         .map_err(|_| Error::InvalidArgument)?;
-    if name.is_empty() {
+    // The kernel prints the name in its own lines ("process 3 (name)
+    // exited"): a line break in it would forge a kernel line.
+    if name.is_empty() || name.chars().any(char::is_control) {
         return Err(Error::InvalidArgument);
     }
     let handles = copy_handles_in(handles_ptr, count, MAX_MESSAGE_HANDLES as u64)?;

@@ -1,5 +1,6 @@
 //! Calls about the system as a whole: the files the image carries, the
-//! kernel's log, its memory, and the machine's power.
+//! kernel's log (for the holder of `READ` on the hardware resource), its
+//! memory, and the machine's power.
 
 use abide_abi::object::{MemoryStats, POWER_OFF};
 use abide_abi::syscall::{Error, Rights};
@@ -35,8 +36,16 @@ pub fn boot_args(buffer: u64, capacity: u64) -> Result<u64, Error> {
     Ok(cmdline.len() as u64)
 }
 
-/// `kernel_log_read`: copies from `*cursor` and moves the cursor on.
-pub fn kernel_log_read(cursor_ptr: u64, buffer: u64, capacity: u64) -> Result<u64, Error> {
+/// `kernel_log_read`: with `READ` on the hardware resource (the log holds
+/// every process's output), copies from `*cursor` and moves the cursor on.
+pub fn kernel_log_read(
+    kernel: &Kernel,
+    cursor_ptr: u64,
+    buffer: u64,
+    capacity: u64,
+    resource: u64,
+) -> Result<u64, Error> {
+    hardware_resource(kernel, resource, Rights::READ)?;
     let mut cursor = [0u8; 8];
     probe::copy_from_user(&mut cursor, cursor_ptr)?;
     let cursor = u64::from_le_bytes(cursor);

@@ -218,6 +218,10 @@ pub const INIT_SERVICES: &[(&str, &str)] = &[
         "checkpoint",
         "checkpoints on demand (snapshot, sync): the hardware resource with WRITE only",
     ),
+    (
+        "kernel-log",
+        "the kernel's log, every process's debug output in it (kernel_log_read): the hardware resource with READ only",
+    ),
 ];
 
 /// What a route to `service` from `init` grants, if init provides it.

@@ -7,7 +7,9 @@
 //! ([`queue`]). Both live here, free of hardware, locks and scheduling, so
 //! their rules can be proven by unit and property tests on the host. The
 //! kernel holds one [`caps::Capabilities`] behind a lock and one
-//! [`queue::MessageQueue`] per channel endpoint.
+//! [`queue::MessageQueue`] per channel endpoint; before a channel write it
+//! asks [`enclose`] whether the message would make an endpoint reachable
+//! only through itself.
 //!
 //! Nothing in this crate uses `unsafe` or panics on bad input: every handle,
 //! right and size comes from user space and is checked.
@@ -18,4 +20,5 @@
 extern crate alloc;
 
 pub mod caps;
+pub mod enclose;
 pub mod queue;

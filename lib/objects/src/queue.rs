@@ -167,6 +167,11 @@ impl<H: HandleCount> MessageQueue<H> {
         Ok((bytes, handles))
     }
 
+    /// The queued messages, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Message<H>> + '_ {
+        self.messages.iter()
+    }
+
     /// Number of queued messages.
     pub fn len(&self) -> usize {
         self.messages.len()

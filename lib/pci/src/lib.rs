@@ -21,6 +21,9 @@
 //!   disk, which the kernel drives) is listed unsized, marked
 //!   [`Device::kernel`].
 //! - [`class_name`] and [`vendor_name`] name what was found.
+//! - [`guard`] holds the port writes the kernel refuses to every holder of
+//!   I/O ports: the machine's reset registers, and turning on a function's
+//!   bus mastering.
 //!
 //! ```
 //! use abide_pci::{config_address, enumerate, Address, ConfigSpace, WriteRefused};
@@ -51,6 +54,7 @@ extern crate alloc;
 mod bar;
 mod config;
 mod enumerate;
+pub mod guard;
 mod names;
 
 pub use bar::{probe_bars, Bar};

@@ -293,7 +293,7 @@ pub fn run_guest(
                     // The line has arrived when its newline has.
                     first_line_at = session.arrival(offset - 1);
                 }
-                on_line(line.trim());
+                on_line(abide_abi::host::untagged(line.trim()));
                 done |= record == Record::Done;
             }
         }

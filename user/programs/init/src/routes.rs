@@ -93,6 +93,10 @@ pub fn pass(handle: Handle) -> Result<Handle, Error> {
 /// it at the spawn.
 const CHECKPOINT: Rights = Rights(Rights::WRITE.0 | Rights::TRANSFER.0);
 
+/// Rights of the `kernel-log` device: the hardware resource's `READ`
+/// (`kernel_log_read`), and `TRANSFER` to pass it at the spawn.
+const KERNEL_LOG: Rights = Rights(Rights::READ.0 | Rights::TRANSFER.0);
+
 /// The grants and handles for one device route (`uses com1 from init`).
 pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Error> {
     let grant = |name: &str, handle| {
@@ -112,6 +116,12 @@ pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Erro
         "checkpoint" => alloc::vec![grant(
             "checkpoint",
             syscall::handle_duplicate(hardware, CHECKPOINT)?
+        )],
+        // The hardware resource with `READ` only: the kernel's log, which
+        // holds every process's debug output (`kernel_log_read`).
+        "kernel-log" => alloc::vec![grant(
+            "kernel-log",
+            syscall::handle_duplicate(hardware, KERNEL_LOG)?
         )],
         "com1" => alloc::vec![
             grant("com1-ports", syscall::ioports_create(hardware, 0x3f8, 8)?),

@@ -18,7 +18,10 @@
 //!
 //! The kernel's own messages (`kernel_log_read`) are copied in too, as
 //! component `kernel`, each line once: its byte position in the kernel's
-//! log is its token.
+//! log is its token. Reading them needs the `kernel-log` device (`uses
+//! kernel-log from init`); without it the service serves its routes alone.
+//! Lines a process wrote with `debug_write` arrive tagged by the kernel with
+//! the process's id and name (`<3 hello> ...`), and keep their tag.
 //!
 //! [`Client::resending_after`]: abide_rt::ipc::Client::resending_after
 #![no_std]
@@ -66,6 +69,8 @@ struct Service {
     ring: Ring<&'static mut [u8]>,
     routes: Vec<Route>,
     port: Handle,
+    /// The `kernel-log` device: the hardware resource with `READ`.
+    kernel_log: Option<Handle>,
     /// Where the next kernel line starts in the kernel's log.
     kernel_cursor: u64,
 }
@@ -96,8 +101,12 @@ fn run() -> Result<(), Error> {
         ring: Ring::open(region),
         routes,
         port: syscall::port_create()?,
+        kernel_log: component.device("kernel-log"),
         kernel_cursor: 0,
     };
+    if service.kernel_log.is_none() {
+        println!("log: no kernel-log route: the kernel's lines are not copied in");
+    }
     service.answer_predecessors_request();
     for index in 0..service.routes.len() {
         service.bind(index)?;
@@ -252,11 +261,14 @@ impl Service {
 
     /// Copies the kernel's new whole lines in, as component `kernel`.
     fn copy_kernel_log(&mut self) {
+        let Some(kernel_log) = self.kernel_log else {
+            return;
+        };
         let mut buffer = alloc::vec![0u8; 4096];
         loop {
             let mut cursor = self.kernel_cursor;
             let start = cursor;
-            let Ok(count) = syscall::kernel_log_read(&mut cursor, &mut buffer) else {
+            let Ok(count) = syscall::kernel_log_read(kernel_log, &mut cursor, &mut buffer) else {
                 return;
             };
             if count == 0 {
