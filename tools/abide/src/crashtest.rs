@@ -12,6 +12,11 @@ use std::time::Duration;
 
 use crate::session::{BootOptions, Session};
 
+/// Keys the loop sets and syncs, in turn (the kv store holds 256 keys).
+const SYNCED_KEYS: u32 = 200;
+/// Keys the loop sets after the sync, in turn, and never checks.
+const UNSYNCED_KEYS: u32 = 20;
+
 /// How long one boot (or resume) to the shell prompt may take.
 const BOOT: Duration = Duration::from_secs(60);
 /// How long one shell command may take to answer.
@@ -128,7 +133,10 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
             break;
         }
         // Work: a key per run, then a sync; the cut comes after.
-        let key = format!("k{run}");
+        // The kv store holds 256 keys: the loop cycles through
+        // SYNCED_KEYS keys (a rewrite must survive as well as a first
+        // write) and UNSYNCED_KEYS unsynced ones.
+        let key = format!("k{}", run % SYNCED_KEYS);
         let value = format!("v{}", rng.below(1_000_000));
         let set_reply = command(&mut session, &format!("kv set {key} {value}"))
             .map_err(|e| fail(e, &session))?;
@@ -149,7 +157,7 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
         synced.insert(key, value);
         counter_at_sync = seen;
         // More work that may or may not survive, then the cut.
-        let extra = format!("kv set unsynced{run} x");
+        let extra = format!("kv set unsynced{} x", run % UNSYNCED_KEYS);
         session
             .send(&format!("{extra}\n"))
             .map_err(|e| fail(e, &session))?;
