@@ -41,7 +41,12 @@ struct Ring {
 impl Ring {
     fn push(&mut self, data: &[u8]) {
         for &byte in data {
-            self.bytes[(self.written % RING_BYTES as u64) as usize] = byte;
+            if let Some(slot) = self
+                .bytes
+                .get_mut((self.written % RING_BYTES as u64) as usize)
+            {
+                *slot = byte;
+            }
             self.written += 1;
         }
         if let Some(&last) = data.last() {
@@ -73,8 +78,9 @@ impl Ring {
         let oldest = self.written.saturating_sub(RING_BYTES as u64);
         let start = from.clamp(oldest, self.written);
         let count = ((self.written - start) as usize).min(out.len());
-        for (offset, slot) in out[..count].iter_mut().enumerate() {
-            *slot = self.bytes[((start + offset as u64) % RING_BYTES as u64) as usize];
+        for (offset, slot) in out.iter_mut().take(count).enumerate() {
+            let at = ((start + offset as u64) % RING_BYTES as u64) as usize;
+            *slot = self.bytes.get(at).copied().unwrap_or(0);
         }
         (start, count)
     }
@@ -170,7 +176,8 @@ pub fn continue_log_after(position: u64) {
     let mut this_boot = alloc::vec![0u8; RING_BYTES];
     let (_, count) = ring.read(0, &mut this_boot);
     ring.written = position;
-    ring.push(&this_boot[..count]);
+    this_boot.truncate(count);
+    ring.push(&this_boot);
 }
 
 /// A user-space driver took the serial port: stop writing to it.

@@ -260,7 +260,10 @@ pub fn find_virtio_blk(cam: &PortCam) -> Option<Found> {
     let mut visited = [false; 256];
     let mut pending: Vec<u8> = alloc::vec![0];
     while let Some(bus) = pending.pop() {
-        if core::mem::replace(&mut visited[usize::from(bus)], true) {
+        let Some(seen) = visited.get_mut(usize::from(bus)) else {
+            continue;
+        };
+        if core::mem::replace(seen, true) {
             continue;
         }
         for device in 0..32 {

@@ -28,7 +28,11 @@ pub fn interrupt_create(kernel: &mut Kernel, resource: u64, irq: u64) -> Result<
         return Err(Error::InvalidArgument);
     }
     let irq = irq as u8;
-    if kernel.irq_owners[usize::from(irq)].is_some() {
+    if kernel
+        .irq_owners
+        .get(usize::from(irq))
+        .is_some_and(Option::is_some)
+    {
         return Err(Error::Busy);
     }
     if irq == crate::serial::IRQ {

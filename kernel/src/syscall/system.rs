@@ -56,7 +56,8 @@ pub fn kernel_log_read(
         .map_err(|_| Error::NoMemory)?;
     bytes.resize(capacity, 0);
     let (start, count) = console::read_log(cursor, &mut bytes);
-    probe::copy_to_user(buffer, &bytes[..count])?;
+    bytes.truncate(count);
+    probe::copy_to_user(buffer, &bytes)?;
     probe::copy_to_user(cursor_ptr, &(start + count as u64).to_le_bytes())?;
     Ok(count as u64)
 }
