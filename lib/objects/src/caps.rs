@@ -80,6 +80,13 @@ impl<O> InTransit<O> {
     pub fn objects(&self) -> impl Iterator<Item = &O> + '_ {
         self.entries.iter().map(|(_, cap)| &cap.object)
     }
+
+    /// Each handle's derivation node and capability, in message order (a
+    /// restore checks them against the tree, see
+    /// [`Capabilities::validate`]).
+    pub fn entries(&self) -> impl Iterator<Item = (u64, &Cap<O>)> + '_ {
+        self.entries.iter().map(|(node, cap)| (*node, cap))
+    }
 }
 
 /// The result of [`Capabilities::install`].
@@ -569,6 +576,9 @@ impl<O: Clone> Capabilities<O> {
         }
     }
 }
+
+mod validate;
+pub use validate::CapsError;
 
 #[cfg(test)]
 mod tests;
