@@ -433,6 +433,11 @@ impl<O: Clone> Capabilities<O> {
         self.tables.get(&table).map_or(0, |t| t.entries.len())
     }
 
+    /// The ids of every table, in increasing order.
+    pub fn tables(&self) -> impl Iterator<Item = TableId> + '_ {
+        self.tables.keys().copied()
+    }
+
     /// The handles of `table` in increasing order (none for an unknown table).
     pub fn handles(&self, table: TableId) -> impl Iterator<Item = (Handle, &Cap<O>)> + '_ {
         self.tables.get(&table).into_iter().flat_map(|t| {
