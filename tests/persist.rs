@@ -105,6 +105,57 @@ impl abide_store::Disk for FileDisk {
     }
 }
 
+/// A store image on the host that the test may also write: a crafted
+/// generation, committed with valid checksums as the kernel would.
+struct WritableFileDisk(std::fs::File);
+
+impl abide_store::Disk for WritableFileDisk {
+    type Error = std::io::Error;
+
+    fn block_count(&self) -> u64 {
+        self.0.metadata().map_or(0, |m| m.len()) / abide_store::BLOCK_SIZE as u64
+    }
+
+    fn read(&mut self, block: u64, buf: &mut [u8]) -> Result<(), Self::Error> {
+        use std::os::unix::fs::FileExt;
+        self.0
+            .read_exact_at(buf, block * abide_store::BLOCK_SIZE as u64)
+    }
+
+    fn write(&mut self, block: u64, buf: &[u8]) -> Result<(), Self::Error> {
+        use std::os::unix::fs::FileExt;
+        self.0
+            .write_all_at(buf, block * abide_store::BLOCK_SIZE as u64)
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.sync_data()
+    }
+}
+
+/// Commits a new generation to the store at `path` with the same pages and
+/// the committed object state changed by `change`: a crafted image with
+/// valid checksums. Returns the new generation.
+fn commit_crafted_state(path: &Path, change: impl FnOnce(&mut abide_image::Image)) -> u64 {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .expect("open the store image");
+    let mut store = abide_store::Store::open(WritableFileDisk(file))
+        .unwrap_or_else(|error| panic!("the store does not open on the host: {error}"));
+    let state = store.state().expect("read the object state");
+    let mut image = abide_image::decode(&state).expect("the saved image decodes");
+    change(&mut image);
+    let keys: Vec<abide_store::PageKey> = store.keys().collect();
+    let mut next = store.begin();
+    for key in keys {
+        assert!(next.keep(key), "keep page {key:?}");
+    }
+    next.set_state(&image.encode().expect("encode the crafted image"));
+    next.commit().expect("commit the crafted generation")
+}
+
 /// Opens the store image at `path` on the host.
 fn open_on_host(path: &Path) -> abide_store::Store<FileDisk> {
     let file = std::fs::File::open(path).expect("open the store image");
@@ -325,5 +376,35 @@ fn a_store_of_another_format_version_is_refused_and_left_untouched() {
     assert!(
         std::fs::read(&path).expect("read the store image") == before,
         "a store of another version was written to"
+    );
+}
+
+#[test]
+fn a_crafted_image_with_valid_checksums_is_refused_and_left_untouched() {
+    let path = store("crafted-image");
+    let mut session = boot_to_shell(BootOptions::default().with_store(&path));
+    command(&mut session, "sync", "synced generation");
+    step(session.kill());
+
+    // The last object id at the end of its space: the next object the
+    // kernel creates would overflow it.
+    let crafted = commit_crafted_state(&path, |image| image.last_object_id = u64::MAX);
+    assert_eq!(open_on_host(&path).generation(), crafted);
+    let before = std::fs::read(&path).expect("read the store image");
+
+    let mut session = boot_to_shell(BootOptions::default().with_store(&path));
+    let output = session.output();
+    assert_contains(
+        &output,
+        &format!("store: generation {crafted} is refused: the last object id is out of range"),
+    );
+    assert_contains(&output, "left untouched");
+    assert_contains(&output, "--fresh");
+    let status = command(&mut session, "persist | select enabled", "enabled");
+    assert_eq!(first_number(&status, "enabled"), 0);
+    power_off(&mut session);
+    assert!(
+        std::fs::read(&path).expect("read the store image") == before,
+        "a refused store was written to"
     );
 }
