@@ -34,6 +34,7 @@ const USER_PAGE_FLAGS: PageFlags = PageFlags::PRESENT
 struct Index<'a> {
     objects: BTreeMap<ObjectId, &'a KindImage>,
     sets: BTreeMap<u64, &'a PageSetImage>,
+    last_object_id: ObjectId,
 }
 
 impl<'a> Index<'a> {
@@ -54,6 +55,32 @@ impl<'a> Index<'a> {
                 names,
                 expected,
             })
+    }
+
+    /// Like [`Index::expect`] for the lists the kernel does not prune when
+    /// an object goes (port waiters, observers, deadlines): a name of an
+    /// object that is gone is stale and harmless — the kernel finds nothing
+    /// under it, and ids are never reused — as long as it was issued.
+    fn expect_or_gone(
+        &self,
+        object: ObjectId,
+        names: ObjectId,
+        expected: &'static str,
+        pick: impl FnOnce(&'a KindImage) -> bool,
+    ) -> Result<(), ImageError> {
+        let fits = match self.objects.get(&names) {
+            Some(kind) => pick(kind),
+            None => names != 0 && names <= self.last_object_id,
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(ImageError::Reference {
+                object,
+                names,
+                expected,
+            })
+        }
     }
 
     fn thread(&self, object: ObjectId, names: ObjectId) -> Result<&'a ThreadImage, ImageError> {
@@ -123,7 +150,11 @@ fn index<'a>(image: &'a Image, rules: &Rules) -> Result<Index<'a>, ImageError> {
             }
         }
     }
-    Ok(Index { objects, sets })
+    Ok(Index {
+        objects,
+        sets,
+        last_object_id: image.last_object_id,
+    })
 }
 
 /// The channel endpoints of the image.
@@ -204,7 +235,11 @@ fn check_objects(image: &Image, index: &Index, rules: &Rules) -> Result<(), Imag
                 }
                 let mut waiters = BTreeSet::new();
                 for &waiter in &port.waiters {
-                    index.thread(id, waiter)?;
+                    // A waiter whose process ended stays listed until the
+                    // port wakes its waiters.
+                    index.expect_or_gone(id, waiter, "thread", |kind| {
+                        matches!(kind, KindImage::Thread(_))
+                    })?;
                     if !waiters.insert(waiter) {
                         return Err(field("a waiter listed twice"));
                     }
@@ -219,13 +254,8 @@ fn check_objects(image: &Image, index: &Index, rules: &Rules) -> Result<(), Imag
                     return Err(field("charged more pages than it has"));
                 }
             }
-            KindImage::Timer(timer) => {
-                if let Some(deadline) = timer.deadline {
-                    if !image.deadlines.contains(&(deadline, id)) {
-                        return Err(field("a deadline missing from the deadline list"));
-                    }
-                }
-            }
+            // Any deadline and state: as `timer_set` allows.
+            KindImage::Timer(_) => {}
             KindImage::Interrupt(interrupt) => {
                 if !rules.hardware.irq_allowed(u64::from(interrupt.irq)) {
                     return Err(field("an IRQ no driver may own"));
@@ -244,13 +274,6 @@ fn check_objects(image: &Image, index: &Index, rules: &Rules) -> Result<(), Imag
             }
             KindImage::HardwareResource => {}
         }
-    }
-    // Observers of ports that are not in the image.
-    for &port in armed.keys() {
-        index.expect(0, port, "port", |kind| match kind {
-            KindImage::Port(_) => Some(()),
-            _ => None,
-        })?;
     }
     Ok(())
 }
@@ -392,30 +415,41 @@ fn check_handle_counts(
 }
 
 /// Observers watch objects that have signals, deadlines belong to timers
-/// and waiting threads, and the run queue holds threads, once each.
+/// and waiting threads (or to objects gone since, see
+/// [`Index::expect_or_gone`]), and the run queue holds threads, once each.
 fn check_waits(image: &Image, index: &Index) -> Result<(), ImageError> {
     for (&object, observers) in &image.observers {
-        let waitable = index.objects.get(&object).is_some_and(|kind| {
-            matches!(
-                kind,
-                KindImage::Channel(_)
-                    | KindImage::Process(_)
-                    | KindImage::Timer(_)
-                    | KindImage::Interrupt(_)
-            )
-        });
+        let waitable = index
+            .expect_or_gone(object, object, "waitable object", |kind| {
+                matches!(
+                    kind,
+                    KindImage::Channel(_)
+                        | KindImage::Process(_)
+                        | KindImage::Timer(_)
+                        | KindImage::Interrupt(_)
+                )
+            })
+            .is_ok();
         let signals_ok = observers
             .iter()
             .all(|o| o.signals != Signals::NONE && Signals::ALL.contains(o.signals));
         if !waitable || observers.is_empty() || !signals_ok {
             return Err(ImageError::Wait(object));
         }
+        // Observers name ports (or ports closed since: a closed port's
+        // observers stay until they fire, and find no port).
+        for observer in observers {
+            index.expect_or_gone(object, observer.port, "port", |kind| {
+                matches!(kind, KindImage::Port(_))
+            })?;
+        }
     }
     for &(_, object) in &image.deadlines {
         let timed = index
-            .objects
-            .get(&object)
-            .is_some_and(|kind| matches!(kind, KindImage::Timer(_) | KindImage::Thread(_)));
+            .expect_or_gone(object, object, "timer or thread", |kind| {
+                matches!(kind, KindImage::Timer(_) | KindImage::Thread(_))
+            })
+            .is_ok();
         if !timed {
             return Err(ImageError::Wait(object));
         }

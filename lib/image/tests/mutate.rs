@@ -361,7 +361,6 @@ fn named_mutations_are_refused() {
         ("objects.kind.Memory.charged_pages", 1, &|v| {
             v.wrapping_add(1)
         }),
-        ("objects.kind.Timer.deadline", 0, &|v| v.wrapping_add(1)),
         ("objects.kind.Process.limits.priority", 0, &|_| 8),
         ("objects.kind.Process.space.pages", 0, &|_| {
             0x1_0000 - 0x1000
@@ -408,6 +407,8 @@ fn named_mutations_are_refused() {
         ("deadlines", 1, &|_| 13),                   // a port's deadline
         ("objects.kind.Memory.page_set", 1, &|_| 2), // the device set, charged 4 pages
         ("observers.port", 0, &|_| 12),
+        ("observers.port", 0, &|_| 99), // never issued
+        ("observers.port", 1, &|_| 0),
         ("observers.signals", 0, &|_| 0),
         ("observers.signals", 0, &|_| 0x40),
     ];

@@ -4,7 +4,8 @@
 //! memory, an ended process, channels with queued messages carrying
 //! handles (one revoked in transit), a port with a packet and an armed
 //! observer, a timer, shared memory, and derivation trees across tables
-//! (duplicates, mints, transfers).
+//! (duplicates, mints, transfers), and the stale names the kernel leaves
+//! behind (a closed port's observer, an ended thread's wait).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -298,7 +299,9 @@ pub fn image() -> Image {
                     timestamp_ns: now - 10,
                 }]),
                 armed: 1,
-                waiters: vec![KV_WAITER],
+                // Thread 19 ended while it waited: the kernel leaves it
+                // listed until the port wakes its waiters.
+                waiters: vec![KV_WAITER, 19],
             }),
         ),
         (
@@ -372,7 +375,21 @@ pub fn image() -> Image {
             signals: Signals::READABLE.union(Signals::PEER_CLOSED),
         }],
     );
-    let deadlines = BTreeSet::from([(now + 1_000_000, KV_WAITER), (now + 500_000_000, TIMER)]);
+    // Port 20 was closed with an observer armed on the lone channel: the
+    // observer stays until it fires, and finds no port.
+    observers.insert(
+        LONE,
+        vec![ObserverImage {
+            port: 20,
+            key: 2,
+            signals: Signals::READABLE,
+        }],
+    );
+    let deadlines = BTreeSet::from([
+        (now + 1_000_000, KV_WAITER),
+        (now + 500_000_000, TIMER),
+        (now + 7, 19), // thread 19 ended while blocked
+    ]);
     Image {
         format: IMAGE_FORMAT,
         now_ns: now,
