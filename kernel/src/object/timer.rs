@@ -20,8 +20,8 @@ pub struct Timer {
 }
 
 impl Timer {
-    /// A timer as a checkpoint saved it (its deadline is in the kernel's
-    /// deadline list, which the restore puts back).
+    /// A timer as a checkpoint saved it (the restore puts the deadline
+    /// list back too).
     pub fn restored(deadline: Option<u64>, fired: bool) -> Self {
         Timer { deadline, fired }
     }

@@ -28,6 +28,8 @@ extern crate alloc;
 
 mod check;
 mod error;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;

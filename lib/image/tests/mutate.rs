@@ -16,6 +16,7 @@ mod support;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
+use abide_image::testing::{make_derivation_cycle, with_open_caps, OpenCaps};
 use abide_image::{decode, decode_valid, Image, ImageError, KindImage, COUNTER_LIMIT};
 use support::sample;
 use support::tracer::{trace, Scalar, Slot};
@@ -491,85 +492,20 @@ fn named_changes_of_whole_values_are_refused() {
     }
 }
 
-/// The handle tables with their private fields open: the same layout as
-/// `Capabilities`, so a test can build what no operation would.
-mod open_caps {
-    use std::collections::{BTreeMap, BTreeSet};
-
-    use abide_abi::syscall::Handle;
-    use abide_objects::caps::Cap;
-    use serde::{Deserialize, Serialize};
-
-    #[derive(Serialize, Deserialize)]
-    pub enum Location {
-        Table(u64, Handle),
-        Transit,
-    }
-
-    #[derive(Serialize, Deserialize)]
-    pub struct Node {
-        pub parent: Option<u64>,
-        pub children: BTreeSet<u64>,
-        pub location: Location,
-    }
-
-    #[derive(Serialize, Deserialize)]
-    pub struct Entry {
-        pub node: u64,
-        pub cap: Cap<u64>,
-    }
-
-    #[derive(Serialize, Deserialize)]
-    pub struct Table {
-        pub entries: BTreeMap<Handle, Entry>,
-        pub next_handle: u64,
-        pub quota: usize,
-    }
-
-    #[derive(Serialize, Deserialize)]
-    pub struct Caps {
-        pub tables: BTreeMap<u64, Table>,
-        pub nodes: BTreeMap<u64, Node>,
-        pub next_table: u64,
-        pub next_node: u64,
-    }
-}
-
 /// The sample image with its handle tables changed by `change`.
-fn with_caps(change: impl FnOnce(&mut open_caps::Caps)) -> Vec<u8> {
+fn with_caps(change: impl FnOnce(&mut OpenCaps)) -> Vec<u8> {
     let mut image = sample::image();
-    let bytes = postcard::to_allocvec(&image.caps).unwrap();
-    let mut open: open_caps::Caps = postcard::from_bytes(&bytes).unwrap();
-    change(&mut open);
-    image.caps = postcard::from_bytes(&postcard::to_allocvec(&open).unwrap()).unwrap();
+    with_open_caps(&mut image, change);
     image.encode().unwrap()
 }
 
 #[test]
 fn a_derivation_cycle_is_refused() {
-    // A root A with child B with child C, linked both ways; then A's
-    // parent becomes C (and C lists A): revoke would walk A, B, C, A, ...
-    // forever. Rights and badges are made equal so only the cycle is wrong.
+    // A root A with a child B, linked both ways; then A's parent becomes B
+    // (and B lists A): revoke would walk A, B, A, ... forever. Rights and
+    // badges are made equal so only the cycle is wrong.
     let blob = with_caps(|caps| {
-        let (a, b, c) = caps
-            .nodes
-            .iter()
-            .find_map(|(&c, node)| {
-                let b = node.parent?;
-                let a = caps.nodes[&b].parent?;
-                caps.nodes[&a].parent.is_none().then_some((a, b, c))
-            })
-            .expect("a chain of three nodes");
-        caps.nodes.get_mut(&a).unwrap().parent = Some(c);
-        caps.nodes.get_mut(&c).unwrap().children.insert(a);
-        for table in caps.tables.values_mut() {
-            for entry in table.entries.values_mut() {
-                if [a, b, c].contains(&entry.node) {
-                    entry.cap.rights = abide_abi::syscall::Rights::ALL;
-                    entry.cap.badge = 0;
-                }
-            }
-        }
+        make_derivation_cycle(caps).expect("a root with a child");
     });
     let error = refused(&blob, "a derivation cycle");
     assert!(
