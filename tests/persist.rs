@@ -106,6 +106,65 @@ impl abide_store::Disk for FileDisk {
     }
 }
 
+/// A store image on the host that the test may also write: a crafted
+/// generation, committed with valid checksums as the kernel would.
+struct WritableFileDisk(std::fs::File);
+
+impl abide_store::Disk for WritableFileDisk {
+    type Error = std::io::Error;
+
+    fn block_count(&self) -> u64 {
+        self.0.metadata().map_or(0, |m| m.len()) / abide_store::BLOCK_SIZE as u64
+    }
+
+    fn read(&mut self, block: u64, buf: &mut [u8]) -> Result<(), Self::Error> {
+        use std::os::unix::fs::FileExt;
+        self.0
+            .read_exact_at(buf, block * abide_store::BLOCK_SIZE as u64)
+    }
+
+    fn write(&mut self, block: u64, buf: &[u8]) -> Result<(), Self::Error> {
+        use std::os::unix::fs::FileExt;
+        self.0
+            .write_all_at(buf, block * abide_store::BLOCK_SIZE as u64)
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.sync_data()
+    }
+}
+
+/// Opens the store at `path` for writing on the host.
+fn open_writable(path: &Path) -> abide_store::Store<WritableFileDisk> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .expect("open the store image");
+    abide_store::Store::open(WritableFileDisk(file))
+        .unwrap_or_else(|error| panic!("the store does not open on the host: {error}"))
+}
+
+/// Commits a new generation to the store at `path` with the same pages and
+/// the object state `base` changed by `change`: a crafted image with valid
+/// checksums. Returns the new generation.
+fn commit_crafted_state(
+    path: &Path,
+    base: &[u8],
+    change: impl FnOnce(&mut abide_image::Image),
+) -> u64 {
+    let mut store = open_writable(path);
+    let mut image = abide_image::decode(base).expect("the saved image decodes");
+    change(&mut image);
+    let keys: Vec<abide_store::PageKey> = store.keys().collect();
+    let mut next = store.begin();
+    for key in keys {
+        assert!(next.keep(key), "keep page {key:?}");
+    }
+    next.set_state(&image.encode().expect("encode the crafted image"));
+    next.commit().expect("commit the crafted generation")
+}
+
 /// Opens the store image at `path` on the host.
 fn open_on_host(path: &Path) -> abide_store::Store<FileDisk> {
     let file = std::fs::File::open(path).expect("open the store image");
@@ -425,4 +484,63 @@ fn a_write_by_an_ended_process_and_the_sync_generation_survive_a_power_cut() {
         assert_eq!(number_after(line, "committed"), returned, "{output}");
     }
     step(session.kill());
+}
+
+#[test]
+fn a_crafted_image_with_valid_checksums_is_refused_and_left_untouched() {
+    use abide_image::{Image, KindImage};
+    let path = store("crafted-image");
+    let mut session = boot_to_shell(BootOptions::default().with_store(&path));
+    command(&mut session, "sync", "synced generation");
+    step(session.kill());
+    let real = open_writable(&path).state().expect("read the object state");
+
+    type Craft = fn(&mut Image);
+    let crafts: [(&str, Craft); 3] = [
+        // The last object id at the end of its space: the next object the
+        // kernel creates would overflow it.
+        ("the last object id is out of range", |image| {
+            image.last_object_id = u64::MAX
+        }),
+        // A derivation cycle: revoking any handle in it would loop forever.
+        ("is its own ancestor", |image| {
+            abide_image::testing::with_open_caps(image, |caps| {
+                abide_image::testing::make_derivation_cycle(caps).expect("a root with a child");
+            })
+        }),
+        // A writable and executable page in a persistent process.
+        ("is not a user page", |image| {
+            let page = image
+                .objects
+                .iter_mut()
+                .find_map(|object| match &mut object.kind {
+                    KindImage::Process(process) => process.space.as_mut()?.pages.first_mut(),
+                    _ => None,
+                })
+                .expect("a persistent process with pages");
+            page.1 = (page.1 | 1 << 1) & !(1 << 63);
+        }),
+    ];
+    for (refusal, craft) in crafts {
+        let crafted = commit_crafted_state(&path, &real, craft);
+        assert_eq!(open_on_host(&path).generation(), crafted);
+        let before = std::fs::read(&path).expect("read the store image");
+
+        let mut session = boot_to_shell(BootOptions::default().with_store(&path));
+        let output = session.output();
+        assert_contains(
+            &output,
+            &format!("store: generation {crafted} is refused: "),
+        );
+        assert_contains(&output, refusal);
+        assert_contains(&output, "left untouched");
+        assert_contains(&output, "--fresh");
+        let status = command(&mut session, "persist | select enabled", "enabled");
+        assert_eq!(first_number(&status, "enabled"), 0);
+        power_off(&mut session);
+        assert!(
+            std::fs::read(&path).expect("read the store image") == before,
+            "a refused store was written to"
+        );
+    }
 }

@@ -11,6 +11,10 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// The most handles one channel message may carry.
 pub const MAX_MESSAGE_HANDLES: usize = 16;
 
+/// The longest process name, in bytes (`process_spawn`; a restore refuses
+/// an image with a longer one).
+pub const MAX_PROCESS_NAME: usize = 64;
+
 /// The largest memory object (`memory_create`, `mmio_create`).
 pub const MAX_MEMORY_BYTES: u64 = 256 << 20;
 

@@ -35,6 +35,10 @@ pub const SET_PERIOD: u64 = 3;
 /// The checkpoint period when nothing sets one, in milliseconds.
 pub const DEFAULT_PERIOD_MS: u64 = 1000;
 
+/// The longest checkpoint period `SET_PERIOD` accepts (an hour); a restore
+/// refuses an image with a longer one.
+pub const MAX_PERIOD_MS: u64 = 3_600_000;
+
 /// What `persist(STATUS)` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PersistStatus {

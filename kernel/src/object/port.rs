@@ -42,6 +42,16 @@ pub struct Port {
 }
 
 impl Port {
+    /// A port as a checkpoint saved it (checked by `abide_image`: within
+    /// [`PORT_CAPACITY`], `armed` equal to its observers).
+    pub fn restored(packets: VecDeque<Packet>, armed: usize, waiters: Vec<ObjectId>) -> Self {
+        Port {
+            packets,
+            armed,
+            waiters,
+        }
+    }
+
     /// The oldest packet, left queued.
     pub fn front(&self) -> Option<&Packet> {
         self.packets.front()

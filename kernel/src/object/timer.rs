@@ -20,6 +20,12 @@ pub struct Timer {
 }
 
 impl Timer {
+    /// A timer as a checkpoint saved it (the restore puts the deadline
+    /// list back too).
+    pub fn restored(deadline: Option<u64>, fired: bool) -> Self {
+        Timer { deadline, fired }
+    }
+
     pub fn signals(&self) -> Signals {
         if self.fired {
             Signals::TIMER

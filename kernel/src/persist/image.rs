@@ -4,28 +4,40 @@
 //! queue, the observers and the deadlines with `postcard` into the store's
 //! state blob; page contents go to the store's pages, named by
 //! [`PageKey`]s built here. [`ImageOut`] borrows from the live kernel so
-//! taking the image copies nothing twice; [`ImageIn`] is the same layout,
-//! owned, for the restore. The two must stay field for field alike: the
-//! QEMU persistence tests restore every kind of object through them.
+//! taking the image copies nothing twice. The layout read back is
+//! `abide_image::Image` (re-exported here as [`ImageIn`]): the one
+//! description of the format, with the checks a restore makes before it
+//! trusts an image ([`rules`] gives them the kernel's limits). The kernel
+//! types `ImageOut` borrows (channel ends, ports, timers, interrupts, I/O
+//! ports, observers) have plain-data mirrors there and must stay field for
+//! field alike: every QEMU persistence test restores them.
 
 use alloc::collections::{BTreeMap, BTreeSet};
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use abide_abi::object::ProcessStatus;
 use abide_objects::caps::{Capabilities, TableId};
 use abide_sched::RunQueue;
 use abide_store::PageKey;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use abide_image::{
+    Image as ImageIn, KindImage as KindIn, LimitsImage, MemoryImage, PageSetImage, SpaceImage,
+    ThreadImage, IMAGE_FORMAT,
+};
 
 use crate::arch::context::SAVED_REGISTERS;
+use crate::mm::{SHARED_BASE, SHARED_END, USER_END, USER_START};
+use crate::object::{channel, hardware, port};
 use crate::object::{ChannelEnd, Interrupt, IoPorts, ObjectId, Observer, Port, Timer};
 
-/// The layout version of the image; a restore refuses any other.
-pub const IMAGE_FORMAT: u32 = 2;
+// The image keeps a thread's registers in the order and number
+// `UserContext::saved_registers` gives them.
+const _: () = assert!(SAVED_REGISTERS == abide_image::SAVED_REGISTERS);
 
 /// The owner half of the [`PageKey`] of a page-set's pages (a process's
-/// own pages use its object id, which never has this bit).
+/// own pages use its object id, which never has this bit: a restore
+/// refuses ids from `abide_image::COUNTER_LIMIT` on).
 const PAGE_SET_OWNER: u64 = 1 << 63;
 
 /// The key of a process's own page at `virt`.
@@ -44,7 +56,39 @@ pub fn page_set_page(set: u64, index: u64) -> PageKey {
     }
 }
 
-/// The whole image, borrowed from the kernel.
+/// What this machine lets a driver have, for the image checks.
+struct MachineHardware;
+
+impl abide_image::Hardware for MachineHardware {
+    fn ports_allowed(&self, base: u64, count: u64) -> bool {
+        hardware::ports_allowed(base, count)
+    }
+
+    fn irq_allowed(&self, irq: u64) -> bool {
+        hardware::irq_allowed(irq)
+    }
+
+    fn mmio_allowed(&self, phys: u64) -> bool {
+        hardware::mmio_allowed(phys, abide_mm::PAGE_SIZE)
+    }
+}
+
+/// The kernel's limits an image read back is checked against: the
+/// constants its system calls enforce.
+pub fn rules() -> abide_image::Rules<'static> {
+    abide_image::Rules {
+        user: USER_START..USER_END,
+        shared: SHARED_BASE..SHARED_END,
+        queue_messages: channel::QUEUE_MESSAGES,
+        queue_bytes: channel::QUEUE_BYTES,
+        port_capacity: port::PORT_CAPACITY,
+        max_name: abide_abi::object::MAX_PROCESS_NAME,
+        max_period_ms: abide_abi::persist::MAX_PERIOD_MS,
+        hardware: &MachineHardware,
+    }
+}
+
+/// The whole image, borrowed from the kernel (the layout of [`ImageIn`]).
 #[derive(Serialize)]
 pub struct ImageOut<'a> {
     pub format: u32,
@@ -65,24 +109,6 @@ pub struct ImageOut<'a> {
     pub deadlines: &'a BTreeSet<(u64, ObjectId)>,
 }
 
-/// The whole image, read back.
-#[derive(Deserialize)]
-pub struct ImageIn {
-    pub format: u32,
-    pub now_ns: u64,
-    pub last_object_id: u64,
-    pub last_page_set_id: u64,
-    pub kernel_log_position: u64,
-    pub period_ms: u64,
-    pub objects: Vec<ObjectIn>,
-    pub page_sets: Vec<PageSetImage>,
-    pub caps: Capabilities<ObjectId>,
-    pub run_queue: RunQueue<ObjectId>,
-    pub running: Option<ObjectId>,
-    pub observers: BTreeMap<ObjectId, Vec<Observer>>,
-    pub deadlines: BTreeSet<(u64, ObjectId)>,
-}
-
 /// One object with its id and handle count.
 #[derive(Serialize)]
 pub struct ObjectOut<'a> {
@@ -91,13 +117,7 @@ pub struct ObjectOut<'a> {
     pub kind: KindOut<'a>,
 }
 
-#[derive(Deserialize)]
-pub struct ObjectIn {
-    pub id: ObjectId,
-    pub handles: u64,
-    pub kind: KindIn,
-}
-
+/// The variants of `abide_image::KindImage`, in its order.
 #[derive(Serialize)]
 pub enum KindOut<'a> {
     Process(ProcessOut<'a>),
@@ -111,19 +131,7 @@ pub enum KindOut<'a> {
     HardwareResource,
 }
 
-#[derive(Deserialize)]
-pub enum KindIn {
-    Process(ProcessIn),
-    Thread(ThreadImage),
-    Channel(ChannelEnd),
-    Port(Port),
-    Memory(MemoryImage),
-    Timer(Timer),
-    Interrupt(Interrupt),
-    IoPorts(IoPorts),
-    HardwareResource,
-}
-
+/// `abide_image::ProcessImage`, borrowed.
 #[derive(Serialize)]
 pub struct ProcessOut<'a> {
     pub name: &'a str,
@@ -138,63 +146,4 @@ pub struct ProcessOut<'a> {
     /// restore ends them before they run again, so their pages are not
     /// worth a block).
     pub space: Option<SpaceImage>,
-}
-
-#[derive(Deserialize)]
-pub struct ProcessIn {
-    pub name: String,
-    pub table: TableId,
-    pub threads: Vec<ObjectId>,
-    pub status: ProcessStatus,
-    pub limits: LimitsImage,
-    pub memory_pages: u64,
-    pub cpu_ns: u64,
-    pub persistent: bool,
-    pub space: Option<SpaceImage>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy)]
-pub struct LimitsImage {
-    pub priority: u8,
-    pub memory_pages: u64,
-    pub handle_quota: u64,
-}
-
-/// An address space: its own pages (address, page-table flags; contents
-/// under [`process_page`]) and the page sets it maps.
-#[derive(Serialize, Deserialize)]
-pub struct SpaceImage {
-    pub pages: Vec<(u64, u64)>,
-    /// (base address, page-set id, writable).
-    pub shared: Vec<(u64, u64, bool)>,
-    pub next_shared: u64,
-}
-
-/// A thread: its registers (see `UserContext::saved_registers`), FXSAVE
-/// area, and whether it was ready or waiting.
-#[derive(Serialize, Deserialize)]
-pub struct ThreadImage {
-    pub process: ObjectId,
-    pub priority: u8,
-    /// `Some(deadline)` for a thread blocked in `port_wait` (it re-issues
-    /// the call when woken: waits are restartable).
-    pub blocked_until: Option<u64>,
-    pub registers: [u64; SAVED_REGISTERS],
-    pub fpu: Vec<u8>,
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct MemoryImage {
-    pub page_set: u64,
-    pub charged_to: ObjectId,
-    pub charged_pages: u64,
-}
-
-/// A page set: RAM (contents under [`page_set_page`]) or device memory
-/// (its physical pages; the device is not saved).
-#[derive(Serialize, Deserialize)]
-pub struct PageSetImage {
-    pub id: u64,
-    pub pages: u64,
-    pub device: Option<Vec<u64>>,
 }

@@ -122,6 +122,13 @@ pub fn start(kernel: &mut Kernel) -> Start {
                 status.period_ms = restored.period_ms;
                 Start::Resumed
             }
+            Err(restore::RestoreError::Refused(why)) => {
+                println!(
+                    "store: generation {generation} is refused: {why}; left untouched and \
+                     running without persistence (start a new store with `cargo run -- --fresh`)"
+                );
+                return Start::Fresh;
+            }
             Err(error) => crate::fail(format_args!(
                 "store: cannot resume generation {generation}: {error}. The store is left \
                  untouched; start a new one with `cargo run -- --fresh`"

@@ -1,12 +1,17 @@
-//! Resuming a system from the store: objects rebuilt, page tables rebuilt
-//! from the saved address spaces, pages brought back (eagerly), threads
-//! made ready or waiting again, time continued.
+//! Resuming a system from the store: the image checked, objects rebuilt,
+//! page tables rebuilt from the saved address spaces, pages brought back
+//! (eagerly), threads made ready or waiting again, time continued.
 //!
-//! Every page is read and checked against its checksum before anything
-//! runs; a damaged page stops the restore with a report naming it. Then
-//! processes that are not persistent are ended, as if they crashed at the
-//! power cut: their supervisor sees them end and starts them fresh, and
-//! what persistent processes asked of them is answered `Restarted`.
+//! The state blob is decoded into `abide_image::Image` and checked against
+//! the kernel's rules before anything changes: a checksum proves only that
+//! the blob is the one written, so a crafted image with valid checksums is
+//! refused by name ([`RestoreError::Refused`]) and the kernel is left as it
+//! was, to start the system afresh without persistence. Every page is then
+//! read and checked against its checksum before anything runs; a damaged
+//! page stops the restore with a report naming it. Then processes that are
+//! not persistent are ended, as if they crashed at the power cut: their
+//! supervisor sees them end and starts them fresh, and what persistent
+//! processes asked of them is answered `Restarted`.
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -14,21 +19,29 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
+use abide_image::ImageError;
 use abide_store::{Disk, PageKey, Store, BLOCK_SIZE};
 
-use super::image::{
-    page_set_page, process_page, ImageIn, KindIn, PageSetImage, SpaceImage, IMAGE_FORMAT,
-};
+use super::image::{page_set_page, process_page, ImageIn, KindIn, PageSetImage, SpaceImage};
 use super::pages;
 use crate::arch::context::UserContext;
 use crate::mm::{self, AddressSpace, PageFlags, PageSet};
-use crate::object::{hardware, Kernel, Memory, Object, ObjectId};
+use crate::object::channel::{ChannelEnd, Payload};
+use crate::object::{hardware, Interrupt, IoPorts, Kernel, Memory, Object, ObjectId, Observer};
+use crate::object::{Port, Timer};
 use crate::process::{self, ExitReason, Limits, Process, Thread, ThreadState};
+
+/// The largest state blob a restore decodes: far beyond any system's
+/// (every queue full would not reach it), well within the kernel heap.
+const MAX_STATE_BYTES: u64 = 64 << 20;
 
 /// Why a restore stopped.
 #[derive(Debug)]
 pub enum RestoreError {
-    /// The state blob did not decode, or names something impossible.
+    /// The image breaks the kernel's rules (or has another layout): it was
+    /// refused before anything changed.
+    Refused(ImageError),
+    /// The state blob could not be read, or the image could not be rebuilt.
     Image(String),
     /// A page could not be read back intact.
     Page { key: PageKey, reason: String },
@@ -39,6 +52,7 @@ pub enum RestoreError {
 impl fmt::Display for RestoreError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
+            RestoreError::Refused(why) => write!(f, "{why}"),
             RestoreError::Image(why) => write!(f, "the object state is damaged: {why}"),
             RestoreError::Page { key, reason } => write!(
                 f,
@@ -61,24 +75,26 @@ pub struct Restored {
     pub period_ms: u64,
 }
 
+/// Reads and checks the committed image; nothing changes on an error.
+fn read_image<D: Disk>(store: &mut Store<D>) -> Result<ImageIn, RestoreError> {
+    if store.state_len() > MAX_STATE_BYTES {
+        return Err(RestoreError::Refused(ImageError::Counter(
+            "the size of the object state",
+        )));
+    }
+    let state = store
+        .state()
+        .map_err(|error| RestoreError::Image(error.to_string()))?;
+    abide_image::decode_valid(&state, &super::image::rules()).map_err(RestoreError::Refused)
+}
+
 /// Rebuilds the system saved in `store`'s committed generation into the
-/// empty `kernel`.
+/// empty `kernel`. On [`RestoreError::Refused`] the kernel is untouched.
 pub fn restore<D: Disk>(
     kernel: &mut Kernel,
     store: &mut Store<D>,
 ) -> Result<Restored, RestoreError> {
-    let state = store
-        .state()
-        .map_err(|error| RestoreError::Image(error.to_string()))?;
-    let image: ImageIn =
-        postcard::from_bytes(&state).map_err(|error| RestoreError::Image(error.to_string()))?;
-    drop(state);
-    if image.format != IMAGE_FORMAT {
-        return Err(RestoreError::Image(alloc::format!(
-            "image format {} (this kernel reads {IMAGE_FORMAT})",
-            image.format
-        )));
-    }
+    let image = read_image(store)?;
     let mut saved = BTreeMap::new();
     let sets = restore_page_sets(store, &image.page_sets, &mut saved)?;
     let mut interrupts = Vec::new();
@@ -125,8 +141,19 @@ pub fn restore<D: Disk>(
                     context: alloc::boxed::Box::new(context),
                 })
             }
-            KindIn::Channel(end) => Object::Channel(end),
-            KindIn::Port(port) => Object::Port(port),
+            KindIn::Channel(end) => Object::Channel(ChannelEnd {
+                peer: end.peer,
+                queue: end.queue.map_handles(|payload| Payload {
+                    handles: payload.handles,
+                    badge: payload.badge,
+                }),
+            }),
+            KindIn::Port(port) => Object::Port(Port::restored(
+                port.packets,
+                usize::try_from(port.armed)
+                    .map_err(|_| RestoreError::Image("a port's observers".into()))?,
+                port.waiters,
+            )),
             KindIn::Memory(memory) => Object::Memory(Memory {
                 pages: sets
                     .get(&memory.page_set)
@@ -135,14 +162,19 @@ pub fn restore<D: Disk>(
                 charged_to: memory.charged_to,
                 charged_pages: memory.charged_pages,
             }),
-            KindIn::Timer(timer) => Object::Timer(timer),
-            KindIn::Interrupt(mut interrupt) => {
-                // The device was reset with the machine: nothing is pending.
-                interrupt.pending = false;
+            KindIn::Timer(timer) => Object::Timer(Timer::restored(timer.deadline, timer.fired)),
+            KindIn::Interrupt(interrupt) => {
                 interrupts.push((interrupt.irq, object.id));
-                Object::Interrupt(interrupt)
+                // The device was reset with the machine: nothing is pending.
+                Object::Interrupt(Interrupt {
+                    irq: interrupt.irq,
+                    pending: false,
+                })
             }
-            KindIn::IoPorts(ports) => Object::IoPorts(ports),
+            KindIn::IoPorts(ports) => Object::IoPorts(IoPorts {
+                base: ports.base,
+                count: ports.count,
+            }),
             KindIn::HardwareResource => Object::HardwareResource,
         };
         let handles = usize::try_from(object.handles)
@@ -159,7 +191,21 @@ pub fn restore<D: Disk>(
             kernel.run_queue.push(running, priority);
         }
     }
-    kernel.observers = image.observers;
+    kernel.observers = image
+        .observers
+        .into_iter()
+        .map(|(object, observers)| {
+            let observers = observers
+                .into_iter()
+                .map(|o| Observer {
+                    port: o.port,
+                    key: o.key,
+                    signals: o.signals,
+                })
+                .collect();
+            (object, observers)
+        })
+        .collect();
     kernel.deadlines = image.deadlines;
     for (irq, id) in interrupts {
         if hardware::irq_allowed(u64::from(irq)) {
@@ -175,7 +221,6 @@ pub fn restore<D: Disk>(
         period_ms: image.period_ms,
     })
 }
-
 /// Reads page `key` into a new frame.
 fn read_into_new_frame<D: Disk>(store: &mut Store<D>, key: PageKey) -> Result<u64, RestoreError> {
     let frame = mm::alloc_user_frame().ok_or(RestoreError::OutOfMemory)?;

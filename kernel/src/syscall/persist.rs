@@ -23,8 +23,9 @@ use crate::arch::probe;
 use crate::object::Kernel;
 use crate::persist::{self, CheckpointError};
 
-/// Longest period `SET_PERIOD` accepts (one hour, like the configuration).
-const MAX_PERIOD_MS: u64 = 3_600_000;
+// The longest period `SET_PERIOD` accepts (one hour, like the
+// configuration) is `abide_abi::persist::MAX_PERIOD_MS`.
+use abide_abi::persist::MAX_PERIOD_MS;
 
 pub fn call(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &FpuState, a: [u64; 6]) -> Outcome {
     let [op, arg, resource, ..] = a;

@@ -15,7 +15,7 @@ use crate::object::{self, Kernel, Object};
 use crate::process::{self, ExitReason, Limits, Startup};
 
 /// The longest program name.
-const MAX_NAME: u64 = 64;
+const MAX_NAME: u64 = abide_abi::object::MAX_PROCESS_NAME as u64;
 
 /// The largest ELF image `process_spawn` copies out of a memory object.
 const MAX_IMAGE: u64 = 16 << 20;

@@ -80,6 +80,13 @@ impl<O> InTransit<O> {
     pub fn objects(&self) -> impl Iterator<Item = &O> + '_ {
         self.entries.iter().map(|(_, cap)| &cap.object)
     }
+
+    /// Each handle's derivation node and capability, in message order (a
+    /// restore checks them against the tree, see
+    /// [`Capabilities::validate`]).
+    pub fn entries(&self) -> impl Iterator<Item = (u64, &Cap<O>)> + '_ {
+        self.entries.iter().map(|(node, cap)| (*node, cap))
+    }
 }
 
 /// The result of [`Capabilities::install`].
@@ -426,6 +433,11 @@ impl<O: Clone> Capabilities<O> {
         self.tables.get(&table).map_or(0, |t| t.entries.len())
     }
 
+    /// The ids of every table, in increasing order.
+    pub fn tables(&self) -> impl Iterator<Item = TableId> + '_ {
+        self.tables.keys().copied()
+    }
+
     /// The handles of `table` in increasing order (none for an unknown table).
     pub fn handles(&self, table: TableId) -> impl Iterator<Item = (Handle, &Cap<O>)> + '_ {
         self.tables.get(&table).into_iter().flat_map(|t| {
@@ -569,6 +581,9 @@ impl<O: Clone> Capabilities<O> {
         }
     }
 }
+
+mod validate;
+pub use validate::CapsError;
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,10 @@
 //! only through itself.
 //!
 //! Nothing in this crate uses `unsafe` or panics on bad input: every handle,
-//! right and size comes from user space and is checked.
+//! right and size comes from user space and is checked. Tables and queues
+//! read back from a checkpoint image are checked too, by
+//! [`caps::Capabilities::validate`] and [`queue::MessageQueue::validate`],
+//! before a restore trusts them.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

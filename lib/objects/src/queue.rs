@@ -93,6 +93,90 @@ pub struct MessageQueue<H> {
     reader_closed: bool,
 }
 
+/// Why a queue read back from a checkpoint image is refused
+/// ([`MessageQueue::validate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueError {
+    /// Its bounds are not the ones every queue of its kind has.
+    Bounds,
+    /// It holds more messages or bytes than its bounds.
+    Overfull,
+    /// Its byte count is not the sum of its messages' sizes.
+    ByteCount,
+    /// A message is over [`MAX_MESSAGE_BYTES`] or [`MAX_MESSAGE_HANDLES`].
+    Message,
+}
+
+impl core::fmt::Display for QueueError {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str(match self {
+            QueueError::Bounds => "its bounds are not a channel's",
+            QueueError::Overfull => "it holds more than its bounds",
+            QueueError::ByteCount => "its byte count is not its messages' total",
+            QueueError::Message => "a message is over the message limits",
+        })
+    }
+}
+
+impl<H> MessageQueue<H> {
+    /// Checks a queue decoded from a checkpoint image against the rules
+    /// [`MessageQueue::push`] keeps: the bounds are `max_messages` and
+    /// `max_bytes` (the ones the kernel gives every queue), it holds no
+    /// more than them, its byte count is exact and every message is
+    /// within the message limits. `handles` counts a message's handles.
+    pub fn validate(
+        &self,
+        max_messages: usize,
+        max_bytes: usize,
+        handles: impl Fn(&H) -> usize,
+    ) -> Result<(), QueueError> {
+        if self.max_messages != max_messages || self.max_bytes != max_bytes {
+            return Err(QueueError::Bounds);
+        }
+        if self.messages.len() > max_messages || self.bytes > max_bytes {
+            return Err(QueueError::Overfull);
+        }
+        let mut total = 0usize;
+        for message in &self.messages {
+            if message.bytes.len() > MAX_MESSAGE_BYTES
+                || handles(&message.handles) > MAX_MESSAGE_HANDLES
+            {
+                return Err(QueueError::Message);
+            }
+            total = total.saturating_add(message.bytes.len());
+        }
+        if total != self.bytes {
+            return Err(QueueError::ByteCount);
+        }
+        Ok(())
+    }
+
+    /// The queued messages, oldest first.
+    pub fn messages(&self) -> impl Iterator<Item = &Message<H>> + '_ {
+        self.messages.iter()
+    }
+
+    /// The same queue with each message's handle part converted by `f`
+    /// (a restore turns the image's plain data into the kernel's types).
+    pub fn map_handles<G>(self, mut f: impl FnMut(H) -> G) -> MessageQueue<G> {
+        MessageQueue {
+            messages: self
+                .messages
+                .into_iter()
+                .map(|message| Message {
+                    bytes: message.bytes,
+                    handles: f(message.handles),
+                })
+                .collect(),
+            bytes: self.bytes,
+            max_messages: self.max_messages,
+            max_bytes: self.max_bytes,
+            writer_closed: self.writer_closed,
+            reader_closed: self.reader_closed,
+        }
+    }
+}
+
 impl<H: HandleCount> MessageQueue<H> {
     /// An empty queue holding at most `max_messages` messages and
     /// `max_bytes` bytes in total.
