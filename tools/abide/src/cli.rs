@@ -17,7 +17,11 @@ use crate::qemu::Accel;
     args_conflicts_with_subcommands = true,
     after_help = "With no command, `abide` runs: `cargo run` builds the kernel and boots it \
                   with the serial console on this terminal (Ctrl-A X quits QEMU, Ctrl-A H \
-                  shows QEMU's keys). Outputs go to target/abide/."
+                  shows QEMU's keys). When standard input is not a terminal (a pipe, a file, \
+                  closed), its lines go to the console one per prompt (`abide$ `, `abide> `), \
+                  and at its end, once the last command has finished, the machine is powered \
+                  off cleanly: `printf 'ps\\n' | cargo run` runs `ps` and returns. Outputs go \
+                  to target/abide/."
 )]
 pub struct Cli {
     #[command(subcommand)]

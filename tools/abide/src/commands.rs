@@ -17,7 +17,7 @@ use crate::bench::compare::render_markdown;
 use crate::bench::{docs, persist, run_comparison, BenchOptions};
 use crate::cli::{BenchArgs, BenchPart, Cli, Command, CrashtestArgs, IsoArgs, RunArgs};
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
-use crate::{build, iso, store, tools, user};
+use crate::{build, feed, iso, store, tools, user};
 
 /// Exit status when a required program is missing.
 pub const EXIT_MISSING_TOOL: u8 = 2;
@@ -106,7 +106,15 @@ pub fn run(args: &RunArgs) -> ExitCode {
             cmdline: args.append.clone(),
         }
     };
-    let mut config = QemuConfig::new(medium, Console::Interactive);
+    // Piped input goes line by line at the guest's prompts, and its end
+    // powers the machine off (`feed`); a terminal gets QEMU's own console.
+    let piped = !qemu::stdin_is_terminal();
+    let console = if piped {
+        Console::Captured
+    } else {
+        Console::Interactive
+    };
+    let mut config = QemuConfig::new(medium, console);
     config.accel = args.accel;
     config.cpu = args.cpu.clone();
     config.memory_mib = args.memory;
@@ -118,8 +126,21 @@ pub fn run(args: &RunArgs) -> ExitCode {
     if args.gdb {
         eprintln!("{}", config.gdb_hint(&elf));
     }
-    let status = qemu::spawn_tied_to_process(config.command(), OnParentDeath::Terminate)
-        .and_then(|mut child| child.wait());
+    let command = if piped {
+        let mut command = config.command();
+        command.stderr(std::process::Stdio::inherit());
+        command
+    } else {
+        config.command()
+    };
+    let status =
+        qemu::spawn_tied_to_process(command, OnParentDeath::Terminate).and_then(|mut child| {
+            if piped {
+                feed::feed(child, qemu::standard_input())
+            } else {
+                child.wait()
+            }
+        });
     let status = match status {
         Ok(status) => status,
         Err(e) => return fail(&format!("cannot run {}: {e}", tools::QEMU.program)),
