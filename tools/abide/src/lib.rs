@@ -11,6 +11,7 @@
 //! - [`qmp`]: QEMU's monitor protocol, for tests and the benchmark.
 //! - [`feed`]: piped standard input for `abide run`: a line per prompt,
 //!   and a clean power-off at its end.
+//! - [`fuzz`]: `abide fuzz`, hostile system calls at scale with a verdict.
 //! - [`session`]: boots QEMU for a system test and drives its serial console.
 //! - [`store`]: the store image (the kernel's persistent disk) and how QEMU
 //!   attaches it.
@@ -25,6 +26,7 @@ pub mod commands;
 pub mod config;
 pub mod crashtest;
 pub mod feed;
+pub mod fuzz;
 pub mod iso;
 pub mod qemu;
 pub mod qmp;
