@@ -150,3 +150,34 @@ fn input_without_poweroff_runs_its_commands_then_powers_off() {
         run.stdout
     );
 }
+
+/// The guest side of the same: input that reaches the serial port before
+/// the console driver runs (a host that does not wait for prompts, like
+/// this session, which writes the script at once) waits in the UART when
+/// the kernel's early buffer is full, instead of pushing out the oldest.
+#[test]
+fn input_sent_before_the_console_driver_runs_is_not_lost() {
+    use abide_tool::session::{BootOptions, Session};
+    let (input, expected) = script(130);
+    let input = input.replace("poweroff\n", "");
+    assert!(input.len() > 4096);
+    let mut session = Session::boot(BootOptions::default()).unwrap();
+    // At once, before the kernel has even printed its banner.
+    session.send(&input).unwrap();
+    let last = expected.last().unwrap();
+    let waited = session.expect(&format!("\n{last}"), RUN);
+    let output = session.output().replace('\r', "");
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|line| !output.lines().any(|out| out == line.as_str()))
+        .collect();
+    assert!(
+        waited.is_ok() && missing.is_empty(),
+        "{} of {} lines never arrived, first {:?}; output:\n{output}",
+        missing.len(),
+        expected.len(),
+        missing.first()
+    );
+    session.send("poweroff\n").unwrap();
+    assert_eq!(session.wait_exit(Duration::from_secs(60)).unwrap(), 0);
+}

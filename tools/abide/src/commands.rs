@@ -148,12 +148,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     // Piped input goes line by line at the guest's prompts, and its end
     // powers the machine off (`feed`); a terminal gets QEMU's own console.
     let piped = !qemu::stdin_is_terminal();
-    let console = if piped {
-        Console::Captured
-    } else {
-        Console::Interactive
-    };
-    let mut config = QemuConfig::new(medium, console);
+    let mut config = QemuConfig::new(medium, Console::Interactive);
     config.accel = args.accel;
     config.cpu = args.cpu.clone();
     config.memory_mib = args.memory;
@@ -166,8 +161,11 @@ pub fn run(args: &RunArgs) -> ExitCode {
         eprintln!("{}", config.gdb_hint(&elf));
     }
     let command = if piped {
+        // The same console (Ctrl-A X too), through the feeder's pipes.
         let mut command = config.command();
-        command.stderr(std::process::Stdio::inherit());
+        command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
         command
     } else {
         config.command()

@@ -9,17 +9,20 @@
 //! the machine running after its last command, with nobody to type.
 //!
 //! So when standard input is not a terminal, `abide run` sits between it and
-//! QEMU's serial console ([`feed`]): it copies the console to standard
+//! QEMU's standard input and output ([`feed`]; QEMU's console is the same
+//! as on a terminal, Ctrl-A X included): it copies the console to standard
 //! output, counts the prompts the guest prints (the shell's `abide$ ` and
 //! the kernel console's `abide> `, [`PromptCounter`]), and sends each input
 //! line only once a new prompt has appeared since the one before was sent —
-//! the guest asked for it, so it has somewhere to put it. At the end of the
-//! input it waits for the prompt that follows the last command (that
-//! command has finished) and sends `poweroff`.
+//! the guest asked for it, so it has somewhere to put it. Bytes after the
+//! last newline go as they are once no more input comes for a moment. At
+//! the end of the input it waits for the prompt that follows the last
+//! command (that command has finished) and sends `poweroff`.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, ExitStatus};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use abide_abi::host::{KERNEL_CONSOLE_PROMPT, SHELL_PROMPT};
 
@@ -115,28 +118,79 @@ fn copy_console(mut console: ChildStdout, mut out: impl Write, shared: &Shared) 
     shared.changed.notify_all();
 }
 
-/// Sends `input` to `console` one line per new prompt, then `poweroff`
+/// How long a line without its newline may stay unsent while no more input
+/// comes: then it goes as it is (keys such as Ctrl-A X for QEMU, or a
+/// program that writes a prompt's answer without a newline).
+const PARTIAL_LINE_WAIT: Duration = Duration::from_millis(200);
+
+/// What the input reader hands the sender.
+enum Chunk {
+    Bytes(Vec<u8>),
+    End,
+}
+
+/// Reads `input` in chunks, as they come, until its end.
+fn read_input(mut input: impl Read, chunks: mpsc::Sender<Chunk>) {
+    let mut buffer = [0u8; 4096];
+    loop {
+        match input.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if chunks.send(Chunk::Bytes(buffer[..n].to_vec())).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = chunks.send(Chunk::End);
+}
+
+/// Sends the input to `console` one line per new prompt, then `poweroff`
 /// once the last line's command has finished. Returns when the input is
 /// sent or QEMU has ended.
-fn send_lines(input: impl BufRead, mut console: ChildStdin, shared: &Shared) {
+fn send_lines(chunks: mpsc::Receiver<Chunk>, mut console: ChildStdin, shared: &Shared) {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut ended = false;
     let mut sent_at = 0;
-    let mut lines = input.split(b'\n');
     loop {
-        let line = match lines.next() {
-            Some(Ok(mut line)) => {
-                // The last line may lack its newline: it is a command all
-                // the same.
+        // Take what has come (waiting a little for the rest of a line).
+        let wait = if pending.contains(&b'\n') || ended {
+            Duration::ZERO
+        } else if pending.is_empty() {
+            Duration::from_secs(3600)
+        } else {
+            PARTIAL_LINE_WAIT
+        };
+        match chunks.recv_timeout(wait) {
+            Ok(Chunk::Bytes(bytes)) => {
+                pending.extend_from_slice(&bytes);
+                continue;
+            }
+            Ok(Chunk::End) | Err(mpsc::RecvTimeoutError::Disconnected) => ended = true,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        let line: Vec<u8> = match pending.iter().position(|&b| b == b'\n') {
+            Some(at) => pending.drain(..=at).collect(),
+            // The last line may lack its newline: a command all the same.
+            None if ended && !pending.is_empty() => {
+                let mut line = std::mem::take(&mut pending);
                 line.push(b'\n');
                 line
             }
-            // End of the input (or it cannot be read any more).
-            Some(Err(_)) | None => POWEROFF_LINE.to_vec(),
+            None if ended => POWEROFF_LINE.to_vec(),
+            // A line without its newline, and no more input for now.
+            None if !pending.is_empty() => std::mem::take(&mut pending),
+            None => continue,
         };
-        let last = line == POWEROFF_LINE;
+        let last = ended && pending.is_empty() && line == POWEROFF_LINE;
         if !shared.wait_for_prompt(sent_at) {
             return;
         }
-        sent_at = shared.lock().prompts.count();
+        // After a whole line the next waits for a new prompt; after a
+        // partial one, its rest does not (the guest prints none between).
+        if line.ends_with(b"\n") {
+            sent_at = shared.lock().prompts.count();
+        }
         if console
             .write_all(&line)
             .and_then(|()| console.flush())
@@ -148,10 +202,10 @@ fn send_lines(input: impl BufRead, mut console: ChildStdin, shared: &Shared) {
     }
 }
 
-/// Runs QEMU `child` (spawned with its serial console on pipes) with
-/// `input` fed line by line at the guest's prompts and its console copied
-/// to standard output; powers the machine off at the end of the input.
-/// Returns QEMU's exit status.
+/// Runs QEMU `child` (spawned with its standard input and output on pipes)
+/// with `input` fed line by line at the guest's prompts and its console
+/// copied to standard output; powers the machine off at the end of the
+/// input. Returns QEMU's exit status.
 pub fn feed(mut child: Child, input: impl Read + Send + 'static) -> io::Result<ExitStatus> {
     let shared = Arc::new(Shared::default());
     let console_out = child
@@ -166,11 +220,13 @@ pub fn feed(mut child: Child, input: impl Read + Send + 'static) -> io::Result<E
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || copy_console(console_out, io::stdout(), &shared))
     };
+    let (chunks_tx, chunks) = mpsc::channel();
+    // Neither is joined: the reader may wait on an input that never ends
+    // after QEMU has (the process ends it), and the sender on a prompt.
+    std::thread::spawn(move || read_input(input, chunks_tx));
     {
         let shared = Arc::clone(&shared);
-        // Not joined: it may wait on an input that never ends after QEMU
-        // has (the process ends it).
-        std::thread::spawn(move || send_lines(io::BufReader::new(input), console_in, &shared));
+        std::thread::spawn(move || send_lines(chunks, console_in, &shared));
     }
     let status = child.wait()?;
     let _ = copier.join();
