@@ -15,9 +15,11 @@ use abide_abi::host::{EXCEPTION_REPORT_PREFIX, PANIC_REPORT_PREFIX};
 use crate::session::{run_to_exit, BootOptions};
 
 /// The attacks that pass on this branch (`cargo test` runs these).
-/// `flag-nt` (finding 1: #GP at `iretq`) and `self-channel` (finding 4)
-/// find bugs whose fixes are on other branches: add them here once merged.
-pub const PASSING_ATTACKS: &[&str] = &["flag-df", "flag-ac", "edges", "observers", "quota"];
+/// `flag-nt` (finding 1: #GP at `iretq`), `self-channel` (finding 4: the
+/// kernel heap grows without bound) and `quota` (findings 3 and 5: about
+/// 4 MiB of free memory is gone after a million calls) find bugs whose
+/// fixes are on other branches: add them here once merged.
+pub const PASSING_ATTACKS: &[&str] = &["flag-df", "flag-ac", "edges", "observers"];
 
 /// Every attack hostile knows besides its random calls.
 pub const ALL_ATTACKS: &[&str] = &[
