@@ -47,6 +47,14 @@ fn help_lists_the_commands_and_options() {
 }
 
 #[test]
+fn help_says_what_piped_input_does() {
+    let output = abide(&["--help"]).output().unwrap();
+    let help = text(&output.stdout);
+    assert!(help.contains("not a terminal"), "{help}");
+    assert!(help.contains("powered off"), "{help}");
+}
+
+#[test]
 fn run_help_lists_its_options() {
     let output = abide(&["run", "--help"]).output().unwrap();
     assert!(output.status.success(), "{output:?}");

@@ -2,13 +2,17 @@
 //! over, and the channel every test reads.
 //!
 //! Output is polled (it must work in crash paths). Input is interrupt-driven:
-//! the IRQ handler moves received bytes into a ring buffer that readers drain.
+//! the IRQ handler moves received bytes into a buffer that readers drain;
+//! a full buffer leaves the rest in the UART (flow control) rather than
+//! dropping any.
 //! Initialization keeps any byte that arrived before it (enabling the FIFOs
 //! would reset them), so input a host pipes in early is not thrown away.
 //!
 //! (Our own driver rather than the `uart_16550` crate: ~100 lines here against
 //! several thousand in the trusted base, and that crate's init resets the
 //! receive FIFO.)
+
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use heapless::Deque;
 
@@ -39,6 +43,9 @@ pub const IRQ: u8 = 4;
 
 const INPUT_CAPACITY: usize = 1024;
 static INPUT: IrqSpinLock<Deque<u8, INPUT_CAPACITY>> = IrqSpinLock::new(Deque::new());
+/// Set when the input buffer filled up and the receive interrupt was turned
+/// off ([`drain_receiver`]).
+static INPUT_FULL: AtomicBool = AtomicBool::new(false);
 
 /// Sets COM1 to 115200 8N1 with FIFOs on. Returns false if no UART answers.
 pub fn init() -> bool {
@@ -99,16 +106,21 @@ pub fn write_bytes(bytes: &[u8]) {
     }
 }
 
-/// Moves every byte the UART holds into the input buffer.
+/// Moves the bytes the UART holds into the input buffer, as many as fit.
+///
+/// A full buffer takes no more and turns the receive interrupt off: the
+/// rest waits in the UART, whose full FIFO makes the host wait (QEMU reads
+/// its side only when the FIFO has room), until the buffer is read
+/// ([`read_byte`]) or a driver takes the port. Dropping bytes instead lost
+/// the start of input piped in during boot.
 fn drain_receiver() {
     let mut input = INPUT.lock();
-    while inb(COM1 + LINE_STATUS) & LSR_DATA_READY != 0 {
-        let byte = inb(COM1 + DATA);
-        if input.is_full() {
-            // Keep the newest input: a person typing sees their last keys.
-            input.pop_front();
-        }
-        let _ = input.push_back(byte);
+    while !input.is_full() && inb(COM1 + LINE_STATUS) & LSR_DATA_READY != 0 {
+        let _ = input.push_back(inb(COM1 + DATA));
+    }
+    if input.is_full() {
+        outb(COM1 + INTERRUPT_ENABLE, 0);
+        INPUT_FULL.store(true, Ordering::Relaxed);
     }
 }
 
@@ -131,7 +143,13 @@ pub fn enable_input_interrupt() {
 
 /// Takes the next received byte, if any.
 pub fn read_byte() -> Option<u8> {
-    INPUT.lock().pop_front()
+    let byte = INPUT.lock().pop_front();
+    // Room again: take in what waited in the UART and listen again.
+    if byte.is_some() && INPUT_FULL.swap(false, Ordering::Relaxed) && !crate::console::handed_over()
+    {
+        enable_input_interrupt();
+    }
+    byte
 }
 
 /// The console is handed to a driver: the kernel stops taking input.

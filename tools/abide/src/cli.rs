@@ -17,7 +17,11 @@ use crate::qemu::Accel;
     args_conflicts_with_subcommands = true,
     after_help = "With no command, `abide` runs: `cargo run` builds the kernel and boots it \
                   with the serial console on this terminal (Ctrl-A X quits QEMU, Ctrl-A H \
-                  shows QEMU's keys). Outputs go to target/abide/."
+                  shows QEMU's keys). When standard input is not a terminal (a pipe, a file, \
+                  closed), its lines go to the console one per prompt (`abide$ `, `abide> `), \
+                  and at its end, once the last command has finished, the machine is powered \
+                  off cleanly: `printf 'ps\\n' | cargo run` runs `ps` and returns. Outputs go \
+                  to target/abide/."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,6 +44,35 @@ pub enum Command {
     /// Cut the power (SIGKILL QEMU) N times at random moments on one store
     /// and check after every boot that the system resumed intact
     Crashtest(CrashtestArgs),
+    /// Run the hostile program for N calls in several processes at once and
+    /// fail on a kernel panic, a hang or leaked memory
+    Fuzz(FuzzArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct FuzzArgs {
+    /// System calls in all (split between the processes)
+    #[arg(long, value_name = "N", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub calls: u64,
+    /// Seed of the calls (each process derives its own from it)
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Hostile processes at once
+    #[arg(long, value_name = "P", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub procs: u32,
+    /// Attacks besides random calls, comma-separated: flag-df, flag-ac,
+    /// flag-nt, edges, self-channel, observers, quota, or `all`
+    /// [default: the ones this build passes]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub attacks: Option<Vec<String>>,
+    /// Seconds the run may take before it counts as a hang
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub timeout: u64,
+    /// Guest memory in MiB
+    #[arg(long, value_name = "MiB", default_value_t = 256)]
+    pub memory: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]

@@ -15,9 +15,9 @@ use clap::Parser;
 
 use crate::bench::compare::render_markdown;
 use crate::bench::{docs, persist, run_comparison, BenchOptions};
-use crate::cli::{BenchArgs, BenchPart, Cli, Command, CrashtestArgs, IsoArgs, RunArgs};
+use crate::cli::{BenchArgs, BenchPart, Cli, Command, CrashtestArgs, FuzzArgs, IsoArgs, RunArgs};
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
-use crate::{build, iso, store, tools, user};
+use crate::{build, feed, fuzz, iso, store, tools, user};
 
 /// Exit status when a required program is missing.
 pub const EXIT_MISSING_TOOL: u8 = 2;
@@ -30,6 +30,45 @@ pub fn main() -> ExitCode {
         Command::Iso(args) => make_iso(&args),
         Command::Bench(args) => bench(&args),
         Command::Crashtest(args) => crashtest(&args),
+        Command::Fuzz(args) => fuzz(&args),
+    }
+}
+
+/// `abide fuzz`: hostile calls at scale (`fuzz.rs`); 0 when the kernel
+/// survived them without a panic, a hang, a failure or a leak.
+pub fn fuzz(args: &FuzzArgs) -> ExitCode {
+    if let Err(message) = tools::check(tools::RUN_TOOLS) {
+        eprintln!("{message}");
+        return ExitCode::from(EXIT_MISSING_TOOL);
+    }
+    let attacks: Vec<String> = match &args.attacks {
+        None => fuzz::PASSING_ATTACKS
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
+        Some(list) if list.iter().any(|a| a == "all") => {
+            fuzz::ALL_ATTACKS.iter().map(|a| a.to_string()).collect()
+        }
+        Some(list) => list.iter().filter(|a| !a.is_empty()).cloned().collect(),
+    };
+    let options = fuzz::FuzzOptions {
+        calls: args.calls,
+        seed: args.seed,
+        procs: args.procs,
+        attacks,
+        timeout: Duration::from_secs(args.timeout),
+        memory_mib: args.memory,
+    };
+    eprintln!("abide: fuzz: booting with `{}`", options.cmdline());
+    let report = fuzz::fuzz(&options);
+    print!("{}", report.summary(&options));
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        if !report.output.is_empty() {
+            eprintln!("abide: fuzz: the guest's output:\n{}", report.output);
+        }
+        ExitCode::from(1)
     }
 }
 
@@ -106,6 +145,9 @@ pub fn run(args: &RunArgs) -> ExitCode {
             cmdline: args.append.clone(),
         }
     };
+    // Piped input goes line by line at the guest's prompts, and its end
+    // powers the machine off (`feed`); a terminal gets QEMU's own console.
+    let piped = !qemu::stdin_is_terminal();
     let mut config = QemuConfig::new(medium, Console::Interactive);
     config.accel = args.accel;
     config.cpu = args.cpu.clone();
@@ -118,8 +160,24 @@ pub fn run(args: &RunArgs) -> ExitCode {
     if args.gdb {
         eprintln!("{}", config.gdb_hint(&elf));
     }
-    let status = qemu::spawn_tied_to_process(config.command(), OnParentDeath::Terminate)
-        .and_then(|mut child| child.wait());
+    let command = if piped {
+        // The same console (Ctrl-A X too), through the feeder's pipes.
+        let mut command = config.command();
+        command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        command
+    } else {
+        config.command()
+    };
+    let status =
+        qemu::spawn_tied_to_process(command, OnParentDeath::Terminate).and_then(|mut child| {
+            if piped {
+                feed::feed(child, qemu::standard_input())
+            } else {
+                child.wait()
+            }
+        });
     let status = match status {
         Ok(status) => status,
         Err(e) => return fail(&format!("cannot run {}: {e}", tools::QEMU.program)),

@@ -9,6 +9,9 @@
 //! - [`qemu`]: the one QEMU command line, for people and for tests.
 //! - [`iso`]: the GRUB ISO.
 //! - [`qmp`]: QEMU's monitor protocol, for tests and the benchmark.
+//! - [`feed`]: piped standard input for `abide run`: a line per prompt,
+//!   and a clean power-off at its end.
+//! - [`fuzz`]: `abide fuzz`, hostile system calls at scale with a verdict.
 //! - [`session`]: boots QEMU for a system test and drives its serial console.
 //! - [`store`]: the store image (the kernel's persistent disk) and how QEMU
 //!   attaches it.
@@ -22,6 +25,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod crashtest;
+pub mod feed;
+pub mod fuzz;
 pub mod iso;
 pub mod qemu;
 pub mod qmp;

@@ -253,6 +253,28 @@ fn stdin_is_open() -> bool {
     true
 }
 
+/// Whether standard input is a terminal (a person types), rather than a
+/// pipe, a file or closed.
+#[cfg(unix)]
+pub fn stdin_is_terminal() -> bool {
+    // SAFETY: isatty only queries the descriptor.
+    unsafe { libc::isatty(0) == 1 }
+}
+
+#[cfg(not(unix))]
+pub fn stdin_is_terminal() -> bool {
+    true
+}
+
+/// Standard input to read from: empty when it is closed.
+pub fn standard_input() -> Box<dyn io::Read + Send> {
+    if stdin_is_open() {
+        Box::new(io::stdin())
+    } else {
+        Box::new(io::empty())
+    }
+}
+
 /// `path` relative to the current directory when it is below it (shorter to
 /// read and to paste), otherwise as it is.
 pub fn display_path(path: &Path) -> String {

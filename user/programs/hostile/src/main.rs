@@ -1,7 +1,15 @@
-//! A hostile process: at least 100,000 system calls with random call numbers,
-//! kernel and unmapped pointers, misaligned and huge lengths, and forged
-//! handles, from a fixed seed it prints so a failure replays. Every call must
-//! come back with success or a known error code; the kernel must stay up.
+//! A hostile process: system calls with random call numbers, kernel and
+//! unmapped pointers, misaligned and huge lengths, and forged handles, from
+//! a fixed seed it prints so a failure replays, and — when asked — the
+//! named attacks of [`attacks`] (RFLAGS games, edge addresses, self-sent
+//! channels, observer floods, quota loops). Every call must come back with
+//! success or a known error code; the kernel must stay up.
+//!
+//! Started by the kernel (`init=hostile`) it makes 100,000 random calls.
+//! Started by `fuzz` it first reads its orders from the channel that is its
+//! first startup handle: one text message `id=K seed=S calls=N
+//! attacks=a,b,...` ([`Orders`]).
+//!
 //! It never calls `exit` by accident (only at the end) and only passes bad
 //! pointers to `debug_write`, so nothing it does is visible but its verdict.
 //! It first gives up its own process handle and its startup handles (the
@@ -10,28 +18,36 @@
 #![no_std]
 #![no_main]
 
-use abide_abi::syscall::{decode_result, Error, Syscall};
-use abide_rt::syscall::syscall6;
+extern crate alloc;
+
+mod attacks;
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use abide_abi::syscall::{Error, Handle, Syscall};
+
+use attacks::Attack;
 
 abide_rt::entry!(main);
 
 /// Fixed seed: failures replay exactly.
 const SEED: u64 = 0x5eed_ab1d_e000_0001;
-const CALLS: u32 = 100_000;
+const CALLS: u64 = 100_000;
 
 /// xorshift64*: small, deterministic, good enough to spread arguments.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn draw(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[(self.next() % items.len() as u64) as usize]
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[(self.draw() % items.len() as u64) as usize]
     }
 }
 
@@ -56,60 +72,146 @@ const BAD_POINTERS: &[u64] = &[
 const LENGTHS: &[u64] = &[0, 1, 7, 4095, 4096, 4097, 65_536, 1 << 32, u64::MAX];
 
 fn argument(rng: &mut Rng) -> u64 {
-    match rng.next() % 4 {
+    match rng.draw() % 4 {
         0 => rng.pick(BAD_POINTERS),
         1 => rng.pick(LENGTHS),
-        2 => rng.next() % 64, // forged small handle values
-        _ => rng.next(),
+        2 => rng.draw() % 64, // forged small handle values
+        _ => rng.draw(),
     }
 }
 
-/// One hostile call; returns the decoded result.
-fn hostile_call(rng: &mut Rng) -> (u64, Result<u64, Error>, [u64; 6]) {
-    // Mostly real call numbers (so argument checks are exercised), sometimes
-    // any number at all.
-    let number = if rng.next().is_multiple_of(4) {
-        rng.next()
-    } else {
-        rng.pick(Syscall::ALL) as u64
-    };
-    let mut args = [0u64; 6];
-    for arg in &mut args {
-        *arg = argument(rng);
-    }
-    if number == Syscall::Exit as u64 {
-        // Ending ourselves would end the test: ask for the time instead.
-        return hostile_call(rng);
-    }
-    if number == Syscall::PortWait as u64 {
-        // Poll (deadline 0) or a deadline already past: never sleep forever.
-        args[2] = rng.next() % 2;
-    }
-    if number == Syscall::DebugWrite as u64 {
-        // Only pointers the kernel must refuse, so nothing is printed.
-        args[0] = rng.pick(BAD_POINTERS);
-        if args[1] == 0 {
-            args[1] = 1;
+/// A random call: its number and arguments. Never `exit`, never a wait
+/// into the future, and `debug_write` only through pointers the kernel
+/// must refuse.
+pub fn random_call_args(rng: &mut Rng) -> (u64, [u64; 6]) {
+    loop {
+        // Mostly real call numbers (so argument checks are exercised),
+        // sometimes any number at all.
+        let number = if rng.draw().is_multiple_of(4) {
+            rng.draw()
+        } else {
+            rng.pick(Syscall::ALL) as u64
+        };
+        if number == Syscall::Exit as u64 {
+            // Ending ourselves would end the test.
+            continue;
         }
+        let mut args = [0u64; 6];
+        for arg in &mut args {
+            *arg = argument(rng);
+        }
+        if number == Syscall::PortWait as u64 {
+            // Poll (deadline 0) or a deadline already past.
+            args[2] = rng.draw() % 2;
+        }
+        if number == Syscall::DebugWrite as u64 {
+            args[0] = rng.pick(BAD_POINTERS);
+            if args[1] == 0 {
+                args[1] = 1;
+            }
+        }
+        return (number, args);
     }
-    // SAFETY: the kernel must cope with any arguments; our own memory is
-    // never handed out writable (no call here writes through a pointer we
-    // own).
-    let (status, value) =
-        unsafe { syscall6(number, args[0], args[1], args[2], args[3], args[4], args[5]) };
-    let known = status == 0 || Error::from_code(status).is_some();
-    if !known {
+}
+
+/// Checked calls that succeeded, and that were refused with an error.
+static SUCCEEDED: AtomicU64 = AtomicU64::new(0);
+static REFUSED: AtomicU64 = AtomicU64::new(0);
+
+/// Ends the program if `status` is not one the ABI knows; counts it.
+pub fn check(number: u64, args: &[u64; 6], status: u64) {
+    let counter = if status == 0 { &SUCCEEDED } else { &REFUSED };
+    counter.fetch_add(1, Ordering::Relaxed);
+    if status != 0 && Error::from_code(status).is_none() {
         abide_rt::println!(
             "hostile: call {number:#x} {args:x?} returned unknown status {status:#x}"
         );
         abide_rt::syscall::exit(2);
     }
-    (number, decode_result(status, value), args)
+}
+
+/// What to do: from `fuzz`, or the defaults.
+struct Orders {
+    id: u64,
+    seed: u64,
+    calls: u64,
+    attacks: Vec<Attack>,
+}
+
+impl Orders {
+    fn parse(text: &str) -> Option<Orders> {
+        let mut orders = Orders {
+            id: 0,
+            seed: SEED,
+            calls: CALLS,
+            attacks: alloc::vec![Attack::Random],
+        };
+        for word in text.split_whitespace() {
+            let (key, value) = word.split_once('=')?;
+            let number = || {
+                value.strip_prefix("0x").map_or_else(
+                    || value.parse().ok(),
+                    |hex| u64::from_str_radix(hex, 16).ok(),
+                )
+            };
+            match key {
+                "id" => orders.id = number()?,
+                "seed" => orders.seed = number()?,
+                "calls" => orders.calls = number()?,
+                "attacks" => {
+                    for name in value.split(',').filter(|n| !n.is_empty()) {
+                        let attack = Attack::parse(name)?;
+                        if !orders.attacks.contains(&attack) {
+                            orders.attacks.push(attack);
+                        }
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(orders)
+    }
+
+    /// The orders on the first startup handle, if it is a channel with a
+    /// message; the defaults otherwise.
+    fn receive() -> Result<Orders, &'static str> {
+        let Some(channel) = abide_rt::startup_handle(0) else {
+            return Ok(Orders::parse("").unwrap_or_else(|| unreachable!()));
+        };
+        let mut bytes = [0u8; 512];
+        let mut handles = [Handle(0); 1];
+        match abide_rt::syscall::channel_read(channel, &mut bytes, &mut handles) {
+            Ok(info) => {
+                let text = core::str::from_utf8(&bytes[..info.bytes as usize])
+                    .map_err(|_| "orders are not text")?;
+                Orders::parse(text).ok_or("bad orders")
+            }
+            // Not a channel (the kernel's hardware resource): the defaults.
+            Err(_) => Orders::parse("").ok_or("bad defaults"),
+        }
+    }
 }
 
 fn main() -> i32 {
-    abide_rt::println!("hostile: seed {SEED:#x}, {CALLS} calls");
-    let mut rng = Rng(SEED);
+    let orders = match Orders::receive() {
+        Ok(orders) => orders,
+        Err(why) => {
+            abide_rt::println!("hostile: {why}");
+            return 5;
+        }
+    };
+    let names: Vec<&str> = orders
+        .attacks
+        .iter()
+        .filter_map(|a| Attack::ALL.iter().find(|(b, _)| b == a).map(|(_, n)| *n))
+        .collect();
+    let id = orders.id;
+    abide_rt::println!(
+        "hostile: seed {:#x}, {} calls, attacks {} (id {id})",
+        orders.seed,
+        orders.calls,
+        names.join(",")
+    );
     for index in 0..abide_rt::startup_handle_count() {
         if let Some(handle) = abide_rt::startup_handle(index) {
             let _ = abide_rt::syscall::handle_close(handle);
@@ -119,19 +221,16 @@ fn main() -> i32 {
         abide_rt::println!("hostile: could not give up its own process handle");
         return 4;
     }
-    let (mut ok, mut refused) = (0u32, 0u32);
-    for _ in 0..CALLS {
-        let (number, result, args) = hostile_call(&mut rng);
-        match result {
-            Ok(_) => ok += 1,
-            Err(_) => refused += 1,
-        }
-        // A debug_write through a bad pointer must never succeed.
-        if number == Syscall::DebugWrite as u64 && result.is_ok() {
-            abide_rt::println!("hostile: debug_write accepted bad pointer {:#x}", args[0]);
-            return 3;
-        }
+    let mut rng = Rng(orders.seed ^ id.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut calls = 0u64;
+    while calls < orders.calls {
+        let attack = rng.pick(&orders.attacks);
+        calls += attack.run(&mut rng);
     }
-    abide_rt::println!("hostile: {CALLS} calls done: {ok} succeeded, {refused} refused with an error; the kernel is up");
+    abide_rt::println!(
+        "hostile: {calls} calls done: {} succeeded, {} refused with an error; the kernel is up (id {id})",
+        SUCCEEDED.load(Ordering::Relaxed),
+        REFUSED.load(Ordering::Relaxed)
+    );
     0
 }
