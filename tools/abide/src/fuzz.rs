@@ -14,12 +14,17 @@ use abide_abi::host::{EXCEPTION_REPORT_PREFIX, PANIC_REPORT_PREFIX};
 
 use crate::session::{run_to_exit, BootOptions};
 
-/// The attacks that pass on this branch (`cargo test` runs these).
-/// `flag-nt` (finding 1: #GP at `iretq`), `self-channel` (finding 4: the
-/// kernel heap grows without bound) and `quota` (findings 3 and 5: about
-/// 4 MiB of free memory is gone after a million calls) find bugs whose
-/// fixes are on other branches: add them here once merged.
-pub const PASSING_ATTACKS: &[&str] = &["flag-df", "flag-ac", "edges", "observers"];
+/// The attacks `cargo test` and a plain `abide fuzz` run. `quota`
+/// (findings 3 and 5) waits for the kernel-memory quotas: before them,
+/// about 4 MiB of free memory was gone after a million calls.
+pub const PASSING_ATTACKS: &[&str] = &[
+    "flag-df",
+    "flag-ac",
+    "flag-nt",
+    "edges",
+    "self-channel",
+    "observers",
+];
 
 /// Every attack hostile knows besides its random calls.
 pub const ALL_ATTACKS: &[&str] = &[
@@ -77,12 +82,20 @@ pub struct FuzzResult {
     pub heap_after: u64,
 }
 
+/// The text of the lines the `fuzz` program itself wrote (the kernel tags
+/// every process's output with its id and name, see
+/// `abide_abi::host::user_line`), trimmed.
+fn fuzz_lines(output: &str) -> impl Iterator<Item = &str> {
+    output.lines().filter_map(|line| {
+        let user = abide_abi::host::user_line(line.trim_start_matches('\r'))?;
+        (user.name == "fuzz").then(|| user.text.trim())
+    })
+}
+
 impl FuzzResult {
     /// Reads the `fuzz: result key=value ...` line of `output`.
     pub fn parse(output: &str) -> Option<FuzzResult> {
-        let line = output
-            .lines()
-            .find_map(|line| line.trim().strip_prefix("fuzz: result "))?;
+        let line = fuzz_lines(output).find_map(|line| line.strip_prefix("fuzz: result "))?;
         let mut result = FuzzResult::default();
         for item in line.split_whitespace() {
             let (key, value) = item.split_once('=')?;
@@ -197,15 +210,17 @@ pub fn fuzz(options: &FuzzOptions) -> FuzzReport {
     let wall = started.elapsed();
     let mut problems = Vec::new();
     for prefix in [EXCEPTION_REPORT_PREFIX, PANIC_REPORT_PREFIX] {
-        if let Some(line) = output.lines().find(|l| l.contains(prefix)) {
+        // Only the kernel's own lines: a hostile process may print anything.
+        if let Some(line) = output.lines().find(|l| {
+            abide_abi::host::kernel_line(l.trim_start_matches('\r')) && l.contains(prefix)
+        }) {
             problems.push(format!("the kernel crashed: {}", line.trim()));
         }
     }
-    for line in output
-        .lines()
-        .filter(|l| l.contains("fuzz: FAILED") || l.contains("fuzz: LEAKED"))
+    for line in fuzz_lines(&output)
+        .filter(|l| l.starts_with("fuzz: FAILED") || l.starts_with("fuzz: LEAKED"))
     {
-        problems.push(line.trim().trim_start_matches("fuzz: ").to_string());
+        problems.push(line.trim_start_matches("fuzz: ").to_string());
     }
     let result = FuzzResult::parse(&output);
     match &result {
@@ -250,11 +265,14 @@ mod tests {
 
     #[test]
     fn the_result_line_is_read() {
-        let output = "x\nfuzz: result calls=100 procs=4 elapsed_ns=2000000000 failures=0 free_before=10 free_after=10 heap_before=5 heap_after=9000\r\n";
+        let output = "x\n<1 fuzz> fuzz: result calls=100 procs=4 elapsed_ns=2000000000 failures=0 free_before=10 free_after=10 heap_before=5 heap_after=9000\r\n";
         let result = FuzzResult::parse(output).unwrap();
         assert_eq!(result.calls, 100);
         assert_eq!(result.calls_per_second(), 50.0);
         assert!(result.leaked());
         assert_eq!(FuzzResult::parse("nothing"), None);
+        // Another process cannot forge the verdict.
+        let forged = "<7 hostile> fuzz: result calls=1 procs=1 elapsed_ns=1 failures=0 free_before=1 free_after=1 heap_before=1 heap_after=1\n";
+        assert_eq!(FuzzResult::parse(forged), None);
     }
 }
