@@ -17,7 +17,9 @@ mod page_set;
 mod phys;
 
 pub use abide_mm::paging::{MapError, PageFlags};
-pub use address_space::{make_writable, write_protect, AddressSpace, USER_END, USER_START};
+pub use address_space::{
+    make_writable, write_protect, AddressSpace, MAPPING_RECORD_BYTES, USER_END, USER_START,
+};
 pub use frames::{alloc_frame, alloc_user_frame, free_frame, user_memory_available, FrameStats};
 pub use heap::HeapStats;
 pub use kernel_map::{map_page, protect_page, translate, unmap_page};

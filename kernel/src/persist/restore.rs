@@ -103,6 +103,9 @@ pub fn restore<D: Disk>(
                             .map_err(|_| RestoreError::Image("handle quota".into()))?,
                     },
                     memory_pages: p.memory_pages,
+                    // Not in the image: kernel memory and budgets set aside
+                    // are charged afresh from here on.
+                    account: Default::default(),
                     cpu_ns: p.cpu_ns,
                     persistent: p.persistent,
                 })

@@ -156,3 +156,34 @@ pub fn load(image: &[u8]) -> Result<LoadedProgram, LoadError> {
         stack_top: STACK_TOP,
     })
 }
+
+/// A bound on the page tables a new process's image and stack need beyond
+/// one table per 2 MiB of pages: a root, and for each of the image's and
+/// the stack's ends a table at each of the three lower levels.
+pub const TABLE_PAGES_BOUND: u64 = 1 + 2 * 3 + 2 * 3;
+
+/// The pages `image` asks for (every loadable segment, rounded out to whole
+/// pages, and the stack) and a bound on the tables that map them, read from
+/// its headers before anything is allocated: the memory limit is checked
+/// against it first. Segments that would not load are left to [`load`].
+pub fn pages_needed(image: &[u8]) -> Result<u64, LoadError> {
+    check_header_geometry(image)?;
+    let elf = ElfFile::new(image).map_err(LoadError::NotAnExecutable)?;
+    let mut pages = STACK_PAGES;
+    for segment in elf.program_iter() {
+        if segment.get_type() != Ok(SegmentType::Load) || segment.mem_size() == 0 {
+            continue;
+        }
+        let virt = segment.virtual_addr();
+        let end = virt
+            .checked_add(segment.mem_size())
+            .and_then(|end| align_up(end, PAGE_SIZE))
+            .ok_or(LoadError::BadSegment)?;
+        let span = (end - align_down(virt, PAGE_SIZE)) / PAGE_SIZE;
+        // One table per 512 pages on top of the fixed bound.
+        pages = pages
+            .saturating_add(span)
+            .saturating_add(span.div_ceil(512));
+    }
+    Ok(pages)
+}

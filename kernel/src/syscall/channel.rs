@@ -15,6 +15,7 @@ use super::{caller_table, copy_handles_in, copy_in, handle_arg, handles_to_bytes
 use crate::arch::probe;
 use crate::object::channel::{self, Payload};
 use crate::object::{self, port, Kernel};
+use crate::process::account;
 
 pub fn create(kernel: &mut Kernel) -> Result<u64, Error> {
     let table = caller_table(kernel)?;
@@ -43,9 +44,15 @@ pub fn write(
     peer.queue.check_push(len as usize, count as usize)?;
     let bytes = copy_in(bytes_ptr, len, MAX_MESSAGE_BYTES as u64)?;
     let handles = copy_handles_in(handles_ptr, count, MAX_MESSAGE_HANDLES as u64)?;
-    let transit = kernel
-        .caps
-        .take_for_transfer(table, &handles, Some(channel))?;
+    let writer = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let charge = account::charge_message(kernel, writer, len, count)?;
+    let transit = match kernel.caps.take_for_transfer(table, &handles, Some(channel)) {
+        Ok(transit) => transit,
+        Err(error) => {
+            account::uncharge_bytes(kernel, charge);
+            return Err(error);
+        }
+    };
     channel::deliver(
         kernel,
         peer_id,
@@ -53,6 +60,7 @@ pub fn write(
         Payload {
             handles: transit,
             badge,
+            charge,
         },
     )?;
     Ok(0)
@@ -96,6 +104,7 @@ pub fn read(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
         .channel_mut(end_id)
         .and_then(|end| end.queue.pop_if_fits(bytes, handles).ok())
         .ok_or(Error::ShouldWait)?;
+    account::uncharge_bytes(kernel, message.handles.charge);
     let installed = match kernel.caps.install(table, message.handles.handles) {
         Ok(installed) => installed,
         Err((error, transit)) => {

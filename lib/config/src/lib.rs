@@ -218,6 +218,10 @@ pub const INIT_SERVICES: &[(&str, &str)] = &[
         "checkpoint",
         "checkpoints on demand (snapshot, sync): the hardware resource with WRITE only",
     ),
+    (
+        "spawn",
+        "starting processes (process_spawn): the hardware resource with SPAWN only",
+    ),
 ];
 
 /// What a route to `service` from `init` grants, if init provides it.

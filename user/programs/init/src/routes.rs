@@ -93,6 +93,10 @@ pub fn pass(handle: Handle) -> Result<Handle, Error> {
 /// it at the spawn.
 const CHECKPOINT: Rights = Rights(Rights::WRITE.0 | Rights::TRANSFER.0);
 
+/// Rights of the `spawn` device: the hardware resource's `SPAWN` (start
+/// processes) and `TRANSFER` to pass it at the spawn.
+const SPAWN: Rights = Rights(Rights::SPAWN.0 | Rights::TRANSFER.0);
+
 /// The grants and handles for one device route (`uses com1 from init`).
 pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Error> {
     let grant = |name: &str, handle| {
@@ -112,6 +116,12 @@ pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Erro
         "checkpoint" => alloc::vec![grant(
             "checkpoint",
             syscall::handle_duplicate(hardware, CHECKPOINT)?
+        )],
+        // The hardware resource with `SPAWN` only: start processes (bundle
+        // programs or images), and nothing a device operation needs.
+        "spawn" => alloc::vec![grant(
+            "spawn",
+            syscall::handle_duplicate(hardware, SPAWN)?
         )],
         "com1" => alloc::vec![
             grant("com1-ports", syscall::ioports_create(hardware, 0x3f8, 8)?),
