@@ -33,8 +33,10 @@ use crate::object::{Kernel, Object, ObjectId};
 /// Kernel bytes charged for a process and its main thread (the records,
 /// the saved registers and FPU state, the handle table's start).
 pub const PROCESS_BYTES: u64 = 4096;
-/// Kernel bytes charged per armed port observer, and per packet it queues.
-pub const OBSERVER_BYTES: u64 = 64;
+/// Kernel bytes charged per armed port observer, which holds its record
+/// (40 bytes) and room for its packet on the port (40 bytes), each in a
+/// list that may hold twice what it uses.
+pub const OBSERVER_BYTES: u64 = 160;
 /// Kernel bytes charged per queued message besides its bytes.
 pub const MESSAGE_BYTES: u64 = 64;
 /// Kernel bytes charged per handle in transit in a queued message.

@@ -7,7 +7,8 @@
 //! ([`queue`]). Both live here, free of hardware, locks and scheduling, so
 //! their rules can be proven by unit and property tests on the host. The
 //! kernel holds one [`caps::Capabilities`] behind a lock and one
-//! [`queue::MessageQueue`] per channel endpoint.
+//! [`queue::MessageQueue`] per channel endpoint. How a child's memory limit
+//! comes out of its parent's is [`budget`].
 //!
 //! Nothing in this crate uses `unsafe` or panics on bad input: every handle,
 //! right and size comes from user space and is checked.
@@ -17,5 +18,6 @@
 
 extern crate alloc;
 
+pub mod budget;
 pub mod caps;
 pub mod queue;
