@@ -37,7 +37,10 @@ fn a_64_page_limit_holds_against_every_attack_and_memory_returns() {
     ] {
         assert_contains(&output, &format!("quota: {attack}: ok"));
     }
-    assert_contains(&output, "quota: free memory returns once the children are gone: ok");
+    assert_contains(
+        &output,
+        "quota: free memory returns once the children are gone: ok",
+    );
     assert_contains(&output, "quota: all checks passed");
     assert!(!output.contains("FAILED"), "output:\n{output}");
 }

@@ -159,7 +159,13 @@ pub fn notify(kernel: &mut Kernel, id: ObjectId) {
         if let Some(port) = kernel.objects.port_mut(observer.port) {
             port.armed = port.armed.saturating_sub(1);
             // The observer's charge stays with its packet.
-            queue(kernel, observer.port, observer.key, current, observer.charge);
+            queue(
+                kernel,
+                observer.port,
+                observer.key,
+                current,
+                observer.charge,
+            );
         } else {
             account::uncharge_bytes(kernel, observer.charge);
         }

@@ -246,9 +246,10 @@ pub fn hand_over(kernel: &mut Kernel, id: ObjectId) {
         process.account.kernel_bytes = 0;
     }
     if let Some(parent) = kernel.objects.process_mut(heir) {
-        parent.memory_pages = parent
-            .memory_pages
-            .saturating_sub(account.reserved)
-            .saturating_add(outliving);
+        parent.memory_pages = abide_objects::budget::after_child_ends(
+            parent.memory_pages,
+            account.reserved,
+            outliving,
+        );
     }
 }

@@ -230,7 +230,9 @@ pub fn spawn(
             .saturating_add(account::PROCESS_BYTES.div_ceil(abide_mm::PAGE_SIZE)),
         Err(error) => return Err((SpawnError::Load(error), give_back(startup))),
     };
-    if estimate > limits.memory_pages || !crate::mm::user_memory_available(estimate.saturating_mul(abide_mm::PAGE_SIZE)) {
+    if estimate > limits.memory_pages
+        || !crate::mm::user_memory_available(estimate.saturating_mul(abide_mm::PAGE_SIZE))
+    {
         return Err((over(estimate), give_back(startup)));
     }
     let program = match loader::load(image) {

@@ -46,7 +46,10 @@ pub fn write(
     let handles = copy_handles_in(handles_ptr, count, MAX_MESSAGE_HANDLES as u64)?;
     let writer = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
     let charge = account::charge_message(kernel, writer, len, count)?;
-    let transit = match kernel.caps.take_for_transfer(table, &handles, Some(channel)) {
+    let transit = match kernel
+        .caps
+        .take_for_transfer(table, &handles, Some(channel))
+    {
         Ok(transit) => transit,
         Err(error) => {
             account::uncharge_bytes(kernel, charge);

@@ -7,6 +7,7 @@ use abide_abi::object::{
     MAX_MESSAGE_HANDLES, SPAWN_PERSISTENT,
 };
 use abide_abi::syscall::{Error, Rights};
+use abide_objects::budget;
 
 use super::{caller_table, copy_handles_in, copy_in, handle_arg, hardware_resource, Outcome};
 use crate::arch::probe;
@@ -151,20 +152,11 @@ fn child_limits(
     if options.flags & !SPAWN_PERSISTENT != 0 {
         return Err(Error::InvalidArgument);
     }
-    let (memory_pages, reserve) = if own.memory_pages == u64::MAX {
-        match options.memory_pages {
-            0 => (u64::MAX, 0),
-            pages => (pages, 0),
-        }
-    } else {
-        let left = own.memory_pages.saturating_sub(process.charged_pages());
-        match options.memory_pages {
-            0 => (left, left),
-            pages if pages > own.memory_pages => return Err(Error::InvalidArgument),
-            pages if pages > left => return Err(Error::NoMemory),
-            pages => (pages, pages),
-        }
-    };
+    let (memory_pages, reserve) = budget::child_budget(
+        own.memory_pages,
+        process.charged_pages(),
+        options.memory_pages,
+    )?;
     Ok((
         Limits {
             priority,

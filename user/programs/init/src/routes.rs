@@ -119,10 +119,7 @@ pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Erro
         )],
         // The hardware resource with `SPAWN` only: start processes (bundle
         // programs or images), and nothing a device operation needs.
-        "spawn" => alloc::vec![grant(
-            "spawn",
-            syscall::handle_duplicate(hardware, SPAWN)?
-        )],
+        "spawn" => alloc::vec![grant("spawn", syscall::handle_duplicate(hardware, SPAWN)?)],
         "com1" => alloc::vec![
             grant("com1-ports", syscall::ioports_create(hardware, 0x3f8, 8)?),
             grant("com1-irq", syscall::interrupt_create(hardware, 4)?),

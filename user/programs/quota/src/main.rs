@@ -158,7 +158,12 @@ fn round(hardware: Handle, port: Handle) -> Result<bool, Error> {
             ..SpawnOptions::default()
         };
         let child = process_spawn_with("quota", &handles, &options)?;
-        port_bind(port, control, 0, Signals::READABLE.union(Signals::PEER_CLOSED))?;
+        port_bind(
+            port,
+            control,
+            0,
+            Signals::READABLE.union(Signals::PEER_CLOSED),
+        )?;
         port_wait(port, FOREVER)?;
         let mut report = [0u8; REPORT_LEN];
         let got = channel_read(control, &mut report, &mut []);
@@ -186,7 +191,8 @@ fn round(hardware: Handle, port: Handle) -> Result<bool, Error> {
             &alloc::format!(
                 "({done} done, NoMemory {no_memory}, last error {code}, at most {max_pages} \
                  pages, now {} of {}, memory grew {grown} pages)",
-                status.memory_pages, status.memory_limit
+                status.memory_pages,
+                status.memory_limit
             ),
         );
         // It may have ended already (the report is all that counts).
@@ -341,9 +347,13 @@ fn observer_flood(f: &mut Findings) {
             return;
         };
         for key in 0..100 {
-            if f
-                .attempt(port_bind(port, watched, round * 100 + key, Signals::READABLE))
-                .is_none()
+            if f.attempt(port_bind(
+                port,
+                watched,
+                round * 100 + key,
+                Signals::READABLE,
+            ))
+            .is_none()
             {
                 let _ = handle_close(port);
                 return;
@@ -358,8 +368,7 @@ fn observer_flood(f: &mut Findings) {
             return;
         };
         for key in 0..1000 {
-            if f
-                .attempt(port_bind(port, watched, key, Signals::READABLE))
+            if f.attempt(port_bind(port, watched, key, Signals::READABLE))
                 .is_none()
             {
                 return;
