@@ -83,6 +83,17 @@ impl Port {
             .map_err(|_| Error::NoMemory)
     }
 
+    /// Charges the packets charged to `from` to `to` instead; returns
+    /// their bytes.
+    pub fn recharge(&mut self, from: ObjectId, to: ObjectId) -> u64 {
+        let mut bytes = 0u64;
+        for charge in self.charges.iter_mut().filter(|c| c.owner == from) {
+            charge.owner = to;
+            bytes = bytes.saturating_add(charge.bytes);
+        }
+        bytes
+    }
+
     /// Records a thread blocked in `port_wait`.
     pub fn add_waiter(&mut self, thread: ObjectId) {
         if !self.waiters.contains(&thread) {

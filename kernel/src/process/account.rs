@@ -108,11 +108,15 @@ impl Process {
 /// more kernel bytes; `NoMemory` if not (after giving back the pages of
 /// memory objects that are gone meanwhile).
 pub fn check_room(kernel: &mut Kernel, id: ObjectId, pages: u64, bytes: u64) -> Result<(), Error> {
+    // Within its limit, and kernel memory never out of the kernel's reserve
+    // of frames (processes without a limit stop there; pages are checked
+    // when they are allocated).
     let room = |kernel: &Kernel| {
         kernel
             .objects
             .process(id)
             .is_some_and(|process| process.has_room(pages, bytes))
+            && crate::mm::user_memory_available(bytes)
     };
     if room(kernel) {
         return Ok(());
@@ -194,8 +198,9 @@ pub fn settle_lingering(kernel: &mut Kernel) {
 
 /// Process `id` ended (its space is gone): its parent gets back the budget
 /// it set aside for it, and is charged instead for what of it outlives it
-/// — memory objects it created, pages of them still mapped, and the budgets
-/// of its own children, which become the parent's children.
+/// — memory objects it created, pages of them still mapped, messages and
+/// packets it left queued, and the budgets of its own children, which
+/// become the parent's children.
 pub fn hand_over(kernel: &mut Kernel, id: ObjectId) {
     settle_lingering(kernel);
     let Some(account) = kernel.objects.process(id).map(|process| process.account) else {
@@ -211,13 +216,17 @@ pub fn hand_over(kernel: &mut Kernel, id: ObjectId) {
         0
     };
     let mut outliving = 0u64;
-    // Pages of memory objects that outlive it, and children that run on.
+    let mut outliving_bytes = 0u64;
+    // Memory objects that outlive it, children that run on, and the
+    // messages and packets it left queued.
     let ids: alloc::vec::Vec<ObjectId> = kernel
         .objects
         .iter()
         .filter(|(_, object, _)| match object {
             Object::Memory(memory) => memory.charged_to == id,
             Object::Process(child) => child.account.parent == id && child.is_alive(),
+            Object::Channel(end) => !end.queue.is_empty(),
+            Object::Port(_) => true,
             _ => false,
         })
         .map(|(other, _, _)| other)
@@ -231,6 +240,17 @@ pub fn hand_over(kernel: &mut Kernel, id: ObjectId) {
             Some(Object::Process(child)) => {
                 child.account.parent = heir;
                 outliving = outliving.saturating_add(child.account.reserved);
+            }
+            Some(Object::Channel(end)) => {
+                for payload in end.queue.payloads_mut() {
+                    if payload.charge.owner == id {
+                        payload.charge.owner = heir;
+                        outliving_bytes = outliving_bytes.saturating_add(payload.charge.bytes);
+                    }
+                }
+            }
+            Some(Object::Port(port)) => {
+                outliving_bytes = outliving_bytes.saturating_add(port.recharge(id, heir));
             }
             _ => {}
         }
@@ -251,5 +271,6 @@ pub fn hand_over(kernel: &mut Kernel, id: ObjectId) {
             account.reserved,
             outliving,
         );
+        parent.account.kernel_bytes = parent.account.kernel_bytes.saturating_add(outliving_bytes);
     }
 }
