@@ -157,15 +157,12 @@ pub fn load(image: &[u8]) -> Result<LoadedProgram, LoadError> {
     })
 }
 
-/// A bound on the page tables a new process's image and stack need beyond
-/// one table per 2 MiB of pages: a root, and for each of the image's and
-/// the stack's ends a table at each of the three lower levels.
-pub const TABLE_PAGES_BOUND: u64 = 1 + 2 * 3 + 2 * 3;
-
 /// The pages `image` asks for (every loadable segment, rounded out to whole
-/// pages, and the stack) and a bound on the tables that map them, read from
-/// its headers before anything is allocated: the memory limit is checked
-/// against it first. Segments that would not load are left to [`load`].
+/// pages, and the stack), read from its headers before anything is
+/// allocated: the memory limit is checked against it first, so an image
+/// too large for it is refused without being loaded (the page tables come
+/// on top and are checked once loaded). Segments that would not load are
+/// left to [`load`].
 pub fn pages_needed(image: &[u8]) -> Result<u64, LoadError> {
     check_header_geometry(image)?;
     let elf = ElfFile::new(image).map_err(LoadError::NotAnExecutable)?;
@@ -180,10 +177,7 @@ pub fn pages_needed(image: &[u8]) -> Result<u64, LoadError> {
             .and_then(|end| align_up(end, PAGE_SIZE))
             .ok_or(LoadError::BadSegment)?;
         let span = (end - align_down(virt, PAGE_SIZE)) / PAGE_SIZE;
-        // One table per 512 pages on top of the fixed bound.
-        pages = pages
-            .saturating_add(span)
-            .saturating_add(span.div_ceil(512));
+        pages = pages.saturating_add(span);
     }
     Ok(pages)
 }

@@ -218,16 +218,15 @@ pub fn spawn(
         Startup::Handles(transit) => Some(transit),
         _ => None,
     };
-    // Checked before anything is allocated: the pages the image asks for,
-    // the tables to map them and the kernel's own records of the process.
+    // Checked before anything is allocated: the pages the image asks for
+    // and the kernel's own records of the process; once loaded, again with
+    // the page tables.
     let over = |needed: u64| SpawnError::OverMemoryLimit {
         needed,
         limit: limits.memory_pages,
     };
     let estimate = match loader::pages_needed(image) {
-        Ok(pages) => pages
-            .saturating_add(loader::TABLE_PAGES_BOUND)
-            .saturating_add(account::PROCESS_BYTES.div_ceil(abide_mm::PAGE_SIZE)),
+        Ok(pages) => pages.saturating_add(account::PROCESS_BYTES.div_ceil(abide_mm::PAGE_SIZE)),
         Err(error) => return Err((SpawnError::Load(error), give_back(startup))),
     };
     if estimate > limits.memory_pages

@@ -180,10 +180,10 @@ fn round(hardware: Handle, port: Handle) -> Result<bool, Error> {
             && max_pages <= LIMIT
             && status.memory_pages <= LIMIT
             && grown <= LIMIT + SLACK_PAGES
-            && if mode == 7 {
-                code == Error::BadHandle as u8
-            } else {
-                no_memory
+            && match mode {
+                6 => no_memory && done > GIVEN_BACK_ROUNDS,
+                7 => code == Error::BadHandle as u8,
+                _ => no_memory,
             };
         all &= check(
             name,
@@ -400,13 +400,31 @@ fn message_flood(f: &mut Findings) {
     }
 }
 
-/// Starts grandchildren that run on (`spinner`), each asking for all that
-/// is left, then an explicit full limit, and ends them again.
+/// Grandchildren spawned in turn in the spawn attack, each with all the
+/// child has left: each must get its budget back.
+const GIVEN_BACK_ROUNDS: u64 = 20;
+
+/// Starts grandchildren that end (`nop`) one after another, then ones that
+/// run on (`spinner`), each asking for all that is left, then one with an
+/// explicit full limit, and ends them again.
 fn spawn_flood(f: &mut Findings) {
     let Some(authority) = startup_handle(1) else {
         return;
     };
     syscall::set_spawn_authority(authority);
+    // Budgets come back: twenty grandchildren in turn, each given all that
+    // is left, each waited for.
+    let Some(port) = f.attempt(port_create()) else {
+        return;
+    };
+    for _ in 0..GIVEN_BACK_ROUNDS {
+        let Some(process) = f.attempt(process_spawn("nop", &[])) else {
+            return;
+        };
+        let _ = port_bind(port, process, 0, Signals::TERMINATED);
+        let _ = port_wait(port, FOREVER);
+        let _ = handle_close(process);
+    }
     let mut spawned = [Handle(0); 16];
     let mut count = 0;
     for slot in spawned.iter_mut() {
