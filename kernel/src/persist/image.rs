@@ -21,8 +21,10 @@ use serde::{Deserialize, Serialize};
 use crate::arch::context::SAVED_REGISTERS;
 use crate::object::{ChannelEnd, Interrupt, IoPorts, ObjectId, Observer, Port, Timer};
 
-/// The layout version of the image; a restore refuses any other.
-pub const IMAGE_FORMAT: u32 = 2;
+/// The layout version of the image; a restore refuses any other. 3: the
+/// `SPAWN` right (an image of 2 would give init a hardware resource that
+/// cannot spawn).
+pub const IMAGE_FORMAT: u32 = 3;
 
 /// The owner half of the [`PageKey`] of a page-set's pages (a process's
 /// own pages use its object id, which never has this bit).
