@@ -406,10 +406,14 @@ impl MemoryStats {
     }
 }
 
-/// The limits a parent sets for a child (`process_spawn`'s last argument;
-/// a null pointer means [`SpawnOptions::default`]). A child never gets more
-/// than its parent: a higher priority, a larger memory limit or handle quota
-/// than the parent's own is refused with `InvalidArgument`.
+/// The limits a parent sets for a child, and the authority it spawns with
+/// (`process_spawn`'s last argument; a null pointer means
+/// [`SpawnOptions::default`], which names no authority and is refused). A
+/// child never gets more than its parent: a higher priority or handle quota
+/// than the parent's own is refused with `InvalidArgument`. A parent with a
+/// memory limit gives its child part of its own budget: the child's limit
+/// (0: all the parent has left) is charged to the parent until the child
+/// ends; a limit larger than what is left is `NoMemory`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpawnOptions {
     /// Scheduling priority, 0 (lowest) to 7.
@@ -420,6 +424,10 @@ pub struct SpawnOptions {
     pub handle_quota: u32,
     /// [`SPAWN_PERSISTENT`] or 0.
     pub flags: u8,
+    /// A handle to the hardware resource with
+    /// [`crate::syscall::Rights::SPAWN`]: the authority to start processes
+    /// (0: none, refused with `BadHandle`).
+    pub authority: u32,
 }
 
 /// [`SpawnOptions::flags`]: the process survives power loss (it is part of
@@ -436,6 +444,7 @@ impl Default for SpawnOptions {
             memory_pages: 0,
             handle_quota: 0,
             flags: 0,
+            authority: 0,
         }
     }
 }
@@ -446,16 +455,17 @@ pub const INHERIT_PRIORITY: u8 = 0xff;
 
 impl SpawnOptions {
     /// Size of the encoded options.
-    pub const LEN: usize = 16;
+    pub const LEN: usize = 24;
 
     /// Layout: priority u8, flags u8, 2 reserved zero bytes, handle quota
-    /// u32, memory pages u64.
+    /// u32, memory pages u64, authority handle u32, 4 reserved zero bytes.
     pub fn encode(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         out[0] = self.priority;
         out[1] = self.flags;
         out[4..8].copy_from_slice(&self.handle_quota.to_le_bytes());
         out[8..16].copy_from_slice(&self.memory_pages.to_le_bytes());
+        out[16..20].copy_from_slice(&self.authority.to_le_bytes());
         out
     }
 
@@ -466,6 +476,7 @@ impl SpawnOptions {
             flags: bytes[1],
             handle_quota: u32_at(bytes, 4),
             memory_pages: u64_at(bytes, 8),
+            authority: u32_at(bytes, 16),
         }
     }
 }
@@ -529,6 +540,7 @@ mod tests {
             memory_pages: 1 << 20,
             handle_quota: 64,
             flags: SPAWN_PERSISTENT,
+            authority: 0xdead_beef,
         };
         assert_eq!(SpawnOptions::decode(&options.encode()), options);
         let memory = MemoryStats {

@@ -74,8 +74,9 @@ pub enum Syscall {
     /// `process_spawn(image, name, name_len, handles, count, options) ->
     /// process`: start a program from the ELF in memory object `image`, or,
     /// when `image` is 0, the bundle program called `name`, with the limits
-    /// in [`crate::object::SpawnOptions`] at `options` (0: the parent's). The
-    /// listed handles move to the child (see
+    /// in [`crate::object::SpawnOptions`] at `options`. Needs `SPAWN` on the
+    /// hardware resource named in the options' `authority`, and `READ` on
+    /// `image`. The listed handles move to the child (see
     /// [`crate::object::FIRST_STARTUP_HANDLE`]).
     ProcessSpawn = 16,
     /// `process_kill(process, how)`: end it, as [`crate::object::KILL`]
@@ -334,8 +335,11 @@ impl Rights {
     pub const WAIT: Rights = Rights(1 << 5);
     /// May manage the object (kill a process, set a timer, ack an interrupt).
     pub const MANAGE: Rights = Rights(1 << 6);
+    /// May start processes (the hardware resource: `process_spawn` takes a
+    /// handle with it in [`crate::object::SpawnOptions::authority`]).
+    pub const SPAWN: Rights = Rights(1 << 7);
     /// Every right.
-    pub const ALL: Rights = Rights(0x7f);
+    pub const ALL: Rights = Rights(0xff);
 
     /// True when every right in `other` is also in `self`.
     pub const fn contains(self, other: Rights) -> bool {

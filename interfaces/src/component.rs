@@ -50,9 +50,10 @@ pub enum Grant {
     /// A device `init` made for it from the hardware resource (`uses
     /// <device> from init`): I/O ports, an interrupt, device memory, the
     /// whole hardware resource (`hardware`), or the hardware resource with
-    /// `WRITE` only (`checkpoint`: checkpoints on demand).
+    /// `WRITE` only (`checkpoint`: checkpoints on demand) or `SPAWN` only
+    /// (`spawn`: starting processes).
     Device {
-        /// `com1-ports`, `com1-irq`, `hardware`, `checkpoint`, ...
+        /// `com1-ports`, `com1-irq`, `hardware`, `checkpoint`, `spawn`, ...
         name: String,
     },
 }

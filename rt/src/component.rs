@@ -39,10 +39,20 @@ impl Component {
         let message = read_message(bootstrap)?;
         let manifest: Manifest =
             wire::decode_payload(&message.bytes).map_err(|_| Error::InvalidArgument)?;
-        Ok(Component {
+        let component = Component {
             manifest,
             bootstrap,
-        })
+        };
+        // The authority to start processes, if init granted it (`uses
+        // spawn from init`, or the whole hardware resource): the spawn
+        // calls pass it from now on.
+        if let Some(authority) = component
+            .device("spawn")
+            .or_else(|| component.device("hardware"))
+        {
+            syscall::set_spawn_authority(authority);
+        }
+        Ok(component)
     }
 
     /// The component's name in the configuration.

@@ -7,6 +7,7 @@
 //! other register is preserved.
 
 use core::arch::asm;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use abide_abi::object::{
     unpack_pair, HandleInfo, MemoryStats, MessageInfo, Packet, ProcessStatus, Signals,
@@ -265,8 +266,28 @@ pub fn memory_map(memory: Handle, flags: u64) -> Result<*mut u8, Error> {
     Ok(address as *mut u8)
 }
 
+/// The handle [`process_spawn`] and its kin pass as the spawn authority
+/// unless their options name one (0: none yet).
+static SPAWN_AUTHORITY: AtomicU32 = AtomicU32::new(0);
+
+/// Makes `authority` (a handle to the hardware resource with
+/// [`Rights::SPAWN`]) the one this program spawns with from now on.
+/// Spawning needs it: without one, `process_spawn` is refused.
+pub fn set_spawn_authority(authority: Handle) {
+    SPAWN_AUTHORITY.store(authority.0, Ordering::Relaxed);
+}
+
+/// The spawn authority set with [`set_spawn_authority`], if any.
+pub fn spawn_authority() -> Option<Handle> {
+    match SPAWN_AUTHORITY.load(Ordering::Relaxed) {
+        0 => None,
+        handle => Some(Handle(handle)),
+    }
+}
+
 /// Starts the bundle program `name` with `handles` (moved to it) and this
-/// process's own limits. Returns a handle to the new process.
+/// process's own limits (a parent with a memory limit gives the child all
+/// it has left). Returns a handle to the new process.
 pub fn process_spawn(name: &str, handles: &[Handle]) -> Result<Handle, Error> {
     spawn(None, name, handles, None)
 }
@@ -287,16 +308,21 @@ pub fn process_spawn_image(image: Handle, name: &str, handles: &[Handle]) -> Res
     spawn(Some(image), name, handles, None)
 }
 
+/// Spawns with `options` (default: the parent's limits), filling in the
+/// authority from [`set_spawn_authority`] unless the options name one.
 fn spawn(
     image: Option<Handle>,
     name: &str,
     handles: &[Handle],
     options: Option<&SpawnOptions>,
 ) -> Result<Handle, Error> {
-    let options = options.map(SpawnOptions::encode);
-    let options_ptr = options.as_ref().map_or(0, |bytes| bytes.as_ptr() as u64);
-    // SAFETY: the kernel reads `name.len()` bytes, `handles.len()` u32s and,
-    // unless the pointer is 0, `SpawnOptions::LEN` bytes of options.
+    let mut options = options.copied().unwrap_or_default();
+    if options.authority == 0 {
+        options.authority = SPAWN_AUTHORITY.load(Ordering::Relaxed);
+    }
+    let options = options.encode();
+    // SAFETY: the kernel reads `name.len()` bytes, `handles.len()` u32s and
+    // `SpawnOptions::LEN` bytes of options.
     let value = unsafe {
         call(
             Syscall::ProcessSpawn,
@@ -306,7 +332,7 @@ fn spawn(
                 name.len() as u64,
                 handles.as_ptr() as u64,
                 handles.len() as u64,
-                options_ptr,
+                options.as_ptr() as u64,
             ],
         )
     }?;

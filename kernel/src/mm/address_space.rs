@@ -35,9 +35,17 @@ pub const SHARED_BASE: u64 = 0x1000_0000_0000;
 /// The end of the region for mapped memory objects.
 pub const SHARED_END: u64 = 0x7000_0000_0000;
 
+/// Kernel bytes one mapping record stands for (its entry in
+/// [`AddressSpace`]'s list, with room for the list to grow), charged to the
+/// process.
+pub const MAPPING_RECORD_BYTES: u64 = 32;
+
 /// One process's page tables and the user pages they map.
 pub struct AddressSpace {
     tables: PageTables,
+    /// Frames its lower-half page tables use (the root included): charged
+    /// to its process.
+    table_pages: u64,
     /// User pages mapped (virtual address, frame), to unmap and free on drop.
     pages: Vec<(u64, u64)>,
     /// Memory objects mapped (base address, pages), unmapped on drop.
@@ -50,11 +58,13 @@ impl AddressSpace {
     /// An address space with nothing in user space and the kernel half shared.
     pub fn new() -> Result<Self, MapError> {
         let kernel = kernel_map::kernel_root().ok_or(MapError::NotMapped)?;
-        let mut mem = DirectTables;
+        let mut table_pages = 0;
+        let mut mem = UserTables(&mut table_pages);
         let mut tables = PageTables::new(&mut mem)?;
         tables.share_top_level(&mut mem, &kernel, KERNEL_HALF_FIRST_SLOT, 511);
         Ok(AddressSpace {
             tables,
+            table_pages,
             pages: Vec::new(),
             shared: Vec::new(),
             next_shared: SHARED_BASE,
@@ -71,8 +81,12 @@ impl AddressSpace {
             unsafe {
                 core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize)
             };
+            if self.pages.try_reserve(1).is_err() {
+                let _ = frames::free_frame(frame);
+                return Err(MapError::OutOfMemory);
+            }
             if let Err(error) = self.tables.map(
-                &mut DirectTables,
+                &mut UserTables(&mut self.table_pages),
                 addr,
                 frame,
                 PageSize::Size4K,
@@ -89,6 +103,23 @@ impl AddressSpace {
     /// Pages of its own it maps (program image and stack; not shared ones).
     pub fn page_count(&self) -> u64 {
         self.pages.len() as u64
+    }
+
+    /// Frames its page tables use (lower half and root).
+    pub fn table_pages(&self) -> u64 {
+        self.table_pages
+    }
+
+    /// Kernel bytes its mapping records stand for.
+    pub fn record_bytes(&self) -> u64 {
+        self.shared.len() as u64 * MAPPING_RECORD_BYTES
+    }
+
+    /// A bound on the new page-table frames mapping `pages` more pages of
+    /// memory objects may take (one per 512 pages, and one at each of the
+    /// three lower levels at either end of the range).
+    pub fn tables_bound(pages: u64) -> u64 {
+        pages.div_ceil(512).saturating_add(6)
     }
 
     /// Maps all of `pages` at an address chosen here (with an unmapped guard
@@ -122,7 +153,10 @@ impl AddressSpace {
         if pages.is_device() {
             flags |= PageFlags::NO_CACHE | PageFlags::WRITE_THROUGH;
         }
-        let mut mem = DirectTables;
+        self.shared
+            .try_reserve(1)
+            .map_err(|_| MapError::OutOfMemory)?;
+        let mut mem = UserTables(&mut self.table_pages);
         for (index, &frame) in pages.frames().iter().enumerate() {
             let addr = base + index as u64 * PAGE_SIZE;
             if let Err(error) = self
@@ -195,8 +229,16 @@ impl AddressSpace {
         check_user_range(virt, 1)?;
         let flags = (flags | PageFlags::USER)
             - (PageFlags::DIRTY | PageFlags::ACCESSED | PageFlags::GLOBAL | PageFlags::HUGE);
-        self.tables
-            .map(&mut DirectTables, virt, frame, PageSize::Size4K, flags)?;
+        self.pages
+            .try_reserve(1)
+            .map_err(|_| MapError::OutOfMemory)?;
+        self.tables.map(
+            &mut UserTables(&mut self.table_pages),
+            virt,
+            frame,
+            PageSize::Size4K,
+            flags,
+        )?;
         self.pages.push((virt, frame));
         Ok(())
     }
@@ -335,4 +377,32 @@ fn check_user_range(virt: u64, count: u64) -> Result<(), MapError> {
         return Err(MapError::Misaligned);
     }
     Ok(())
+}
+
+/// The page-table memory of one address space: tables come from the frames
+/// user requests may take (never the kernel's reserve), and are counted.
+struct UserTables<'a>(&'a mut u64);
+
+impl TableMemory for UserTables<'_> {
+    fn read_entry(&self, table: u64, index: usize) -> u64 {
+        DirectTables.read_entry(table, index)
+    }
+
+    fn write_entry(&mut self, table: u64, index: usize, value: u64) {
+        DirectTables.write_entry(table, index, value);
+    }
+
+    fn alloc_table(&mut self) -> Option<u64> {
+        let frame = frames::alloc_user_frame()?;
+        // SAFETY: a freshly allocated frame belongs to us alone, reached
+        // through the direct map.
+        unsafe { core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize) };
+        *self.0 += 1;
+        Some(frame)
+    }
+
+    fn free_table(&mut self, table: u64) {
+        *self.0 = self.0.saturating_sub(1);
+        DirectTables.free_table(table);
+    }
 }

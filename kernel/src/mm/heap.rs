@@ -3,6 +3,16 @@
 //! taking more frames when an allocation does not fit.
 //!
 //! The heap lock disables interrupts; interrupt handlers never allocate.
+//!
+//! When no frames are left for it, an allocation returns null; for
+//! infallible allocations (`Box::new`, `Vec::push`, map inserts) Rust's
+//! allocation-error handler then panics, which stops the machine (stable
+//! Rust offers no other handler). So nothing a system call does may lean on
+//! it: calls reserve what they keep with `try_reserve` and answer
+//! `NoMemory`, and every request a process makes is charged to it and
+//! checked against the frames user requests may take
+//! (`frames::user_memory_available`), which leaves the kernel's reserve
+//! (`KERNEL_RESERVE_FRAMES`) to the heap's own small allocations.
 
 use core::alloc::{GlobalAlloc, Layout};
 

@@ -15,6 +15,7 @@ use abide_objects::enclose::{self, Queues, Refusal};
 use abide_objects::queue::{HandleCount, Message, MessageQueue};
 
 use super::{port, Kernel, Object, ObjectId};
+use crate::process::account::{self, Charge};
 
 /// Messages one endpoint may hold.
 pub const QUEUE_MESSAGES: usize = 64;
@@ -28,6 +29,10 @@ pub struct Payload {
     pub handles: InTransit<ObjectId>,
     /// The badge of the handle the writer used (0: none).
     pub badge: u64,
+    /// The writer is charged for the message until it is read or dropped
+    /// (`process::account::charge_message`).
+    #[serde(skip)]
+    pub charge: Charge,
 }
 
 impl HandleCount for Payload {
@@ -115,6 +120,7 @@ pub fn deliver(
     payload: Payload,
 ) -> Result<(), Error> {
     let Some(end) = kernel.objects.channel_mut(peer) else {
+        account::uncharge_bytes(kernel, payload.charge);
         let orphans = kernel.caps.discard(payload.handles);
         super::release(kernel, orphans);
         return Err(Error::PeerClosed);
@@ -124,6 +130,7 @@ pub fn deliver(
         handles: payload,
     };
     if let Err((error, message)) = end.queue.push(message) {
+        account::uncharge_bytes(kernel, message.handles.charge);
         let orphans = kernel.caps.discard(message.handles.handles);
         super::release(kernel, orphans);
         return Err(error);
@@ -136,6 +143,7 @@ pub fn deliver(
 /// the handles in messages nobody will read go into `work` to be released.
 pub fn close(kernel: &mut Kernel, mut end: ChannelEnd, work: &mut Vec<ObjectId>) {
     for message in end.queue.close_reader() {
+        account::uncharge_bytes(kernel, message.handles.charge);
         work.extend(kernel.caps.discard(message.handles.handles));
     }
     if let Some(peer_id) = end.peer {

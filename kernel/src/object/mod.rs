@@ -213,6 +213,9 @@ pub struct Kernel {
     pub irq_owners: [Option<ObjectId>; 16],
     /// When the thread on the CPU got it (ns), for CPU-time accounting.
     pub current_since_ns: u64,
+    /// Pages of closed memory objects still mapped, charged to their
+    /// creators until freed.
+    pub lingering: Vec<crate::process::account::Lingering>,
 }
 
 pub static KERNEL: IrqSpinLock<Option<Kernel>> = IrqSpinLock::new(None);
@@ -342,7 +345,7 @@ fn retire(kernel: &mut Kernel, id: ObjectId, work: &mut Vec<ObjectId>) {
     port::forget_observers(kernel, id);
     match object {
         Object::Channel(end) => channel::close(kernel, end, work),
-        Object::Port(port) => port::close(kernel, port),
+        Object::Port(port) => port::close(kernel, id, port),
         Object::Timer(timer) => timer::close(kernel, id, &timer),
         Object::Interrupt(interrupt) => hardware::close_interrupt(kernel, &interrupt),
         Object::Memory(memory) => memory::close(kernel, &memory),

@@ -8,7 +8,13 @@
 //! it is interrupted, because re-issuing it is all a waiter ever does.
 //!
 //! A port holds at most [`PORT_CAPACITY`] packets and armed observers
-//! together, so every armed observer has room for its packet.
+//! together, so every armed observer has room for its packet: the room is
+//! allocated when the observer is armed, so firing never allocates.
+//!
+//! Observers and their packets are kernel memory held for the process that
+//! armed them, charged to it ([`OBSERVER_BYTES`] each) until the packet is
+//! taken. An observer dies with the object it watches, with its port, and
+//! with the process that armed it.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -17,6 +23,7 @@ use abide_abi::object::{Packet, Signals};
 use abide_abi::syscall::Error;
 
 use super::{Kernel, ObjectId};
+use crate::process::account::{self, Charge, OBSERVER_BYTES};
 use crate::process::ThreadState;
 use crate::time;
 
@@ -29,6 +36,9 @@ pub struct Observer {
     pub port: ObjectId,
     pub key: u64,
     pub signals: Signals,
+    /// Who is charged for it (unknown, 0, after a restore).
+    #[serde(skip)]
+    pub charge: Charge,
 }
 
 /// A port: queued packets and the threads waiting for them.
@@ -39,6 +49,10 @@ pub struct Port {
     armed: usize,
     /// Threads blocked in `port_wait` on this port.
     waiters: Vec<ObjectId>,
+    /// Who is charged for the newest packets, oldest first (packets that
+    /// came back with a restore are charged to nobody and have none).
+    #[serde(skip)]
+    charges: VecDeque<Charge>,
 }
 
 impl Port {
@@ -49,6 +63,7 @@ impl Port {
             packets,
             armed,
             waiters,
+            charges: VecDeque::new(),
         }
     }
 
@@ -57,9 +72,37 @@ impl Port {
         self.packets.front()
     }
 
-    /// Takes the oldest packet.
-    pub fn pop(&mut self) -> Option<Packet> {
-        self.packets.pop_front()
+    /// Takes the oldest packet, with who was charged for it.
+    pub fn pop(&mut self) -> Option<(Packet, Charge)> {
+        let charged = self.charges.len() >= self.packets.len();
+        let packet = self.packets.pop_front()?;
+        let charge = if charged {
+            self.charges.pop_front().unwrap_or_default()
+        } else {
+            Charge::default()
+        };
+        Some((packet, charge))
+    }
+
+    /// Makes room for one more packet (and its charge) beyond the queued
+    /// ones and those armed observers will queue.
+    fn reserve_packet(&mut self) -> Result<(), Error> {
+        let wanted = self.armed + 1;
+        self.packets
+            .try_reserve(wanted)
+            .and_then(|()| self.charges.try_reserve(wanted))
+            .map_err(|_| Error::NoMemory)
+    }
+
+    /// Charges the packets charged to `from` to `to` instead; returns
+    /// their bytes.
+    pub fn recharge(&mut self, from: ObjectId, to: ObjectId) -> u64 {
+        let mut bytes = 0u64;
+        for charge in self.charges.iter_mut().filter(|c| c.owner == from) {
+            charge.owner = to;
+            bytes = bytes.saturating_add(charge.bytes);
+        }
+        bytes
     }
 
     /// Records a thread blocked in `port_wait`.
@@ -70,10 +113,12 @@ impl Port {
     }
 }
 
-/// Arms an observer of `object` for `signals` on `port`, or queues the packet
-/// at once if the object already asserts one of them.
+/// Arms an observer of `object` for `signals` on `port` for process
+/// `owner` (charged for it), or queues the packet at once if the object
+/// already asserts one of them.
 pub fn bind(
     kernel: &mut Kernel,
+    owner: ObjectId,
     port_id: ObjectId,
     object: ObjectId,
     key: u64,
@@ -87,15 +132,28 @@ pub fn bind(
     if port.packets.len() + port.armed >= PORT_CAPACITY {
         return Err(Error::NoMemory);
     }
+    port.reserve_packet()?;
+    let charge = account::charge_bytes(kernel, owner, OBSERVER_BYTES)?;
     if current.intersects(signals) {
-        queue(kernel, port_id, key, current);
+        queue(kernel, port_id, key, current, charge);
         return Ok(());
     }
-    port.armed += 1;
+    let list = kernel.observers.entry(object).or_default();
+    if list.try_reserve(1).is_err() {
+        if list.is_empty() {
+            kernel.observers.remove(&object);
+        }
+        account::uncharge_bytes(kernel, charge);
+        return Err(Error::NoMemory);
+    }
+    if let Some(port) = kernel.objects.port_mut(port_id) {
+        port.armed += 1;
+    }
     kernel.observers.entry(object).or_default().push(Observer {
         port: port_id,
         key,
         signals,
+        charge,
     });
     Ok(())
 }
@@ -122,7 +180,16 @@ pub fn notify(kernel: &mut Kernel, id: ObjectId) {
     for observer in fired {
         if let Some(port) = kernel.objects.port_mut(observer.port) {
             port.armed = port.armed.saturating_sub(1);
-            queue(kernel, observer.port, observer.key, current);
+            // The observer's charge stays with its packet.
+            queue(
+                kernel,
+                observer.port,
+                observer.key,
+                current,
+                observer.charge,
+            );
+        } else {
+            account::uncharge_bytes(kernel, observer.charge);
         }
     }
 }
@@ -130,22 +197,67 @@ pub fn notify(kernel: &mut Kernel, id: ObjectId) {
 /// Object `id` is gone: its observers will never fire.
 pub fn forget_observers(kernel: &mut Kernel, id: ObjectId) {
     for observer in kernel.observers.remove(&id).unwrap_or_default() {
-        if let Some(port) = kernel.objects.port_mut(observer.port) {
-            port.armed = port.armed.saturating_sub(1);
-        }
+        disarm(kernel, observer);
     }
 }
 
-/// Queues a packet on `port_id` (room is reserved) and wakes its waiters.
-fn queue(kernel: &mut Kernel, port_id: ObjectId, key: u64, signals: Signals) {
+/// Removes every observer `matches` accepts, wherever it watches.
+fn forget_where(kernel: &mut Kernel, matches: impl Fn(&Observer) -> bool) {
+    let mut gone = Vec::new();
+    kernel.observers.retain(|_, observers| {
+        observers.retain(|observer| {
+            if matches(observer) {
+                // Disarmed below; should the list not grow, the observer
+                // is dropped uncounted (its port and charge go too).
+                if gone.try_reserve(1).is_ok() {
+                    gone.push(*observer);
+                }
+                false
+            } else {
+                true
+            }
+        });
+        !observers.is_empty()
+    });
+    for observer in gone {
+        disarm(kernel, observer);
+    }
+}
+
+/// Process `id` ended: the observers it armed go with it.
+pub fn forget_observers_of(kernel: &mut Kernel, id: ObjectId) {
+    forget_where(kernel, |observer| observer.charge.owner == id);
+}
+
+/// An observer that will never fire: its port's room and its charge come
+/// back.
+fn disarm(kernel: &mut Kernel, observer: Observer) {
+    if let Some(port) = kernel.objects.port_mut(observer.port) {
+        port.armed = port.armed.saturating_sub(1);
+    }
+    account::uncharge_bytes(kernel, observer.charge);
+}
+
+/// Queues a packet on `port_id` (room is reserved) charged as `charge`, and
+/// wakes its waiters.
+fn queue(kernel: &mut Kernel, port_id: ObjectId, key: u64, signals: Signals, charge: Charge) {
     let Some(port) = kernel.objects.port_mut(port_id) else {
+        account::uncharge_bytes(kernel, charge);
         return;
     };
+    // Capacity was reserved when the observer was armed, so neither push
+    // allocates (but after a restore); should the heap be exhausted, the
+    // packet is dropped, never a panic.
+    if port.packets.try_reserve(1).is_err() || port.charges.try_reserve(1).is_err() {
+        account::uncharge_bytes(kernel, charge);
+        return;
+    }
     port.packets.push_back(Packet {
         key,
         signals,
         timestamp_ns: time::now_ns(),
     });
+    port.charges.push_back(charge);
     let waiters = core::mem::take(&mut port.waiters);
     for thread in waiters {
         wake(kernel, thread);
@@ -154,10 +266,14 @@ fn queue(kernel: &mut Kernel, port_id: ObjectId, key: u64, signals: Signals) {
 
 /// The last handle to a port is gone: its waiters run again (and find the
 /// handle invalid).
-pub fn close(kernel: &mut Kernel, port: Port) {
+pub fn close(kernel: &mut Kernel, id: ObjectId, port: Port) {
     for thread in port.waiters {
         wake(kernel, thread);
     }
+    for charge in port.charges {
+        account::uncharge_bytes(kernel, charge);
+    }
+    forget_where(kernel, |observer| observer.port == id);
 }
 
 /// Makes a thread blocked in `port_wait` ready; it re-issues the call.

@@ -119,6 +119,9 @@ pub fn restore<D: Disk>(
                             .map_err(|_| RestoreError::Image("handle quota".into()))?,
                     },
                     memory_pages: p.memory_pages,
+                    // Not in the image: kernel memory and budgets set aside
+                    // are charged afresh from here on.
+                    account: Default::default(),
                     cpu_ns: p.cpu_ns,
                     persistent: p.persistent,
                 })
@@ -146,6 +149,8 @@ pub fn restore<D: Disk>(
                 queue: end.queue.map_handles(|payload| Payload {
                     handles: payload.handles,
                     badge: payload.badge,
+                    // Restored messages are charged to nobody (docs/kernel.md).
+                    charge: Default::default(),
                 }),
             }),
             KindIn::Port(port) => Object::Port(Port::restored(
@@ -201,6 +206,7 @@ pub fn restore<D: Disk>(
                     port: o.port,
                     key: o.key,
                     signals: o.signals,
+                    charge: Default::default(),
                 })
                 .collect();
             (object, observers)

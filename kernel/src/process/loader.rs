@@ -179,3 +179,28 @@ pub fn load(image: &[u8]) -> Result<LoadedProgram, LoadError> {
         stack_top: STACK_TOP,
     })
 }
+
+/// The pages `image` asks for (every loadable segment, rounded out to whole
+/// pages, and the stack), read from its headers before anything is
+/// allocated: the memory limit is checked against it first, so an image
+/// too large for it is refused without being loaded (the page tables come
+/// on top and are checked once loaded). Segments that would not load are
+/// left to [`load`].
+pub fn pages_needed(image: &[u8]) -> Result<u64, LoadError> {
+    check_header_geometry(image)?;
+    let elf = ElfFile::new(image).map_err(LoadError::NotAnExecutable)?;
+    let mut pages = STACK_PAGES;
+    for segment in elf.program_iter() {
+        if segment.get_type() != Ok(SegmentType::Load) || segment.mem_size() == 0 {
+            continue;
+        }
+        let virt = segment.virtual_addr();
+        let end = virt
+            .checked_add(segment.mem_size())
+            .and_then(|end| align_up(end, PAGE_SIZE))
+            .ok_or(LoadError::BadSegment)?;
+        let span = (end - align_down(virt, PAGE_SIZE)) / PAGE_SIZE;
+        pages = pages.saturating_add(span);
+    }
+    Ok(pages)
+}

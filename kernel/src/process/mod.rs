@@ -6,6 +6,7 @@
 //! parent waits for `TERMINATED` and reads the report with `process_status`.
 //! The kernel also prints each ending on the console.
 
+pub mod account;
 pub mod loader;
 
 use alloc::boxed::Box;
@@ -88,8 +89,12 @@ pub struct Process {
     pub status: ProcessStatus,
     /// What its parent allowed it.
     pub limits: Limits,
-    /// Pages charged to it: its image and stack, and memory objects it made.
+    /// Pages charged to it: its image and stack, memory objects it made and
+    /// the budgets of its children (page tables and kernel memory come on
+    /// top: see [`account`] and [`Process::charged_pages`]).
     pub memory_pages: u64,
+    /// Its place in its parent's budget and the kernel memory it holds.
+    pub account: account::Account,
     /// Nanoseconds it ran.
     pub cpu_ns: u64,
     /// Part of every checkpoint and resumed after a restore; a process
@@ -106,7 +111,7 @@ impl Process {
     /// Its status with what it uses now (`handles`: its table's count).
     pub fn report(&self, handles: usize) -> ProcessStatus {
         ProcessStatus {
-            memory_pages: self.memory_pages,
+            memory_pages: self.charged_pages(),
             memory_limit: self.limits.memory_pages,
             handles: u32::try_from(handles).unwrap_or(u32::MAX),
             handle_quota: u32::try_from(self.limits.handle_quota).unwrap_or(u32::MAX),
@@ -213,17 +218,31 @@ pub fn spawn(
         Startup::Handles(transit) => Some(transit),
         _ => None,
     };
+    // Checked before anything is allocated: the pages the image asks for
+    // and the kernel's own records of the process; once loaded, again with
+    // the page tables.
+    let over = |needed: u64| SpawnError::OverMemoryLimit {
+        needed,
+        limit: limits.memory_pages,
+    };
+    let estimate = match loader::pages_needed(image) {
+        Ok(pages) => pages.saturating_add(account::PROCESS_BYTES.div_ceil(abide_mm::PAGE_SIZE)),
+        Err(error) => return Err((SpawnError::Load(error), give_back(startup))),
+    };
+    if estimate > limits.memory_pages
+        || !crate::mm::user_memory_available(estimate.saturating_mul(abide_mm::PAGE_SIZE))
+    {
+        return Err((over(estimate), give_back(startup)));
+    }
     let program = match loader::load(image) {
         Ok(program) => program,
         Err(error) => return Err((SpawnError::Load(error), give_back(startup))),
     };
     let needed = program.space.page_count();
-    if needed > limits.memory_pages {
-        let error = SpawnError::OverMemoryLimit {
-            needed,
-            limit: limits.memory_pages,
-        };
-        return Err((error, give_back(startup)));
+    let kernel_pages = account::PROCESS_BYTES.div_ceil(abide_mm::PAGE_SIZE);
+    let total = needed + program.space.table_pages() + kernel_pages;
+    if total > limits.memory_pages {
+        return Err((over(total), give_back(startup)));
     }
     let priority = limits.priority;
     // The programs the kernel starts (init) are the root of what persists.
@@ -242,6 +261,10 @@ pub fn spawn(
             status: ProcessStatus::default(),
             limits,
             memory_pages: needed,
+            account: account::Account {
+                kernel_bytes: account::PROCESS_BYTES,
+                ..account::Account::default()
+            },
             cpu_ns: 0,
             persistent,
         }),
@@ -324,6 +347,8 @@ pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
     // Its authority goes with it; handles others derived from its handles stay.
     let held = kernel.caps.destroy_table(table);
     object::release(kernel, held);
+    object::port::forget_observers_of(kernel, id);
+    account::hand_over(kernel, id);
     object::port::notify(kernel, id);
     object::remove_if_unreferenced(kernel, id);
 }

@@ -19,6 +19,7 @@ use super::{caller_table, copy_handles_in, copy_in, handle_arg, handles_to_bytes
 use crate::arch::probe;
 use crate::object::channel::{self, Payload};
 use crate::object::{self, port, Kernel};
+use crate::process::account;
 
 pub fn create(kernel: &mut Kernel) -> Result<u64, Error> {
     let table = caller_table(kernel)?;
@@ -57,9 +58,18 @@ pub fn write(
             .filter_map(|&handle| kernel.caps.get(table, handle).ok().map(|cap| cap.object)),
     );
     channel::check_enclosure(kernel, end_id, peer_id, &sent)?;
-    let transit = kernel
+    let writer = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let charge = account::charge_message(kernel, writer, len, count)?;
+    let transit = match kernel
         .caps
-        .take_for_transfer(table, &handles, Some(channel))?;
+        .take_for_transfer(table, &handles, Some(channel))
+    {
+        Ok(transit) => transit,
+        Err(error) => {
+            account::uncharge_bytes(kernel, charge);
+            return Err(error);
+        }
+    };
     channel::deliver(
         kernel,
         peer_id,
@@ -67,6 +77,7 @@ pub fn write(
         Payload {
             handles: transit,
             badge,
+            charge,
         },
     )?;
     Ok(0)
@@ -110,6 +121,7 @@ pub fn read(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
         .channel_mut(end_id)
         .and_then(|end| end.queue.pop_if_fits(bytes, handles).ok())
         .ok_or(Error::ShouldWait)?;
+    account::uncharge_bytes(kernel, message.handles.charge);
     let installed = match kernel.caps.install(table, message.handles.handles) {
         Ok(installed) => installed,
         Err((error, transit)) => {

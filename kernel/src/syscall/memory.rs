@@ -7,8 +7,9 @@ use abide_abi::syscall::{Error, Rights};
 use abide_mm::PAGE_SIZE;
 
 use super::{caller_table, handle_arg};
-use crate::mm::PageSet;
+use crate::mm::{AddressSpace, PageSet, MAPPING_RECORD_BYTES};
 use crate::object::{Kernel, Memory, Object};
+use crate::process::account;
 
 pub fn create(kernel: &mut Kernel, size: u64) -> Result<u64, Error> {
     let table = caller_table(kernel)?;
@@ -18,20 +19,21 @@ pub fn create(kernel: &mut Kernel, size: u64) -> Result<u64, Error> {
     kernel.caps.check_room(table, 1)?;
     let count = size.div_ceil(PAGE_SIZE);
     let owner = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
-    let process = kernel.objects.process_mut(owner).ok_or(Error::BadHandle)?;
-    let charged = process.memory_pages.saturating_add(count);
-    if charged > process.limits.memory_pages {
-        return Err(Error::NoMemory);
-    }
+    account::check_room(kernel, owner, count, 0)?;
     let pages = PageSet::zeroed(count as usize).ok_or(Error::NoMemory)?;
-    process.memory_pages = charged;
+    account::charge_pages(kernel, owner, count)?;
     let memory = Memory {
         pages: Arc::new(pages),
         charged_to: owner,
         charged_pages: count,
     };
-    let (_, handle) = kernel.create(table, Object::Memory(memory), Rights::ALL)?;
-    Ok(u64::from(handle.0))
+    match kernel.create(table, Object::Memory(memory), Rights::ALL) {
+        Ok((_, handle)) => Ok(u64::from(handle.0)),
+        Err(error) => {
+            account::uncharge_pages(kernel, owner, count);
+            Err(error)
+        }
+    }
 }
 
 pub fn map(kernel: &mut Kernel, handle: u64, flags: u64) -> Result<u64, Error> {
@@ -49,10 +51,14 @@ pub fn map(kernel: &mut Kernel, handle: u64, flags: u64) -> Result<u64, Error> {
         return Err(Error::WrongType);
     };
     let pages = memory.pages.clone();
+    let process = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    // The tables the mapping may need and its record are charged to the
+    // mapper (the pages are its creator's).
+    let tables = AddressSpace::tables_bound(pages.frames().len() as u64);
+    account::check_room(kernel, process, tables, MAPPING_RECORD_BYTES)?;
     // A checkpoint still writing these pages out copies them first: the
     // new mapping is not write-protected.
     crate::persist::set_mapping(&pages);
-    let process = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
     let space = kernel
         .objects
         .process_mut(process)

@@ -7,6 +7,7 @@ use abide_abi::syscall::{Error, Rights};
 use super::{caller_table, handle_arg, Outcome};
 use crate::arch::probe;
 use crate::object::{self, timer, Kernel, Object, Port, Timer};
+use crate::process::account;
 use crate::time;
 
 pub fn create(kernel: &mut Kernel) -> Result<u64, Error> {
@@ -28,7 +29,8 @@ pub fn bind(
     let signals = u32::try_from(signals)
         .map(Signals)
         .map_err(|_| Error::InvalidArgument)?;
-    object::port::bind(kernel, port_id, object, key, signals)?;
+    let owner = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    object::port::bind(kernel, owner, port_id, object, key, signals)?;
     Ok(0)
 }
 
@@ -42,7 +44,9 @@ pub fn wait(kernel: &mut Kernel, port: u64, packet_ptr: u64, deadline: u64) -> O
         let port = kernel.objects.port_mut(port_id).ok_or(Error::WrongType)?;
         if let Some(packet) = port.front() {
             probe::copy_to_user(packet_ptr, &packet.encode())?;
-            port.pop();
+            if let Some((_, charge)) = port.pop() {
+                account::uncharge_bytes(kernel, charge);
+            }
             return Ok(None);
         }
         // Prove the packet buffer good now rather than after the wait.

@@ -7,12 +7,13 @@ use abide_abi::object::{
     MAX_MESSAGE_HANDLES, SPAWN_PERSISTENT,
 };
 use abide_abi::syscall::{Error, Rights};
+use abide_objects::budget;
 
-use super::{caller_table, copy_handles_in, copy_in, handle_arg, Outcome};
+use super::{caller_table, copy_handles_in, copy_in, handle_arg, hardware_resource, Outcome};
 use crate::arch::probe;
 use crate::bundle;
-use crate::object::{self, Kernel, Object};
-use crate::process::{self, ExitReason, Limits, Startup};
+use crate::object::{self, Kernel, Object, ObjectId};
+use crate::process::{self, account, ExitReason, Limits, Startup};
 
 /// The longest program name.
 const MAX_NAME: u64 = abide_abi::object::MAX_PROCESS_NAME as u64;
@@ -32,7 +33,12 @@ pub fn exit(kernel: &mut Kernel, code: u64) -> Outcome {
 pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
     let [image, name_ptr, name_len, handles_ptr, count, options_ptr] = args;
     let table = caller_table(kernel)?;
-    let (limits, flags) = child_limits(kernel, options_ptr)?;
+    let parent = process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let options = read_options(options_ptr)?;
+    // The authority first: without it nothing else is looked at.
+    hardware_resource(kernel, u64::from(options.authority), Rights::SPAWN)?;
+    let (limits, reserve) = child_limits(kernel, parent, &options)?;
+    let flags = options.flags;
     let name = String::from_utf8(copy_in(name_ptr, name_len, MAX_NAME)?)
         .map_err(|_| Error::InvalidArgument)?;
     // The kernel prints the name in its own lines ("process 3 (name)
@@ -62,7 +68,16 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
         from_memory = memory.pages.read_all().ok_or(Error::WrongType)?;
         &from_memory
     };
-    let transit = kernel.caps.take_for_transfer(table, &handles, None)?;
+    // The child's budget comes out of the parent's: set aside now, given
+    // back (less what outlives the child) when it ends.
+    account::charge_pages(kernel, parent, reserve)?;
+    let transit = match kernel.caps.take_for_transfer(table, &handles, None) {
+        Ok(transit) => transit,
+        Err(error) => {
+            account::uncharge_pages(kernel, parent, reserve);
+            return Err(error);
+        }
+    };
     let child = match process::spawn(kernel, &name, image, limits, Startup::Handles(transit)) {
         Ok(child) => child,
         Err((error, transit)) => {
@@ -73,6 +88,7 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
                     object::release(kernel, orphans);
                 }
             }
+            account::uncharge_pages(kernel, parent, reserve);
             log::debug!("process_spawn of {name:?} failed: {error}");
             return Err(match error {
                 process::SpawnError::Load(_) => Error::InvalidArgument,
@@ -83,56 +99,73 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
     };
     if let Some(process) = kernel.objects.process_mut(child) {
         process.persistent = flags & SPAWN_PERSISTENT != 0;
+        process.account.parent = parent;
+        process.account.reserved = reserve;
     }
     log::info!("started process {child} ({name})");
-    let handle = kernel.new_handle(table, child, Rights::ALL)?;
-    Ok(u64::from(handle.0))
+    match kernel.new_handle(table, child, Rights::ALL) {
+        Ok(handle) => Ok(u64::from(handle.0)),
+        Err(error) => {
+            // Room was checked; should it still fail, the child must not
+            // run on with nobody able to reach it.
+            process::end_process(kernel, child, ExitReason::Killed);
+            object::remove_if_unreferenced(kernel, child);
+            Err(error)
+        }
+    }
 }
 
-/// The limits for a child: the options at `options_ptr` (0: the caller's
-/// own), never more than the caller's; and the options' flags.
-fn child_limits(kernel: &Kernel, options_ptr: u64) -> Result<(Limits, u8), Error> {
-    let parent = process::current_process(kernel)
-        .and_then(|id| kernel.objects.process(id))
-        .ok_or(Error::BadHandle)?
-        .limits;
-    let options = if options_ptr == 0 {
-        SpawnOptions::default()
-    } else {
-        let bytes = copy_in(
-            options_ptr,
-            SpawnOptions::LEN as u64,
-            SpawnOptions::LEN as u64,
-        )?;
-        let mut raw = [0u8; SpawnOptions::LEN];
-        raw.copy_from_slice(&bytes);
-        SpawnOptions::decode(&raw)
-    };
+/// The options at `options_ptr` (0: the defaults, which name no authority).
+fn read_options(options_ptr: u64) -> Result<SpawnOptions, Error> {
+    if options_ptr == 0 {
+        return Ok(SpawnOptions::default());
+    }
+    let bytes = copy_in(
+        options_ptr,
+        SpawnOptions::LEN as u64,
+        SpawnOptions::LEN as u64,
+    )?;
+    let mut raw = [0u8; SpawnOptions::LEN];
+    raw.copy_from_slice(&bytes);
+    Ok(SpawnOptions::decode(&raw))
+}
+
+/// The limits for a child of `parent` from `options`, never more than the
+/// parent's, and the pages to set aside from the parent's budget for it: a
+/// parent with a memory limit gives its child part of what it has left
+/// (a limit of 0: all of it); one without a limit sets nothing aside.
+fn child_limits(
+    kernel: &Kernel,
+    parent: ObjectId,
+    options: &SpawnOptions,
+) -> Result<(Limits, u64), Error> {
+    let process = kernel.objects.process(parent).ok_or(Error::BadHandle)?;
+    let own = process.limits;
     let priority = match options.priority {
-        INHERIT_PRIORITY => parent.priority,
-        priority if priority <= parent.priority => priority,
-        _ => return Err(Error::InvalidArgument),
-    };
-    let memory_pages = match options.memory_pages {
-        0 => parent.memory_pages,
-        pages if pages <= parent.memory_pages => pages,
+        INHERIT_PRIORITY => own.priority,
+        priority if priority <= own.priority => priority,
         _ => return Err(Error::InvalidArgument),
     };
     let handle_quota = match options.handle_quota as usize {
-        0 => parent.handle_quota,
-        quota if quota <= parent.handle_quota => quota,
+        0 => own.handle_quota,
+        quota if quota <= own.handle_quota => quota,
         _ => return Err(Error::InvalidArgument),
     };
     if options.flags & !SPAWN_PERSISTENT != 0 {
         return Err(Error::InvalidArgument);
     }
+    let (memory_pages, reserve) = budget::child_budget(
+        own.memory_pages,
+        process.charged_pages(),
+        options.memory_pages,
+    )?;
     Ok((
         Limits {
             priority,
             memory_pages,
             handle_quota,
         },
-        options.flags,
+        reserve,
     ))
 }
 

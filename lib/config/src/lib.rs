@@ -222,6 +222,10 @@ pub const INIT_SERVICES: &[(&str, &str)] = &[
         "kernel-log",
         "the kernel's log, every process's debug output in it (kernel_log_read): the hardware resource with READ only",
     ),
+    (
+        "spawn",
+        "starting processes (process_spawn): the hardware resource with SPAWN only",
+    ),
 ];
 
 /// What a route to `service` from `init` grants, if init provides it.

@@ -136,6 +136,22 @@ fn init_provides_checkpoint_and_every_service_it_lists() {
 }
 
 #[test]
+fn init_provides_spawn_and_no_shipped_component_takes_it() {
+    let grants = init_service("spawn").expect("init provides spawn");
+    assert!(grants.contains("SPAWN"), "{grants}");
+    let system = ok(&in_root("component a { uses spawn from init }"));
+    assert_eq!(component(&system, "a").uses, [Route::new("spawn", "init")]);
+    let refused = errors(&in_root("component a { uses disk from init }"));
+    assert!(refused[0].message.contains("spawn"), "{}", refused[0]);
+    // Only init starts processes in the default system.
+    let system = ok(include_str!("../../../system/default.conf"));
+    assert!(system
+        .components()
+        .iter()
+        .all(|c| !c.uses.contains(&Route::new("spawn", "init"))));
+}
+
+#[test]
 fn the_examples_in_the_documentation_parse() {
     let docs = include_str!("../../../docs/config.md");
     let example = docs

@@ -47,8 +47,10 @@ pub use error::ImageError;
 /// An object's id (the kernel's `ObjectId`).
 pub type ObjectId = u64;
 
-/// The layout version of the image; a restore refuses any other.
-pub const IMAGE_FORMAT: u32 = 2;
+/// The layout version of the image; a restore refuses any other. 3: the
+/// `SPAWN` right (an image of 2 would give init a hardware resource that
+/// cannot spawn).
+pub const IMAGE_FORMAT: u32 = 3;
 
 /// The registers a thread image keeps (the kernel's
 /// `UserContext::saved_registers`): r15 .. rax, rip, rflags, rsp.

@@ -9,7 +9,8 @@
 //! kernel holds one [`caps::Capabilities`] behind a lock and one
 //! [`queue::MessageQueue`] per channel endpoint; before a channel write it
 //! asks [`enclose`] whether the message would make an endpoint reachable
-//! only through itself.
+//! only through itself. How a child's memory limit comes out of its
+//! parent's is [`budget`].
 //!
 //! Nothing in this crate uses `unsafe` or panics on bad input: every handle,
 //! right and size comes from user space and is checked. Tables and queues
@@ -22,6 +23,7 @@
 
 extern crate alloc;
 
+pub mod budget;
 pub mod caps;
 pub mod enclose;
 pub mod queue;

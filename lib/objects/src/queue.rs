@@ -196,10 +196,15 @@ impl<H: HandleCount> MessageQueue<H> {
     /// [`MAX_MESSAGE_HANDLES`] or could never fit this queue;
     /// [`Error::BadHandle`] if the writing end is closed;
     /// [`Error::PeerClosed`] if the reading end is closed;
-    /// [`Error::ShouldWait`] if the queue has no room now.
+    /// [`Error::ShouldWait`] if the queue has no room now;
+    /// [`Error::NoMemory`] if the allocator has none for it.
     pub fn push(&mut self, msg: Message<H>) -> Result<(), (Error, Message<H>)> {
         if let Err(error) = self.check_push(msg.bytes.len(), msg.handles.count()) {
             return Err((error, msg));
+        }
+        // Never a panic when the allocator is out of memory.
+        if self.messages.try_reserve(1).is_err() {
+            return Err((Error::NoMemory, msg));
         }
         self.bytes = self.bytes.saturating_add(msg.bytes.len());
         self.messages.push_back(msg);
@@ -227,6 +232,12 @@ impl<H: HandleCount> MessageQueue<H> {
             .ok_or_else(|| self.empty_error())?;
         self.bytes = self.bytes.saturating_sub(bytes);
         Ok(msg)
+    }
+
+    /// What travels with each queued message, oldest first, to update in
+    /// place (the kernel re-points who is charged for them).
+    pub fn payloads_mut(&mut self) -> impl Iterator<Item = &mut H> + '_ {
+        self.messages.iter_mut().map(|message| &mut message.handles)
     }
 
     /// The oldest message, left queued.

@@ -349,3 +349,21 @@ fn check_pop_agrees_with_pop_if_fits() {
     queue.close_writer();
     assert_eq!(queue.check_pop(3, 1), Err(ReadError::PeerClosed));
 }
+
+#[test]
+fn payloads_can_be_updated_in_place() {
+    let mut queue: MessageQueue<Vec<u32>> = MessageQueue::new(4, 1024);
+    for value in 0..3u32 {
+        let message = Message {
+            bytes: vec![value as u8],
+            handles: vec![value],
+        };
+        assert!(queue.push(message).is_ok());
+    }
+    for payload in queue.payloads_mut() {
+        payload[0] += 10;
+    }
+    let message = queue.pop_if_fits(1024, 16).ok().unwrap();
+    assert_eq!(message.handles, vec![10]);
+    assert_eq!(queue.payloads_mut().count(), 2);
+}

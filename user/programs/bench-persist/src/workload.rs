@@ -44,12 +44,18 @@ struct Workload {
     port: Handle,
 }
 
+/// The peer's memory limit, in pages: its image, stack and heap.
+const PEER_PAGES: u64 = 512;
+
 impl Workload {
     /// Spawns the peer and tells it to echo.
     fn start() -> Result<Workload, Failure> {
         let (channel, peer_end) = channel_create().map_err(call("channel_create"))?;
+        // The peer's budget comes out of this component's: a small one
+        // (the default would be all that is left).
         let options = SpawnOptions {
             flags: SPAWN_PERSISTENT,
+            memory_pages: PEER_PAGES,
             ..SpawnOptions::default()
         };
         process_spawn_with(PEER, &[peer_end], &options).map_err(call("process_spawn"))?;

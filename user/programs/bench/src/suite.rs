@@ -76,6 +76,11 @@ impl Samples {
 /// `bench: start` line (with `init=bench` this program is the first user
 /// program, and the runtime runs only a few instructions before `main`).
 pub fn run(iterations: u32) -> i32 {
+    // Started by the kernel: the hardware resource (startup handle 0)
+    // carries the SPAWN right its children need.
+    if let Some(hardware) = abide_rt::startup_handle(0) {
+        abide_rt::syscall::set_spawn_authority(hardware);
+    }
     let entry = tsc::now();
     println!(
         "{}",

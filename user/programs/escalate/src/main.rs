@@ -8,13 +8,6 @@
 //! error expected, or `escalate: <name>: FAILED: <what happened>`; then
 //! `escalate: done: N refused, M failed`. `tests/confinement.rs` checks
 //! every line; docs/reliability.md lists the attempts.
-//!
-//! A few attempts are not refused yet: their fixes are on other branches
-//! (spawning needs a capability, reading the kernel log needs one, a
-//! component's `debug_write` is tagged). They are in [`AFTER_MERGE`] and
-//! print `escalate: <name>: accepted (expected after merge: refused
-//! <Error>)` while the kernel still accepts them; once the fix is merged,
-//! move them to the ordinary list.
 #![no_std]
 #![no_main]
 
@@ -419,8 +412,25 @@ fn attempts(own: &Own) -> Vec<(&'static str, Error, Outcome)> {
         ),
         (
             "spawn-image-console",
-            Error::WrongType,
+            Error::BadHandle,
             unit(syscall::process_spawn_image(c, "escalated", &[]))
+        ),
+        // Spawning needs the hardware resource with SPAWN, checked before
+        // the image: with none, every spawn above is BadHandle.
+        (
+            "spawn-without-capability",
+            Error::BadHandle,
+            spawn_and_kill("hello")
+        ),
+        (
+            "spawn-console-as-authority",
+            Error::AccessDenied,
+            with_spawn_authority(c, || spawn_and_kill("hello"))
+        ),
+        (
+            "spawn-port-as-authority",
+            Error::WrongType,
+            with_spawn_authority(port, || spawn_and_kill("hello"))
         ),
         // Memory: its own only, within its quota; none of the kernel's.
         (
@@ -537,17 +547,13 @@ fn raw_number(number: u64) -> Outcome {
     decode_result(status, value)
 }
 
-/// Attempts the kernel still accepts on this branch; each is refused once
-/// the fix named is merged: (name, error expected then, attempt).
-fn after_merge() -> Vec<(&'static str, Error, Outcome)> {
-    alloc::vec![
-        // Finding 5: spawning needs a capability.
-        (
-            "spawn-without-capability",
-            Error::AccessDenied,
-            spawn_and_kill("hello")
-        ),
-    ]
+
+/// Runs `attempt` with `authority` as the spawn authority, then none again.
+fn with_spawn_authority(authority: Handle, attempt: impl FnOnce() -> Outcome) -> Outcome {
+    syscall::set_spawn_authority(authority);
+    let outcome = attempt();
+    syscall::set_spawn_authority(Handle(0));
+    outcome
 }
 
 /// Spawns `name`; kills it again if that worked.
@@ -558,9 +564,6 @@ fn spawn_and_kill(name: &str) -> Outcome {
     Ok(0)
 }
 
-/// The names of the attempts accepted today (the lead flips them after the
-/// merge): see [`after_merge`].
-pub const AFTER_MERGE: &[&str] = &["spawn-without-capability"];
 
 async fn main() -> i32 {
     let Ok(component) = Component::get() else {
@@ -594,17 +597,6 @@ async fn main() -> i32 {
                     "escalate: {name}: FAILED: accepted ({value}), expected {expected:?}\n"
                 ));
             }
-        }
-    }
-    for (name, expected, outcome) in after_merge() {
-        match outcome {
-            Err(error) if error == expected => {
-                refused += 1;
-                report.push_str(&format!("escalate: {name}: refused {error:?}\n"));
-            }
-            other => report.push_str(&format!(
-                "escalate: {name}: accepted today as {other:?} (expected after merge: refused {expected:?})\n"
-            )),
         }
     }
     report.push_str(&format!(

@@ -35,6 +35,11 @@ fn main() -> i32 {
 }
 
 fn run() -> Result<(), Error> {
+    // Started by the kernel: the hardware resource (startup handle 0)
+    // carries the SPAWN right its children need.
+    if let Some(hardware) = abide_rt::startup_handle(0) {
+        abide_rt::syscall::set_spawn_authority(hardware);
+    }
     let waiter = Waiter::new()?;
     for name in CHILDREN {
         let child = process_spawn(name, &[])?;

@@ -40,6 +40,11 @@ const AC: u64 = 1 << 18;
 const CALLS: u32 = 200;
 
 fn main() -> i32 {
+    // Started by the kernel: the hardware resource (startup handle 0)
+    // carries the SPAWN right its children need.
+    if let Some(hardware) = abide_rt::startup_handle(0) {
+        abide_rt::syscall::set_spawn_authority(hardware);
+    }
     let mut failed = 0u32;
     let mut check = |name: &str, result: Result<(), &'static str>| match result {
         Ok(()) => println!("flags: {name}: (ok)"),

@@ -137,6 +137,11 @@ fn round(orders: &Orders, calls: u64, seed: u64) -> Result<Round, Error> {
 }
 
 fn main() -> i32 {
+    // Started by the kernel: the hardware resource (startup handle 0)
+    // carries the SPAWN right its children need.
+    if let Some(hardware) = abide_rt::startup_handle(0) {
+        abide_rt::syscall::set_spawn_authority(hardware);
+    }
     let orders = match Orders::from_boot_args() {
         Ok(orders) => orders,
         Err(why) => {

@@ -263,6 +263,8 @@ impl Init {
             memory_pages: spec.memory_pages,
             handle_quota: spec.handle_quota,
             flags: if spec.persistent { SPAWN_PERSISTENT } else { 0 },
+            // Filled in by the runtime: init's own hardware resource.
+            authority: 0,
         };
         let process = match syscall::process_spawn_with(&spec.program, &handles, &options) {
             Ok(process) => process,

@@ -45,6 +45,8 @@ fn main() -> i32 {
 fn run() -> Result<(), alloc::string::String> {
     let hardware = abide_rt::startup_handle(0)
         .ok_or("no hardware resource: init must be started by the kernel")?;
+    // Its SPAWN right starts the components.
+    syscall::set_spawn_authority(hardware);
     // `config=<name>` on the kernel command line picks another
     // configuration the image carries.
     let file = match syscall::boot_arg(cmdline::CONFIG) {

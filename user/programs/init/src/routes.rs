@@ -96,6 +96,9 @@ const CHECKPOINT: Rights = Rights(Rights::WRITE.0 | Rights::TRANSFER.0);
 /// Rights of the `kernel-log` device: the hardware resource's `READ`
 /// (`kernel_log_read`), and `TRANSFER` to pass it at the spawn.
 const KERNEL_LOG: Rights = Rights(Rights::READ.0 | Rights::TRANSFER.0);
+/// Rights of the `spawn` device: the hardware resource's `SPAWN` (start
+/// processes) and `TRANSFER` to pass it at the spawn.
+const SPAWN: Rights = Rights(Rights::SPAWN.0 | Rights::TRANSFER.0);
 
 /// The grants and handles for one device route (`uses com1 from init`).
 pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Error> {
@@ -123,6 +126,9 @@ pub fn device(hardware: Handle, name: &str) -> Result<Vec<(Grant, Handle)>, Erro
             "kernel-log",
             syscall::handle_duplicate(hardware, KERNEL_LOG)?
         )],
+        // The hardware resource with `SPAWN` only: start processes (bundle
+        // programs or images), and nothing a device operation needs.
+        "spawn" => alloc::vec![grant("spawn", syscall::handle_duplicate(hardware, SPAWN)?)],
         "com1" => alloc::vec![
             grant("com1-ports", syscall::ioports_create(hardware, 0x3f8, 8)?),
             grant("com1-irq", syscall::interrupt_create(hardware, 4)?),

@@ -67,6 +67,11 @@ fn main() -> i32 {
 }
 
 fn run() -> Result<bool, Error> {
+    // Started by the kernel: the hardware resource (startup handle 0)
+    // carries the SPAWN right its children need.
+    if let Some(hardware) = abide_rt::startup_handle(0) {
+        abide_rt::syscall::set_spawn_authority(hardware);
+    }
     let waiter = Waiter::new()?;
     let (control, peer_end) = channel_create()?;
     let peer = process_spawn("ipc-peer", &[peer_end])?;
@@ -282,7 +287,7 @@ fn limits(waiter: &Waiter, peer: Handle) -> Result<bool, Error> {
         priority: INHERIT_PRIORITY,
         memory_pages: used + 128,
         handle_quota: 16,
-        flags: 0,
+        ..SpawnOptions::default()
     };
     let (control, peer_end) = channel_create()?;
     let limited = process_spawn_with("ipc-peer", &[peer_end], &options)?;

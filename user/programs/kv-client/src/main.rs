@@ -35,6 +35,11 @@ const SLEEP_NS: u64 = 10_000_000;
 const SEED: u64 = 0x5eed_6b76_0000_0001;
 
 async fn main() -> i32 {
+    // Started by the kernel: the hardware resource (startup handle 0)
+    // carries the SPAWN right its children need.
+    if let Some(hardware) = abide_rt::startup_handle(0) {
+        abide_rt::syscall::set_spawn_authority(hardware);
+    }
     let (listener, server_end) = match Channel::create() {
         Ok(pair) => pair,
         Err(error) => {

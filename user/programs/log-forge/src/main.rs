@@ -22,6 +22,11 @@ use abide_rt::{print, println};
 abide_rt::entry!(main);
 
 fn main() -> i32 {
+    // Started by the kernel: the hardware resource (startup handle 0)
+    // carries the SPAWN right its children need.
+    if let Some(hardware) = abide_rt::startup_handle(0) {
+        abide_rt::syscall::set_spawn_authority(hardware);
+    }
     let ok = read_refused() & name_refused();
     if ok {
         println!("log-forge: ok");
