@@ -547,7 +547,6 @@ fn raw_number(number: u64) -> Outcome {
     decode_result(status, value)
 }
 
-
 /// Runs `attempt` with `authority` as the spawn authority, then none again.
 fn with_spawn_authority(authority: Handle, attempt: impl FnOnce() -> Outcome) -> Outcome {
     syscall::set_spawn_authority(authority);
@@ -563,7 +562,6 @@ fn spawn_and_kill(name: &str) -> Outcome {
     let _ = syscall::handle_close(child);
     Ok(0)
 }
-
 
 async fn main() -> i32 {
     let Ok(component) = Component::get() else {
