@@ -7,6 +7,16 @@
 //! asks for or starts the system.
 #![no_std]
 #![no_main]
+// Kernel discipline, enforced: nothing a user can influence may panic, and
+// every unsafe block says why it is sound. A reasoned `allow` marks the few
+// places where this cannot hold (kernel tests, the panic path itself).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::undocumented_unsafe_blocks
+)]
 
 extern crate alloc;
 // memcpy & co: the compiler calls them, no C library provides them.

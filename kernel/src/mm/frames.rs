@@ -35,17 +35,21 @@ pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
     let limit = memory.max_usable_end();
     let words = FrameAllocator::words_needed(limit);
     let bytes = (words * 8) as u64;
+    // The bitmap must lie where the boot tables already map.
     let mut usable = [(0u64, 0u64); abide_boot::memmap::MAX_REGIONS];
     let mut count = 0;
-    for region in memory.usable() {
-        if region.start < BOOT_MAPPED_LIMIT {
-            usable[count] = (region.start, region.end.min(BOOT_MAPPED_LIMIT));
-            count += 1;
-        }
+    let mapped = memory
+        .usable()
+        .filter(|region| region.start < BOOT_MAPPED_LIMIT)
+        .map(|region| (region.start, region.end.min(BOOT_MAPPED_LIMIT)));
+    for (slot, region) in usable.iter_mut().zip(mapped) {
+        *slot = region;
+        count += 1;
     }
     let image = kernel_image_phys();
     let avoid = [(0, LOW_MEMORY_END), image];
-    let bitmap = abide_mm::frames::place_bitmap(&usable[..count], &avoid, bytes, LOW_MEMORY_END)
+    let candidates = usable.get(..count).unwrap_or(&[]);
+    let bitmap = abide_mm::frames::place_bitmap(candidates, &avoid, bytes, LOW_MEMORY_END)
         .ok_or(MmError::NoRoomForBitmap)?;
     // SAFETY: `place_bitmap` chose `bytes` of usable RAM below 4 GiB that
     // nothing else uses (not the image, not low memory); the boot tables map
