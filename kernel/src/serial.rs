@@ -5,8 +5,15 @@
 //! the IRQ handler moves received bytes into a buffer that readers drain;
 //! a full buffer leaves the rest in the UART (flow control) rather than
 //! dropping any.
-//! Initialization keeps any byte that arrived before it (enabling the FIFOs
-//! would reset them), so input a host pipes in early is not thrown away.
+//! Initialization keeps any byte that arrived before it, so input a host
+//! pipes in early is not thrown away. That is why the kernel never turns
+//! the FIFOs on: switching them on resets the receiver, and a host may
+//! deliver a byte at any moment, even between reading the last one out and
+//! the switch (QEMU does: `tests/input.rs` lost the second byte of its
+//! script that way). Without FIFOs the UART holds one byte, and QEMU hands
+//! it the next only once the guest has read it; the receive interrupt fires
+//! per byte, which costs nothing that matters for a console. FIFOs firmware
+//! already enabled stay enabled.
 //!
 //! (Our own driver rather than the `uart_16550` crate: ~100 lines here against
 //! several thousand in the trusted base, and that crate's init resets the
@@ -24,8 +31,6 @@ use crate::time;
 pub const COM1: u16 = 0x3f8;
 const DATA: u16 = 0;
 const INTERRUPT_ENABLE: u16 = 1;
-const FIFO_CONTROL: u16 = 2;
-const INTERRUPT_ID: u16 = 2;
 const LINE_CONTROL: u16 = 3;
 const MODEM_CONTROL: u16 = 4;
 const LINE_STATUS: u16 = 5;
@@ -37,7 +42,6 @@ const LSR_TRANSMITTER_IDLE: u8 = 0x40;
 const TRANSMIT_TIMEOUT_NS: u64 = 200_000_000;
 const UNCALIBRATED_SPIN_LIMIT: u64 = 50_000_000;
 const IER_RECEIVED_DATA: u8 = 0x01;
-const IIR_FIFOS_ENABLED: u8 = 0xc0;
 /// The ISA IRQ line of COM1.
 pub const IRQ: u8 = 4;
 
@@ -47,7 +51,8 @@ static INPUT: IrqSpinLock<Deque<u8, INPUT_CAPACITY>> = IrqSpinLock::new(Deque::n
 /// off ([`drain_receiver`]).
 static INPUT_FULL: AtomicBool = AtomicBool::new(false);
 
-/// Sets COM1 to 115200 8N1 with FIFOs on. Returns false if no UART answers.
+/// Sets COM1 to 115200 8N1, leaving the FIFOs as they are (see the module
+/// comment). Returns false if no UART answers.
 pub fn init() -> bool {
     // The scratch register holds what we write only if a UART is there.
     outb(COM1 + SCRATCH, 0x5a);
@@ -59,12 +64,6 @@ pub fn init() -> bool {
     outb(COM1 + DATA, 1); // divisor 1: 115200 baud
     outb(COM1 + INTERRUPT_ENABLE, 0);
     outb(COM1 + LINE_CONTROL, 0x03); // 8 data bits, no parity, 1 stop bit
-                                     // Turning the FIFOs on resets them, dropping a byte that already arrived:
-                                     // take it first, and leave FIFOs alone that firmware already enabled.
-    if inb(COM1 + INTERRUPT_ID) & IIR_FIFOS_ENABLED != IIR_FIFOS_ENABLED {
-        drain_receiver();
-        outb(COM1 + FIFO_CONTROL, 0xc1); // FIFOs on, receive trigger at 14 bytes
-    }
     outb(COM1 + MODEM_CONTROL, 0x0b); // DTR, RTS, OUT2 (routes the IRQ line)
     true
 }
