@@ -395,7 +395,9 @@ fn named_mutations_are_refused() {
         ("caps.tables.next_handle", 0, &|_| u64::from(u32::MAX) + 2),
         ("caps.tables.next_handle", 0, &|_| 2), // below an issued handle
         ("caps.tables.quota", 0, &|_| 1),
-        ("caps.tables.entries.cap.rights", 0, &|_| 0x80), // beyond every kind
+        ("caps.tables.entries.cap.rights", 0, &|_| {
+            u64::from(abide_abi::syscall::Rights::ALL.0) + 1
+        }), // the first bit beyond every right
         ("caps.tables.entries.cap.rights", 0, &|_| {
             u64::from(u32::MAX)
         }),

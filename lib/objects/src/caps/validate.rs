@@ -313,7 +313,8 @@ mod tests {
             .entries
             .get_mut(&Handle(1))
             .unwrap();
-        root.cap.rights = Rights(0x80);
+        // The first bit beyond every right there is.
+        root.cap.rights = Rights(Rights::ALL.0 + 1);
         let node = root.node;
         assert_eq!(caps.validate([&transit]), Err(CapsError::Rights(node)));
     }
