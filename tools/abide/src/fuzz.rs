@@ -79,6 +79,9 @@ pub struct FuzzResult {
     pub free_after: u64,
     pub heap_before: u64,
     pub heap_after: u64,
+    /// Bytes the kernel heap took from the frame allocator (it keeps them).
+    pub heap_claimed_before: u64,
+    pub heap_claimed_after: u64,
 }
 
 /// The text of the lines the `fuzz` program itself wrote (the kernel tags
@@ -108,6 +111,8 @@ impl FuzzResult {
                 "free_after" => result.free_after = value,
                 "heap_before" => result.heap_before = value,
                 "heap_after" => result.heap_after = value,
+                "heap_claimed_before" => result.heap_claimed_before = value,
+                "heap_claimed_after" => result.heap_claimed_after = value,
                 _ => {}
             }
         }
@@ -119,10 +124,19 @@ impl FuzzResult {
         self.calls as f64 / (self.elapsed_ns.max(1) as f64 / 1e9)
     }
 
-    /// Whether the hostile processes left memory behind.
+    /// Free memory: free frames and the heap's free bytes. The kernel heap
+    /// keeps the frames it grew by, free for later kernel allocations, so
+    /// frames alone would count its high-water mark as a leak.
+    fn free(frames: u64, claimed: u64, used: u64) -> i128 {
+        i128::from(frames) + i128::from(claimed) - i128::from(used)
+    }
+
+    /// Whether the hostile processes left memory behind: less free memory
+    /// (frames and heap) than at the start, or more of the heap in use.
     pub fn leaked(&self) -> bool {
-        self.free_before != self.free_after
-            || self.heap_after > self.heap_before.saturating_add(HEAP_SLACK)
+        let before = Self::free(self.free_before, self.heap_claimed_before, self.heap_before);
+        let after = Self::free(self.free_after, self.heap_claimed_after, self.heap_after);
+        after != before || self.heap_after > self.heap_before.saturating_add(HEAP_SLACK)
     }
 }
 
@@ -160,8 +174,13 @@ impl FuzzReport {
                 self.wall.as_secs_f64()
             ));
             text.push_str(&format!(
-                "fuzz: free memory {} -> {} bytes, kernel heap {} -> {} bytes\n",
-                r.free_before, r.free_after, r.heap_before, r.heap_after
+                "fuzz: free frames {} -> {} bytes, kernel heap in use {} -> {} bytes of {} -> {} claimed\n",
+                r.free_before,
+                r.free_after,
+                r.heap_before,
+                r.heap_after,
+                r.heap_claimed_before,
+                r.heap_claimed_after
             ));
         }
         if self.passed() {
@@ -273,5 +292,20 @@ mod tests {
         // Another process cannot forge the verdict.
         let forged = "<7 hostile> fuzz: result calls=1 procs=1 elapsed_ns=1 failures=0 free_before=1 free_after=1 heap_before=1 heap_after=1\n";
         assert_eq!(FuzzResult::parse(forged), None);
+    }
+
+    #[test]
+    fn frames_the_heap_holds_free_are_not_a_leak() {
+        let line = |free_after: u64, claimed_after: u64| {
+            format!(
+                "<1 fuzz> fuzz: result calls=1 procs=1 elapsed_ns=1 failures=0 free_before=1000000 free_after={free_after} heap_before=700 heap_after=700 heap_claimed_before=4000 heap_claimed_after={claimed_after}\n"
+            )
+        };
+        // The heap grew by 8000 bytes of frames, all free in it.
+        let grown = FuzzResult::parse(&line(992_000, 12_000)).unwrap();
+        assert!(!grown.leaked());
+        // 4096 bytes of frames are in neither the heap nor the free list.
+        let lost = FuzzResult::parse(&line(987_904, 12_000)).unwrap();
+        assert!(lost.leaked());
     }
 }
