@@ -8,17 +8,7 @@ use support::*;
 
 /// Boots `init=<program>` and returns its output once every process ended.
 fn run_alone(program: &str) -> String {
-    let (output, status) = step(run_to_exit(
-        BootOptions::with_cmdline(&format!("init={program}")),
-        RUN,
-    ));
-    assert_kernel_healthy(&output);
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_SUCCESS),
-        "output:\n{output}"
-    );
-    output
+    run_to_success(&format!("init={program}"))
 }
 
 #[test]

@@ -14,14 +14,7 @@ mod support;
 use support::*;
 
 fn quota_run() -> String {
-    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("init=quota"), RUN));
-    assert_kernel_healthy(&output);
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_SUCCESS),
-        "output:\n{output}"
-    );
-    output
+    run_to_success("init=quota")
 }
 
 #[test]

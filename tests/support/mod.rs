@@ -53,6 +53,20 @@ pub fn status_for(code: u32) -> i32 {
     host::qemu_status_for(code)
 }
 
+/// Boots with `cmdline` (a test program as init: `init=quota`), runs the
+/// machine to its end, and checks that the kernel stayed healthy and the
+/// run ended in success; returns the output.
+pub fn run_to_success(cmdline: &str) -> String {
+    let (output, status) = step(run_to_exit(BootOptions::with_cmdline(cmdline), RUN));
+    assert_kernel_healthy(&output);
+    assert_eq!(
+        status,
+        status_for(host::DEBUG_EXIT_SUCCESS),
+        "output:\n{output}"
+    );
+    output
+}
+
 /// Boots a system (the default one for `BootOptions::default()`) and waits
 /// for the shell's prompt.
 pub fn boot_to_shell(options: BootOptions) -> Session {
