@@ -67,10 +67,11 @@ pub struct ObjectTable {
 }
 
 impl ObjectTable {
-    /// Reserves a new id.
-    pub fn new_id(&mut self) -> ObjectId {
-        self.next_id += 1;
-        self.next_id
+    /// Reserves a new id; `None` once every id was issued (ids are never
+    /// reused, and a restore refuses an image whose ids come near the end).
+    pub fn new_id(&mut self) -> Option<ObjectId> {
+        self.next_id = self.next_id.checked_add(1)?;
+        Some(self.next_id)
     }
 
     /// Adds `object` under `id` (from [`ObjectTable::new_id`]), with no handles.
@@ -236,7 +237,7 @@ impl Kernel {
         rights: Rights,
     ) -> Result<(ObjectId, Handle), Error> {
         self.caps.check_room(table, 1)?;
-        let id = self.objects.new_id();
+        let id = self.objects.new_id().ok_or(Error::NoMemory)?;
         self.objects.insert(id, object);
         match self.new_handle(table, id, rights) {
             Ok(handle) => Ok((id, handle)),

@@ -175,6 +175,8 @@ pub const HANDLE_QUOTA: usize = 1024;
 pub enum SpawnError {
     Load(loader::LoadError),
     Handles(Error),
+    /// Every object id was issued.
+    IdsExhausted,
     /// The program needs more pages than its memory limit.
     OverMemoryLimit {
         needed: u64,
@@ -187,6 +189,7 @@ impl core::fmt::Display for SpawnError {
         match self {
             SpawnError::Load(error) => write!(f, "{error}"),
             SpawnError::Handles(error) => write!(f, "creating its handle table: {error}"),
+            SpawnError::IdsExhausted => f.write_str("every object id was issued"),
             SpawnError::OverMemoryLimit { needed, limit } => {
                 write!(f, "it needs {needed} pages of memory, its limit is {limit}")
             }
@@ -247,8 +250,10 @@ pub fn spawn(
     let priority = limits.priority;
     // The programs the kernel starts (init) are the root of what persists.
     let persistent = matches!(startup, Startup::HardwareResource);
-    let process_id = kernel.objects.new_id();
-    let thread_id = kernel.objects.new_id();
+    let (Some(process_id), Some(thread_id)) = (kernel.objects.new_id(), kernel.objects.new_id())
+    else {
+        return Err((SpawnError::IdsExhausted, give_back(startup)));
+    };
     let table = kernel.caps.create_table(limits.handle_quota);
     kernel.objects.insert(
         process_id,

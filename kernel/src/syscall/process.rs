@@ -93,7 +93,9 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
             return Err(match error {
                 process::SpawnError::Load(_) => Error::InvalidArgument,
                 process::SpawnError::Handles(error) => error,
-                process::SpawnError::OverMemoryLimit { .. } => Error::NoMemory,
+                process::SpawnError::OverMemoryLimit { .. } | process::SpawnError::IdsExhausted => {
+                    Error::NoMemory
+                }
             });
         }
     };
