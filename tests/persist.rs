@@ -81,36 +81,12 @@ fn twenty_power_cuts_at_random_moments() {
     assert_eq!(report.synced_keys, 20);
 }
 
-/// A store image on the host, as a `Disk`, to inspect what the guest wrote.
+/// A store image on the host, as a `Disk`: to inspect what the guest wrote
+/// (opened read-only, where a write fails) or to commit a crafted
+/// generation with valid checksums as the kernel would.
 struct FileDisk(std::fs::File);
 
 impl abide_store::Disk for FileDisk {
-    type Error = std::io::Error;
-
-    fn block_count(&self) -> u64 {
-        self.0.metadata().map_or(0, |m| m.len()) / abide_store::BLOCK_SIZE as u64
-    }
-
-    fn read(&mut self, block: u64, buf: &mut [u8]) -> Result<(), Self::Error> {
-        use std::os::unix::fs::FileExt;
-        self.0
-            .read_exact_at(buf, block * abide_store::BLOCK_SIZE as u64)
-    }
-
-    fn write(&mut self, _block: u64, _buf: &[u8]) -> Result<(), Self::Error> {
-        panic!("the test only reads the store")
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
-/// A store image on the host that the test may also write: a crafted
-/// generation, committed with valid checksums as the kernel would.
-struct WritableFileDisk(std::fs::File);
-
-impl abide_store::Disk for WritableFileDisk {
     type Error = std::io::Error;
 
     fn block_count(&self) -> u64 {
@@ -135,13 +111,13 @@ impl abide_store::Disk for WritableFileDisk {
 }
 
 /// Opens the store at `path` for writing on the host.
-fn open_writable(path: &Path) -> abide_store::Store<WritableFileDisk> {
+fn open_writable(path: &Path) -> abide_store::Store<FileDisk> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)
         .expect("open the store image");
-    abide_store::Store::open(WritableFileDisk(file))
+    abide_store::Store::open(FileDisk(file))
         .unwrap_or_else(|error| panic!("the store does not open on the host: {error}"))
 }
 

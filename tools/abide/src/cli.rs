@@ -64,7 +64,7 @@ pub struct FuzzArgs {
     pub procs: u32,
     /// Attacks besides random calls, comma-separated: flag-df, flag-ac,
     /// flag-nt, edges, self-channel, observers, quota, or `all`
-    /// [default: the ones this build passes]
+    /// [default: all]
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub attacks: Option<Vec<String>>,
     /// Seconds the run may take before it counts as a hang

@@ -42,14 +42,10 @@ pub fn fuzz(args: &FuzzArgs) -> ExitCode {
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
     let attacks: Vec<String> = match &args.attacks {
-        None => fuzz::PASSING_ATTACKS
-            .iter()
-            .map(|a| a.to_string())
-            .collect(),
-        Some(list) if list.iter().any(|a| a == "all") => {
-            fuzz::ALL_ATTACKS.iter().map(|a| a.to_string()).collect()
+        Some(list) if !list.iter().any(|a| a == "all") => {
+            list.iter().filter(|a| !a.is_empty()).cloned().collect()
         }
-        Some(list) => list.iter().filter(|a| !a.is_empty()).cloned().collect(),
+        _ => fuzz::ALL_ATTACKS.iter().map(|a| a.to_string()).collect(),
     };
     let options = fuzz::FuzzOptions {
         calls: args.calls,
