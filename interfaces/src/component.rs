@@ -79,16 +79,3 @@ pub fn client_id(name: &str) -> u32 {
     });
     hash.max(1)
 }
-
-#[cfg(test)]
-mod client_id_tests {
-    use super::client_id;
-
-    #[test]
-    fn client_ids_are_fnv1a_of_the_name_and_never_zero() {
-        assert_eq!(client_id(""), 0x811c_9dc5);
-        assert_eq!(client_id("a"), 0xe40c_292c);
-        assert_ne!(client_id("shell"), client_id("vga-shell"));
-        assert_ne!(client_id("x"), 0);
-    }
-}
