@@ -7,6 +7,7 @@ use crate::{command, reg, Address, ConfigSpace, WriteRefused};
 
 /// A decoded, implemented base address register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Bar {
     /// A window in memory space.
     Memory {

@@ -1,56 +1,35 @@
 //! How configuration space is reached: the [`ConfigSpace`] trait the rest of
 //! the crate works against, and its implementation over configuration
-//! mechanism #1 (ports 0xCF8 and 0xCFC) for the real driver.
+//! mechanism #1 (ports 0xCF8 and 0xCFC) for the real driver, and the
+//! layout of the address register, which the kernel shares.
+
+use crate::Address;
 
 /// The I/O port that selects a configuration dword (mechanism #1).
 pub const CONFIG_ADDRESS_PORT: u16 = 0xCF8;
 /// The I/O port through which the selected dword is read or written.
 pub const CONFIG_DATA_PORT: u16 = 0xCFC;
 
-/// A PCI function's location: bus, device (0..32) and function (0..8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Address {
-    /// The bus number.
-    pub bus: u8,
-    /// The device number on the bus, below 32.
-    pub device: u8,
-    /// The function number in the device, below 8.
-    pub function: u8,
-}
-
-impl Address {
-    /// The address `bus:device.function`.
-    pub const fn new(bus: u8, device: u8, function: u8) -> Self {
-        Self {
-            bus,
-            device,
-            function,
-        }
-    }
-}
-
-impl core::fmt::Display for Address {
-    /// The usual `bb:dd.f` notation in hexadecimal, as `lspci` prints it.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "{:02x}:{:02x}.{:x}",
-            self.bus, self.device, self.function
-        )
-    }
-}
+/// The enable bit of the configuration address register: the access is a
+/// configuration cycle.
+pub const ADDRESS_ENABLE: u32 = 1 << 31;
+/// The bits of the configuration address register that name the bus,
+/// device and function.
+pub const ADDRESS_FUNCTION: u32 = 0x00FF_FF00;
+/// The bits of the configuration address register that select a dword in
+/// the function.
+pub const ADDRESS_OFFSET: u32 = 0xFC;
 
 /// The dword to write to [`CONFIG_ADDRESS_PORT`] to select `offset` of the
 /// function at `addr`: the enable bit, the bus, device and function numbers,
 /// and the offset aligned down to 4. Out-of-range device and function
 /// numbers are masked to their 5 and 3 bits.
 pub fn config_address(addr: Address, offset: u8) -> u32 {
-    const ENABLE: u32 = 1 << 31;
-    ENABLE
+    ADDRESS_ENABLE
         | u32::from(addr.bus) << 16
         | u32::from(addr.device & 0x1F) << 11
         | u32::from(addr.function & 0x07) << 8
-        | u32::from(offset & 0xFC)
+        | (u32::from(offset) & ADDRESS_OFFSET)
 }
 
 /// A configuration write the system refused: on Abide, a write to a

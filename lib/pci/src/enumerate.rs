@@ -1,8 +1,10 @@
-//! Finding the functions: a scan of bus 0 that descends into the bus behind
-//! every PCI-to-PCI bridge, reading each function's identity, class,
-//! interrupt and base address registers.
+//! Finding the functions: a walk of bus 0 that descends into the bus behind
+//! every PCI-to-PCI bridge ([`walk`], which the kernel's search for its
+//! store disk shares), and the enumeration that reads each function's
+//! identity, class, interrupt and base address registers.
 
 use alloc::vec::Vec;
+use core::ops::ControlFlow;
 
 use crate::{class_name, probe_bars, reg, vendor_name, Address, Bar, ConfigSpace, WriteRefused};
 
@@ -18,7 +20,8 @@ const HEADER_PCI_BRIDGE: u8 = 0x01;
 const HEADER_CARDBUS_BRIDGE: u8 = 0x02;
 
 /// A PCI function as enumeration found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Device {
     /// Where it is.
     pub address: Address,
@@ -64,31 +67,80 @@ impl Device {
         vendor_name(self.vendor_id)
     }
 
+    /// The ISA IRQ its interrupt pin is routed to, if it uses one: a pin,
+    /// and a line the firmware set to an ISA IRQ other than the timer's
+    /// (1..=15).
+    pub fn irq(&self) -> Option<u8> {
+        (self.interrupt_pin != 0 && (1..=15).contains(&self.interrupt_line))
+            .then_some(self.interrupt_line)
+    }
+
     /// The BAR with register number `index`, if implemented.
     pub fn bar(&self, index: u8) -> Option<&Bar> {
         self.bars.iter().find(|bar| bar.index() == index)
     }
 }
 
-/// Every function reachable from bus 0, sorted by address.
+/// Every function reachable from the root buses ([`walk`]), sorted by
+/// address, each with its BARs sized by [`probe_bars`].
+pub fn enumerate(cs: &mut impl ConfigSpace) -> Vec<Device> {
+    let mut devices = Vec::new();
+    walk(cs, |cs, addr| {
+        devices.extend(read_device(cs, addr));
+        ControlFlow::<()>::Continue(())
+    });
+    devices.sort_by_key(|device| device.address);
+    devices
+}
+
+/// Calls `visit` with each function present, until it returns `Break`:
+/// then that value, or `None` once every function was visited. It only
+/// reads configuration space (`visit` may do more).
 ///
 /// Bus 0 is scanned device by device; a device's functions 1..8 only if its
 /// header says it is multi-function; functions reading vendor 0xFFFF are
 /// absent. The bus behind each PCI-to-PCI bridge is scanned in turn (each
-/// bus once, whatever loops the bridges' bus numbers describe). If the host
-/// bridge at 00:00.0 is itself multi-function, each of its functions `f`
-/// is a host controller for bus `f`. Each function's BARs are sized with
-/// [`probe_bars`].
-pub fn enumerate(cs: &mut impl ConfigSpace) -> Vec<Device> {
-    let mut scan = Scan::default();
+/// bus once, whatever loops the bridges' bus numbers describe; secondary bus
+/// 0 means the firmware left the bridge unconfigured). If the host bridge at
+/// 00:00.0 is itself multi-function, each of its functions `f` is a host
+/// controller for bus `f`.
+pub fn walk<C: ConfigSpace, B>(
+    cs: &mut C,
+    mut visit: impl FnMut(&mut C, Address) -> ControlFlow<B>,
+) -> Option<B> {
+    let mut buses = Buses::default();
     for bus in root_buses(cs) {
-        scan.queue(bus);
+        buses.queue(bus);
     }
-    while let Some(bus) = scan.pending.pop() {
-        scan_bus(cs, bus, &mut scan);
+    while let Some(bus) = buses.pending.pop() {
+        for device in 0..32 {
+            let first = Address::new(bus, device, 0);
+            if vendor(cs, first) == NO_VENDOR {
+                continue;
+            }
+            let functions = if header_byte(cs, first) & MULTIFUNCTION != 0 {
+                8
+            } else {
+                1
+            };
+            for function in 0..functions {
+                let addr = Address::new(bus, device, function);
+                if function != 0 && vendor(cs, addr) == NO_VENDOR {
+                    continue;
+                }
+                if let ControlFlow::Break(found) = visit(cs, addr) {
+                    return Some(found);
+                }
+                if header_byte(cs, addr) & !MULTIFUNCTION == HEADER_PCI_BRIDGE {
+                    let secondary = cs.read8(addr, reg::BRIDGE_BUSES + 1);
+                    if secondary != 0 {
+                        buses.queue(secondary);
+                    }
+                }
+            }
+        }
     }
-    scan.devices.sort_by_key(|device| device.address);
-    scan.devices
+    None
 }
 
 /// The buses with a host controller: bus 0, or one per function of a
@@ -103,16 +155,15 @@ fn root_buses(cs: &mut impl ConfigSpace) -> Vec<u8> {
         .collect()
 }
 
-/// What the scan has found and what it has still to do.
+/// The buses the walk has still to scan, and those it queued already.
 #[derive(Default)]
-struct Scan {
-    devices: Vec<Device>,
+struct Buses {
     pending: Vec<u8>,
     /// Buses already queued, one bit each.
     seen: [u64; 4],
 }
 
-impl Scan {
+impl Buses {
     /// Queues `bus` unless it was queued before.
     fn queue(&mut self, bus: u8) {
         let (word, bit) = (usize::from(bus / 64), 1u64 << (bus % 64));
@@ -121,34 +172,6 @@ impl Scan {
             self.pending.push(bus);
         }
     }
-}
-
-fn scan_bus(cs: &mut impl ConfigSpace, bus: u8, scan: &mut Scan) {
-    for device in 0..32 {
-        scan_device(cs, bus, device, scan);
-    }
-}
-
-fn scan_device(cs: &mut impl ConfigSpace, bus: u8, device: u8, scan: &mut Scan) {
-    let Some(first) = read_device(cs, Address::new(bus, device, 0)) else {
-        return;
-    };
-    let functions = if first.multifunction { 8 } else { 1 };
-    found(first, scan);
-    for function in 1..functions {
-        if let Some(next) = read_device(cs, Address::new(bus, device, function)) {
-            found(next, scan);
-        }
-    }
-}
-
-/// Records `device` and queues the bus behind it if it is a bridge.
-fn found(device: Device, scan: &mut Scan) {
-    // Secondary bus 0 means the firmware left the bridge unconfigured.
-    if let Some(bus) = device.secondary_bus.filter(|&bus| bus != 0) {
-        scan.queue(bus);
-    }
-    scan.devices.push(device);
 }
 
 /// The function at `addr` with its BARs sized, or `None` if absent.

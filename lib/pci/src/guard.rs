@@ -15,7 +15,7 @@
 //!   it back as it was, stay allowed (sizing BARs writes the command
 //!   register back).
 
-use crate::config::{CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT};
+use crate::config::{ADDRESS_ENABLE, ADDRESS_OFFSET, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT};
 use crate::{command, reg};
 
 /// The chipset's reset control register (q35's ICH9, PIIX): writing it can
@@ -50,11 +50,10 @@ pub fn turns_on_bus_master(
     value: u32,
     current_command: u16,
 ) -> bool {
-    const ENABLE: u32 = 1 << 31;
-    if selected & ENABLE == 0 || current_command & command::BUS_MASTER != 0 {
+    if selected & ADDRESS_ENABLE == 0 || current_command & command::BUS_MASTER != 0 {
         return false;
     }
-    let dword = (selected & 0xFC) as u8;
+    let dword = (selected & ADDRESS_OFFSET) as u8;
     bytes(port, width, value).any(|(at, byte)| {
         let Some(lane) = at.checked_sub(CONFIG_DATA_PORT).filter(|lane| *lane < 4) else {
             return false;
@@ -70,73 +69,4 @@ fn bytes(port: u16, width: u16, value: u32) -> impl Iterator<Item = (u16, u8)> {
         let at = port.checked_add(lane)?;
         Some((at, value.to_le_bytes()[usize::from(lane)]))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{config_address, Address};
-
-    #[test]
-    fn the_reset_register_is_refused_at_any_width() {
-        assert!(resets_machine(0xCF9, 1, 0x06));
-        assert!(resets_machine(0xCF9, 1, 0x00));
-        assert!(resets_machine(0xCF8, 2, 0x0600));
-        assert!(resets_machine(0xCF9, 2, 0x06));
-        // The configuration address register is a dword at 0xCF8.
-        assert!(!resets_machine(0xCF8, 4, 0x8000_0004));
-        assert!(!resets_machine(0xCFC, 4, u32::MAX));
-        assert!(!resets_machine(0xCF8, 1, 0));
-        assert!(!resets_machine(0xCFA, 2, u32::MAX));
-    }
-
-    #[test]
-    fn other_reset_paths_are_refused() {
-        assert!(resets_machine(0x92, 1, 0x01));
-        assert!(!resets_machine(0x92, 1, 0x02), "A20 alone is harmless");
-        assert!(resets_machine(0x64, 1, 0xFE));
-        assert!(resets_machine(0x64, 1, 0xF0));
-        assert!(!resets_machine(0x64, 1, 0xFF), "pulses no line");
-        assert!(!resets_machine(0x64, 1, 0xAE), "enable keyboard");
-        assert!(!resets_machine(0x60, 1, 0xFE), "the data port");
-        assert!(resets_machine(0x63, 2, 0xFE00));
-    }
-
-    fn command_select(offset: u8) -> u32 {
-        config_address(Address::new(0, 3, 0), offset)
-    }
-
-    #[test]
-    fn setting_bus_master_is_refused_through_every_width() {
-        let select = command_select(0x04);
-        let current = command::IO_SPACE | command::MEMORY_SPACE;
-        assert!(turns_on_bus_master(select, 0xCFC, 4, 0x0000_0007, current));
-        assert!(turns_on_bus_master(select, 0xCFC, 2, 0x0004, current));
-        assert!(turns_on_bus_master(select, 0xCFC, 1, 0x04, current));
-        // The status half and the command's high byte hold no such bit.
-        assert!(!turns_on_bus_master(select, 0xCFD, 1, 0xFF, current));
-        assert!(!turns_on_bus_master(select, 0xCFE, 2, 0xFFFF, current));
-    }
-
-    #[test]
-    fn clearing_or_keeping_bus_master_and_other_registers_pass() {
-        let select = command_select(0x04);
-        let off = command::IO_SPACE;
-        let on = off | command::BUS_MASTER;
-        assert!(!turns_on_bus_master(select, 0xCFC, 4, u32::from(off), off));
-        assert!(!turns_on_bus_master(select, 0xCFC, 4, u32::from(on), on));
-        assert!(!turns_on_bus_master(select, 0xCFC, 4, 0, on));
-        // Another register, bit 2 set: a BAR.
-        assert!(!turns_on_bus_master(
-            command_select(0x10),
-            0xCFC,
-            4,
-            0xFFFF_FFFF,
-            off
-        ));
-        // The enable bit clear: no configuration cycle.
-        assert!(!turns_on_bus_master(select & !(1 << 31), 0xCFC, 4, 7, off));
-        // The address port itself.
-        assert!(!turns_on_bus_master(select, 0xCF8, 4, 0x8000_0004, off));
-    }
 }

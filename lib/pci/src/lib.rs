@@ -1,4 +1,6 @@
-//! PCI enumeration for Abide, as logic the host can test.
+//! What Abide knows about PCI, as logic the host can test: every layer that
+//! touches the bus (the kernel finding its store disk, the bus service, the
+//! interface its clients speak, the shell) takes its PCI rules from here.
 //!
 //! The PCI bus driver runs in user space with the I/O port capability for
 //! 0xCF8..=0xCFF; it must find every device (on bus 0 and behind bridges),
@@ -10,17 +12,22 @@
 //! modelled on QEMU's q35 machine.
 //!
 //! - [`config_address`] forms the dword written to 0xCF8 (configuration
-//!   mechanism #1).
-//! - [`enumerate`] scans the buses recursively, following PCI-to-PCI
-//!   bridges and multi-function devices, and returns a [`Device`] per
-//!   function with its decoded [`Bar`]s.
+//!   mechanism #1); the kernel's own port access uses it too.
+//! - [`walk`] visits every function, following PCI-to-PCI bridges and
+//!   multi-function devices; [`enumerate`] uses it to return a [`Device`]
+//!   per function with its decoded [`Bar`]s, the kernel to find its disk.
 //! - [`probe_bars`] sizes base address registers the standard way (write all
 //!   ones, read back, restore) with memory and I/O decoding switched off
 //!   meanwhile, and restores every register it touched. A function whose
 //!   configuration refuses writes ([`WriteRefused`]: on Abide, the store's
 //!   disk, which the kernel drives) is listed unsized, marked
 //!   [`Device::kernel`].
-//! - [`class_name`] and [`vendor_name`] name what was found.
+//! - [`Address`] is a function's place, written and [parsed](Address::parse)
+//!   as `bb:dd.f`.
+//! - [`class_name`] and [`vendor_name`] name what was found;
+//!   [`describe_bars`] and [`short_size`] write BARs in one line.
+//! - [`claim`] holds what a claim of a function grants its driver and what
+//!   it withholds.
 //! - [`guard`] holds the port writes the kernel refuses to every holder of
 //!   I/O ports: the machine's reset registers, and turning on a function's
 //!   bus mastering.
@@ -44,26 +51,30 @@
 //! secondary bus number they already hold, not renumbered.
 //!
 //! The crate is `no_std` (it needs `alloc` for the device list) and has no
-//! `unsafe`.
+//! `unsafe`. The `serde` feature makes the records serializable for the bus
+//! service's stash and interface; the kernel leaves it off.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+mod address;
 mod bar;
+pub mod claim;
 mod config;
 mod enumerate;
 pub mod guard;
 mod names;
 
+pub use address::Address;
 pub use bar::{probe_bars, Bar};
 pub use config::{
-    config_address, Address, ConfigSpace, Mechanism1, PortIo, WriteRefused, CONFIG_ADDRESS_PORT,
-    CONFIG_DATA_PORT,
+    config_address, ConfigSpace, Mechanism1, PortIo, WriteRefused, ADDRESS_ENABLE,
+    ADDRESS_FUNCTION, ADDRESS_OFFSET, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT,
 };
-pub use enumerate::{enumerate, read_device, Device};
-pub use names::{class_name, vendor_name};
+pub use enumerate::{enumerate, read_device, walk, Device};
+pub use names::{class_name, describe_bars, short_size, vendor_name};
 
 /// Offsets of the configuration space registers this crate reads, common to
 /// every header type unless the name says otherwise.
@@ -93,8 +104,3 @@ pub mod command {
     /// The function may master the bus (DMA).
     pub const BUS_MASTER: u16 = 1 << 2;
 }
-
-#[cfg(test)]
-mod fake;
-#[cfg(test)]
-mod tests;

@@ -1,6 +1,13 @@
-//! Human-readable names for what enumeration finds, for the console and the
-//! logs: the common class codes of the PCI Code and ID Assignment
-//! Specification and the vendors Abide meets on QEMU and common hardware.
+//! Human-readable names for what enumeration finds, for the console, the
+//! logs and `lspci`: the common class codes of the PCI Code and ID
+//! Assignment Specification, the vendors Abide meets on QEMU and common
+//! hardware, and BARs and sizes in one short line.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::Bar;
 
 /// The name of base class `class` with subclass `subclass`; the base class's
 /// own name when the subclass is not one listed here, "Unknown" for an
@@ -83,4 +90,40 @@ pub fn vendor_name(vendor: u16) -> Option<&'static str> {
         0x144D => "Samsung",
         _ => return None,
     })
+}
+
+/// A size in the shortest binary unit that divides it: `16M`, `4K`, `32`.
+pub fn short_size(bytes: u64) -> String {
+    for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes}")
+}
+
+/// The BARs in one line: `io c000/32, mem febd1000/4K`, `pf` after a
+/// prefetchable window; `-` for none.
+pub fn describe_bars(bars: &[Bar]) -> String {
+    let parts: Vec<String> = bars
+        .iter()
+        .map(|bar| match *bar {
+            Bar::Io { port, size, .. } => format!("io {port:x}/{}", short_size(size.into())),
+            Bar::Memory {
+                address,
+                size,
+                prefetchable,
+                ..
+            } => format!(
+                "mem {address:x}/{}{}",
+                short_size(size),
+                if prefetchable { " pf" } else { "" }
+            ),
+        })
+        .collect();
+    if parts.is_empty() {
+        String::from("-")
+    } else {
+        parts.join(", ")
+    }
 }

@@ -12,7 +12,7 @@
 //! - `list`: every function, with its BARs, IRQ and claimant.
 //! - `claim(address)`: makes, from the hardware resource, an I/O ports
 //!   object per I/O BAR, a memory object per memory BAR and an interrupt
-//!   object for the function's IRQ ([`abide_interfaces::pci::plan`] says
+//!   object for the function's IRQ ([`abide_pci::claim::plan`] says
 //!   which), and moves duplicates of them to the claimant in the reply,
 //!   after a lease channel. What it cannot grant is listed in the reply
 //!   with the reason, never silently dropped.
@@ -42,10 +42,11 @@ use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Handle, Rights};
-use abide_interfaces::pci::{self, Claim, Function, Grant};
+use abide_interfaces::pci::{self, Claim, Grant};
 use abide_interfaces::{Pci, Table};
 use abide_ipc::{server, wire, RemoteError};
-use abide_pci::{Mechanism1, PortIo, WriteRefused};
+use abide_pci::claim::{self, Resource};
+use abide_pci::{Address, Device, Mechanism1, PortIo, WriteRefused};
 use abide_rt::component::Component;
 use abide_rt::ipc::{read_message, Channel};
 use abide_rt::{println, syscall};
@@ -58,12 +59,12 @@ const LEASE_KEYS: u64 = 1 << 32;
 
 /// The stash starts with this, then the payload's length (u32, little
 /// endian), then the payload: the functions and the claims.
-const STASH_MAGIC: [u8; 4] = *b"PCI1";
+const STASH_MAGIC: [u8; 4] = *b"PCI2";
 const STASH_HEADER: usize = 8;
 
 /// What the stash keeps: the functions, and (function index, holder) per
 /// claim.
-type Saved = (Vec<Function>, Vec<(u32, String)>);
+type Saved = (Vec<Device>, Vec<(u32, String)>);
 
 /// Configuration mechanism #1 through the `pci-config` ports. A failed
 /// access reads as all ones, which enumeration takes for "no device".
@@ -101,7 +102,7 @@ struct Bus {
     port: Handle,
     /// Each client's component name and route channel.
     clients: Vec<(String, Channel)>,
-    functions: Vec<Function>,
+    functions: Vec<Device>,
     /// By function index.
     claims: Vec<Option<Held>>,
     stash: Option<&'static mut [u8]>,
@@ -137,10 +138,10 @@ fn run() -> Result<(), Error> {
             for function in &functions {
                 println!(
                     "pci: {} {:04x}:{:04x} {}",
-                    function.address(),
+                    function.address,
                     function.vendor_id,
                     function.device_id,
-                    abide_pci::class_name(function.class, function.subclass)
+                    function.class_name()
                 );
             }
             (functions, Vec::new())
@@ -179,44 +180,9 @@ fn run() -> Result<(), Error> {
     }
 }
 
-/// Every function on the bus, as [`pci::Function`]s.
-fn scan(config: Handle) -> Vec<Function> {
-    let mut space = Mechanism1::new(ConfigPorts(config));
-    abide_pci::enumerate(&mut space)
-        .into_iter()
-        .map(|device| Function {
-            bus: device.address.bus,
-            device: device.address.device,
-            function: device.address.function,
-            vendor_id: device.vendor_id,
-            device_id: device.device_id,
-            class: device.class,
-            subclass: device.subclass,
-            prog_if: device.prog_if,
-            interrupt_line: device.interrupt_line,
-            interrupt_pin: device.interrupt_pin,
-            kernel: device.kernel,
-            bars: device
-                .bars
-                .iter()
-                .map(|bar| match *bar {
-                    abide_pci::Bar::Io { index, port, size } => pci::Bar::Io { index, port, size },
-                    abide_pci::Bar::Memory {
-                        index,
-                        address,
-                        size,
-                        prefetchable,
-                        ..
-                    } => pci::Bar::Memory {
-                        index,
-                        address,
-                        size,
-                        prefetchable,
-                    },
-                })
-                .collect(),
-        })
-        .collect()
+/// Every function on the bus.
+fn scan(config: Handle) -> Vec<Device> {
+    abide_pci::enumerate(&mut Mechanism1::new(ConfigPorts(config)))
 }
 
 /// What an earlier instance saved, if the stash holds it.
@@ -325,10 +291,7 @@ impl Bus {
             .functions
             .iter()
             .zip(&self.claims)
-            .map(|(function, held)| {
-                let name = abide_pci::class_name(function.class, function.subclass);
-                pci::record(function, name, held.as_ref().map(|h| h.holder.as_str()))
-            })
+            .map(|(function, held)| pci::record(function, held.as_ref().map(|h| h.holder.as_str())))
             .collect();
         if records.is_empty() {
             return Table::new(pci::LIST_COLUMNS);
@@ -338,16 +301,11 @@ impl Bus {
 
     /// The index of the function at `address`.
     fn find(&self, address: &str) -> Result<usize, RemoteError> {
-        let (bus, device, function) = pci::parse_address(address).map_err(app)?;
+        let address = Address::parse(address).map_err(app)?;
         self.functions
             .iter()
-            .position(|f| (f.bus, f.device, f.function) == (bus, device, function))
-            .ok_or_else(|| {
-                app(format!(
-                    "no PCI function at {}; `lspci` lists them",
-                    pci::format_address(bus, device, function)
-                ))
-            })
+            .position(|f| f.address == address)
+            .ok_or_else(|| app(format!("no PCI function at {address}; `lspci` lists them")))
     }
 
     /// Claims the function at `address` for client `holder`: the reply,
@@ -358,7 +316,7 @@ impl Bus {
         address: &str,
     ) -> Result<(Claim, Vec<Handle>, usize), RemoteError> {
         let index = self.find(address)?;
-        let address = self.functions[index].address();
+        let address = format!("{}", self.functions[index].address);
         if self.functions[index].kernel {
             return Err(app(format!(
                 "{address} is the kernel's (the persistent store's disk): no component may claim it"
@@ -379,22 +337,22 @@ impl Bus {
             }
             self.release(index);
         }
-        let others: Vec<Function> = self
+        let others: Vec<Device> = self
             .functions
             .iter()
             .enumerate()
             .filter(|(other, _)| *other != index)
             .map(|(_, function)| function.clone())
             .collect();
-        let (plan, mut withheld) = pci::plan(&self.functions[index], &others);
+        let (plan, mut withheld) = claim::plan(&self.functions[index], &others);
         let (lease, lease_for_claimant) = syscall::channel_create()?;
         let mut grants = alloc::vec![Grant::Lease];
         let mut handles = alloc::vec![lease_for_claimant];
         let mut roots = Vec::new();
-        for grant in plan.into_iter().filter(|grant| *grant != Grant::Lease) {
-            match self.make(&grant) {
+        for resource in plan {
+            match self.make(&resource) {
                 Ok((root, copy)) => {
-                    grants.push(grant);
+                    grants.push(Grant::Resource(resource));
                     handles.push(copy);
                     roots.push(root);
                 }
@@ -420,21 +378,20 @@ impl Bus {
         Ok((claim, handles, index))
     }
 
-    /// Makes the object `grant` names: the handle kept here and the
-    /// duplicate for the claimant; or why the kernel refused.
-    fn make(&self, grant: &Grant) -> Result<(Handle, Handle), String> {
+    /// Makes the object that holds `resource`: the handle kept here and
+    /// the duplicate for the claimant; or why the kernel refused.
+    fn make(&self, resource: &Resource) -> Result<(Handle, Handle), String> {
         let hardware = self.hardware;
-        let root = match *grant {
-            Grant::Lease => Err(String::from("a lease is not a device resource")),
-            Grant::Io { bar, port, count } => syscall::ioports_create(hardware, port, count)
+        let root = match *resource {
+            Resource::Io { bar, port, count } => syscall::ioports_create(hardware, port, count)
                 .map_err(|error| {
                     format!("BAR {bar}: the kernel refused ports {port:#x}+{count:#x}: {error}")
                 }),
-            Grant::Memory { bar, base, len, .. } => syscall::mmio_create(hardware, base, len)
+            Resource::Memory { bar, base, len, .. } => syscall::mmio_create(hardware, base, len)
                 .map_err(|error| {
                     format!("BAR {bar}: the kernel refused memory {base:#x}+{len:#x}: {error}")
                 }),
-            Grant::Interrupt { irq } => {
+            Resource::Interrupt { irq } => {
                 syscall::interrupt_create(hardware, irq).map_err(|error| match error {
                     Error::Busy => format!("IRQ {irq}: another driver owns the line"),
                     Error::InvalidArgument => format!("IRQ {irq}: the kernel keeps this line"),
@@ -446,7 +403,7 @@ impl Bus {
             Ok(copy) => Ok((root, copy)),
             Err(error) => {
                 let _ = syscall::handle_close(root);
-                Err(format!("{}: {error}", grant.describe()))
+                Err(format!("{}: {error}", resource.describe()))
             }
         }
     }
@@ -454,7 +411,7 @@ impl Bus {
     /// `release(address)` from client `holder`.
     fn release_for(&mut self, holder: &str, address: &str) -> Result<String, RemoteError> {
         let index = self.find(address)?;
-        let address = self.functions[index].address();
+        let address = self.functions[index].address;
         match self.claims.get(index) {
             Some(Some(held)) if held.holder == holder => {
                 self.release(index);
@@ -480,7 +437,7 @@ impl Bus {
             let _ = syscall::handle_close(lease);
         }
         if let Some(function) = self.functions.get(index) {
-            println!("pci: {} released by {}", function.address(), held.holder);
+            println!("pci: {} released by {}", function.address, held.holder);
         }
         self.save();
     }

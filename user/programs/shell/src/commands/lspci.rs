@@ -17,10 +17,11 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use abide_abi::syscall::{Error, Handle};
-use abide_interfaces::pci::{format_address, parse_address, Claim};
+use abide_interfaces::pci::Claim;
 use abide_interfaces::Pci as Interface;
 use abide_ipc::wire::Header;
 use abide_ipc::{CallError, RemoteError};
+use abide_pci::Address;
 use abide_records::{Table, Value};
 use abide_rt::ipc::{Channel, Client, Message};
 use abide_rt::syscall;
@@ -115,8 +116,7 @@ impl Pci {
     }
 
     async fn release(&self, address: &str) -> Result<String, String> {
-        let canonical = parse_address(address)
-            .map(|(bus, device, function)| format_address(bus, device, function))?;
+        let canonical = Address::parse(address)?.to_string();
         let closed = {
             let mut held = self.held.borrow_mut();
             let before = held.len();

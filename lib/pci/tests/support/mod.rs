@@ -2,10 +2,11 @@
 //! real device has (read-only identity, writable command bits, BARs whose
 //! low address bits do not stick), all ones for absent functions, and a
 //! record of every write.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
-use crate::{
+use abide_pci::{
     command, reg, Address, ConfigSpace, PortIo, WriteRefused, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT,
 };
 
