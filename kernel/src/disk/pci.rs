@@ -1,6 +1,12 @@
 //! PCI configuration space through mechanism #1 (ports 0xCF8 and 0xCFC),
-//! as virtio-drivers' [`ConfigurationAccess`], and the scan that finds the
-//! store's virtio-blk function.
+//! as virtio-drivers' [`ConfigurationAccess`] and `abide_pci`'s
+//! [`ConfigSpace`], and the search for the store's virtio-blk function.
+//!
+//! The PCI rules are `abide_pci`'s (host-tested there): the address
+//! register's layout and formula, the register offsets, the bus walk, and
+//! which user-space port writes to refuse. What is here is the kernel's
+//! own: the port access that hides itself from user space, the state of
+//! the guard, and the virtio-blk function's bring-up.
 //!
 //! The user-space PCI service (`user/programs/pci`) reaches the same two
 //! ports through an I/O-ports object, one system call per access, so it can
@@ -19,18 +25,23 @@
 //! reaches all memory, so only the kernel's store disk masters the bus.
 
 use alloc::vec::Vec;
+use core::ops::ControlFlow;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use abide_pci::guard::{
+    function_bits, q35_ecam_window, HOST_BRIDGE, Q35_HOST_BRIDGE_ID, Q35_PCIEXBAR, UNGUARDED,
+};
+use abide_pci::{
+    config_address, reg, Address, ConfigSpace, WriteRefused, ADDRESS_ENABLE, ADDRESS_OFFSET,
+    CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT,
+};
 use virtio_drivers::transport::pci::bus::{
     Command, ConfigurationAccess, DeviceFunction, PciRoot, PCI_CAP_ID_VNDR,
 };
 use x86_64::instructions::interrupts;
 use x86_64::instructions::port::Port;
 
-/// The configuration address register.
-const CONFIG_ADDRESS: u16 = 0xCF8;
-/// The configuration data register.
-const CONFIG_DATA: u16 = 0xCFC;
+pub use abide_pci::guard::data_write_allowed;
 
 /// Red Hat's vendor ID, which every virtio device has.
 pub const VIRTIO_VENDOR: u16 = 0x1AF4;
@@ -39,42 +50,33 @@ pub const VIRTIO_BLK_TRANSITIONAL: u16 = 0x1001;
 /// virtio-blk, modern only (`disable-legacy=on`): 0x1040 + device type 2.
 pub const VIRTIO_BLK_MODERN: u16 = 0x1042;
 
-/// Register offsets in the configuration header.
-const VENDOR_DEVICE: u8 = 0x00;
-const COMMAND: u8 = 0x04;
-const HEADER_TYPE_DWORD: u8 = 0x0C;
-const BRIDGE_BUSES: u8 = 0x18;
-/// Header type bit 7: the device has more functions than function 0.
-const MULTIFUNCTION: u8 = 0x80;
-/// The header layout of a PCI-to-PCI bridge.
-const HEADER_PCI_BRIDGE: u8 = 0x01;
-
 /// Mechanism #1 configuration access. It holds nothing: the ports are the
 /// machine's.
 #[derive(Debug, Clone, Copy)]
 pub struct PortCam;
 
-/// The dword written to 0xCF8 to select `offset` of `function`.
-fn address(function: DeviceFunction, offset: u8) -> u32 {
-    0x8000_0000
-        | (u32::from(function.bus) << 16)
-        | (u32::from(function.device & 0x1F) << 11)
-        | (u32::from(function.function & 0x07) << 8)
-        | u32::from(offset & 0xFC)
+/// `function` as `abide_pci` names it.
+fn address(function: DeviceFunction) -> Address {
+    Address::new(function.bus, function.device, function.function)
+}
+
+/// `addr` as virtio-drivers names it.
+fn device_function(addr: Address) -> DeviceFunction {
+    DeviceFunction {
+        bus: addr.bus,
+        device: addr.device,
+        function: addr.function,
+    }
 }
 
 impl PortCam {
-    /// Runs `access` on the data port with `function`'s `offset` selected,
-    /// restoring the address register afterwards, with interrupts off so
-    /// nothing comes between.
-    fn with_selected<R>(
-        function: DeviceFunction,
-        offset: u8,
-        access: impl FnOnce(&mut Port<u32>) -> R,
-    ) -> R {
+    /// Runs `access` on the data port with `offset` of the function at
+    /// `addr` selected, restoring the address register afterwards, with
+    /// interrupts off so nothing comes between.
+    fn with_selected<R>(addr: Address, offset: u8, access: impl FnOnce(&mut Port<u32>) -> R) -> R {
         interrupts::without_interrupts(|| {
-            let mut address_port = Port::<u32>::new(CONFIG_ADDRESS);
-            let mut data_port = Port::<u32>::new(CONFIG_DATA);
+            let mut address_port = Port::<u32>::new(CONFIG_ADDRESS_PORT);
+            let mut data_port = Port::<u32>::new(CONFIG_DATA_PORT);
             // SAFETY: 0xCF8/0xCFC are the PCI configuration mechanism: they
             // touch no memory. Selecting a register and accessing it has no
             // effect beyond configuration space, and the previous selection
@@ -82,27 +84,37 @@ impl PortCam {
             // are off and the kernel runs on one CPU).
             unsafe {
                 let previous = address_port.read();
-                address_port.write(address(function, offset));
+                address_port.write(config_address(addr, offset));
                 let result = access(&mut data_port);
                 address_port.write(previous);
                 result
             }
         })
     }
+
+    /// The dword at `offset` of the function at `addr`.
+    fn read(addr: Address, offset: u8) -> u32 {
+        // SAFETY: reading a configuration register has no side effects on
+        // memory (see `with_selected`).
+        Self::with_selected(addr, offset, |data| unsafe { data.read() })
+    }
+
+    /// Writes the dword at `offset` of the function at `addr`.
+    fn write(addr: Address, offset: u8, value: u32) {
+        // SAFETY: the port access itself touches no memory (see
+        // `with_selected`). What is written is virtio-drivers' and ours: the
+        // command register, and BARs sized with decoding off and restored.
+        Self::with_selected(addr, offset, |data| unsafe { data.write(value) })
+    }
 }
 
 impl ConfigurationAccess for PortCam {
     fn read_word(&self, function: DeviceFunction, offset: u8) -> u32 {
-        // SAFETY: reading a configuration register has no side effects on
-        // memory (see `with_selected`).
-        Self::with_selected(function, offset, |data| unsafe { data.read() })
+        Self::read(address(function), offset)
     }
 
     fn write_word(&mut self, function: DeviceFunction, offset: u8, value: u32) {
-        // SAFETY: the port access itself touches no memory (see
-        // `with_selected`). What is written is virtio-drivers' and ours: the
-        // command register, and BARs sized with decoding off and restored.
-        Self::with_selected(function, offset, |data| unsafe { data.write(value) })
+        Self::write(address(function), offset, value)
     }
 
     unsafe fn unsafe_clone(&self) -> Self {
@@ -110,45 +122,35 @@ impl ConfigurationAccess for PortCam {
     }
 }
 
-/// The enable bit of the address register.
-const ADDRESS_ENABLE: u32 = 1 << 31;
-/// The bus, device and function bits of the address register.
-const ADDRESS_FUNCTION: u32 = 0x00FF_FF00;
-/// The register bits that select a dword in the function.
-const ADDRESS_OFFSET: u32 = 0xFC;
-/// No function is guarded.
-const UNGUARDED: u32 = u32::MAX;
+impl ConfigSpace for PortCam {
+    fn read32(&mut self, addr: Address, offset: u8) -> u32 {
+        Self::read(addr, offset)
+    }
 
-/// The store's function as the address register selects it (its
-/// [`ADDRESS_FUNCTION`] bits), or [`UNGUARDED`].
+    fn write32(&mut self, addr: Address, offset: u8, value: u32) -> Result<(), WriteRefused> {
+        Self::write(addr, offset, value);
+        Ok(())
+    }
+}
+
+/// The store's function as the address register selects it
+/// ([`function_bits`]), or [`UNGUARDED`].
 static GUARDED: AtomicU32 = AtomicU32::new(UNGUARDED);
 /// A q35 host bridge's memory-mapped configuration window (PCIEXBAR), as
 /// start and end; both 0 when there is none.
 static ECAM: (AtomicU64, AtomicU64) = (AtomicU64::new(0), AtomicU64::new(0));
-
-/// The host bridge, where q35 keeps PCIEXBAR.
-const HOST_BRIDGE: DeviceFunction = DeviceFunction {
-    bus: 0,
-    device: 0,
-    function: 0,
-};
-/// Intel's vendor ID and the q35 memory controller hub's device ID.
-const Q35_HOST_BRIDGE: u32 = 0x29C0_8086;
-/// PCIEXBAR's offset in the host bridge (a 64-bit register).
-const PCIEXBAR: u8 = 0x60;
 
 /// Makes `function` the kernel's: user space may no longer write its
 /// configuration space. `None` lifts the guard (the store failed to come
 /// up, so a driver may have the device). Also records the machine's
 /// memory-mapped configuration window, which drivers may then not map.
 pub fn guard(function: Option<DeviceFunction>) {
-    let selected = function.map_or(UNGUARDED, |f| address(f, 0) & ADDRESS_FUNCTION);
+    let selected = function.map_or(UNGUARDED, |f| function_bits(address(f)));
     GUARDED.store(selected, Ordering::Relaxed);
-    let cam = PortCam;
-    let (start, end) = match cam.read_word(HOST_BRIDGE, VENDOR_DEVICE) {
-        Q35_HOST_BRIDGE => q35_ecam(
-            cam.read_word(HOST_BRIDGE, PCIEXBAR),
-            cam.read_word(HOST_BRIDGE, PCIEXBAR + 4),
+    let (start, end) = match PortCam::read(HOST_BRIDGE, reg::ID) {
+        Q35_HOST_BRIDGE_ID => q35_ecam_window(
+            PortCam::read(HOST_BRIDGE, Q35_PCIEXBAR),
+            PortCam::read(HOST_BRIDGE, Q35_PCIEXBAR + 4),
         ),
         _ => (0, 0),
     };
@@ -156,72 +158,39 @@ pub fn guard(function: Option<DeviceFunction>) {
     ECAM.1.store(end, Ordering::Relaxed);
 }
 
-/// The window q35's PCIEXBAR (`low`, `high` dwords) places: bit 0 enables
-/// it, bits 2:1 give its length (256, 128 or 64 MiB: 256, 128 or 64 buses),
-/// the address bits above the length give its base.
-fn q35_ecam(low: u32, high: u32) -> (u64, u64) {
-    if low & 1 == 0 {
-        return (0, 0);
-    }
-    let len: u64 = match (low >> 1) & 0b11 {
-        0 => 256 << 20,
-        1 => 128 << 20,
-        2 => 64 << 20,
-        _ => return (0, 0),
-    };
-    // Bits 35 down to log2(len).
-    let mask = ((1u64 << 36) - 1) & !(len - 1);
-    let start = ((u64::from(high) << 32) | u64::from(low)) & mask;
-    (start, start + len)
-}
-
 /// True when user space may write `value` (`width` bytes) at I/O port
 /// `port`: always, unless the write reaches the data port while the
 /// address register selects the store's function or the host bridge's
-/// PCIEXBAR (offsets 0x60..0x68 of 00:00.0), or would turn on the selected
+/// PCIEXBAR ([`data_write_allowed`]), or would turn on the selected
 /// function's bus mastering (`abide_pci::guard`: no user-space driver may
 /// DMA without an IOMMU).
 pub fn user_write_allowed(port: u16, width: u16, value: u32) -> bool {
     let (start, end) = (u32::from(port), u32::from(port) + u32::from(width));
-    let data = u32::from(CONFIG_DATA);
+    let data = u32::from(CONFIG_DATA_PORT);
     if end <= data || start >= data + 4 {
         return true;
     }
     // SAFETY: reading the address register has no side effects.
-    let selected = unsafe { Port::<u32>::new(CONFIG_ADDRESS).read() };
+    let selected = unsafe { Port::<u32>::new(CONFIG_ADDRESS_PORT).read() };
     if !data_write_allowed(selected, GUARDED.load(Ordering::Relaxed)) {
         return false;
     }
     let command_selected =
-        selected & ADDRESS_ENABLE != 0 && selected & ADDRESS_OFFSET == u32::from(COMMAND);
+        selected & ADDRESS_ENABLE != 0 && selected & ADDRESS_OFFSET == u32::from(reg::COMMAND);
     // The address register selects the command dword already: the data
     // port reads it (a read has no side effects).
     let current = if command_selected {
         // SAFETY: as above, a configuration read changes nothing.
-        unsafe { Port::<u32>::new(CONFIG_DATA).read() as u16 }
+        unsafe { Port::<u32>::new(CONFIG_DATA_PORT).read() as u16 }
     } else {
         0
     };
     !abide_pci::guard::turns_on_bus_master(selected, port, width, value, current)
 }
 
-/// True when a write through the data port may go to the register the
-/// address register value `selected` names, `guarded` being the function
-/// kernel keeps (its [`ADDRESS_FUNCTION`] bits, or [`UNGUARDED`]).
-pub fn data_write_allowed(selected: u32, guarded: u32) -> bool {
-    if selected & ADDRESS_ENABLE == 0 {
-        return true;
-    }
-    let function = selected & ADDRESS_FUNCTION;
-    // PCIEXBAR on q35; on other host bridges nothing a driver writes.
-    let places_ecam = function == address(HOST_BRIDGE, 0) & ADDRESS_FUNCTION
-        && (selected & ADDRESS_OFFSET) & !4 == u32::from(PCIEXBAR);
-    function != guarded && !places_ecam
-}
-
 /// The address register value that selects `offset` of `function`.
 pub fn select(function: DeviceFunction, offset: u8) -> u32 {
-    address(function, offset)
+    config_address(address(function), offset)
 }
 
 /// The function the kernel keeps, as [`data_write_allowed`] takes it.
@@ -240,10 +209,7 @@ pub fn ecam_window() -> (u64, u64) {
 
 /// True when `phys..end` overlaps the memory-mapped configuration window.
 pub fn overlaps_ecam(phys: u64, end: u64) -> bool {
-    let (start, stop) = (
-        ECAM.0.load(Ordering::Relaxed),
-        ECAM.1.load(Ordering::Relaxed),
-    );
+    let (start, stop) = ecam_window();
     stop != 0 && phys < stop && start < end
 }
 
@@ -254,55 +220,24 @@ pub struct Found {
     pub device_id: u16,
 }
 
-/// Finds the first virtio-blk function: bus 0, then the bus behind every
-/// PCI-to-PCI bridge (each bus once, whatever the bridges claim).
+/// Finds the first virtio-blk function, walking the bus as `abide_pci`
+/// does: bus 0, then the bus behind every PCI-to-PCI bridge (each bus
+/// once, whatever the bridges claim). It only reads.
 pub fn find_virtio_blk(cam: &PortCam) -> Option<Found> {
-    let mut visited = [false; 256];
-    let mut pending: Vec<u8> = alloc::vec![0];
-    while let Some(bus) = pending.pop() {
-        let Some(seen) = visited.get_mut(usize::from(bus)) else {
-            continue;
-        };
-        if core::mem::replace(seen, true) {
-            continue;
+    let mut cam = *cam;
+    abide_pci::walk(&mut cam, |cam, at| {
+        let ids = cam.read32(at, reg::ID);
+        let (vendor, device_id) = (ids as u16, (ids >> 16) as u16);
+        if vendor == VIRTIO_VENDOR
+            && matches!(device_id, VIRTIO_BLK_TRANSITIONAL | VIRTIO_BLK_MODERN)
+        {
+            return ControlFlow::Break(Found {
+                function: device_function(at),
+                device_id,
+            });
         }
-        for device in 0..32 {
-            for function in 0..8 {
-                let at = DeviceFunction {
-                    bus,
-                    device,
-                    function,
-                };
-                let ids = cam.read_word(at, VENDOR_DEVICE);
-                let (vendor, device_id) = (ids as u16, (ids >> 16) as u16);
-                if vendor == 0xFFFF {
-                    if function == 0 {
-                        break;
-                    }
-                    continue;
-                }
-                if vendor == VIRTIO_VENDOR
-                    && matches!(device_id, VIRTIO_BLK_TRANSITIONAL | VIRTIO_BLK_MODERN)
-                {
-                    return Some(Found {
-                        function: at,
-                        device_id,
-                    });
-                }
-                let header = (cam.read_word(at, HEADER_TYPE_DWORD) >> 16) as u8;
-                if header & !MULTIFUNCTION == HEADER_PCI_BRIDGE {
-                    let secondary = (cam.read_word(at, BRIDGE_BUSES) >> 8) as u8;
-                    if secondary != 0 {
-                        pending.push(secondary);
-                    }
-                }
-                if function == 0 && header & MULTIFUNCTION == 0 {
-                    break;
-                }
-            }
-        }
-    }
-    None
+        ControlFlow::Continue(())
+    })
 }
 
 /// True while `function` decodes its memory BARs and may master the bus

@@ -66,3 +66,54 @@ fn clearing_or_keeping_bus_master_and_other_registers_pass() {
     // The address port itself.
     assert!(!turns_on_bus_master(select, 0xCF8, 4, 0x8000_0004, off));
 }
+
+#[test]
+fn data_writes_to_the_kernels_function_or_pciexbar_are_refused() {
+    use abide_pci::guard::{data_write_allowed, function_bits, HOST_BRIDGE, UNGUARDED};
+    let store = Address::new(0, 4, 0);
+    let other = Address::new(0, 5, 0);
+    let guarded = function_bits(store);
+    for offset in [0x04, 0x10, 0x3c] {
+        assert!(!data_write_allowed(config_address(store, offset), guarded));
+        assert!(data_write_allowed(config_address(other, offset), guarded));
+        assert!(data_write_allowed(config_address(store, offset), UNGUARDED));
+    }
+    // The enable bit clear: no configuration cycle.
+    assert!(data_write_allowed(
+        config_address(store, 0x10) & !(1 << 31),
+        guarded
+    ));
+    for offset in [0x60, 0x64] {
+        assert!(!data_write_allowed(
+            config_address(HOST_BRIDGE, offset),
+            UNGUARDED
+        ));
+    }
+    assert!(data_write_allowed(
+        config_address(HOST_BRIDGE, 0x68),
+        UNGUARDED
+    ));
+    assert!(data_write_allowed(
+        config_address(Address::new(0, 0, 1), 0x60),
+        UNGUARDED
+    ));
+}
+
+#[test]
+fn pciexbar_places_the_window_when_enabled() {
+    use abide_pci::guard::q35_ecam_window;
+    // QEMU's q35: 256 MiB at 0xb000_0000.
+    assert_eq!(q35_ecam_window(0xb000_0001, 0), (0xb000_0000, 0xc000_0000));
+    assert_eq!(q35_ecam_window(0xb000_0000, 0), (0, 0), "disabled");
+    assert_eq!(
+        q35_ecam_window(0xe000_0005, 0),
+        (0xe000_0000, 0xe400_0000),
+        "64 MiB"
+    );
+    assert_eq!(
+        q35_ecam_window(0x1000_0003, 0x1),
+        (0x1_1000_0000, 0x1_1800_0000),
+        "128 MiB above 4 GiB"
+    );
+    assert_eq!(q35_ecam_window(0xb000_0007, 0), (0, 0), "reserved length");
+}
