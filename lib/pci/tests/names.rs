@@ -56,18 +56,6 @@ fn sizes_take_the_largest_unit_that_divides_them() {
 fn bars_fit_one_line() {
     assert_eq!(describe_bars(&[]), "-");
     let bars = [
-        Bar::Io {
-            index: 4,
-            port: 0xc060,
-            size: 32,
-        },
-        Bar::Memory {
-            index: 5,
-            address: 0xfebd_1000,
-            size: 0x1000,
-            prefetchable: false,
-            is_64: false,
-        },
         Bar::Memory {
             index: 0,
             address: 0xfd00_0000,
@@ -75,9 +63,21 @@ fn bars_fit_one_line() {
             prefetchable: true,
             is_64: true,
         },
+        Bar::Io {
+            index: 1,
+            port: 0xc000,
+            size: 64,
+        },
+        Bar::Memory {
+            index: 2,
+            address: 0xfebf_0000,
+            size: 0x4000,
+            prefetchable: false,
+            is_64: false,
+        },
     ];
     assert_eq!(
         describe_bars(&bars),
-        "io c060/32, mem febd1000/4K, mem fd000000/16M pf"
+        "mem fd000000/16M pf, io c000/64, mem febf0000/16K"
     );
 }
