@@ -29,8 +29,9 @@
 //! - [`claim`] holds what a claim of a function grants its driver and what
 //!   it withholds.
 //! - [`guard`] holds the port writes the kernel refuses to every holder of
-//!   I/O ports: the machine's reset registers, and turning on a function's
-//!   bus mastering.
+//!   I/O ports: the machine's reset registers, turning on a function's bus
+//!   mastering, and configuration writes to the function the kernel keeps
+//!   or to q35's PCIEXBAR.
 //!
 //! ```
 //! use abide_pci::{config_address, enumerate, Address, ConfigSpace, WriteRefused};
