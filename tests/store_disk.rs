@@ -18,6 +18,7 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use abide_splitmix::mix;
 use support::*;
 
 const BLOCK_SIZE: usize = 4096;
@@ -34,15 +35,8 @@ const SECOND_BOOT_BLOCK: u64 = 3000;
 const SECOND_BOOT_BLOCKS: u64 = 8;
 const FLUSHED_MARKER: &str = "disk: flushed; cut the power";
 
-/// splitmix64, as the kernel test computes it.
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The contents of blocks `first..first + blocks` for `tag`.
+/// The contents of blocks `first..first + blocks` for `tag`, as the kernel
+/// test computes them (with the same [`mix`]).
 fn pattern(tag: u8, first: u64, blocks: u64) -> Vec<u8> {
     let mut buf = vec![0u8; blocks as usize * BLOCK_SIZE];
     for (index, block) in buf.chunks_exact_mut(BLOCK_SIZE).enumerate() {
