@@ -20,7 +20,9 @@
 //! - [`executor`]: a single-threaded async executor (`async fn main` with
 //!   [`async_entry!`], tasks, timers, waiting on kernel objects);
 //! - [`ipc`]: async channels and the client and server halves of the typed
-//!   interfaces `abide_ipc::interface!` declares.
+//!   interfaces `abide_ipc::interface!` declares;
+//! - [`chaos`]: the harness of the fault-injection programs, which crash a
+//!   component again and again while they write to it.
 //!
 //! A program:
 //!
@@ -55,6 +57,7 @@
 extern crate alloc;
 
 pub mod blocking;
+pub mod chaos;
 pub mod component;
 pub mod executor;
 mod heap;
