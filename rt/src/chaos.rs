@@ -65,7 +65,7 @@ pub struct CrashLoop<'a> {
 pub struct Written {
     /// Writes acknowledged: writes 1 to `acked`.
     pub acked: u64,
-    /// From the start of the run to the last replacement, in ms.
+    /// How long the run took, to the writer's last answer, in ms.
     pub elapsed_ms: u64,
 }
 
