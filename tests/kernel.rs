@@ -38,71 +38,45 @@ fn after_backtrace_heading(output: &str) -> &str {
         .unwrap_or_else(|| panic!("no backtrace in:\n{output}"))
 }
 
+/// Runs the kernel tests `selection` names (`test=...`), which must end
+/// the run as a failure; returns the output.
+fn run_failing(selection: &str) -> String {
+    let (output, status) = run_cmdline(&format!("test={selection}"));
+    assert_exit(status, host::DEBUG_EXIT_FAILURE, &output);
+    output
+}
+
 #[test]
 fn all_kernel_tests_pass() {
-    let (output, status) = step(run_to_exit(BootOptions::with_cmdline("test=all"), RUN));
+    let (output, status) = run_cmdline("test=all");
     for name in EXPECTED_TESTS {
         assert_contains(
             &output,
             &format!("{}{name} ... ok", host::KTEST_LINE_PREFIX),
         );
     }
-    assert_contains(
-        &output,
-        &format!(
-            "{}{} passed, 0 failed",
-            host::KTEST_SUMMARY_PREFIX,
-            EXPECTED_TESTS.len()
-        ),
-    );
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_SUCCESS),
-        "exit status; output:\n{output}"
-    );
+    assert_ktest_verdict(&output, status, EXPECTED_TESTS.len(), 0);
 }
 
 #[test]
 fn a_failing_kernel_test_fails_the_run() {
-    let (output, status) = step(run_to_exit(
-        BootOptions::with_cmdline("test=selftest::must_fail"),
-        RUN,
-    ));
+    let (output, status) = run_cmdline("test=selftest::must_fail");
     assert_contains(
         &output,
         "selftest::must_fail ... FAILED: this test fails on purpose",
     );
-    assert_contains(
-        &output,
-        &format!("{}0 passed, 1 failed", host::KTEST_SUMMARY_PREFIX),
-    );
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_FAILURE),
-        "exit status; output:\n{output}"
-    );
+    assert_ktest_verdict(&output, status, 0, 1);
 }
 
 #[test]
 fn a_selection_matching_no_test_fails_loudly() {
-    let (output, status) = step(run_to_exit(
-        BootOptions::with_cmdline("test=no_such_test"),
-        RUN,
-    ));
+    let output = run_failing("no_such_test");
     assert_contains(&output, "no kernel test matches");
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_FAILURE),
-        "exit status; output:\n{output}"
-    );
 }
 
 #[test]
 fn an_unexpected_page_fault_is_reported_with_a_backtrace() {
-    let (output, status) = step(run_to_exit(
-        BootOptions::with_cmdline("test=crash::page_fault"),
-        RUN,
-    ));
+    let output = run_failing("crash::page_fault");
     assert_contains(&output, host::EXCEPTION_REPORT_PREFIX);
     assert_contains(&output, "#PF page fault (vector 14)");
     assert_contains(&output, "CR2=0xffffc8ff0badf000");
@@ -114,11 +88,6 @@ fn an_unexpected_page_fault_is_reported_with_a_backtrace() {
     // the chain continues to the test runner that called it.
     assert_contains(backtrace, "crash_page_fault+0x");
     assert_contains(backtrace, "ktest::run");
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_FAILURE),
-        "exit status; output:\n{output}"
-    );
 }
 
 /// The syscall stack (like every kernel stack) sits above an unmapped guard
@@ -126,10 +95,7 @@ fn an_unexpected_page_fault_is_reported_with_a_backtrace() {
 /// reported, instead of overwriting the memory underneath.
 #[test]
 fn a_kernel_stack_overflow_faults_on_its_guard_page() {
-    let (output, status) = step(run_to_exit(
-        BootOptions::with_cmdline("test=crash::syscall_stack_overflow"),
-        RUN,
-    ));
+    let output = run_failing("crash::syscall_stack_overflow");
     let bottom = output
         .split_once("overflowing the syscall stack, bottom 0x")
         .and_then(|(_, rest)| rest.split_whitespace().next())
@@ -140,19 +106,11 @@ fn a_kernel_stack_overflow_faults_on_its_guard_page() {
     assert_contains(&output, &format!("CR2={:#018x}", bottom - 8));
     assert_contains(&output, "kernel write to an unmapped page");
     assert!(!output.contains("nested"), "output:\n{output}");
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_FAILURE),
-        "exit status; output:\n{output}"
-    );
 }
 
 #[test]
 fn a_kernel_panic_is_reported_with_a_backtrace() {
-    let (output, status) = step(run_to_exit(
-        BootOptions::with_cmdline("test=crash::panic"),
-        RUN,
-    ));
+    let output = run_failing("crash::panic");
     assert_contains(&output, host::PANIC_REPORT_PREFIX);
     assert_contains(
         &output,
@@ -160,9 +118,4 @@ fn a_kernel_panic_is_reported_with_a_backtrace() {
     );
     let backtrace = after_backtrace_heading(&output);
     assert_contains(backtrace, "crash_panic");
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_FAILURE),
-        "exit status; output:\n{output}"
-    );
 }

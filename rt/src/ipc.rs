@@ -9,6 +9,8 @@
 //! - [`Client`]: calls on a channel. Each call gets a fresh transaction id
 //!   and takes the reply carrying it, so several calls may be outstanding on
 //!   one channel at once, from several tasks, in any order.
+//! - [`next_request`]: one request from a channel, without waiting, for a
+//!   server that waits on its channels itself.
 //! - [`serve`]: a server loop that answers many client channels
 //!   concurrently in one task, and takes new client channels as handles in
 //!   messages on a listener channel. Every request gets the reply `dispatch`
@@ -147,6 +149,46 @@ impl Drop for Channel {
     fn drop(&mut self) {
         // Nothing to do about a failure: the handle is gone either way.
         let _ = syscall::handle_close(self.handle);
+    }
+}
+
+/// A request taken from a channel: its header, and the message it came in.
+#[derive(Debug)]
+pub struct Request {
+    pub header: Header,
+    bytes: Vec<u8>,
+    payload_at: usize,
+}
+
+impl Request {
+    /// The encoded arguments, after the header.
+    pub fn payload(&self) -> &[u8] {
+        self.bytes.get(self.payload_at..).unwrap_or_default()
+    }
+}
+
+/// The next request queued on `channel`, without waiting, for a server
+/// that loops over its channels itself (a driver on a port) and takes no
+/// handles: the handles a message carries are closed, and a message that
+/// is not a request is answered with the error reply and passed over.
+/// `None` once nothing is queued (or the channel failed).
+pub fn next_request(channel: Handle) -> Option<Request> {
+    loop {
+        let message = read_message(channel).ok()?;
+        close_all(&message.handles);
+        match abide_ipc::server::request_header(&message.bytes) {
+            Ok((header, payload)) => {
+                let payload_at = message.bytes.len() - payload.len();
+                return Some(Request {
+                    header,
+                    bytes: message.bytes,
+                    payload_at,
+                });
+            }
+            Err(reply) => {
+                let _ = syscall::channel_write(channel, &reply, &[]);
+            }
+        }
     }
 }
 

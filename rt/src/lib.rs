@@ -20,7 +20,9 @@
 //! - [`executor`]: a single-threaded async executor (`async fn main` with
 //!   [`async_entry!`], tasks, timers, waiting on kernel objects);
 //! - [`ipc`]: async channels and the client and server halves of the typed
-//!   interfaces `abide_ipc::interface!` declares.
+//!   interfaces `abide_ipc::interface!` declares;
+//! - [`chaos`]: the harness of the fault-injection programs, which crash a
+//!   component again and again while they write to it.
 //!
 //! A program:
 //!
@@ -55,6 +57,7 @@
 extern crate alloc;
 
 pub mod blocking;
+pub mod chaos;
 pub mod component;
 pub mod executor;
 mod heap;
@@ -72,6 +75,19 @@ pub use abide_abi::object::{
 pub use abide_abi::syscall::{Error, Handle, Rights};
 pub use panic::PANIC_EXIT_CODE;
 pub use start::{process_self, startup_handle, startup_handle_count};
+
+/// The exit status of a program whose work ended with `result`: 0 for
+/// `Ok`; for `Err`, the error is printed as `<program>: <error>` and the
+/// status is 1. For `fn main() -> i32 { exit_status("name", run()) }`.
+pub fn exit_status<E: core::fmt::Display>(program: &str, result: Result<(), E>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            crate::println!("{program}: {error}");
+            1
+        }
+    }
+}
 
 /// Names the program's entry function: `abide_rt::entry!(main)` with
 /// `fn main() -> i32`. `_start` calls it and exits with the value it returns.

@@ -53,17 +53,44 @@ pub fn status_for(code: u32) -> i32 {
     host::qemu_status_for(code)
 }
 
+/// Panics with the output unless QEMU's exit `status` is the one the
+/// kernel's verdict `code` (`host::DEBUG_EXIT_SUCCESS`, `..._FAILURE`) gives.
+pub fn assert_exit(status: i32, code: u32, output: &str) {
+    assert_eq!(status, status_for(code), "exit status; output:\n{output}");
+}
+
+/// Checks the verdict of an in-kernel test run (`test=...`): its summary
+/// line counts `passed` and `failed` tests, and QEMU's exit status says
+/// success exactly when none failed.
+pub fn assert_ktest_verdict(output: &str, status: i32, passed: usize, failed: usize) {
+    assert_contains(
+        output,
+        &format!(
+            "{}{passed} passed, {failed} failed",
+            host::KTEST_SUMMARY_PREFIX
+        ),
+    );
+    let code = if failed == 0 {
+        host::DEBUG_EXIT_SUCCESS
+    } else {
+        host::DEBUG_EXIT_FAILURE
+    };
+    assert_exit(status, code, output);
+}
+
+/// Boots with `cmdline` and runs the machine to its end: the output and
+/// QEMU's exit status.
+pub fn run_cmdline(cmdline: &str) -> (String, i32) {
+    step(run_to_exit(BootOptions::with_cmdline(cmdline), RUN))
+}
+
 /// Boots with `cmdline` (a test program as init: `init=quota`), runs the
 /// machine to its end, and checks that the kernel stayed healthy and the
 /// run ended in success; returns the output.
 pub fn run_to_success(cmdline: &str) -> String {
-    let (output, status) = step(run_to_exit(BootOptions::with_cmdline(cmdline), RUN));
+    let (output, status) = run_cmdline(cmdline);
     assert_kernel_healthy(&output);
-    assert_eq!(
-        status,
-        status_for(host::DEBUG_EXIT_SUCCESS),
-        "output:\n{output}"
-    );
+    assert_exit(status, host::DEBUG_EXIT_SUCCESS, &output);
     output
 }
 

@@ -10,6 +10,7 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use abide_splitmix::mix;
 use abide_store::{Disk, BLOCK_SIZE};
 
 use super::{KernelTest, TestResult};
@@ -64,17 +65,10 @@ pub const SECOND_BOOT_BLOCKS: u64 = 8;
 /// What `disk::power_cut` prints once its writes are flushed.
 pub const FLUSHED_MARKER: &str = "disk: flushed; cut the power";
 
-/// splitmix64: a fixed, well-mixed function of its input.
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Fills `buf` (whole blocks) with the contents of blocks `first..` for
 /// `tag`: little-endian word `i` of block `b` is
-/// `mix(tag << 56 | b << 16 | i)`.
+/// `mix(tag << 56 | b << 16 | i)` (SplitMix64's [`mix`], which the host
+/// check in `tests/store_disk.rs` computes too).
 pub fn pattern(tag: u8, first: u64, buf: &mut [u8]) {
     for (index, block) in buf.chunks_exact_mut(BLOCK_SIZE).enumerate() {
         let b = first + index as u64;

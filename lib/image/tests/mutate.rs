@@ -18,29 +18,9 @@ use std::time::{Duration, Instant};
 
 use abide_image::testing::{make_derivation_cycle, with_open_caps, OpenCaps};
 use abide_image::{decode, decode_valid, Image, ImageError, KindImage, COUNTER_LIMIT};
+use abide_splitmix::SplitMix64;
 use support::sample;
 use support::tracer::{trace, Scalar, Slot};
-
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
-    }
-}
 
 fn seed(test: &str) -> u64 {
     let seed = std::env::var("ABIDE_IMAGE_SEED")
@@ -125,7 +105,7 @@ fn sample_blob() -> (Vec<u8>, Vec<Slot>) {
 
 /// The candidate values of one scalar: its extremes, around its value,
 /// around the counter limit, and a random one.
-fn candidates(slot: &Slot, rng: &mut Rng) -> Vec<u64> {
+fn candidates(slot: &Slot, rng: &mut SplitMix64) -> Vec<u64> {
     let v = slot.value;
     let mut values = match slot.scalar {
         Scalar::Unsigned(bits) | Scalar::Signed(bits) => {
@@ -191,7 +171,7 @@ fn the_sample_image_is_valid_and_encodes_like_the_kernel() {
 
 #[test]
 fn every_scalar_at_its_extremes_and_off_by_one() {
-    let mut rng = Rng(seed("every_scalar_at_its_extremes_and_off_by_one"));
+    let mut rng = SplitMix64::new(seed("every_scalar_at_its_extremes_and_off_by_one"));
     let (_, slots) = sample_blob();
     let image = sample::image();
     let (mut refused, mut accepted, mut run) = (0u64, 0u64, 0usize);
@@ -252,7 +232,7 @@ fn ids_replaced_by_other_ids() {
 
 #[test]
 fn random_byte_flips_of_the_blob() {
-    let mut rng = Rng(seed("random_byte_flips_of_the_blob"));
+    let mut rng = SplitMix64::new(seed("random_byte_flips_of_the_blob"));
     let (blob, _) = sample_blob();
     let (mut refused, mut accepted) = (0u64, 0u64);
     for case in 0..cases() {

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use abide_splitmix::SplitMix64;
+
 use crate::session::{BootOptions, Session};
 
 /// Keys the loop sets and syncs, in turn (the kv store holds 256 keys).
@@ -51,23 +53,6 @@ pub struct CrashtestReport {
     pub boot_ms: Vec<u64>,
 }
 
-/// A small deterministic generator (SplitMix64), so the seed replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
-    }
-}
-
 /// Runs the loop; `Err` names the run and what went wrong, with the output.
 pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
     println!(
@@ -80,7 +65,8 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
         std::fs::remove_file(&options.store)
             .map_err(|e| format!("cannot remove {}: {e}", options.store.display()))?;
     }
-    let mut rng = Rng(options.seed);
+    // SplitMix64, so the printed seed replays.
+    let mut rng = SplitMix64::new(options.seed);
     let mut report = CrashtestReport::default();
     let mut synced: BTreeMap<String, String> = BTreeMap::new();
     let mut counter_at_sync = 0u64;

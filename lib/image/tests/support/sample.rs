@@ -16,6 +16,7 @@ use abide_mm::paging::PageFlags;
 use abide_objects::caps::Capabilities;
 use abide_objects::queue::{Message, MessageQueue};
 use abide_sched::RunQueue;
+use abide_splitmix::GAMMA;
 
 pub const QUEUE_MESSAGES: usize = 64;
 pub const QUEUE_BYTES: usize = 256 * 1024;
@@ -105,9 +106,7 @@ fn process(name: &str, table: u64, threads: Vec<u64>, space: Option<SpaceImage>)
 fn thread(process: u64, blocked_until: Option<u64>, seed: u64) -> KindImage {
     let mut registers = [0u64; SAVED_REGISTERS];
     for (i, r) in registers.iter_mut().enumerate() {
-        *r = seed
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .rotate_left(i as u32);
+        *r = seed.wrapping_mul(GAMMA).rotate_left(i as u32);
     }
     registers[RIP] = CODE + 0x123;
     registers[RSP] = STACK_TOP - 0x80;

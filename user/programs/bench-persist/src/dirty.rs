@@ -13,6 +13,7 @@ use abide_abi::object::MAP_WRITE;
 use abide_abi::syscall::Handle;
 use abide_rt::println;
 use abide_rt::syscall::{self, memory_create, memory_map, persist_set_period, persist_snapshot};
+use abide_splitmix::GAMMA;
 use bench::protocol::{call, Failure};
 
 use crate::{median, value, wait_for_init, wait_forever};
@@ -30,7 +31,7 @@ fn map(mib: u32) -> Result<&'static mut [u64], Failure> {
 /// Writes every word of `words`: round `round`'s pattern, never zero.
 fn write(words: &mut [u64], round: u64) {
     for (index, word) in words.iter_mut().enumerate() {
-        *word = ((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (round << 56)) | 1;
+        *word = ((index as u64).wrapping_mul(GAMMA) ^ (round << 56)) | 1;
     }
     // The kernel reads the memory; make sure the writes are not elided.
     core::hint::black_box(&*words);

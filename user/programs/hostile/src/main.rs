@@ -221,7 +221,7 @@ fn main() -> i32 {
         abide_rt::println!("hostile: could not give up its own process handle");
         return 4;
     }
-    let mut rng = Rng(orders.seed ^ id.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut rng = Rng(orders.seed ^ id.wrapping_mul(abide_splitmix::GAMMA));
     let mut calls = 0u64;
     while calls < orders.calls {
         let attack = rng.pick(&orders.attacks);

@@ -31,19 +31,19 @@
 
 extern crate alloc;
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
 use abide_abi::syscall::{decode_result, Error, Handle, Syscall};
+use abide_console::Input;
 use abide_interfaces::component::client_id;
 use abide_interfaces::Console;
 use abide_ipc::server;
 use abide_ipc::wire::Header;
 use abide_requests::{Kind, Requests, Slot, Stash, Transmitter};
 use abide_rt::component::Component;
-use abide_rt::ipc::{read_message, Channel};
-use abide_rt::{println, syscall};
+use abide_rt::ipc::{next_request, Channel};
+use abide_rt::syscall;
 
 abide_rt::entry!(main);
 
@@ -57,8 +57,6 @@ const LSR_TRANSMIT_EMPTY: u32 = 0x20;
 const IER_RECEIVED_DATA: u32 = 0x01;
 /// DTR, RTS and OUT2 (which routes the IRQ line).
 const MCR_IRQ_ON: u32 = 0x0b;
-/// The most input kept before the oldest is dropped.
-const INPUT_CAPACITY: usize = 64 * 1024;
 /// Port key of the interrupt; client `i` has key `i + 1`.
 const IRQ_KEY: u64 = 0;
 /// How long a new instance serves only the clients whose writes its
@@ -70,7 +68,6 @@ const HOLD_NS: u64 = 1_000_000_000;
 struct PendingRead {
     route: usize,
     header: Header,
-    max: u32,
     /// Its note in the stash (`None` if the table was full).
     slot: Option<Slot>,
 }
@@ -89,8 +86,8 @@ struct Driver {
     interrupt: Handle,
     port: Handle,
     routes: Vec<Route>,
-    input: VecDeque<u8>,
-    pending: VecDeque<PendingRead>,
+    /// Received bytes, and the reads waiting for them.
+    input: Input<PendingRead>,
     requests: Requests<Stash<'static>>,
     /// While set, only the clients of unfinished writes are served, until
     /// they are finished or this deadline passes.
@@ -155,13 +152,7 @@ impl Transmitter for Uart {
 }
 
 fn main() -> i32 {
-    match run() {
-        Ok(()) => 0,
-        Err(error) => {
-            println!("serial: {error}");
-            1
-        }
-    }
+    abide_rt::exit_status("serial", run())
 }
 
 fn run() -> Result<(), Error> {
@@ -184,8 +175,7 @@ fn run() -> Result<(), Error> {
         interrupt,
         port: syscall::port_create()?,
         routes,
-        input: VecDeque::new(),
-        pending: VecDeque::new(),
+        input: Input::new(),
         requests,
         hold_until: None,
     };
@@ -293,10 +283,7 @@ impl Driver {
     fn receive(&mut self) -> Result<(), Error> {
         while syscall::ioport_read(self.ports, LINE_STATUS, 1)? & LSR_DATA_READY != 0 {
             let byte = syscall::ioport_read(self.ports, DATA, 1)? as u8;
-            if self.input.len() == INPUT_CAPACITY {
-                self.input.pop_front();
-            }
-            self.input.push_back(byte);
+            self.input.push(byte);
         }
         Ok(())
     }
@@ -305,18 +292,9 @@ impl Driver {
     fn serve(&mut self, index: usize) {
         let handle = self.routes[index].channel.handle();
         let client = self.routes[index].id;
-        while let Ok(message) = read_message(handle) {
-            for extra in &message.handles {
-                let _ = syscall::handle_close(*extra);
-            }
-            let (header, payload) = match server::request_header(&message.bytes) {
-                Ok(parts) => parts,
-                Err(reply) => {
-                    let _ = syscall::channel_write(handle, &reply, &[]);
-                    continue;
-                }
-            };
-            match Console::Request::decode_args(header.ordinal, payload) {
+        while let Some(request) = next_request(handle) {
+            let header = request.header;
+            match Console::Request::decode_args(header.ordinal, request.payload()) {
                 Ok(Console::Request::write { bytes }) => {
                     let output = line_bytes(&bytes);
                     let mut uart = Uart { ports: self.ports };
@@ -344,7 +322,6 @@ impl Driver {
                     let read = PendingRead {
                         route: index,
                         header,
-                        max: max.max(1),
                         slot,
                     };
                     // One read waits per route: a client reads one request
@@ -353,18 +330,14 @@ impl Driver {
                     // that restarted while its read waited, which nobody
                     // will take the answer of. Either way it replaces the
                     // waiting one, so no input goes to a reader that is gone.
-                    match self
-                        .pending
-                        .iter_mut()
-                        .find(|pending| pending.route == index)
+                    let replaced = self
+                        .input
+                        .wait_replacing(read, max, |pending| pending.route == index);
+                    if let Some(old) = replaced
+                        .and_then(|old| old.slot)
+                        .filter(|old| Some(*old) != slot)
                     {
-                        Some(pending) => {
-                            let replaced = core::mem::replace(pending, read);
-                            if let Some(old) = replaced.slot.filter(|old| Some(*old) != slot) {
-                                self.requests.forget(old);
-                            }
-                        }
-                        None => self.pending.push_back(read),
+                        self.requests.forget(old);
                     }
                 }
                 Err(error) => {
@@ -376,19 +349,15 @@ impl Driver {
 
     /// Answers waiting reads, oldest first, while there is input.
     fn answer_reads(&mut self) {
-        while !self.input.is_empty() {
-            let Some(read) = self.pending.pop_front() else {
-                return;
-            };
-            let count = (read.max as usize).min(self.input.len());
-            let bytes: Vec<u8> = self.input.drain(..count).collect();
+        let (routes, requests) = (&self.routes, &mut self.requests);
+        self.input.answer(|read, bytes| {
             let reply = server::reply(&read.header, Ok::<_, abide_ipc::RemoteError>(bytes));
-            if let Some(route) = self.routes.get(read.route) {
+            if let Some(route) = routes.get(read.route) {
                 let _ = syscall::channel_write(route.channel.handle(), &reply, &[]);
             }
             if let Some(slot) = read.slot {
-                self.requests.forget(slot);
+                requests.forget(slot);
             }
-        }
+        });
     }
 }

@@ -11,7 +11,7 @@ fn main() -> i32 {
     abide_rt::println!("spinner: started");
     // A xorshift generator; black_box keeps the loop from being optimized
     // into nothing.
-    let mut x: u64 = black_box(0x9e37_79b9_7f4a_7c15);
+    let mut x: u64 = black_box(abide_splitmix::GAMMA);
     loop {
         x ^= x << 13;
         x ^= x >> 7;

@@ -30,18 +30,18 @@ extern crate alloc;
 mod display;
 mod ps2;
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Handle};
+use abide_console::Input;
 use abide_interfaces::component::client_id;
 use abide_interfaces::component::Grant;
 use abide_interfaces::Console;
 use abide_ipc::wire::Header;
 use abide_ipc::{server, RemoteError};
 use abide_rt::component::Component;
-use abide_rt::ipc::{read_message, Channel};
+use abide_rt::ipc::{next_request, Channel};
 use abide_rt::{println, syscall};
 use abide_textscreen::{layout_names, Journal, Keyboard, Noted, Screen};
 
@@ -50,8 +50,6 @@ use crate::ps2::Controller;
 
 abide_rt::entry!(main);
 
-/// The most input kept before the oldest is dropped.
-const INPUT_CAPACITY: usize = 64 * 1024;
 /// The most reads waiting at once; more are refused.
 const MAX_PENDING_READS: usize = 1024;
 /// Port key of the interrupt; client `i` has key `i + 1`.
@@ -68,7 +66,6 @@ struct Client {
 struct PendingRead {
     client: usize,
     header: Header,
-    max: u32,
 }
 
 struct Driver {
@@ -80,18 +77,12 @@ struct Driver {
     journal: Journal<'static>,
     port: Handle,
     clients: Vec<Client>,
-    input: VecDeque<u8>,
-    pending: VecDeque<PendingRead>,
+    /// What was typed, and the reads waiting for it.
+    input: Input<PendingRead>,
 }
 
 fn main() -> i32 {
-    match run() {
-        Ok(()) => 0,
-        Err(error) => {
-            println!("vga: {error}");
-            1
-        }
-    }
+    abide_rt::exit_status("vga", run())
 }
 
 fn run() -> Result<(), Error> {
@@ -116,8 +107,7 @@ fn run() -> Result<(), Error> {
         journal,
         port: syscall::port_create()?,
         clients,
-        input: VecDeque::new(),
-        pending: VecDeque::new(),
+        input: Input::new(),
     };
     driver.start()?;
     loop {
@@ -218,10 +208,7 @@ impl Driver {
         self.controller
             .receive(|scancode| keyboard.feed(scancode, &mut bytes))?;
         for byte in bytes {
-            if self.input.len() == INPUT_CAPACITY {
-                self.input.pop_front();
-            }
-            self.input.push_back(byte);
+            self.input.push(byte);
         }
         Ok(())
     }
@@ -240,23 +227,14 @@ impl Driver {
             return Ok(());
         };
         let (handle, id) = (client.channel.handle(), client.id);
-        while let Ok(message) = read_message(handle) {
-            for extra in &message.handles {
-                let _ = syscall::handle_close(*extra);
-            }
-            let (header, payload) = match server::request_header(&message.bytes) {
-                Ok(parts) => parts,
-                Err(reply) => {
-                    let _ = syscall::channel_write(handle, &reply, &[]);
-                    continue;
-                }
-            };
+        while let Some(request) = next_request(handle) {
+            let header = request.header;
             let noted = Noted {
                 client: id,
                 ordinal: header.ordinal,
                 txid: header.txid,
             };
-            let reply = match Console::Request::decode_args(header.ordinal, payload) {
+            let reply = match Console::Request::decode_args(header.ordinal, request.payload()) {
                 Ok(Console::Request::write { bytes }) => {
                     self.journal.note(noted);
                     self.screen.write(&bytes);
@@ -266,16 +244,16 @@ impl Driver {
                     self.journal.forget(id, header.txid);
                     continue;
                 }
-                Ok(Console::Request::read { .. }) if self.pending.len() >= MAX_PENDING_READS => {
+                Ok(Console::Request::read { .. }) if self.input.waiting() >= MAX_PENDING_READS => {
                     server::error(&header, &RemoteError::from(Error::Busy))
                 }
                 Ok(Console::Request::read { max }) => {
                     self.journal.note(noted);
-                    self.pending.push_back(PendingRead {
+                    let read = PendingRead {
                         client: index,
                         header,
-                        max: max.max(1),
-                    });
+                    };
+                    self.input.wait(read, max);
                     continue;
                 }
                 Err(error) => server::error(&header, &error),
@@ -287,18 +265,14 @@ impl Driver {
 
     /// Answers waiting reads, oldest first, while there is input.
     fn answer_reads(&mut self) {
-        while !self.input.is_empty() {
-            let Some(read) = self.pending.pop_front() else {
-                return;
-            };
-            let count = (read.max as usize).min(self.input.len());
-            let bytes: Vec<u8> = self.input.drain(..count).collect();
+        let (clients, journal) = (&self.clients, &mut self.journal);
+        self.input.answer(|read, bytes| {
             let reply = server::reply(&read.header, Ok::<_, RemoteError>(bytes));
-            if let Some(client) = self.clients.get(read.client) {
+            if let Some(client) = clients.get(read.client) {
                 let _ = syscall::channel_write(client.channel.handle(), &reply, &[]);
-                self.journal.forget(client.id, read.header.txid);
+                journal.forget(client.id, read.header.txid);
             }
-        }
+        });
     }
 
     /// Tells the client of a request a crashed predecessor held to send it
