@@ -41,7 +41,9 @@ mod sched;
 mod serial;
 mod sync;
 mod syscall;
+mod tick;
 mod time;
+mod trap;
 
 use abide_boot::cmdline::{LogLevel, TestSelection};
 use abide_boot::BootInfo;
@@ -64,6 +66,7 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
     serial::init();
     arch::gdt::init();
     arch::idt::init();
+    trap::init();
     arch::context::init_syscalls();
 
     let info = match machine::read_boot_info(boot_magic, boot_info_phys as u64) {

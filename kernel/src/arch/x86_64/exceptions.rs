@@ -118,7 +118,9 @@ pub(super) fn handle(frame: &mut TrapFrame) {
     let report = FaultReport::from_frame(frame);
     // The kernel copying to user memory hit a page a checkpoint protects:
     // the page is copied aside and the copy is retried.
-    if report.is_write_to_protected_user_page() && crate::persist::write_fault(report.cr2) {
+    if report.is_write_to_protected_user_page()
+        && super::idt::trap_handlers().is_some_and(|trap| (trap.write_fault)(report.cr2))
+    {
         return;
     }
     if let Some(resume) = probe::fixup_for(frame.rip) {

@@ -20,6 +20,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::context::{FpuState, SYSCALL_VECTOR};
 use super::gdt::{self, ist};
+use spin::Once;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
 use x86_64::VirtAddr;
@@ -258,6 +259,33 @@ fn irq_handler(vector: usize) -> Option<IrqHandler> {
     Some(unsafe { core::mem::transmute::<usize, IrqHandler>(raw) })
 }
 
+/// Where the generic kernel takes over from the entry path: `arch` calls
+/// up only through these, which the kernel's `trap` module installs at
+/// boot, before interrupts are enabled.
+pub struct TrapHandlers {
+    /// A system call, with the caller's registers and FPU state.
+    pub syscall: fn(&mut TrapFrame, &mut FpuState),
+    /// A CPU exception in user mode (not NMI, double fault, machine check).
+    pub user_fault: fn(&mut TrapFrame, &mut FpuState),
+    /// The end of a hardware interrupt, after its handler and EOI.
+    pub interrupt_end: fn(&mut TrapFrame, &mut FpuState),
+    /// A write to user address `virt` faulted on a present page: true if
+    /// the page was one a checkpoint protects and is writable again.
+    pub write_fault: fn(u64) -> bool,
+}
+
+static TRAP_HANDLERS: Once<TrapHandlers> = Once::new();
+
+/// Installs the kernel's trap handlers (once; later calls change nothing).
+pub fn set_trap_handlers(handlers: TrapHandlers) {
+    TRAP_HANDLERS.call_once(|| handlers);
+}
+
+/// The kernel's trap handlers, once installed.
+pub(super) fn trap_handlers() -> Option<&'static TrapHandlers> {
+    TRAP_HANDLERS.get()
+}
+
 /// Called by `interrupt_common` for every interrupt, exception and system
 /// call, with the interrupted context: its registers in `frame` and its
 /// FPU/SSE state in `fpu`. Whatever both hold on return is resumed, which is
@@ -265,18 +293,20 @@ fn irq_handler(vector: usize) -> Option<IrqHandler> {
 #[no_mangle]
 extern "C" fn interrupt_dispatch(frame: &mut TrapFrame, fpu: &mut FpuState) {
     let vector = frame.vector as usize;
+    let trap = trap_handlers();
     if frame.vector == SYSCALL_VECTOR {
-        crate::syscall::handle(frame, fpu);
+        if let Some(trap) = trap {
+            (trap.syscall)(frame, fpu);
+        }
         return;
     }
     if vector < FIRST_IRQ_VECTOR as usize {
         // NMI, double fault and machine check are the machine's, never the
         // running process's fault.
         let machine_level = matches!(vector, 2 | 8 | 18);
-        if frame.cs & 3 == 3 && !machine_level {
-            crate::process::user_fault(frame, fpu);
-        } else {
-            super::exceptions::handle(frame);
+        match trap {
+            Some(trap) if frame.cs & 3 == 3 && !machine_level => (trap.user_fault)(frame, fpu),
+            _ => super::exceptions::handle(frame),
         }
         return;
     }
@@ -290,5 +320,7 @@ extern "C" fn interrupt_dispatch(frame: &mut TrapFrame, fpu: &mut FpuState) {
         None => log::warn!("interrupt on vector {vector:#x} with no handler"),
     }
     super::apic::end_of_interrupt();
-    crate::sched::after_interrupt(frame, fpu);
+    if let Some(trap) = trap {
+        (trap.interrupt_end)(frame, fpu);
+    }
 }
