@@ -14,6 +14,7 @@ than one file, and the circles between top-level modules.
     python3 tools/kernel-layers.py --check    # also fail (exit 1) if a
                                               # circle spans several modules
     python3 tools/kernel-layers.py --edges    # also list module -> module
+    python3 tools/kernel-layers.py DIR        # measure another kernel/src
 """
 
 import os
@@ -117,10 +118,16 @@ def load():
                 path = os.path.join(dirpath, name)
                 with open(path, encoding="utf-8") as f:
                     files[module_of(path)] = strip_comments_and_strings(f.read())
+    # Names the crate root provides: exported macros, and items it
+    # re-exports (`pub use panic::fail;`), each of the file defining it.
     macros = {}
     for mod, text in files.items():
         for m in re.finditer(r"#\[macro_export\]\s*macro_rules!\s*(\w+)", text):
             macros[m.group(1)] = mod
+    for m in re.finditer(r"\bpub\s+use\s+([\w:]+)::(\w+)(?:\s+as\s+(\w+))?;", files.get((), "")):
+        path = tuple(p for p in m.group(1).split("::") if p != "crate")
+        if path in files:
+            macros[m.group(3) or m.group(2)] = path
     return files, macros
 
 
@@ -199,6 +206,10 @@ def top(mod):
 
 
 def main():
+    global ROOT
+    dirs = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if dirs:
+        ROOT = dirs[0]
     files, macros = load()
     edges = edges_of(files, macros)
     file_circles = [c for c in sccs(edges) if len(c) > 1]

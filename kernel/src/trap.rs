@@ -1,27 +1,34 @@
 //! The one door from `arch` into the generic kernel.
 //!
 //! The architecture code (`arch/`) imports nothing of the kernel above it:
-//! its entry path calls the handlers [`init`] registers with
-//! `arch::idt::set_trap_handlers` — a system call goes to `syscall`, a CPU
+//! its entry path calls the upcalls [`init`] registers with
+//! `arch::upcalls::register` — a system call goes to `syscall`, a CPU
 //! exception in user mode ends the process, a write fault on a page a
 //! checkpoint protects goes to `persist`, and the end of every hardware
 //! interrupt runs the clock tick's housekeeping (`tick`) and lets `sched`
-//! preempt or end idling.
+//! preempt or end idling. The few services `arch` needs (crash output, the
+//! clock, symbol names, the boot-failure report) are registered here too.
 
 use crate::arch::context::FpuState;
 use crate::arch::exceptions;
-use crate::arch::idt::{self, TrapFrame, TrapHandlers, TIMER_VECTOR};
+use crate::arch::idt::{TrapFrame, TIMER_VECTOR};
+use crate::arch::upcalls::{self, Upcalls};
 use crate::process::{self, ExitReason};
-use crate::{persist, sched, syscall, tick};
+use crate::{console, ksyms, persist, sched, serial, syscall, tick, time};
 
-/// Registers the kernel's handlers with the interrupt entry; called once at
-/// boot, before interrupts are enabled.
+/// Registers the kernel's upcalls with `arch`; called first thing at boot,
+/// before the descriptor tables are loaded and interrupts enabled.
 pub fn init() {
-    idt::set_trap_handlers(TrapHandlers {
+    upcalls::register(Upcalls {
         syscall: syscall::handle,
         user_fault,
         interrupt_end,
         write_fault: persist::write_fault,
+        fail: crate::fail,
+        emergency_write: console::emergency_write,
+        flush_output: serial::flush,
+        now_ns: time::now_ns,
+        symbol: ksyms::lookup,
     });
 }
 

@@ -20,12 +20,8 @@ use super::kernel_map::{self, DirectTables, KERNEL_HALF_FIRST_SLOT};
 use super::page_set::PageSet;
 use super::{frames, phys_to_virt};
 
-/// The highest user address (exclusive): the lower canonical half but its
-/// last page. That page is never mapped: an instruction ending at 2^47 (a
-/// `syscall` in its last bytes) would leave a non-canonical return address,
-/// and returning there faults in ring 0 (`iretq`, or `sysret` on Intel).
-/// Everything that maps user memory checks against this.
-pub const USER_END: u64 = 0x0000_8000_0000_0000 - 4096;
+/// The highest user address (exclusive), an x86_64 fact (see there).
+pub use crate::arch::context::USER_END;
 /// The lowest address user mappings may use (the first pages stay unmapped so
 /// null pointers fault).
 pub const USER_START: u64 = 0x1_0000;

@@ -20,7 +20,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::context::{FpuState, SYSCALL_VECTOR};
 use super::gdt::{self, ist};
-use spin::Once;
+use super::upcalls;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
 use x86_64::VirtAddr;
@@ -213,7 +213,7 @@ pub fn init() {
     // The assembler cannot check this (jump sizes are chosen late), so check
     // it here, before any interrupt can go to the wrong stub.
     if stubs_end - stubs != 256 * STUB_STRIDE {
-        crate::fail(format_args!(
+        upcalls::fail(format_args!(
             "interrupt entry stubs are not {STUB_STRIDE} bytes apart"
         ));
     }
@@ -259,33 +259,6 @@ fn irq_handler(vector: usize) -> Option<IrqHandler> {
     Some(unsafe { core::mem::transmute::<usize, IrqHandler>(raw) })
 }
 
-/// Where the generic kernel takes over from the entry path: `arch` calls
-/// up only through these, which the kernel's `trap` module installs at
-/// boot, before interrupts are enabled.
-pub struct TrapHandlers {
-    /// A system call, with the caller's registers and FPU state.
-    pub syscall: fn(&mut TrapFrame, &mut FpuState),
-    /// A CPU exception in user mode (not NMI, double fault, machine check).
-    pub user_fault: fn(&mut TrapFrame, &mut FpuState),
-    /// The end of a hardware interrupt, after its handler and EOI.
-    pub interrupt_end: fn(&mut TrapFrame, &mut FpuState),
-    /// A write to user address `virt` faulted on a present page: true if
-    /// the page was one a checkpoint protects and is writable again.
-    pub write_fault: fn(u64) -> bool,
-}
-
-static TRAP_HANDLERS: Once<TrapHandlers> = Once::new();
-
-/// Installs the kernel's trap handlers (once; later calls change nothing).
-pub fn set_trap_handlers(handlers: TrapHandlers) {
-    TRAP_HANDLERS.call_once(|| handlers);
-}
-
-/// The kernel's trap handlers, once installed.
-pub(super) fn trap_handlers() -> Option<&'static TrapHandlers> {
-    TRAP_HANDLERS.get()
-}
-
 /// Called by `interrupt_common` for every interrupt, exception and system
 /// call, with the interrupted context: its registers in `frame` and its
 /// FPU/SSE state in `fpu`. Whatever both hold on return is resumed, which is
@@ -293,7 +266,7 @@ pub(super) fn trap_handlers() -> Option<&'static TrapHandlers> {
 #[no_mangle]
 extern "C" fn interrupt_dispatch(frame: &mut TrapFrame, fpu: &mut FpuState) {
     let vector = frame.vector as usize;
-    let trap = trap_handlers();
+    let trap = upcalls::get();
     if frame.vector == SYSCALL_VECTOR {
         if let Some(trap) = trap {
             (trap.syscall)(frame, fpu);
