@@ -143,6 +143,14 @@ def edges_of(files, macros):
         body = re.sub(r"\buse\s+[^;]*;", "", text)
         for m in re.finditer(r"\b((?:crate|super|self)(?:::\w+)+)", body):
             paths.append(m.group(1).split("::"))
+        # A file names its own child modules (`mod port;`) without `self::`.
+        children = re.findall(r"^\s*(?:pub(?:\([\w:]+\))?\s+)?mod\s+(\w+)\s*;", text, flags=re.M)
+        if children and mod != ():
+            kids = "|".join(sorted(set(children)))
+            for m in re.finditer(r"\buse\s+((?:%s)\b[^;]*);" % kids, text):
+                paths.extend(["self"] + p for p in expand_use(m.group(1)))
+            for m in re.finditer(r"(?<![\w:])((?:%s)(?:::\w+)+)" % kids, body):
+                paths.append(["self"] + m.group(1).split("::"))
         if mod == ():
             # The crate root names its modules without `crate::`.
             roots = "|".join(sorted({m[0] for m in modules if m}))

@@ -88,6 +88,9 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
     if let Err(error) = mm::init(&info.memory) {
         fail(format_args!("cannot set up memory: {error}"));
     }
+    // The checkpoint engine copies aside pages of an ending process it is
+    // still writing out.
+    mm::on_space_ending(persist::space_ending);
     let features = cpu::enable_protections();
     log::debug!("cpu: {features:?}");
     if let Err(error) = machine::start_interrupts(&platform) {

@@ -12,10 +12,21 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::arch::context::{self, FpuState, UserContext};
 use crate::arch::idt::TrapFrame;
 use crate::arch::power;
-use crate::object::{Kernel, ObjectId};
+use crate::object::{with_kernel, Kernel, ObjectId};
 use crate::println;
-use crate::process::{self, ThreadState};
 use crate::time;
+
+/// Where a thread is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadState {
+    /// In the run queue.
+    Ready,
+    /// On the CPU.
+    Running,
+    /// In `port_wait` until a packet arrives or the clock reaches `deadline`
+    /// (`u64::MAX`: never); it then re-issues the call.
+    Blocked { deadline: u64 },
+}
 
 /// Set once the first thread has been entered.
 static STARTED: AtomicBool = AtomicBool::new(false);
@@ -164,7 +175,7 @@ pub fn after_interrupt(
 /// Enters the first ready thread; the boot path ends here.
 pub fn start() -> ! {
     let mut launch = UserContext::idle();
-    process::with_kernel(|kernel| switch(kernel, &mut launch.regs, &mut launch.fpu, false));
+    with_kernel(|kernel| switch(kernel, &mut launch.regs, &mut launch.fpu, false));
     STARTED.store(true, Ordering::Relaxed);
     context::enter(&launch)
 }

@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 
 use abide_mm::paging::{MapError, PageFlags, PageSize, PageTables, TableMemory};
 use abide_mm::PAGE_SIZE;
+use spin::Once;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::PhysFrame;
 use x86_64::PhysAddr;
@@ -400,5 +401,22 @@ impl TableMemory for UserTables<'_> {
     fn free_table(&mut self, table: u64) {
         *self.0 = self.0.saturating_sub(1);
         DirectTables.free_table(table);
+    }
+}
+
+/// Who must hear of an address space before it is freed (the checkpoint
+/// engine, which copies aside pages of it it is still writing out).
+static SPACE_ENDING: Once<fn(&AddressSpace)> = Once::new();
+
+/// Registers the hook [`space_ending`] calls (once, at boot).
+pub fn on_space_ending(hook: fn(&AddressSpace)) {
+    SPACE_ENDING.call_once(|| hook);
+}
+
+/// `space` is about to be dropped (its process ended): tells the
+/// registered hook first.
+pub fn space_ending(space: &AddressSpace) {
+    if let Some(hook) = SPACE_ENDING.get() {
+        hook(space);
     }
 }

@@ -22,6 +22,8 @@ use crate::arch::exceptions::{self, FaultReport};
 use crate::mm::AddressSpace;
 use crate::object::{self, Kernel, Object, ObjectId};
 use crate::sched;
+/// Where a thread is in its life: `sched` owns it.
+pub use crate::sched::ThreadState;
 
 pub use crate::object::with_kernel;
 
@@ -144,18 +146,6 @@ impl Limits {
         priority: (abide_sched::PRIORITIES - 1) as u8,
         ..Limits::ROOT
     };
-}
-
-/// Where a thread is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThreadState {
-    /// In the run queue.
-    Ready,
-    /// On the CPU.
-    Running,
-    /// In `port_wait` until a packet arrives or the clock reaches `deadline`
-    /// (`u64::MAX`: never); it then re-issues the call.
-    Blocked { deadline: u64 },
 }
 
 /// A thread: a saved user context in a process.
@@ -338,7 +328,7 @@ pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
     let table = process.table;
     report_end(process, reason);
     if let Some(space) = &space {
-        crate::persist::space_ending(space);
+        crate::mm::space_ending(space);
     }
     for thread in threads {
         sched::exit_thread(kernel, thread);
