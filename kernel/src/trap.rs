@@ -37,7 +37,7 @@ fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
     let report = exceptions::report_for(frame);
     // A write to a page a checkpoint is still saving: it was copied aside
     // and is writable again; the instruction runs again.
-    if report.is_write_to_protected_user_page() && crate::persist::write_fault(report.cr2) {
+    if report.is_write_to_protected_user_page() && persist::write_fault(report.cr2) {
         return;
     }
     process::with_kernel(|kernel| {
