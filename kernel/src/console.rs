@@ -14,7 +14,6 @@
 //! driver's output.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
 
 use abide_abi::host;
 
@@ -94,9 +93,6 @@ static OUTPUT: IrqSpinLock<Ring> = IrqSpinLock::new(Ring {
     writer: KERNEL_WRITER,
     mid_line: false,
 });
-
-/// Set once a driver owns the serial port.
-static HANDED_OVER: AtomicBool = AtomicBool::new(false);
 
 /// Appends to the ring and, before the hand-over, to the serial port.
 struct KernelWriter<'a>(&'a mut Ring);
@@ -182,14 +178,12 @@ pub fn continue_log_after(position: u64) {
 
 /// A user-space driver took the serial port: stop writing to it.
 pub fn hand_over() {
-    if !HANDED_OVER.swap(true, Ordering::SeqCst) {
-        serial::stop_input_interrupt();
-    }
+    serial::hand_over();
 }
 
 /// True once a driver owns the serial port.
 pub fn handed_over() -> bool {
-    HANDED_OVER.load(Ordering::SeqCst)
+    serial::handed_over()
 }
 
 /// A writer that bypasses the console lock, for panic and exception reports
@@ -197,6 +191,12 @@ pub fn handed_over() -> bool {
 /// the serial port: a dying kernel has no driver to rely on.
 pub fn emergency_writer() -> impl Write {
     SerialWriter
+}
+
+/// Writes `text` as [`emergency_writer`] does (the crash reports of `arch`
+/// reach the serial port through this).
+pub fn emergency_write(text: &str) {
+    let _ = SerialWriter.write_str(text);
 }
 
 /// Prints to the kernel console.

@@ -95,7 +95,10 @@ fn clobber_sse() {
 /// Calibrates the clocks, programs the local APIC timer and the I/O APIC,
 /// routes the serial port, and enables interrupts.
 pub fn start_interrupts(platform: &Platform) -> Result<(), InterruptError> {
-    apic::init(platform.madt.local_apic_address).map_err(InterruptError::Map)?;
+    apic::init(platform.madt.local_apic_address, |phys| {
+        mm::map_mmio(phys, 4096)
+    })
+    .map_err(InterruptError::Map)?;
     let mut apic_rates = [0u64; CALIBRATION_ROUNDS];
     let mut tsc_rates = [0u64; CALIBRATION_ROUNDS];
     for (apic_rate, tsc_rate) in apic_rates.iter_mut().zip(tsc_rates.iter_mut()) {
@@ -109,11 +112,11 @@ pub fn start_interrupts(platform: &Platform) -> Result<(), InterruptError> {
         apic_hz / 1000
     );
 
-    ioapic::init(&platform.madt).map_err(InterruptError::Map)?;
+    ioapic::init(&platform.madt, |phys| mm::map_mmio(phys, 4096)).map_err(InterruptError::Map)?;
     idt::set_irq_handler(idt::TIMER_VECTOR, timer_interrupt);
     let serial_vector = ioapic::route_isa_irq(&platform.madt, serial::IRQ, apic::id())
         .map_err(InterruptError::Route)?;
-    idt::set_irq_handler(serial_vector, serial::handle_interrupt);
+    idt::set_irq_handler(serial_vector, serial_interrupt);
     crate::object::hardware::route_user_irqs(&platform.madt, apic::id());
     apic::start_periodic_timer(apic_hz, time::TICK_HZ);
     serial::enable_input_interrupt();
@@ -125,4 +128,14 @@ pub fn start_interrupts(platform: &Platform) -> Result<(), InterruptError> {
 fn median(rates: &mut [u64]) -> u64 {
     rates.sort_unstable();
     rates.get(rates.len() / 2).copied().unwrap_or(0)
+}
+
+/// The COM1 interrupt handler: the kernel's while it owns the console,
+/// afterwards the driver's.
+fn serial_interrupt(frame: &mut TrapFrame) {
+    if serial::handed_over() {
+        crate::object::hardware::irq_fired(frame);
+    } else {
+        serial::drain_receiver();
+    }
 }

@@ -24,6 +24,7 @@ use abide_intrinsics as _;
 
 #[path = "arch/x86_64/mod.rs"]
 pub mod arch;
+mod boot_data;
 mod bundle;
 mod console;
 mod disk;
@@ -41,33 +42,30 @@ mod sched;
 mod serial;
 mod sync;
 mod syscall;
+mod tick;
 mod time;
+mod trap;
 
 use abide_boot::cmdline::{LogLevel, TestSelection};
 use abide_boot::BootInfo;
-use spin::Once;
 
-use arch::{cpu, power};
-
-/// What the boot protocol told us, kept for the kernel's lifetime.
-static BOOT_INFO: Once<BootInfo> = Once::new();
-
-/// The boot information (after the first steps of [`kernel_entry`]).
-pub fn boot_info() -> Option<&'static BootInfo> {
-    BOOT_INFO.get()
-}
+use arch::cpu;
+/// Reports a boot failure and ends the machine (kept at `crate::fail`
+/// for the many places boot can fail).
+pub use panic::fail;
 
 /// First Rust code: called by the boot stub on the boot stack, interrupts off.
 #[no_mangle]
 extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64) -> ! {
     time::set_boot_tsc(entry_tsc);
     serial::init();
+    trap::init();
     arch::gdt::init();
     arch::idt::init();
     arch::context::init_syscalls();
 
     let info = match machine::read_boot_info(boot_magic, boot_info_phys as u64) {
-        Ok(info) => BOOT_INFO.call_once(|| info),
+        Ok(info) => boot_data::keep(info),
         Err(error) => fail(format_args!("cannot read the boot information: {error:?}")),
     };
     let level = info
@@ -90,6 +88,9 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
     if let Err(error) = mm::init(&info.memory) {
         fail(format_args!("cannot set up memory: {error}"));
     }
+    // The checkpoint engine copies aside pages of an ending process it is
+    // still writing out.
+    mm::on_space_ending(persist::space_ending);
     let features = cpu::enable_protections();
     log::debug!("cpu: {features:?}");
     if let Err(error) = machine::start_interrupts(&platform) {
@@ -167,13 +168,6 @@ fn warn_unknown_options(info: &BootInfo) {
             log::warn!("unknown kernel command-line option {key:?} ignored");
         }
     }
-}
-
-/// Reports a boot failure and ends the machine.
-pub fn fail(reason: core::fmt::Arguments) -> ! {
-    use core::fmt::Write;
-    let _ = writeln!(console::emergency_writer(), "abide: boot failed: {reason}");
-    power::exit_failure()
 }
 
 /// The precompiled `core` refers to these unwinding symbols even with

@@ -1,5 +1,5 @@
-//! Kernel panics: a kernel bug. Print the message and a backtrace, then end the
-//! machine with a failure exit code.
+//! Kernel panics (a kernel bug) and boot failures: print the message (and
+//! for a panic a backtrace), then end the machine with a failure exit code.
 
 use core::fmt::Write;
 use core::panic::PanicInfo;
@@ -39,5 +39,11 @@ fn panic(info: &PanicInfo) -> ! {
         );
     }
     backtrace::print_here(&mut out);
+    power::exit_failure()
+}
+
+/// Reports a boot failure and ends the machine.
+pub fn fail(reason: core::fmt::Arguments) -> ! {
+    let _ = writeln!(emergency_writer(), "abide: boot failed: {reason}");
     power::exit_failure()
 }

@@ -1,5 +1,7 @@
-//! The scheduler: picks the next thread (priorities, round robin — see
-//! `abide_sched`) and switches by swapping saved contexts in the entry frame.
+//! The scheduler: the one owner of thread state. Every change of a thread's
+//! state — admitted, blocked, woken, preempted, exited — happens here; it
+//! picks the next thread (priorities, round robin — see `abide_sched`) and
+//! switches by swapping saved contexts in the entry frame.
 //!
 //! Switching happens only where the kernel is about to leave: at the end of a
 //! system call, a user fault, or an interrupt that arrived in user mode (the
@@ -8,12 +10,23 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::arch::context::{self, FpuState, UserContext};
-use crate::arch::idt::{TrapFrame, TIMER_VECTOR};
+use crate::arch::idt::TrapFrame;
 use crate::arch::power;
-use crate::object::{timer, Kernel, ObjectId};
+use crate::object::{with_kernel, Kernel, ObjectId};
 use crate::println;
-use crate::process::{self, ThreadState};
 use crate::time;
+
+/// Where a thread is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadState {
+    /// In the run queue.
+    Ready,
+    /// On the CPU.
+    Running,
+    /// In `port_wait` until a packet arrives or the clock reaches `deadline`
+    /// (`u64::MAX`: never); it then re-issues the call.
+    Blocked { deadline: u64 },
+}
 
 /// Set once the first thread has been entered.
 static STARTED: AtomicBool = AtomicBool::new(false);
@@ -70,6 +83,41 @@ pub fn block_current(
     Some(current)
 }
 
+/// Makes a thread blocked in `port_wait` ready (a packet came, its port
+/// closed or its deadline passed); it re-issues the call.
+pub fn wake(kernel: &mut Kernel, thread_id: ObjectId) {
+    let Some(thread) = kernel.objects.thread_mut(thread_id) else {
+        return;
+    };
+    let ThreadState::Blocked { deadline } = thread.state else {
+        return;
+    };
+    thread.state = ThreadState::Ready;
+    let priority = thread.priority;
+    kernel.deadlines.remove(&(deadline, thread_id));
+    kernel.run_queue.push(thread_id, priority);
+}
+
+/// Puts new thread `id` (created `Ready`) in the run queue.
+pub fn admit(kernel: &mut Kernel, id: ObjectId) {
+    let Some(thread) = kernel.objects.thread_mut(id) else {
+        return;
+    };
+    thread.state = ThreadState::Ready;
+    let priority = thread.priority;
+    kernel.run_queue.push(id, priority);
+}
+
+/// Thread `id`'s process ended: the thread leaves the run queue, the
+/// object table and the CPU.
+pub fn exit_thread(kernel: &mut Kernel, id: ObjectId) {
+    kernel.run_queue.remove(id);
+    kernel.objects.remove(id);
+    if kernel.current == Some(id) {
+        kernel.current = None;
+    }
+}
+
 /// Adds the time thread `id` has been on the CPU to its process.
 fn charge_cpu_time(kernel: &mut Kernel, id: ObjectId) {
     let ran = time::now_ns().saturating_sub(kernel.current_since_ns);
@@ -101,30 +149,33 @@ fn resume(kernel: &mut Kernel, id: ObjectId, frame: &mut TrapFrame, fpu: &mut Fp
     kernel.current = Some(id);
 }
 
-/// Called at the end of every hardware interrupt: the timer preempts a user
-/// thread; any interrupt ends idling when a thread became ready.
-pub fn after_interrupt(frame: &mut TrapFrame, fpu: &mut FpuState) {
-    if !STARTED.load(Ordering::Relaxed) {
-        return;
-    }
+/// True once the first thread has been entered (interrupts before that
+/// come from the boot path, which switches nothing).
+pub fn started() -> bool {
+    STARTED.load(Ordering::Relaxed)
+}
+
+/// Called at the end of every hardware interrupt (after the tick's
+/// housekeeping, see `trap`): the timer (`preempt`) preempts a user thread;
+/// any interrupt ends idling when a thread became ready.
+pub fn after_interrupt(
+    kernel: &mut Kernel,
+    frame: &mut TrapFrame,
+    fpu: &mut FpuState,
+    preempt: bool,
+) {
     let from_user = frame.cs & 3 == 3;
-    process::with_kernel(|kernel| {
-        if frame.vector == TIMER_VECTOR as u64 {
-            timer::expire(kernel, time::now_ns());
-            crate::persist::tick(kernel, frame, fpu, from_user);
-        }
-        if from_user && frame.vector == TIMER_VECTOR as u64 {
-            switch(kernel, frame, fpu, true);
-        } else if !from_user && kernel.current.is_none() && !kernel.run_queue.is_empty() {
-            switch(kernel, frame, fpu, false);
-        }
-    });
+    if from_user && preempt {
+        switch(kernel, frame, fpu, true);
+    } else if !from_user && kernel.current.is_none() && !kernel.run_queue.is_empty() {
+        switch(kernel, frame, fpu, false);
+    }
 }
 
 /// Enters the first ready thread; the boot path ends here.
 pub fn start() -> ! {
     let mut launch = UserContext::idle();
-    process::with_kernel(|kernel| switch(kernel, &mut launch.regs, &mut launch.fpu, false));
+    with_kernel(|kernel| switch(kernel, &mut launch.regs, &mut launch.fpu, false));
     STARTED.store(true, Ordering::Relaxed);
     context::enter(&launch)
 }

@@ -24,7 +24,6 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use heapless::Deque;
 
 use crate::arch::cpu::{inb, outb};
-use crate::arch::idt::TrapFrame;
 use crate::sync::IrqSpinLock;
 use crate::time;
 
@@ -112,7 +111,7 @@ pub fn write_bytes(bytes: &[u8]) {
 /// its side only when the FIFO has room), until the buffer is read
 /// ([`read_byte`]) or a driver takes the port. Dropping bytes instead lost
 /// the start of input piped in during boot.
-fn drain_receiver() {
+pub fn drain_receiver() {
     let mut input = INPUT.lock();
     while !input.is_full() && inb(COM1 + LINE_STATUS) & LSR_DATA_READY != 0 {
         let _ = input.push_back(inb(COM1 + DATA));
@@ -120,16 +119,6 @@ fn drain_receiver() {
     if input.is_full() {
         outb(COM1 + INTERRUPT_ENABLE, 0);
         INPUT_FULL.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The COM1 interrupt handler: the kernel's while it owns the console,
-/// afterwards the driver's.
-pub fn handle_interrupt(frame: &mut TrapFrame) {
-    if crate::console::handed_over() {
-        crate::object::hardware::irq_fired(frame);
-    } else {
-        drain_receiver();
     }
 }
 
@@ -144,16 +133,26 @@ pub fn enable_input_interrupt() {
 pub fn read_byte() -> Option<u8> {
     let byte = INPUT.lock().pop_front();
     // Room again: take in what waited in the UART and listen again.
-    if byte.is_some() && INPUT_FULL.swap(false, Ordering::Relaxed) && !crate::console::handed_over()
-    {
+    if byte.is_some() && INPUT_FULL.swap(false, Ordering::Relaxed) && !handed_over() {
         enable_input_interrupt();
     }
     byte
 }
 
-/// The console is handed to a driver: the kernel stops taking input.
-pub fn stop_input_interrupt() {
-    outb(COM1 + INTERRUPT_ENABLE, 0);
+/// Set once a driver owns the serial port.
+static HANDED_OVER: AtomicBool = AtomicBool::new(false);
+
+/// The port is handed to a driver: the kernel stops taking input (and the
+/// console stops writing to it).
+pub fn hand_over() {
+    if !HANDED_OVER.swap(true, Ordering::SeqCst) {
+        outb(COM1 + INTERRUPT_ENABLE, 0);
+    }
+}
+
+/// True once a driver owns the serial port.
+pub fn handed_over() -> bool {
+    HANDED_OVER.load(Ordering::SeqCst)
 }
 
 /// Bytes the kernel received before it handed the port over are not lost:

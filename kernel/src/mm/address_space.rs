@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 
 use abide_mm::paging::{MapError, PageFlags, PageSize, PageTables, TableMemory};
 use abide_mm::PAGE_SIZE;
+use spin::Once;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::PhysFrame;
 use x86_64::PhysAddr;
@@ -20,12 +21,8 @@ use super::kernel_map::{self, DirectTables, KERNEL_HALF_FIRST_SLOT};
 use super::page_set::PageSet;
 use super::{frames, phys_to_virt};
 
-/// The highest user address (exclusive): the lower canonical half but its
-/// last page. That page is never mapped: an instruction ending at 2^47 (a
-/// `syscall` in its last bytes) would leave a non-canonical return address,
-/// and returning there faults in ring 0 (`iretq`, or `sysret` on Intel).
-/// Everything that maps user memory checks against this.
-pub const USER_END: u64 = 0x0000_8000_0000_0000 - 4096;
+/// The highest user address (exclusive), an x86_64 fact (see there).
+pub use crate::arch::context::USER_END;
 /// The lowest address user mappings may use (the first pages stay unmapped so
 /// null pointers fault).
 pub const USER_START: u64 = 0x1_0000;
@@ -404,5 +401,22 @@ impl TableMemory for UserTables<'_> {
     fn free_table(&mut self, table: u64) {
         *self.0 = self.0.saturating_sub(1);
         DirectTables.free_table(table);
+    }
+}
+
+/// Who must hear of an address space before it is freed (the checkpoint
+/// engine, which copies aside pages of it it is still writing out).
+static SPACE_ENDING: Once<fn(&AddressSpace)> = Once::new();
+
+/// Registers the hook [`space_ending`] calls (once, at boot).
+pub fn on_space_ending(hook: fn(&AddressSpace)) {
+    SPACE_ENDING.call_once(|| hook);
+}
+
+/// `space` is about to be dropped (its process ended): tells the
+/// registered hook first.
+pub fn space_ending(space: &AddressSpace) {
+    if let Some(hook) = SPACE_ENDING.get() {
+        hook(space);
     }
 }

@@ -85,7 +85,7 @@ pub fn mmio_allowed(phys: u64, len: u64) -> bool {
     {
         return false;
     }
-    let Some(info) = crate::boot_info() else {
+    let Some(info) = crate::boot_data::info() else {
         return false;
     };
     !info.memory.regions().iter().any(|region| {

@@ -24,7 +24,7 @@ use abide_abi::syscall::Error;
 
 use super::{Kernel, ObjectId};
 use crate::process::account::{self, Charge, OBSERVER_BYTES};
-use crate::process::ThreadState;
+use crate::sched;
 use crate::time;
 
 /// Packets plus armed observers one port may hold.
@@ -260,7 +260,7 @@ fn queue(kernel: &mut Kernel, port_id: ObjectId, key: u64, signals: Signals, cha
     port.charges.push_back(charge);
     let waiters = core::mem::take(&mut port.waiters);
     for thread in waiters {
-        wake(kernel, thread);
+        sched::wake(kernel, thread);
     }
 }
 
@@ -268,24 +268,10 @@ fn queue(kernel: &mut Kernel, port_id: ObjectId, key: u64, signals: Signals, cha
 /// handle invalid).
 pub fn close(kernel: &mut Kernel, id: ObjectId, port: Port) {
     for thread in port.waiters {
-        wake(kernel, thread);
+        sched::wake(kernel, thread);
     }
     for charge in port.charges {
         account::uncharge_bytes(kernel, charge);
     }
     forget_where(kernel, |observer| observer.port == id);
-}
-
-/// Makes a thread blocked in `port_wait` ready; it re-issues the call.
-pub fn wake(kernel: &mut Kernel, thread_id: ObjectId) {
-    let Some(thread) = kernel.objects.thread_mut(thread_id) else {
-        return;
-    };
-    let ThreadState::Blocked { deadline } = thread.state else {
-        return;
-    };
-    thread.state = ThreadState::Ready;
-    let priority = thread.priority;
-    kernel.deadlines.remove(&(deadline, thread_id));
-    kernel.run_queue.push(thread_id, priority);
 }

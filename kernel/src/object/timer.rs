@@ -1,14 +1,13 @@
-//! Timers, and the one list of deadlines the clock tick works through.
+//! Timers: objects that assert `TIMER` once the clock reaches their deadline.
 //!
-//! A timer asserts `TIMER` once the clock reaches its deadline; setting it
-//! again clears the signal. The same deadline list also ends `port_wait`s
-//! whose deadline passed: the thread runs its call again, which then reports
-//! `TimedOut`. Deadlines are checked on every timer tick (`time::TICK_HZ`).
+//! Setting a timer again clears the signal. Its deadline sits in the one
+//! deadline list (`Kernel::deadlines`, shared with `port_wait` deadlines),
+//! which `tick` works through on every timer tick (`time::TICK_HZ`) and
+//! calls [`fire`] for each timer whose deadline passed.
 
 use abide_abi::object::Signals;
 
 use super::{port, Kernel, Object, ObjectId};
-use crate::process::ThreadState;
 
 /// A timer object.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -64,24 +63,13 @@ pub fn close(kernel: &mut Kernel, id: ObjectId, timer: &Timer) {
     }
 }
 
-/// Fires every timer and times out every wait whose deadline is `now_ns` or
-/// earlier.
-pub fn expire(kernel: &mut Kernel, now_ns: u64) {
-    while let Some(&(deadline, id)) = kernel.deadlines.first() {
-        if deadline > now_ns {
-            break;
-        }
-        kernel.deadlines.remove(&(deadline, id));
-        match kernel.objects.get_mut(id) {
-            Some(Object::Timer(timer)) => {
-                timer.deadline = None;
-                timer.fired = true;
-                port::notify(kernel, id);
-            }
-            Some(Object::Thread(thread)) if matches!(thread.state, ThreadState::Blocked { .. }) => {
-                port::wake(kernel, id);
-            }
-            _ => {}
-        }
-    }
+/// The clock reached timer `id`'s deadline (taken off the deadline list
+/// by the tick): it fires.
+pub fn fire(kernel: &mut Kernel, id: ObjectId) {
+    let Some(Object::Timer(timer)) = kernel.objects.get_mut(id) else {
+        return;
+    };
+    timer.deadline = None;
+    timer.fired = true;
+    port::notify(kernel, id);
 }

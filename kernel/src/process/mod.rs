@@ -17,12 +17,13 @@ use abide_abi::object::{ProcessState, ProcessStatus};
 use abide_abi::syscall::{Error, Rights};
 use abide_objects::caps::{InTransit, TableId};
 
-use crate::arch::context::{FpuState, UserContext};
+use crate::arch::context::UserContext;
 use crate::arch::exceptions::{self, FaultReport};
-use crate::arch::idt::TrapFrame;
 use crate::mm::AddressSpace;
 use crate::object::{self, Kernel, Object, ObjectId};
 use crate::sched;
+/// Where a thread is in its life: `sched` owns it.
+pub use crate::sched::ThreadState;
 
 pub use crate::object::with_kernel;
 
@@ -145,18 +146,6 @@ impl Limits {
         priority: (abide_sched::PRIORITIES - 1) as u8,
         ..Limits::ROOT
     };
-}
-
-/// Where a thread is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThreadState {
-    /// In the run queue.
-    Ready,
-    /// On the CPU.
-    Running,
-    /// In `port_wait` until a packet arrives or the clock reaches `deadline`
-    /// (`u64::MAX`: never); it then re-issues the call.
-    Blocked { deadline: u64 },
 }
 
 /// A thread: a saved user context in a process.
@@ -303,7 +292,7 @@ pub fn spawn(
             context,
         }),
     );
-    kernel.run_queue.push(thread_id, priority);
+    sched::admit(kernel, thread_id);
     Ok(process_id)
 }
 
@@ -339,14 +328,10 @@ pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
     let table = process.table;
     report_end(process, reason);
     if let Some(space) = &space {
-        crate::persist::space_ending(space);
+        crate::mm::space_ending(space);
     }
     for thread in threads {
-        kernel.run_queue.remove(thread);
-        kernel.objects.remove(thread);
-        if kernel.current == Some(thread) {
-            kernel.current = None;
-        }
+        sched::exit_thread(kernel, thread);
     }
     drop(space);
     // Its authority goes with it; handles others derived from its handles stay.
@@ -397,20 +382,4 @@ pub fn current_process(kernel: &Kernel) -> Option<ObjectId> {
         .objects
         .thread(kernel.current?)
         .map(|thread| thread.process)
-}
-
-/// A CPU exception in user mode: the process ends, the system goes on.
-pub fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
-    let report = exceptions::report_for(frame);
-    // A write to a page a checkpoint is still saving: it was copied aside
-    // and is writable again; the instruction runs again.
-    if report.is_write_to_protected_user_page() && crate::persist::write_fault(report.cr2) {
-        return;
-    }
-    with_kernel(|kernel| {
-        if let Some(process) = current_process(kernel) {
-            end_process(kernel, process, ExitReason::Faulted(report));
-        }
-        sched::switch(kernel, frame, fpu, false);
-    });
 }

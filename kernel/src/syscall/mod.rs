@@ -43,7 +43,8 @@ enum Outcome {
     Ended,
 }
 
-/// Entry from `interrupt_dispatch` for the `syscall` instruction.
+/// Entry for the `syscall` instruction (registered by `trap`, called from
+/// `arch::idt::interrupt_dispatch`).
 pub fn handle(frame: &mut TrapFrame, fpu: &mut FpuState) {
     crate::object::with_kernel(|kernel| {
         let args = [

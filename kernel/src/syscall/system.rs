@@ -29,7 +29,7 @@ pub fn bundle_read(name_ptr: u64, name_len: u64, buffer: u64, capacity: u64) -> 
 /// `boot_args`: the whole length of the kernel command line; its bytes
 /// when they fit.
 pub fn boot_args(buffer: u64, capacity: u64) -> Result<u64, Error> {
-    let cmdline = crate::boot_info().map_or("", |info| info.cmdline.as_str());
+    let cmdline = crate::boot_data::info().map_or("", |info| info.cmdline.as_str());
     if capacity >= cmdline.len() as u64 {
         probe::copy_to_user(buffer, cmdline.as_bytes())?;
     }

@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::registers::model_specific::Msr;
 
 use super::{idt, pit};
-use crate::mm;
+use abide_mm::paging::MapError;
 
 const REG_ID: usize = 0x20;
 const REG_TPR: usize = 0x80;
@@ -46,9 +46,10 @@ fn write(reg: usize, value: u32) {
     unsafe { core::ptr::write_volatile((base as usize + reg) as *mut u32, value) }
 }
 
-/// Maps and enables the local APIC at physical address `phys`.
-pub fn init(phys: u64) -> Result<(), mm::MapError> {
-    let virt = mm::map_mmio(phys, 4096)?;
+/// Maps (with `map_mmio`: physical address to virtual) and enables the
+/// local APIC at physical address `phys`.
+pub fn init(phys: u64, map_mmio: impl Fn(u64) -> Result<u64, MapError>) -> Result<(), MapError> {
+    let virt = map_mmio(phys)?;
     BASE.store(virt, Ordering::Relaxed);
     let mut msr = Msr::new(APIC_BASE_MSR);
     // SAFETY: setting the global-enable bit of IA32_APIC_BASE keeps the base.

@@ -5,7 +5,7 @@
 use core::fmt::Write;
 
 use super::probe;
-use crate::ksyms;
+use super::upcalls;
 
 const MAX_FRAMES: usize = 32;
 const KERNEL_SPACE: u64 = 0xffff_8000_0000_0000;
@@ -36,7 +36,7 @@ pub fn print(out: &mut impl Write, rip: u64, rbp: u64) {
 }
 
 fn print_frame(out: &mut impl Write, depth: usize, addr: u64) {
-    match ksyms::lookup(addr) {
+    match upcalls::symbol(addr) {
         Some((name, offset)) => {
             let _ = writeln!(out, "  {depth:2}: {addr:#018x} {name}+{offset:#x}");
         }

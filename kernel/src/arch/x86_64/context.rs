@@ -42,6 +42,13 @@ use super::idt::TrapFrame;
 
 /// The pseudo-vector the syscall entry records in the frame.
 pub const SYSCALL_VECTOR: u64 = 0x100;
+
+/// The highest user address (exclusive): the lower canonical half but its
+/// last page. That page is never mapped: an instruction ending at 2^47 (a
+/// `syscall` in its last bytes) would leave a non-canonical return address,
+/// and returning there faults in ring 0 (`iretq`, or `sysret` on Intel).
+/// Everything that maps user memory checks against this.
+pub const USER_END: u64 = 0x0000_8000_0000_0000 - 4096;
 /// Length of the `syscall` instruction (to re-issue a restarted call).
 pub const SYSCALL_INSTRUCTION_LEN: u64 = 2;
 
@@ -142,7 +149,7 @@ impl UserContext {
             *words;
         // Below USER_END: a RIP on the never-mapped top page could only come
         // from a forged image, and `iretq` would fault on it in ring 0.
-        let user = |addr: u64| addr < crate::mm::USER_END;
+        let user = |addr: u64| addr < USER_END;
         if !user(rip) || !user(rsp) {
             return None;
         }
@@ -244,7 +251,7 @@ pub fn init_syscalls() {
         // The user selectors must match what the entry stub pushes.
         debug_assert_eq!((s.user_data.0, s.user_code.0), (0x1b, 0x23));
         if let Err(error) = Star::write(s.user_code, s.user_data, s.kernel_code, s.kernel_data) {
-            crate::fail(format_args!(
+            super::upcalls::fail(format_args!(
                 "the GDT layout does not suit syscall: {error}"
             ));
         }

@@ -11,9 +11,10 @@
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
+use super::context::USER_END;
 use super::idt::TrapFrame;
+use super::upcalls::{self, emergency_writer};
 use super::{backtrace, cpu, power, probe};
-use crate::console::emergency_writer;
 
 /// What the kernel knows about one exception.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +40,7 @@ impl FaultReport {
         const WRITE: u64 = 2;
         self.vector == PAGE_FAULT
             && self.error_code & (PRESENT | WRITE) == PRESENT | WRITE
-            && self.cr2 < crate::mm::USER_END
+            && self.cr2 < USER_END
     }
 
     fn from_frame(frame: &TrapFrame) -> Self {
@@ -118,7 +119,9 @@ pub(super) fn handle(frame: &mut TrapFrame) {
     let report = FaultReport::from_frame(frame);
     // The kernel copying to user memory hit a page a checkpoint protects:
     // the page is copied aside and the copy is retried.
-    if report.is_write_to_protected_user_page() && crate::persist::write_fault(report.cr2) {
+    if report.is_write_to_protected_user_page()
+        && upcalls::get().is_some_and(|up| (up.write_fault)(report.cr2))
+    {
         return;
     }
     if let Some(resume) = probe::fixup_for(frame.rip) {

@@ -20,6 +20,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::context::{FpuState, SYSCALL_VECTOR};
 use super::gdt::{self, ist};
+use super::upcalls;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
 use x86_64::VirtAddr;
@@ -212,7 +213,7 @@ pub fn init() {
     // The assembler cannot check this (jump sizes are chosen late), so check
     // it here, before any interrupt can go to the wrong stub.
     if stubs_end - stubs != 256 * STUB_STRIDE {
-        crate::fail(format_args!(
+        upcalls::fail(format_args!(
             "interrupt entry stubs are not {STUB_STRIDE} bytes apart"
         ));
     }
@@ -265,18 +266,20 @@ fn irq_handler(vector: usize) -> Option<IrqHandler> {
 #[no_mangle]
 extern "C" fn interrupt_dispatch(frame: &mut TrapFrame, fpu: &mut FpuState) {
     let vector = frame.vector as usize;
+    let trap = upcalls::get();
     if frame.vector == SYSCALL_VECTOR {
-        crate::syscall::handle(frame, fpu);
+        if let Some(trap) = trap {
+            (trap.syscall)(frame, fpu);
+        }
         return;
     }
     if vector < FIRST_IRQ_VECTOR as usize {
         // NMI, double fault and machine check are the machine's, never the
         // running process's fault.
         let machine_level = matches!(vector, 2 | 8 | 18);
-        if frame.cs & 3 == 3 && !machine_level {
-            crate::process::user_fault(frame, fpu);
-        } else {
-            super::exceptions::handle(frame);
+        match trap {
+            Some(trap) if frame.cs & 3 == 3 && !machine_level => (trap.user_fault)(frame, fpu),
+            _ => super::exceptions::handle(frame),
         }
         return;
     }
@@ -290,5 +293,7 @@ extern "C" fn interrupt_dispatch(frame: &mut TrapFrame, fpu: &mut FpuState) {
         None => log::warn!("interrupt on vector {vector:#x} with no handler"),
     }
     super::apic::end_of_interrupt();
-    crate::sched::after_interrupt(frame, fpu);
+    if let Some(trap) = trap {
+        (trap.interrupt_end)(frame, fpu);
+    }
 }

@@ -9,7 +9,7 @@ use pic8259::ChainedPics;
 use spin::Mutex;
 
 use super::idt;
-use crate::mm;
+use abide_mm::paging::MapError;
 
 const IOREGSEL: usize = 0x00;
 const IOWIN: usize = 0x10;
@@ -54,8 +54,9 @@ fn line_count(base: u64) -> u32 {
     ((read(base, REG_VERSION) >> 16) & 0xff) + 1
 }
 
-/// Masks the legacy PICs and every I/O APIC line.
-pub fn init(madt: &Madt) -> Result<(), mm::MapError> {
+/// Masks the legacy PICs and every I/O APIC line (each I/O APIC mapped
+/// with `map_mmio`: physical address to virtual).
+pub fn init(madt: &Madt, map_mmio: impl Fn(u64) -> Result<u64, MapError>) -> Result<(), MapError> {
     // SAFETY: remapping and masking the 8259s has no effect beyond them.
     unsafe {
         let mut pics = ChainedPics::new(idt::LEGACY_PIC_BASE, idt::LEGACY_PIC_BASE + 8);
@@ -64,7 +65,7 @@ pub fn init(madt: &Madt) -> Result<(), mm::MapError> {
     }
     // I/O APICs beyond the slots we keep stay unused (and masked by reset).
     for (slot, ioapic) in BASES.iter().zip(madt.ioapics()) {
-        let base = mm::map_mmio(ioapic.address as u64, 4096)?;
+        let base = map_mmio(ioapic.address as u64)?;
         slot.store(base, Ordering::Relaxed);
         for line in 0..line_count(base) {
             write_redirection(base, line, MASKED);

@@ -12,8 +12,7 @@ use abide_boot::acpi::PowerOff;
 use spin::Once;
 
 use super::cpu;
-use crate::console::emergency_writer;
-use crate::{serial, time};
+use super::upcalls::{self, emergency_writer};
 
 static ACPI_POWER_OFF: Once<PowerOff> = Once::new();
 
@@ -24,7 +23,7 @@ pub fn set_acpi_power_off(power_off: PowerOff) {
 
 /// Writes `code` to the debug-exit device; QEMU exits with `(code << 1) | 1`.
 fn debug_exit(code: u32) {
-    serial::flush();
+    upcalls::flush_output();
     cpu::outl(DEBUG_EXIT_PORT, code);
 }
 
@@ -48,16 +47,19 @@ const ACPI_POWER_OFF_WAIT_NS: u64 = 1_000_000_000;
 /// (reported as a clean exit by the host tool).
 pub fn power_off() -> ! {
     cpu::disable_interrupts();
-    serial::flush();
+    upcalls::flush_output();
     if let Some(p) = ACPI_POWER_OFF.get() {
         const SLP_EN: u16 = 1 << 13;
         cpu::outw(p.pm1a_control, (p.slp_typ_a << 10) | SLP_EN);
         if let Some(port) = p.pm1b_control {
             cpu::outw(port, (p.slp_typ_b << 10) | SLP_EN);
         }
-        let start = time::now_ns();
-        while time::now_ns().saturating_sub(start) < ACPI_POWER_OFF_WAIT_NS {
-            core::hint::spin_loop();
+        if let Some(start) = upcalls::now_ns() {
+            while upcalls::now_ns().unwrap_or(u64::MAX).saturating_sub(start)
+                < ACPI_POWER_OFF_WAIT_NS
+            {
+                core::hint::spin_loop();
+            }
         }
         let _ = writeln!(
             emergency_writer(),

@@ -12,8 +12,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use abide_abi::syscall::Error;
 
+use super::context::USER_END;
 use super::exceptions::FaultReport;
-use crate::mm::USER_END;
 
 global_asm!(
     r#"
