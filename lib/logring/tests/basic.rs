@@ -1,9 +1,14 @@
-use super::{recs, req, Rec, Rng};
-use crate::ring::{DATA_AT, HEAD_AT};
-use crate::{
+//! The ring without crashes: formatting and recovering a region, appends
+//! and their duplicates, wrapping, the client table, and the limits.
+
+mod support;
+
+use abide_logring::layout::{DATA_AT, HEAD_AT};
+use abide_logring::{
     AppendError, Appended, ClientRecord, Level, NewEntry, Recovery, Ring, CLIENT_SLOTS,
     MAX_COMPONENT_LEN, MAX_ENTRY_LEN, MAX_TEXT_LEN, MIN_REGION_LEN,
 };
+use support::{recs, req, Rec, Rng};
 
 const KIB: usize = 1024;
 
@@ -174,7 +179,8 @@ fn last_returns_the_newest_entries_oldest_first() {
     }
     let len = ring.len();
     assert!(len < 100);
-    let seqs = |it: &mut dyn Iterator<Item = crate::Entry>| it.map(|e| e.seq).collect::<Vec<_>>();
+    let seqs =
+        |it: &mut dyn Iterator<Item = abide_logring::Entry>| it.map(|e| e.seq).collect::<Vec<_>>();
     assert_eq!(seqs(&mut ring.last(3)), [97, 98, 99]);
     assert_eq!(seqs(&mut ring.last(0)), [] as [u64; 0]);
     assert_eq!(ring.last(1000).count(), len);
@@ -270,7 +276,7 @@ fn a_full_table_gives_the_least_recent_clients_slot_away() {
     for client in 6..clients {
         assert_eq!(ring.client_record(client).unwrap().token, 5);
     }
-    assert_eq!(ring.slots().count(), CLIENT_SLOTS);
+    assert_eq!(ring.client_records().count(), CLIENT_SLOTS);
     // Their entries are still in the ring, so retries are still caught.
     assert_eq!(
         append(&mut ring, &req(0, 5, "hello")),
@@ -358,15 +364,16 @@ fn stale_entries_from_an_earlier_lap_are_not_taken_for_new_ones() {
         for token in 1..=40 {
             append(&mut ring, &req(1, token, "abcdefgh"));
         }
-        let physical = DATA_AT + (ring.head_pos % ring.data_len) as usize;
-        (ring.head_pos, physical)
+        let physical = DATA_AT + (ring.head_pos() % ring.data_len()) as usize;
+        (ring.head_pos(), physical)
     };
     assert_ne!(
         region[physical..physical + 8],
         [0; 8],
         "an old entry is there"
     );
-    region[crate::ring::TAIL_AT..crate::ring::TAIL_AT + 8].copy_from_slice(&head_pos.to_le_bytes());
+    region[abide_logring::layout::TAIL_AT..abide_logring::layout::TAIL_AT + 8]
+        .copy_from_slice(&head_pos.to_le_bytes());
     let ring = Ring::open(&mut region[..]);
     assert_eq!(ring.recovery(), Recovery::Recovered);
     assert!(ring.is_empty());

@@ -3,11 +3,13 @@
 //! instance opens the region and must find a consistent ring in which the
 //! request is committed exactly once or not at all.
 
-use super::{crashed, recs, req, Rec, Recorder, Rng, Store};
-use abide_le::u64_at;
+mod support;
 
-use crate::ring::{DATA_AT, HEAD_AT, SLOT_LEN, TABLE_AT, TAIL_AT};
-use crate::{Appended, Recovery, Region, Ring, CLIENT_SLOTS, MAX_TEXT_LEN, MIN_REGION_LEN};
+use abide_le::u64_at;
+use support::{crashed, recs, req, Rec, Recorder, Rng, Store};
+
+use abide_logring::layout::{DATA_AT, HEAD_AT, SLOT_LEN, TABLE_AT, TAIL_AT};
+use abide_logring::{Appended, Recovery, Region, Ring, CLIENT_SLOTS, MAX_TEXT_LEN, MIN_REGION_LEN};
 
 const TXID: u64 = 0xABCD;
 
@@ -56,7 +58,7 @@ impl Case {
 /// Every record of the deduplication table names a committed entry of its
 /// client with its token (unless that entry was overwritten since).
 fn check_table<S: Region>(ring: &Ring<S>, what: &str) {
-    for record in ring.slots() {
+    for record in ring.client_records() {
         assert!(record.seq < ring.head(), "{what}: {record:?} not committed");
         if record.seq >= ring.first_seq() {
             let entry = ring.get(record.seq).unwrap();
@@ -110,7 +112,7 @@ fn check_raw_table(image: &[u8], case: &Case, committed: bool, what: &str) {
 /// so no torn write can look like a committed entry, checksum or not.
 fn check_seq_first(before: &[u8], image: &[u8], case: &Case, what: &str) {
     let mut ring = Ring::open(Recorder::new(before.to_vec()));
-    let at = DATA_AT + (ring.head_pos % ring.data_len) as usize;
+    let at = DATA_AT + (ring.head_pos() % ring.data_len()) as usize;
     let end = DATA_AT + ring.capacity();
     let size = size_of(&case.request).min(end - at);
     let touched = image[at + 8..at + size] != before[at + 8..at + size];
@@ -119,7 +121,7 @@ fn check_seq_first(before: &[u8], image: &[u8], case: &Case, what: &str) {
         !touched || seq == case.head,
         "{what}: entry bytes before its seq"
     );
-    ring.region.log.clear();
+    ring.region_mut().log.clear();
 }
 
 /// The bytes an entry takes in the ring.
@@ -144,16 +146,16 @@ fn ring_with(len: usize, requests: &[Rec]) -> Vec<u8> {
 fn check_every_crash_point(before: &[u8], request: &Rec, reverse: bool) -> usize {
     let mut ring = Ring::open(Recorder::new(before.to_vec()));
     assert!(
-        ring.region.log.is_empty(),
+        ring.region().log.is_empty(),
         "opening a consistent ring stores nothing"
     );
     let before_recs = recs(&ring);
     let head = ring.head();
-    ring.region.reverse = reverse;
+    ring.region_mut().reverse = reverse;
     ring.begin(request.client, TXID);
-    let begun = ring.region.log.len();
+    let begun = ring.region().log.len();
     assert_eq!(ring.append(&request.new_entry()), Ok(Appended::New(head)));
-    let appended = ring.region.log.len();
+    let appended = ring.region().log.len();
     ring.end();
     let case = Case {
         request: request.clone(),
@@ -273,7 +275,7 @@ fn append_that_wraps_around_and_drops_old_entries() {
     {
         let mut image = before.clone();
         let ring = Ring::open(&mut image[..]);
-        let start = ring.head_pos % ring.data_len;
+        let start = ring.head_pos() % ring.data_len();
         assert!(
             start as usize + size_of(&request) > ring.capacity(),
             "wraps"
@@ -311,7 +313,7 @@ fn every_crash_point_of_formatting() {
     image.truncate(DATA_AT + 2048);
     let mut ring = Ring::open(Recorder::new(image.clone()));
     assert_eq!(ring.recovery(), Recovery::Formatted);
-    ring.region.reverse = true;
+    ring.region_mut().reverse = true;
     let log = ring.into_region().log;
     assert!(log.len() > 100);
     for k in 0..=log.len() {
@@ -319,7 +321,7 @@ fn every_crash_point_of_formatting() {
         let mut ring = Ring::open(&mut crashed_image[..]);
         assert!(ring.is_empty(), "crash after {k} format stores");
         assert_eq!(ring.take_in_flight(), None);
-        assert_eq!(ring.slots().count(), 0);
+        assert_eq!(ring.client_records().count(), 0);
         assert_eq!(
             ring.append(&req(1, 1, "x").new_entry()),
             Ok(Appended::New(0))
@@ -335,9 +337,9 @@ fn every_crash_point_of_the_journal() {
     let before = ring_with(DATA_AT + 1024, &[]);
     let mut ring = Ring::open(Recorder::new(before.clone()));
     ring.begin(1, 10);
-    let first = ring.region.log.len();
+    let first = ring.region().log.len();
     ring.begin(2, 20); // replaces a request that was not ended
-    let second = ring.region.log.len();
+    let second = ring.region().log.len();
     ring.end();
     let log = ring.into_region().log;
     for k in 0..=log.len() {
@@ -396,7 +398,7 @@ fn the_tail_moves_in_one_store_before_old_bytes_are_overwritten() {
         .collect();
     let before = ring_with(DATA_AT + 1024, &earlier);
     let mut ring = Ring::open(Recorder::new(before.clone()));
-    let tail_before = ring.tail_pos;
+    let tail_before = ring.tail_pos();
     ring.append(&req(2, 21, &"z".repeat(300)).new_entry())
         .unwrap();
     let log = ring.into_region().log;

@@ -1,5 +1,10 @@
-use super::{recs, req, Rec};
-use crate::{Filter, Level, LevelFilter, Ring};
+//! Queries on the ring: by component, level and time, newest first and
+//! bounded.
+
+mod support;
+
+use abide_logring::{Filter, Level, LevelFilter, Ring};
+use support::{recs, req, Rec};
 
 /// A log of 12 entries: components net/disk/init in turn, levels
 /// cycling Error, Warn, Info, Debug, time 100 × seq.
@@ -87,7 +92,7 @@ fn last_matching_returns_the_newest_selected_entries() {
 
 #[test]
 fn queries_see_only_the_entries_still_in_the_ring() {
-    let mut region = vec![0u8; crate::ring::DATA_AT + 1024];
+    let mut region = vec![0u8; abide_logring::layout::DATA_AT + 1024];
     let mut ring = Ring::open(&mut region[..]);
     for token in 1..=100 {
         ring.append(&req(token as u32 % 2, token, "x").new_entry())

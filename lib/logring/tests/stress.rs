@@ -2,11 +2,13 @@
 //! log is the list of committed requests, each (client, token) at most
 //! once, and the ring holds its newest part.
 
+mod support;
+
 use std::collections::HashMap;
 
-use super::{crashed, recs, Rec, Recorder, Rng, Store};
-use crate::ring::{DATA_AT, HEAD_AT};
-use crate::{Appended, Filter, Level, Recovery, Ring};
+use abide_logring::layout::{DATA_AT, HEAD_AT};
+use abide_logring::{Appended, Filter, Level, Recovery, Ring};
+use support::{crashed, recs, Rec, Recorder, Rng, Store};
 
 const CLIENTS: u32 = 20;
 const COMPONENTS: [&str; 4] = ["net", "disk", "init", "log"];
@@ -51,7 +53,7 @@ impl Model {
     }
 
     /// The ring must hold the newest committed requests.
-    fn check<S: crate::Region>(&self, ring: &Ring<S>, what: &str) {
+    fn check<S: abide_logring::Region>(&self, ring: &Ring<S>, what: &str) {
         let got = recs(ring);
         assert_eq!(ring.head(), self.committed.len() as u64, "{what}");
         assert_eq!(
@@ -67,7 +69,7 @@ impl Model {
                 "{what}: client {client}"
             );
         }
-        assert_eq!(ring.slots().count(), self.newest.len(), "{what}");
+        assert_eq!(ring.client_records().count(), self.newest.len(), "{what}");
     }
 
     fn request(&mut self, rng: &mut Rng, time: u64) -> Rec {
@@ -111,8 +113,8 @@ fn run(seed: u64, steps: usize) {
             step == 0 || ring.recovery() == Recovery::Recovered,
             "{what}"
         );
-        if !ring.region.log.is_empty() && step > 0 && rng.chance(30) {
-            let log = &ring.region.log;
+        if !ring.region().log.is_empty() && step > 0 && rng.chance(30) {
+            let log = &ring.region().log;
             region = crashed(&region, log, rng.below(log.len() as u64) as usize);
             continue;
         }
@@ -123,15 +125,15 @@ fn run(seed: u64, steps: usize) {
         let request = pending
             .take()
             .unwrap_or_else(|| model.request(&mut rng, time));
-        let before = ring.region.bytes.clone();
-        ring.region.log.clear();
-        ring.region.reverse = rng.chance(50);
+        let before = ring.region().bytes.clone();
+        ring.region_mut().log.clear();
+        ring.region_mut().reverse = rng.chance(50);
         let expected = model.expected(&request, ring.first_seq());
         let txid = step as u64;
         ring.begin(request.client, txid);
-        let begun = ring.region.log.len();
+        let begun = ring.region().log.len();
         let result = ring.append(&request.new_entry()).unwrap();
-        let appended = ring.region.log.len();
+        let appended = ring.region().log.len();
         ring.end();
         assert_eq!(result, expected, "{what}");
         let new_seq = model.committed.len() as u64;
@@ -227,7 +229,7 @@ fn check_queries(region: &mut [u8], model: &Model, rng: &mut Rng, what: &str) {
 
 /// The filter's meaning, written independently of `Filter::matches`.
 fn model_matches(f: &Filter, r: &Rec) -> bool {
-    use crate::LevelFilter::*;
+    use abide_logring::LevelFilter::*;
     let level = match f.level {
         Any => true,
         AtLeast(l) => (r.level as u8) <= (l as u8),

@@ -1,4 +1,8 @@
-use super::*;
+//! How a child's memory limit comes out of its parent's, and what the parent
+//! gets back when the child ends.
+
+use abide_abi::syscall::Error;
+use abide_objects::budget::*;
 
 #[test]
 fn an_unlimited_parent_sets_nothing_aside() {

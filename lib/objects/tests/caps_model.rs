@@ -1,11 +1,17 @@
-//! Property tests: random operations on three tables, checked step by step
-//! against a model that knows, for every handle ever made, the chain of
-//! handles it was derived from (which never changes, unlike the real tree's
-//! parent links, which closes rewrite).
+//! Property tests of handle tables: random operations on three tables,
+//! checked step by step against a model that knows, for every handle ever
+//! made, the chain of handles it was derived from (which never changes,
+//! unlike the real tree's parent links, which closes rewrite).
 
-use super::*;
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use abide_abi::syscall::{Error, Handle, Rights};
+use abide_objects::caps::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
+use support::*;
 
 const TABLES: usize = 3;
 
@@ -552,10 +558,10 @@ impl Harness {
             .iter()
             .filter(|n| n.place == Place::Transit)
             .count();
-        prop_assert_eq!(transit_nodes(&self.caps), in_flight);
+        prop_assert_eq!(self.caps.transit_count(), in_flight);
         let alive = self.nodes.iter().filter(|n| n.place != Place::Gone).count();
-        prop_assert_eq!(self.caps.nodes.len(), alive);
-        check_invariants(&self.caps).map_err(TestCaseError::fail)
+        prop_assert_eq!(self.caps.node_count(), alive);
+        self.caps.check_invariants().map_err(TestCaseError::fail)
     }
 
     /// Ends the run cleanly: everything in flight is discarded.
@@ -568,7 +574,7 @@ impl Harness {
             }
             self.compare()?;
         }
-        prop_assert!(self.caps.nodes.len() <= self.nodes.len());
+        prop_assert!(self.caps.node_count() <= self.nodes.len());
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! process does with channels under the rule, closing its handles frees
 //! every endpoint.
 
-use super::*;
+use abide_objects::enclose::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

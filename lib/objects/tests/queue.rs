@@ -1,8 +1,8 @@
 //! Unit tests for each queue rule, and a property test against a model.
 
-use super::*;
-use crate::caps::Capabilities;
-use abide_abi::syscall::Rights;
+use abide_abi::syscall::{Error, Rights};
+use abide_objects::caps::Capabilities;
+use abide_objects::queue::*;
 use proptest::prelude::*;
 use std::collections::VecDeque;
 

@@ -112,5 +112,9 @@ pub use table::{
     TABLE_LEN, VERSION,
 };
 
-#[cfg(test)]
-mod tests;
+/// Where the table keeps its slots in the region, for tests that read or
+/// damage a region directly (feature `testing`).
+#[cfg(feature = "testing")]
+pub mod layout {
+    pub use crate::table::{CLIENTS_AT, CLIENT_LEN, PENDING_AT, PENDING_LEN};
+}

@@ -24,12 +24,14 @@ const STAMP_AT: usize = 16;
 /// reads it, but the store is made all the same, so that sending a byte
 /// is the same few instructions either way (see [`Requests::write`]).
 const SCRATCH_AT: usize = 24;
-pub(crate) const PENDING_AT: usize = 32;
+/// Where the pending slots begin.
+pub const PENDING_AT: usize = 32;
 /// A pending slot: tag, txid, sent, total.
-pub(crate) const PENDING_LEN: usize = 32;
-pub(crate) const CLIENTS_AT: usize = PENDING_AT + PENDING_SLOTS * PENDING_LEN;
+pub const PENDING_LEN: usize = 32;
+/// Where the client slots begin.
+pub const CLIENTS_AT: usize = PENDING_AT + PENDING_SLOTS * PENDING_LEN;
 /// A client slot: tag, count, stamp, then the txids.
-pub(crate) const CLIENT_LEN: usize = 24 + RECENT * 8;
+pub const CLIENT_LEN: usize = 24 + RECENT * 8;
 /// The bytes the table takes at the start of its region.
 pub const TABLE_LEN: usize = CLIENTS_AT + CLIENT_SLOTS * CLIENT_LEN;
 
