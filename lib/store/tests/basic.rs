@@ -2,13 +2,14 @@
 //! protocol, block sharing and reuse, zero pages, coalescing, full disks,
 //! abandoned builders, failed writes, foreign versions.
 
+mod support;
+
 use std::collections::BTreeMap;
 
-use super::*;
-use crate::crc::crc32c;
-use crate::header::{Header, Slot};
-use crate::testing::MemDiskError;
-use crate::{OpenError, StoreError, FORMAT_VERSION, MAX_RUN_BLOCKS};
+use abide_store::crc::crc32c;
+use abide_store::testing::{header_generation, MemDisk, MemDiskError, Op};
+use abide_store::{OpenError, Store, StoreError, BLOCK_SIZE, FORMAT_VERSION, MAX_RUN_BLOCKS};
+use support::*;
 
 #[test]
 fn format_commits_an_empty_generation_0() {
@@ -19,7 +20,7 @@ fn format_commits_an_empty_generation_0() {
     assert_store_is(&mut store, &Snapshot::empty());
     assert_eq!(store.fallback(), None);
     assert_eq!(store.previous_generation(), None);
-    assert_eq!(Header::decode(store.disk_mut().block(1)), Slot::Empty);
+    assert_eq!(header_generation(store.disk_mut().block(1)), Ok(None));
 }
 
 #[test]
@@ -89,8 +90,8 @@ fn commit_writes_data_flushes_then_writes_the_older_slot_and_flushes() {
             Op::Write { block, data } => {
                 assert_eq!(*block, slot, "header into the older slot");
                 assert_eq!(data.len(), BLOCK_SIZE);
-                match Header::decode(data) {
-                    Slot::Valid(h) => assert_eq!(h.generation, g),
+                match header_generation(data) {
+                    Ok(Some(generation)) => assert_eq!(generation, g),
                     other => panic!("header {other:?}"),
                 }
             }
@@ -129,13 +130,12 @@ fn kept_pages_share_their_blocks_and_cost_no_data_write() {
     assert_eq!(written.len(), 4, "written: {written:?}");
     assert!(!written
         .iter()
-        .any(|b| store.current.map.iter().any(|e| e.block == *b)));
+        .any(|b| store.map_entries().iter().any(|e| e.block == *b)));
     assert_eq!(store.used_blocks(), used + 3, "only the new metadata");
     for (a, b) in store
-        .current
-        .map
+        .map_entries()
         .iter()
-        .zip(&store.previous.as_ref().unwrap().map)
+        .zip(&store.previous_map_entries().unwrap())
     {
         assert_eq!(a, b, "same block, same CRC");
     }
@@ -196,11 +196,7 @@ fn rewriting_the_same_pages_reuses_blocks_and_never_fills_the_disk() {
     let mut snap = Snapshot::empty();
     for g in 1..=60u64 {
         let pages = (0..10).map(|i| (key(2, i), page(g * 1000 + i))).collect();
-        let referenced: Vec<u64> = store
-            .current
-            .blocks()
-            .chain(store.previous.iter().flat_map(|p| p.blocks()))
-            .collect();
+        let referenced: Vec<u64> = store.referenced_blocks();
         snap = commit(&mut store, &snap, &pages, &g.to_le_bytes());
         let written = written_blocks(&store.disk_mut().take_log());
         assert!(
@@ -329,7 +325,7 @@ fn a_failed_header_write_keeps_that_generation_protected() {
     // Generation 2: every write lands, but the flush after the header
     // fails, so commit reports an error although the header is on disk.
     let pages2: BTreeMap<_, _> = (0..4).map(|i| (key(1, i), page(20 + i))).collect();
-    let build2 = |b: &mut crate::Builder<'_, MemDisk>| {
+    let build2 = |b: &mut abide_store::Builder<'_, MemDisk>| {
         for (k, p) in &pages2 {
             b.put(*k, p).unwrap();
         }
@@ -361,11 +357,7 @@ fn a_failed_header_write_keeps_that_generation_protected() {
     };
     let mut on_disk = Store::open(store.disk_mut().clone()).unwrap();
     assert_store_is(&mut on_disk, &g2);
-    let protected: Vec<u64> = on_disk
-        .current
-        .blocks()
-        .chain(on_disk.previous.iter().flat_map(|p| p.blocks()))
-        .collect();
+    let protected: Vec<u64> = on_disk.referenced_blocks();
 
     // The next commit must not touch generation 2's blocks before its own
     // header replaces slot 0.
@@ -388,7 +380,7 @@ fn a_failed_header_write_keeps_that_generation_protected() {
     for op in &log {
         if let Op::Write { block, data } = op {
             if *block >= 2 {
-                crate::Disk::write(&mut crashed, *block, data).unwrap();
+                abide_store::Disk::write(&mut crashed, *block, data).unwrap();
             }
         }
     }
@@ -425,22 +417,6 @@ fn a_store_of_another_version_is_refused_and_left_untouched() {
     assert!(Store::open(&mut d).is_err());
     assert!(d.log.is_empty());
     assert_eq!(d.image(), &image[..]);
-}
-
-impl crate::Disk for &mut MemDisk {
-    type Error = MemDiskError;
-    fn block_count(&self) -> u64 {
-        (**self).block_count()
-    }
-    fn read(&mut self, block: u64, buf: &mut [u8]) -> Result<(), MemDiskError> {
-        (**self).read(block, buf)
-    }
-    fn write(&mut self, block: u64, buf: &[u8]) -> Result<(), MemDiskError> {
-        (**self).write(block, buf)
-    }
-    fn flush(&mut self) -> Result<(), MemDiskError> {
-        (**self).flush()
-    }
 }
 
 #[test]

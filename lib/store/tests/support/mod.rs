@@ -1,22 +1,18 @@
-//! Host tests of the store: the format and its API (`basic`), damage and
-//! fallback (`damage`), and every crash point of a series of checkpoints
-//! (`crash`). The helpers here describe a generation as plain data
-//! ([`Snapshot`]) and check a store against it.
-
-mod basic;
-mod crash;
-mod damage;
+//! Helpers shared by the store's tests (`basic.rs`, `damage.rs`,
+//! `crash.rs`): they describe a generation as plain data ([`Snapshot`]) and
+//! check a store against it.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
-use crate::testing::{MemDisk, Op};
-use crate::{PageKey, Store, BLOCK_SIZE};
+use abide_store::testing::{MemDisk, Op};
+use abide_store::{PageKey, Store, BLOCK_SIZE};
 
 /// A page of memory.
-pub(super) type Page = Box<[u8; BLOCK_SIZE]>;
+pub type Page = Box<[u8; BLOCK_SIZE]>;
 
 /// A small deterministic generator (SplitMix64).
-pub(super) struct Rng(pub u64);
+pub struct Rng(pub u64);
 
 impl Rng {
     pub fn next(&mut self) -> u64 {
@@ -37,7 +33,7 @@ impl Rng {
 }
 
 /// A page whose contents follow from `seed` (never all zeros).
-pub(super) fn page(seed: u64) -> Page {
+pub fn page(seed: u64) -> Page {
     let mut rng = Rng(seed ^ 0x5EED);
     let mut p = Box::new([0u8; BLOCK_SIZE]);
     for chunk in p.chunks_exact_mut(8) {
@@ -47,17 +43,17 @@ pub(super) fn page(seed: u64) -> Page {
     p
 }
 
-pub(super) fn zero_page() -> Page {
+pub fn zero_page() -> Page {
     Box::new([0u8; BLOCK_SIZE])
 }
 
-pub(super) fn key(owner: u64, index: u64) -> PageKey {
+pub fn key(owner: u64, index: u64) -> PageKey {
     PageKey::new(owner, index)
 }
 
 /// What a generation holds: its number, its non-zero pages and its state.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Snapshot {
+pub struct Snapshot {
     pub generation: u64,
     pub pages: BTreeMap<PageKey, Page>,
     pub state: Vec<u8>,
@@ -74,7 +70,7 @@ impl Snapshot {
 }
 
 /// Asserts that the store's committed generation is exactly `want`.
-pub(super) fn assert_store_is(store: &mut Store<MemDisk>, want: &Snapshot) {
+pub fn assert_store_is(store: &mut Store<MemDisk>, want: &Snapshot) {
     assert_eq!(store.generation(), want.generation, "generation");
     let keys: Vec<PageKey> = store.keys().collect();
     let want_keys: Vec<PageKey> = want.pages.keys().copied().collect();
@@ -100,7 +96,7 @@ pub(super) fn assert_store_is(store: &mut Store<MemDisk>, want: &Snapshot) {
 /// Commits `next` (pages and state) on top of the store's generation
 /// `base`: unchanged pages are kept, changed and new ones put, missing
 /// ones left out. Returns the committed snapshot.
-pub(super) fn commit(
+pub fn commit(
     store: &mut Store<MemDisk>,
     base: &Snapshot,
     pages: &BTreeMap<PageKey, Page>,
@@ -130,21 +126,21 @@ pub(super) fn commit(
 }
 
 /// A fresh store on a zeroed disk of `blocks` blocks, its log cleared.
-pub(super) fn fresh(blocks: u64) -> Store<MemDisk> {
+pub fn fresh(blocks: u64) -> Store<MemDisk> {
     let mut s = Store::format(MemDisk::new(blocks)).expect("format");
     s.disk_mut().take_log();
     s
 }
 
 /// Reopens the store's disk (log cleared).
-pub(super) fn reopen(store: Store<MemDisk>) -> Store<MemDisk> {
+pub fn reopen(store: Store<MemDisk>) -> Store<MemDisk> {
     let mut disk = store.into_disk();
     disk.take_log();
     Store::open(disk).expect("open")
 }
 
 /// The blocks written by `log`, one entry per block.
-pub(super) fn written_blocks(log: &[Op]) -> Vec<u64> {
+pub fn written_blocks(log: &[Op]) -> Vec<u64> {
     log.iter()
         .flat_map(|op| match op {
             Op::Write { block, data } => {

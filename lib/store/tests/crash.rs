@@ -8,10 +8,14 @@
 //! at least the one whose commit had completed, and must accept a next
 //! generation without harming the ones its slots hold.
 
+mod support;
+
 use std::collections::{BTreeMap, HashSet};
 
-use super::*;
-use crate::crc::crc32c;
+use abide_store::crc::crc32c;
+use abide_store::testing::{header_generation, MemDisk, Op};
+use abide_store::{PageKey, Store, BLOCK_SIZE};
+use support::*;
 
 const BLOCKS: u64 = 96;
 const SECTOR: usize = 512;
@@ -145,11 +149,7 @@ impl Checker {
             return;
         }
         self.continued += 1;
-        let referenced: HashSet<u64> = store
-            .current
-            .blocks()
-            .chain(store.previous.iter().flat_map(|p| p.blocks()))
-            .collect();
+        let referenced: HashSet<u64> = store.referenced_blocks().into_iter().collect();
         store.disk_mut().take_log();
         let mut pages = snap.pages.clone();
         pages.insert(key(7, g), page(1000 + g));
@@ -267,8 +267,8 @@ fn every_crash_point_opens_as_exactly_one_committed_generation() {
             apply(&mut durable, w);
         }
         if let Some(h) = data.iter().find(|w| w.block < 2) {
-            match crate::header::Header::decode(&h.data) {
-                crate::header::Slot::Valid(h) => committed = h.generation,
+            match header_generation(&h.data) {
+                Ok(Some(generation)) => committed = generation,
                 other => panic!("header write {other:?}"),
             }
         }

@@ -3,14 +3,14 @@
 //! and state blocks are reported on read, and no damage at all (even with
 //! checksums recomputed to match) makes the store panic.
 
+mod support;
+
 use std::collections::{BTreeMap, HashSet};
 
-use super::*;
-use crate::crc::crc32c;
-use crate::error::{Corruption, Problem, What};
-use crate::index::index_blocks_for;
-use crate::testing::MemDiskError;
-use crate::{OpenError, ReadError};
+use abide_store::crc::crc32c;
+use abide_store::testing::{MemDisk, MemDiskError};
+use abide_store::{Corruption, OpenError, PageKey, Problem, ReadError, Store, What, BLOCK_SIZE};
+use support::*;
 
 const SECTOR: usize = 512;
 
@@ -37,18 +37,6 @@ fn two_generations() -> (MemDisk, Snapshot, Snapshot, Vec<u8>) {
     }
     let g2 = commit(&mut store, &g1, &pages2, &rng.bytes(2 * BLOCK_SIZE + 5));
     (store.into_disk(), g1, g2, old_slot0)
-}
-
-/// The index, map and state blocks of the store's committed generation.
-fn metadata_blocks(store: &Store<MemDisk>) -> [(What, Vec<u64>); 3] {
-    let g = &store.current;
-    let n_index = index_blocks_for(g.header.content_blocks()) as usize;
-    let n_map = g.header.map_blocks() as usize;
-    [
-        (What::Index, g.meta[..n_index].to_vec()),
-        (What::Map, g.meta[n_index..n_index + n_map].to_vec()),
-        (What::State, g.state.iter().map(|r| r.block).collect()),
-    ]
 }
 
 #[test]
@@ -126,7 +114,7 @@ fn a_flipped_byte_in_the_newest_header_falls_back() {
 fn damaged_newest_metadata_falls_back_naming_the_block() {
     let (disk, g1, g2, _) = two_generations();
     let newest = Store::open(disk.clone()).unwrap();
-    for (what, blocks) in metadata_blocks(&newest) {
+    for (what, blocks) in newest.metadata_blocks() {
         assert!(!blocks.is_empty(), "{what}");
         for &block in &blocks {
             for pos in [0, 17, 2000, BLOCK_SIZE - 1] {
@@ -174,7 +162,7 @@ fn no_valid_generation_is_corrupt() {
         let mut d = disk.clone();
         d.block_mut(0)[20] ^= 1;
         let s = Store::open(d).unwrap();
-        metadata_blocks(&s)[1].1[0]
+        s.metadata_blocks()[1].1[0]
     };
     let mut d = disk;
     d.block_mut(0)[20] ^= 1;
@@ -204,7 +192,7 @@ fn no_valid_generation_is_corrupt() {
 fn a_flipped_byte_in_a_data_block_is_reported_by_read_page() {
     let (disk, _, g2, _) = two_generations();
     let store = Store::open(disk.clone()).unwrap();
-    let victim = store.current.map[37];
+    let victim = store.map_entries()[37];
     let mut d = disk;
     d.block_mut(victim.block)[1234] ^= 4;
     let mut store = Store::open(d).unwrap();
@@ -239,7 +227,7 @@ fn a_flipped_byte_in_a_data_block_is_reported_by_read_page() {
 fn a_flipped_byte_in_the_state_is_reported_by_state_and_at_open() {
     let (disk, g1, _, _) = two_generations();
     let mut store = Store::open(disk).unwrap();
-    let block = store.current.state[1].block;
+    let block = store.metadata_blocks()[2].1[1];
     store.disk_mut().block_mut(block)[9] ^= 1;
     assert_eq!(
         store.state(),
@@ -262,8 +250,8 @@ fn a_damaged_older_generation_is_no_fallback_and_is_replaced_by_the_next_commit(
     let mut d = disk.clone();
     d.block_mut(0)[20] ^= 1;
     let older = Store::open(d).unwrap();
-    let older_meta: Vec<u64> = older.current.meta.clone();
-    let older_map = metadata_blocks(&older)[1].1[0];
+    let older_meta: Vec<u64> = older.meta_blocks();
+    let older_map = older.metadata_blocks()[1].1[0];
     let mut d = disk;
     d.block_mut(older_map)[5] ^= 1;
     let mut store = Store::open(d).unwrap();
@@ -274,7 +262,7 @@ fn a_damaged_older_generation_is_no_fallback_and_is_replaced_by_the_next_commit(
     // use until its slot is replaced.
     for b in &older_meta {
         assert!(
-            store.free.is_used(*b),
+            store.is_block_used(*b),
             "block {b} of the damaged generation"
         );
     }
@@ -282,11 +270,7 @@ fn a_damaged_older_generation_is_no_fallback_and_is_replaced_by_the_next_commit(
     let g3 = commit(&mut store, &g2, &g2.pages, b"three");
     let written = written_blocks(&store.disk_mut().take_log());
     assert!(!written.iter().any(|b| older_meta.contains(b)));
-    let both: HashSet<u64> = store
-        .current
-        .blocks()
-        .chain(store.previous.iter().flat_map(|p| p.blocks()))
-        .collect();
+    let both: HashSet<u64> = store.referenced_blocks().into_iter().collect();
     assert_eq!(
         store.used_blocks(),
         2 + both.len() as u64,
@@ -332,10 +316,15 @@ fn reseal(d: &mut MemDisk, index_block: u64, target: u64) {
 fn damage_with_matching_checksums_never_panics() {
     let (disk, _, _, _) = two_generations();
     let newest = Store::open(disk.clone()).unwrap();
-    let [(_, index), (_, map), (_, state)] = metadata_blocks(&newest);
+    let [(_, index), (_, map), (_, state)] = newest.metadata_blocks();
     assert_eq!(index.len(), 1);
     let index = index[0];
-    let data: Vec<u64> = newest.current.map.iter().map(|e| e.block).take(3).collect();
+    let data: Vec<u64> = newest
+        .map_entries()
+        .iter()
+        .map(|e| e.block)
+        .take(3)
+        .collect();
     let targets: Vec<u64> = [0, index]
         .into_iter()
         .chain(map)
