@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-pub use abide_records::Table;
+pub use abide_datatable::Table;
 
 pub mod component;
 
@@ -205,7 +205,7 @@ pub mod pci {
     use alloc::string::String;
     use alloc::vec::Vec;
 
-    use abide_records::{Record, Value};
+    use abide_datatable::{Record, Value};
     use serde::{Deserialize, Serialize};
 
     /// Device memory is granted in whole pages of this many bytes.
@@ -819,7 +819,7 @@ pub mod pci {
                 kernel: true,
                 ..function(2, Vec::new(), 0, 0)
             };
-            let table = abide_records::Table::from_records(alloc::vec![
+            let table = abide_datatable::Table::from_records(alloc::vec![
                 record(&sata, "SATA controller", Some("ahci")),
                 record(&function(0, Vec::new(), 0, 0), "Host bridge", None),
                 record(&store, "Mass storage", None),
@@ -872,10 +872,10 @@ pub mod pci {
 /// The `restarts` figure of component `name` in a [`System::ps`] table.
 pub fn ps_restarts(ps: &Table, name: &str) -> Option<i64> {
     let row = (0..ps.len()).find(|&row| {
-        matches!(ps.get(row, "name"), Some(abide_records::Value::Text(text)) if text == name)
+        matches!(ps.get(row, "name"), Some(abide_datatable::Value::Text(text)) if text == name)
     })?;
     match ps.get(row, "restarts") {
-        Some(abide_records::Value::Int(count)) => Some(*count),
+        Some(abide_datatable::Value::Int(count)) => Some(*count),
         _ => None,
     }
 }
@@ -944,7 +944,7 @@ mod tests {
 
     #[test]
     fn ps_restarts_reads_the_row_of_the_component() {
-        use abide_records::{Record, Value};
+        use abide_datatable::{Record, Value};
         let row = |name: &str, restarts| {
             Record::new()
                 .with("name", Value::text(name))

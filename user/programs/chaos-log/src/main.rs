@@ -25,7 +25,7 @@ use core::future::Future;
 use core::pin::Pin;
 
 use abide_interfaces::{level, Console, Log, LogFilter, System};
-use abide_records::Value;
+use abide_datatable::Value;
 use abide_rt::component::Component;
 use abide_rt::executor::{join_all, sleep};
 use abide_rt::ipc::Client;

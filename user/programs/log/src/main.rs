@@ -40,7 +40,7 @@ use abide_ipc::{server, RemoteError};
 use abide_logring::{
     Appended, Filter, Level, LevelFilter, NewEntry, Ring, MAX_COMPONENT_LEN, MAX_TEXT_LEN,
 };
-use abide_records::{Table, Value};
+use abide_datatable::{Table, Value};
 use abide_rt::component::Component;
 use abide_rt::ipc::{read_message, Channel};
 use abide_rt::{println, syscall};

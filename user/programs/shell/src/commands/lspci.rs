@@ -21,7 +21,7 @@ use abide_interfaces::pci::{format_address, parse_address, Claim};
 use abide_interfaces::Pci as Interface;
 use abide_ipc::wire::Header;
 use abide_ipc::{CallError, RemoteError};
-use abide_records::{Table, Value};
+use abide_datatable::{Table, Value};
 use abide_rt::ipc::{Channel, Client, Message};
 use abide_rt::syscall;
 

@@ -63,7 +63,7 @@
 //! # Using it
 //!
 //! ```
-//! use abide_requests::{Kind, Requests, Transmitter};
+//! use abide_inflight::{Kind, Requests, Transmitter};
 //!
 //! struct Uart(Vec<u8>);
 //! impl Transmitter for Uart {

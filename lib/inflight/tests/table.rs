@@ -4,8 +4,8 @@
 
 mod support;
 
-use abide_requests::layout::{CLIENTS_AT, CLIENT_LEN, PENDING_AT, PENDING_LEN};
-use abide_requests::{
+use abide_inflight::layout::{CLIENTS_AT, CLIENT_LEN, PENDING_AT, PENDING_LEN};
+use abide_inflight::{
     Kind, Recovery, Requests, Transmitter, CLIENT_SLOTS, MAGIC, PENDING_SLOTS, RECENT, TABLE_LEN,
 };
 use support::*;
@@ -215,7 +215,7 @@ fn a_stash_holds_the_table_as_a_slice_does() {
     let aligned = &mut memory[skip..skip + LEN];
     let mut plain = vec![0u8; LEN];
     {
-        let mut requests = Requests::open(abide_requests::Stash::new(aligned)).unwrap();
+        let mut requests = Requests::open(abide_inflight::Stash::new(aligned)).unwrap();
         assert_eq!(write(&mut requests, 1, 2, b"ab"), b"ab");
         requests.note(1, 3, Kind::Read).unwrap();
     }

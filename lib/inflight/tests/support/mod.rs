@@ -2,7 +2,7 @@
 //! given, and a write served as the driver serves it.
 #![allow(dead_code)]
 
-use abide_requests::{Region, Requests, Transmitter, TABLE_LEN};
+use abide_inflight::{Region, Requests, Transmitter, TABLE_LEN};
 
 pub const LEN: usize = TABLE_LEN + 64;
 

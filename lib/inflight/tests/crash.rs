@@ -8,7 +8,7 @@ mod support;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use abide_requests::{Kind, Region, Requests, Transmitter, RECENT};
+use abide_inflight::{Kind, Region, Requests, Transmitter, RECENT};
 use support::*;
 
 /// What the simulated process did, in order.
