@@ -10,13 +10,12 @@ pub const W: Rights = Rights::WRITE;
 pub const DUP: Rights = Rights::DUPLICATE;
 pub const XFER: Rights = Rights::TRANSFER;
 
+/// The union of `list`.
 pub fn rights(list: &[Rights]) -> Rights {
     list.iter().fold(Rights::NONE, |acc, r| acc.union(*r))
 }
 
-/// Checks the tree's internal consistency: tables and nodes agree, parent and
-/// children links are symmetric, and parents are older than their children
-
+/// `v` in ascending order.
 pub fn sorted(mut v: Vec<u32>) -> Vec<u32> {
     v.sort_unstable();
     v
