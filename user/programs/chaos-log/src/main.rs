@@ -24,8 +24,8 @@ use core::cell::Cell;
 use core::future::Future;
 use core::pin::Pin;
 
-use abide_interfaces::{level, Console, Log, LogFilter, System};
 use abide_datatable::Value;
+use abide_interfaces::{level, Console, Log, LogFilter, System};
 use abide_rt::component::Component;
 use abide_rt::executor::{join_all, sleep};
 use abide_rt::ipc::Client;

@@ -36,11 +36,11 @@ use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
 use abide_abi::syscall::{decode_result, Error, Handle, Syscall};
+use abide_inflight::{Kind, Requests, Slot, Stash, Transmitter};
 use abide_interfaces::component::client_id;
 use abide_interfaces::Console;
 use abide_ipc::server;
 use abide_ipc::wire::Header;
-use abide_inflight::{Kind, Requests, Slot, Stash, Transmitter};
 use abide_rt::component::Component;
 use abide_rt::ipc::{read_message, Channel};
 use abide_rt::{println, syscall};

@@ -10,9 +10,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use abide_datatable::{format_duration, parse_pipeline, split_words, Table};
 use abide_interfaces::{level, Log, LogFilter, System};
 use abide_ipc::CallError;
-use abide_datatable::{format_duration, parse_pipeline, split_words, Table};
 use abide_rt::ipc::{Client, ClientError};
 
 use crate::{error, Shell};
