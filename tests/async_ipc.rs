@@ -3,6 +3,9 @@
 //! it client channels over the listener and checks concurrent calls,
 //! outstanding calls on one channel, a garbage message, a timer, and that the
 //! server still answers; then it kills the server so the system ends.
+//!
+//! Drives: `user/tests/kv-client`, which starts `user/tests/kv-server`.
+//! Configs: none (`init=kv-client` on the command line).
 
 mod support;
 

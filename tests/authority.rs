@@ -1,6 +1,10 @@
 //! System tests: authority a process must not have (hardening findings 4,
 //! 8 and 9). Each boots the test program that makes the attack and checks
 //! the kernel refused it.
+//!
+//! Drives: `user/tests/channel-cycle`, `user/tests/pci-grant`,
+//! `user/tests/log-forge` (which starts `user/tests/nop`), each alone. Configs:
+//! none (`init=<program>`).
 
 mod support;
 

@@ -3,6 +3,9 @@
 //! format the host reads, and its first line times the boot. Nothing here
 //! judges speed; the figures of so few iterations under emulation mean
 //! nothing. (The comparison with Linux: `tests/bench_linux.rs`.)
+//!
+//! Drives: `user/bench/bench-quick` (the suite of `user/bench/bench`, which
+//! starts `user/bench/bench-peer`). Configs: none (`init=bench-quick`).
 
 mod support;
 

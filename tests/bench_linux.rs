@@ -8,6 +8,13 @@
 //! Needs what `.ci/run` installs: QEMU, apt with package lists (or a cached
 //! kernel), and glibc's static libraries (`libc6-dev`). When one is missing
 //! the test fails with the message that names it; it never skips.
+//!
+//! Drives: `user/bench/bench-quick` (with `user/bench/bench-peer`), and the
+//! system of `system/bench.conf` (`user/init`, `user/drivers/serial`,
+//! `user/services/log`, `user/apps/shell`, `user/bench/bench-restart`) and of
+//! `system/bench-persist.conf` (`user/bench/bench-persist`); beside them the
+//! Linux peer's benchmark program (`tools/linux-bench`). Configs:
+//! `system/bench.conf`, `system/bench-persist.conf`.
 
 mod support;
 

@@ -2,6 +2,11 @@
 //! banner with the boot time, takes commands on the kernel's own console
 //! (`monitor` on the command line), and powers off cleanly; `cargo run`
 //! boots the system to the user-space shell and works with piped input.
+//!
+//! Drives: none with `monitor` (the kernel's own console); the default system
+//! through `cargo run`: `user/init`, `user/drivers/{serial,vga,pci}`,
+//! `user/services/{log,kv,counter}`, `user/apps/shell`. Configs:
+//! `system/default.conf`.
 
 mod support;
 

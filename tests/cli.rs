@@ -1,6 +1,10 @@
 //! The `abide` command as a user meets it: its help, and what it says when a
 //! program it needs is not installed, and an invalid system configuration.
 //! Nothing here boots or builds the kernel.
+//!
+//! Drives: none: it runs the `abide` host tool without booting (one test builds
+//! the image from a bad configuration file it writes). Configs: none of
+//! `system/`.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -2,6 +2,10 @@
 //! of `system/confine.conf` with a route to the console and nothing else,
 //! tries more than 50 ways to reach further; each must be refused with the
 //! error named here. docs/reliability.md lists them.
+//!
+//! Drives: `user/tests/escalate` (which starts `user/tests/hello`), beside
+//! `user/init`, `user/drivers/serial`, `user/services/{log,kv,counter}` and
+//! `user/apps/shell`. Configs: `system/confine.conf`.
 
 mod support;
 

@@ -5,6 +5,11 @@
 //! reaches only what its routes grant (no log, no checkpoint) and stays
 //! within its quotas; a group that exceeds its restart intensity fails and
 //! its parent restarts it.
+//!
+//! Drives: `user/tests/chaos-log`, `user/tests/chaos-serial` and
+//! `user/tests/probe` (as `probe`, `victim` and `sibling`), beside `user/init`,
+//! `user/drivers/serial`, `user/services/log` and `user/apps/shell`. Configs:
+//! `system/faults.conf`.
 
 mod support;
 

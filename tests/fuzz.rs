@@ -1,6 +1,9 @@
 //! The short fuzz run of `cargo test`: `abide fuzz` with every attack
 //! (`abide_tool::fuzz::ALL_ATTACKS`), in four processes at
 //! once. The long run and its figures: docs/reliability.md.
+//!
+//! Drives: `user/tests/fuzz` (several instances of it), through `abide fuzz`.
+//! Configs: none (`init=fuzz`).
 
 mod support;
 

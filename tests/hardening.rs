@@ -3,6 +3,8 @@
 //! the machine (user/programs/flags does the trying). The in-kernel side —
 //! NX, SMEP and SMAP on, AC cleared on entry, guard pages below the kernel
 //! stacks — is checked by the `protection::` kernel tests (tests/kernel.rs).
+//!
+//! Drives: `user/tests/flags`. Configs: none (`init=flags`).
 
 mod support;
 

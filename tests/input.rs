@@ -3,6 +3,11 @@
 //! the machine off instead of leaving it running.
 //!
 //! These run the `abide` binary itself (like tests/cli.rs), without a store.
+//!
+//! Drives: the default system through the `abide` binary (`cargo run`):
+//! `user/init`, `user/drivers/{serial,vga,pci}`,
+//! `user/services/{log,kv,counter}`, `user/apps/shell`. Configs:
+//! `system/default.conf`.
 
 use std::io::{Read, Write};
 use std::process::{Command, ExitStatus, Stdio};

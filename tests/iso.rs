@@ -1,5 +1,10 @@
 //! System tests: `cargo run -- iso` builds a GRUB ISO of the same kernel, and
 //! it boots in QEMU from `-cdrom` through Multiboot2.
+//!
+//! Drives: none for the in-kernel tests (`test=all`); the default system for
+//! the shell boot: `user/init`, `user/drivers/{serial,vga,pci}`,
+//! `user/services/{log,kv,counter}`, `user/apps/shell`. Configs:
+//! `system/default.conf`.
 
 mod support;
 

@@ -1,6 +1,9 @@
 //! System tests: the in-kernel test suite, and the crash reports for an
 //! unexpected exception and a panic, checked from outside through QEMU's exit
 //! status and the serial console.
+//!
+//! Drives: none: the in-kernel tests (`kernel/src/ktest/`, `test=...`) and the
+//! kernel's crash reports. Configs: none.
 
 mod support;
 

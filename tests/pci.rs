@@ -8,6 +8,11 @@
 //! is; a second claim must be refused while the first holds; a release
 //! must take the device handles away again (they are revoked), and the
 //! claim must survive a crash of the bus service.
+//!
+//! Drives: `user/drivers/pci` and `user/apps/shell` (`lspci`), with `user/init`
+//! (`caps`), in the default system: `user/init`,
+//! `user/drivers/{serial,vga,pci}`, `user/services/{log,kv,counter}`,
+//! `user/apps/shell`. Configs: `system/default.conf`.
 
 mod support;
 

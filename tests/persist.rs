@@ -3,6 +3,13 @@
 //! intact, keeps surviving cuts at random moments, and a damaged store is
 //! detected — a torn newest header falls back a generation, a damaged data
 //! block is reported and never resumed.
+//!
+//! Drives: the default system (`user/init`, `user/drivers/{serial,vga,pci}`,
+//! `user/services/{log,kv,counter}`, `user/apps/shell`);
+//! `user/tests/persist-check` (with `user/drivers/serial` and
+//! `user/apps/shell`); `user/tests/stash-check`. Configs:
+//! `system/default.conf`, `system/persist-check.conf`,
+//! `system/stash-check.conf`.
 
 mod support;
 

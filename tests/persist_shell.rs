@@ -7,6 +7,11 @@
 //! The no-store answers need the kernel's checkpoint engine (the `persist`
 //! system call answering `Unavailable`); a kernel without it answers
 //! `BadSyscall`, which the shell reports as a kernel without the engine.
+//!
+//! Drives: `user/apps/shell`, `user/services/kv` and `user/services/counter` in
+//! the default system: `user/init`, `user/drivers/{serial,vga,pci}`,
+//! `user/services/{log,kv,counter}`, `user/apps/shell`. Configs:
+//! `system/default.conf`.
 
 mod support;
 

@@ -1,6 +1,11 @@
 //! System tests: user programs run in ring 3 in their own address spaces,
 //! are preempted, and a process that faults ends alone while the system goes
 //! on. The programs are in user/programs and reach the kernel in the bundle.
+//!
+//! Drives: `user/tests/hello`,
+//! `user/tests/fault-{page,ud,div,panic,kernel-read}`, `user/tests/spinner`,
+//! `user/tests/hostile`, `user/tests/handles`. Configs: none
+//! (`init=<programs>`).
 
 mod support;
 

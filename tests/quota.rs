@@ -8,6 +8,9 @@
 //! pages or growing the machine's memory use by more than that; once the
 //! children are killed, free memory is back where it started; and spawning
 //! without the `SPAWN` right is refused.
+//!
+//! Drives: `user/tests/quota` (which starts `user/tests/{hello,nop,spinner}` as
+//! children). Configs: none (`init=quota`).
 
 mod support;
 

@@ -2,6 +2,12 @@
 //! the user-space shell, through init and the user-space serial driver, and
 //! every shell command answers on the serial console; a crashed driver is
 //! restarted by its supervisor and the console keeps working.
+//!
+//! Drives: the default system (`user/init`, `user/drivers/{serial,vga,pci}`,
+//! `user/services/{log,kv,counter}`, `user/apps/shell`); `config apply faults`
+//! adds `user/tests/chaos-log`, `user/tests/chaos-serial` and
+//! `user/tests/probe`. Configs: `system/default.conf`, then
+//! `system/faults.conf`.
 
 mod support;
 

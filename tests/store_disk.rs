@@ -11,6 +11,9 @@
 //!   which the host finds after it.
 //! - Without a store (the default for every other system test) the kernel
 //!   finds no disk.
+//!
+//! Drives: none: the kernel tests `disk::*` (`kernel/src/ktest/disk_tests.rs`).
+//! Configs: none.
 
 mod support;
 

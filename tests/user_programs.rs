@@ -2,6 +2,9 @@
 //! build embeds holds every program of `user/programs`, and each is a static
 //! ELF with the layout `user/user.ld` promises (docs/host-tool.md). Nothing
 //! here boots QEMU.
+//!
+//! Drives: every program the build bundles (none is run: the test reads the
+//! bundle). Configs: `system/default.conf`, read from the bundle.
 
 use std::fs;
 

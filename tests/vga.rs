@@ -7,6 +7,11 @@
 //! The test drives the machine as a person at its screen would, through
 //! QEMU's monitor (QMP): `send-key` presses keys on the emulated keyboard,
 //! and the text buffer at 0xb8000 is read back from guest memory.
+//!
+//! Drives: `user/drivers/vga` and `user/apps/shell` (as `vga-shell`) in the
+//! default system: `user/init`, `user/drivers/{serial,vga,pci}`,
+//! `user/services/{log,kv,counter}`, `user/apps/shell`. Configs:
+//! `system/default.conf`.
 
 mod support;
 

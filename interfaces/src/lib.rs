@@ -28,7 +28,7 @@
 
 extern crate alloc;
 
-pub use abide_records::Table;
+pub use abide_datatable::Table;
 
 pub mod component;
 pub mod console;

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use abide_pci::claim::Resource;
 use abide_pci::{describe_bars, Device};
-use abide_records::{Record, Value};
+use abide_datatable::{Record, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::Table;

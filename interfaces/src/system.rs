@@ -44,10 +44,10 @@ abide_ipc::interface! {
 /// The `restarts` figure of component `name` in a [`System::ps`] table.
 pub fn ps_restarts(ps: &Table, name: &str) -> Option<i64> {
     let row = (0..ps.len()).find(|&row| {
-        matches!(ps.get(row, "name"), Some(abide_records::Value::Text(text)) if text == name)
+        matches!(ps.get(row, "name"), Some(abide_datatable::Value::Text(text)) if text == name)
     })?;
     match ps.get(row, "restarts") {
-        Some(abide_records::Value::Int(count)) => Some(*count),
+        Some(abide_datatable::Value::Int(count)) => Some(*count),
         _ => None,
     }
 }

@@ -5,7 +5,7 @@ use abide_interfaces::pci::{record, Claim, Grant, LIST_COLUMNS};
 use abide_interfaces::Pci;
 use abide_pci::claim::Resource;
 use abide_pci::{Address, Bar, Device};
-use abide_records::{Table, Value};
+use abide_datatable::{Table, Value};
 
 const IRQ_10: Grant = Grant::Resource(Resource::Interrupt { irq: 10 });
 

@@ -4,7 +4,7 @@ use abide_interfaces::{ps_restarts, Table};
 
 #[test]
 fn ps_restarts_reads_the_row_of_the_component() {
-    use abide_records::{Record, Value};
+    use abide_datatable::{Record, Value};
     let row = |name: &str, restarts| {
         Record::new()
             .with("name", Value::text(name))

@@ -48,9 +48,6 @@ mod print;
 mod syntax;
 mod validate;
 
-#[cfg(test)]
-mod tests;
-
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;

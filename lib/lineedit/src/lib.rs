@@ -51,9 +51,6 @@ mod editor;
 mod history;
 mod input;
 
-#[cfg(test)]
-mod tests;
-
 pub use complete::{
     common_prefix, complete_words, word_start, Completer, Completion, NoCompletion,
 };

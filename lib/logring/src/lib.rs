@@ -121,5 +121,9 @@ pub use ring::{
     VERSION,
 };
 
-#[cfg(test)]
-mod tests;
+/// Where the ring keeps its words in the region, for tests that read or
+/// damage a region directly (feature `testing`).
+#[cfg(feature = "testing")]
+pub mod layout {
+    pub use crate::ring::{DATA_AT, HEAD_AT, SLOT_LEN, TABLE_AT, TAIL_AT};
+}

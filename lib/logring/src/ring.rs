@@ -20,15 +20,18 @@ pub const CLIENT_SLOTS: usize = 64;
 const MAGIC_AT: usize = 0;
 const VERSION_AT: usize = 8;
 const CAPACITY_AT: usize = 16;
-pub(crate) const HEAD_AT: usize = 24;
-pub(crate) const TAIL_AT: usize = 32;
+/// The header word holding the position of the next append.
+pub const HEAD_AT: usize = 24;
+/// The header word holding the position of the oldest entry.
+pub const TAIL_AT: usize = 32;
 const JOURNAL_CLIENT_AT: usize = 40;
 const JOURNAL_TXID_AT: usize = 48;
-pub(crate) const TABLE_AT: usize = 64;
+/// Where the deduplication table begins.
+pub const TABLE_AT: usize = 64;
 /// A deduplication slot: tag (USED | client), token, seq.
-pub(crate) const SLOT_LEN: usize = 24;
+pub const SLOT_LEN: usize = 24;
 /// Where the data area begins.
-pub(crate) const DATA_AT: usize = TABLE_AT + CLIENT_SLOTS * SLOT_LEN;
+pub const DATA_AT: usize = TABLE_AT + CLIENT_SLOTS * SLOT_LEN;
 /// The smallest region [`Ring::open`] accepts: the header and room for
 /// the largest entry.
 pub const MIN_REGION_LEN: usize = DATA_AT + MAX_ENTRY_LEN;
@@ -550,4 +553,38 @@ impl<S: Region> Ring<S> {
 /// Whether `word` is a valid tag: [`USED`] and a client id.
 fn is_tag(word: u64) -> bool {
     word & USED != 0 && (word >> 32) & 0x7FFF_FFFF == 0
+}
+
+/// What the tests in `tests/` read inside a ring (feature `testing`).
+#[cfg(feature = "testing")]
+impl<S: Region> Ring<S> {
+    /// The deduplication table's records, slot by slot.
+    pub fn client_records(&self) -> impl Iterator<Item = ClientRecord> + '_ {
+        self.slots()
+    }
+
+    /// The position of the next append in the data area, before it wraps.
+    pub fn head_pos(&self) -> u64 {
+        self.head_pos
+    }
+
+    /// The position of the oldest entry in the data area, before it wraps.
+    pub fn tail_pos(&self) -> u64 {
+        self.tail_pos
+    }
+
+    /// The length of the data area in bytes.
+    pub fn data_len(&self) -> u64 {
+        self.data_len
+    }
+
+    /// The region the ring is in.
+    pub fn region(&self) -> &S {
+        &self.region
+    }
+
+    /// The region the ring is in, to change behind the ring's back.
+    pub fn region_mut(&mut self) -> &mut S {
+        &mut self.region
+    }
 }

@@ -50,6 +50,3 @@ pub fn after_child_ends(parent_charged: u64, reserved: u64, outliving: u64) -> u
         .saturating_sub(reserved)
         .saturating_add(outliving)
 }
-
-#[cfg(test)]
-mod tests;

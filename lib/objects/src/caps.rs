@@ -585,5 +585,5 @@ impl<O: Clone> Capabilities<O> {
 mod validate;
 pub use validate::CapsError;
 
-#[cfg(test)]
-mod tests;
+#[cfg(feature = "testing")]
+mod testing;

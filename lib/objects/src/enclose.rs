@@ -109,6 +109,3 @@ fn push_unseen<O: Ord + Copy>(
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests;

@@ -351,6 +351,3 @@ impl<H: HandleCount> MessageQueue<H> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -75,7 +75,7 @@ impl FreeMap {
     }
 
     /// Whether `block` is in use.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "testing"))]
     pub fn is_used(&self, block: u64) -> bool {
         usize::try_from(block / 64)
             .ok()

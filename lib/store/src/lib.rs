@@ -55,6 +55,3 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The smallest disk [`Store::format`] accepts: the two header slots and
 /// one block.
 pub const MIN_BLOCKS: u64 = 3;
-
-#[cfg(test)]
-mod tests;

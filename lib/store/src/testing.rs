@@ -1,12 +1,19 @@
 //! An in-memory [`Disk`] that records every write and flush, for tests of
-//! the store and of its users (feature `testing`). Its log lets a test
+//! the store and of its users (feature `testing`), and what the store's own
+//! tests read inside a store. Its log lets a test
 //! rebuild the disk as it would be after a crash at any point: durable
 //! up to the last completed flush, and any subset of the later writes.
 
+use alloc::format;
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::disk::{Disk, BLOCK_SIZE};
+use crate::generation::Generation;
+use crate::header::{Header, Slot};
+use crate::index::index_blocks_for;
+use crate::{PageKey, Store, What};
 
 /// One request seen by a [`MemDisk`].
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -179,4 +186,100 @@ impl Disk for MemDisk {
         self.log.push(Op::Flush);
         Ok(())
     }
+}
+
+/// A disk borrowed from a test, which keeps it to look at after the store
+/// is done with it.
+impl Disk for &mut MemDisk {
+    type Error = MemDiskError;
+    fn block_count(&self) -> u64 {
+        (**self).block_count()
+    }
+    fn read(&mut self, block: u64, buf: &mut [u8]) -> Result<(), MemDiskError> {
+        (**self).read(block, buf)
+    }
+    fn write(&mut self, block: u64, buf: &[u8]) -> Result<(), MemDiskError> {
+        (**self).write(block, buf)
+    }
+    fn flush(&mut self) -> Result<(), MemDiskError> {
+        (**self).flush()
+    }
+}
+
+/// The generation number of the header in a header slot's `block`:
+/// `Ok(None)` for a slot never written, `Err` naming what else it holds.
+pub fn header_generation(block: &[u8]) -> Result<Option<u64>, String> {
+    match Header::decode(block) {
+        Slot::Empty => Ok(None),
+        Slot::Valid(header) => Ok(Some(header.generation)),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+/// One entry of a generation's block map.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MapEntry {
+    /// The page.
+    pub key: PageKey,
+    /// The data block holding it.
+    pub block: u64,
+    /// The block's checksum.
+    pub crc: u32,
+}
+
+/// What the store's own tests read inside a store: the blocks its
+/// generations use.
+impl<D: Disk> Store<D> {
+    /// The committed generation's map: each page's key, block and checksum.
+    pub fn map_entries(&self) -> Vec<MapEntry> {
+        entries(&self.current)
+    }
+
+    /// The map of the generation before the committed one, if a slot
+    /// holds it.
+    pub fn previous_map_entries(&self) -> Option<Vec<MapEntry>> {
+        self.previous.as_ref().map(entries)
+    }
+
+    /// The committed generation's index and map blocks.
+    pub fn meta_blocks(&self) -> Vec<u64> {
+        self.current.meta.clone()
+    }
+
+    /// Whether `block` is in use (by a generation or a commit under way).
+    pub fn is_block_used(&self, block: u64) -> bool {
+        self.free.is_used(block)
+    }
+
+    /// Every block the committed generation and the one before it use.
+    pub fn referenced_blocks(&self) -> Vec<u64> {
+        self.current
+            .blocks()
+            .chain(self.previous.iter().flat_map(|p| p.blocks()))
+            .collect()
+    }
+
+    /// The index, map and state blocks of the committed generation.
+    pub fn metadata_blocks(&self) -> [(What, Vec<u64>); 3] {
+        let g = &self.current;
+        let n_index = index_blocks_for(g.header.content_blocks()) as usize;
+        let n_map = g.header.map_blocks() as usize;
+        [
+            (What::Index, g.meta[..n_index].to_vec()),
+            (What::Map, g.meta[n_index..n_index + n_map].to_vec()),
+            (What::State, g.state.iter().map(|r| r.block).collect()),
+        ]
+    }
+}
+
+fn entries(generation: &Generation) -> Vec<MapEntry> {
+    generation
+        .map
+        .iter()
+        .map(|e| MapEntry {
+            key: e.key,
+            block: e.block,
+            crc: e.crc,
+        })
+        .collect()
 }

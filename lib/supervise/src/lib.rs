@@ -119,6 +119,8 @@ extern crate alloc;
 
 mod plan;
 mod supervisor;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod tree;
 
 pub use plan::{plan, Plan};

@@ -142,6 +142,3 @@ pub fn plan<N: Ord + Clone, S: PartialEq>(old: &Tree<N, S>, new: &Tree<N, S>) ->
 fn changed<N: Ord, S: PartialEq>(old: &Tree<N, S>, i: usize, new: &Tree<N, S>, j: usize) -> bool {
     old.spec_at(i) != new.spec_at(j) || old.place(i) != new.place(j)
 }
-
-#[cfg(test)]
-mod tests;

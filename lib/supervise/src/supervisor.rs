@@ -369,5 +369,209 @@ impl<N: Ord + Clone, S: PartialEq> Supervisor<N, S> {
     }
 }
 
+/// Property tests: random trees and random endings follow every rule, and
+/// reconfiguring never starts what already runs. They read the tree's nodes
+/// and the supervisor's state.
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests {
+    use std::collections::BTreeSet;
+    use std::string::String;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::random_tree;
+    use crate::Action::{GroupFailed, Shutdown, Start, Stop};
+    use crate::Ending::{Abnormal, Normal};
+
+    /// Reports the ending of component number `pick` (of all, running or not)
+    /// and checks every rule against what came out.
+    fn check_ending(
+        sup: &mut Supervisor<String, u32>,
+        model: &mut BTreeSet<String>,
+        pick: usize,
+        ending: Ending,
+        now: u64,
+    ) -> Result<(), TestCaseError> {
+        let tree = sup.tree().clone();
+        let names: Vec<&String> = tree.components().collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let name = names[pick % names.len()].clone();
+        let c = tree.components[&name];
+        let before = sup.state.restarts.clone();
+        let was_running = model.contains(&name);
+        prop_assert_eq!(was_running, sup.is_running(&name));
+
+        let actions = sup.child_ended(&name, ending, now);
+        if !was_running {
+            prop_assert!(actions.is_empty());
+            return Ok(());
+        }
+        model.remove(&name);
+
+        // Replay the actions on the model: never start what runs, never stop
+        // what does not; groups fail in a chain upwards from the component.
+        let mut top = c; // the node whose ending the last group handled
+        let mut failed = Vec::new();
+        for (k, action) in actions.iter().enumerate() {
+            match action {
+                Start(n) => {
+                    prop_assert!(tree.components.contains_key(n));
+                    prop_assert!(model.insert(n.clone()), "started {} while it runs", n);
+                }
+                Stop(n) => {
+                    prop_assert!(tree.components.contains_key(n));
+                    prop_assert!(model.remove(n), "stopped {} which does not run", n);
+                }
+                GroupFailed(g) => {
+                    let g = tree.groups[g];
+                    prop_assert_eq!(Some(g), tree.nodes[top].parent, "failures go up the chain");
+                    for i in tree.range(g) {
+                        prop_assert!(
+                            !model.contains(&tree.nodes[i].name),
+                            "a failed group stopped everything"
+                        );
+                    }
+                    failed.push(g);
+                    top = g;
+                }
+                Shutdown => {
+                    prop_assert_eq!(k, actions.len() - 1);
+                    prop_assert_eq!(top, 0);
+                    prop_assert!(model.is_empty());
+                }
+            }
+        }
+        prop_assert_eq!(top == 0, actions.last() == Some(&Shutdown));
+        for n in tree.components() {
+            prop_assert_eq!(model.contains(n), sup.is_running(n));
+        }
+
+        // Nothing outside the group that handled the ending is touched.
+        let handler = tree.nodes[top].parent;
+        let scope = handler.map_or(0..tree.nodes.len(), |h| tree.range(h));
+        for action in &actions {
+            if let Start(n) | Stop(n) = action {
+                prop_assert!(
+                    scope.contains(&tree.components[n]),
+                    "{} is outside the group",
+                    n
+                );
+            }
+        }
+
+        // The intensity rule: each group that failed already held R restarts in
+        // its window, and this one made R + 1.
+        let mut escalating = (c, ending);
+        for &g in &failed {
+            let (_, intensity, _) = tree.group_policy(g).unwrap();
+            prop_assert!(tree.nodes[escalating.0]
+                .restart
+                .restarts_after(escalating.1));
+            let counted = before[g]
+                .iter()
+                .filter(|&&t| intensity.counts(t, now))
+                .count();
+            prop_assert_eq!(counted, intensity.restarts as usize);
+            escalating = (g, Abnormal);
+        }
+        if let Some(h) = handler {
+            let (_, intensity, _) = tree.group_policy(h).unwrap();
+            let restarted = tree.nodes[top].restart.restarts_after(escalating.1);
+            if restarted {
+                let mut expected: Vec<u64> = before[h]
+                    .iter()
+                    .copied()
+                    .filter(|&t| intensity.counts(t, now))
+                    .collect();
+                prop_assert!(expected.len() < intensity.restarts as usize);
+                expected.push(now);
+                prop_assert_eq!(&sup.state.restarts[h], &expected);
+                for i in tree.range(top) {
+                    if tree.is_component(i) {
+                        prop_assert!(
+                            model.contains(&tree.nodes[i].name),
+                            "the ended child's subtree restarts whole"
+                        );
+                    }
+                }
+            } else {
+                prop_assert_eq!(&sup.state.restarts[h], &before[h]);
+                prop_assert!(!actions.iter().any(|a| matches!(a, Start(_))));
+            }
+        }
+        // And no group ever holds more than R restarts.
+        for (i, history) in sup.state.restarts.iter().enumerate() {
+            if let Some((_, intensity, _)) = tree.group_policy(i) {
+                prop_assert!(history.len() <= intensity.restarts as usize);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn random_endings_follow_the_rules(
+            tree in random_tree(),
+            events in prop::collection::vec((any::<usize>(), any::<bool>(), 0u64..2_500), 0..80),
+        ) {
+            let mut sup = Supervisor::new(tree);
+            let mut model: BTreeSet<String> = BTreeSet::new();
+            for action in sup.boot() {
+                let Start(n) = action else { panic!("boot only starts") };
+                prop_assert!(model.insert(n));
+            }
+            let mut now = 0;
+            for (pick, abnormal, dt) in events {
+                now += dt;
+                let ending = if abnormal { Abnormal } else { Normal };
+                check_ending(&mut sup, &mut model, pick, ending, now)?;
+            }
+        }
+
+        #[test]
+        fn reconfiguring_never_starts_what_runs(
+            old in random_tree(),
+            new in random_tree(),
+            events in prop::collection::vec((any::<usize>(), any::<bool>(), 0u64..2_500), 0..20),
+        ) {
+            let mut sup = Supervisor::new(old);
+            let mut model: BTreeSet<String> = BTreeSet::new();
+            model.extend(sup.boot().into_iter().map(|a| match a { Start(n) => n, _ => unreachable!() }));
+            let mut now = 0;
+            for (pick, abnormal, dt) in events {
+                now += dt;
+                check_ending(&mut sup, &mut model, pick, if abnormal { Abnormal } else { Normal }, now)?;
+            }
+            let was_running = model.clone();
+            let r = sup.reconfigure(new.clone());
+            let mut starting = false;
+            for action in &r.actions {
+                match action {
+                    Stop(n) => {
+                        prop_assert!(!starting, "stops come first");
+                        prop_assert!(model.remove(n));
+                    }
+                    Start(n) => {
+                        starting = true;
+                        prop_assert!(model.insert(n.clone()));
+                    }
+                    _ => prop_assert!(false, "only stops and starts"),
+                }
+            }
+            // What runs now: what was kept and ran, and everything (re)started.
+            let expected: BTreeSet<String> = new
+                .components()
+                .filter(|n| r.plan.start.contains(n) || r.plan.restart.contains(n) || (r.plan.keep.contains(n) && was_running.contains(*n)))
+                .cloned()
+                .collect();
+            prop_assert_eq!(&model, &expected);
+            let runs: BTreeSet<String> = sup.running().cloned().collect();
+            prop_assert_eq!(&runs, &expected);
+            // And the supervisor goes on following the rules.
+            check_ending(&mut sup, &mut model, 0, Abnormal, now + 1)?;
+        }
+    }
+}

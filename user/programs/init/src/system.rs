@@ -9,9 +9,9 @@ use abide_abi::host::CONFIG_PREFIX;
 use abide_abi::object::{HandleInfo, ObjectKind};
 use abide_abi::syscall::{Handle, Rights};
 use abide_config::{Child, Group};
+use abide_datatable::{Record, Table, Value};
 use abide_interfaces::System;
 use abide_ipc::RemoteError;
-use abide_records::{Record, Table, Value};
 use abide_rt::ipc::read_message;
 use abide_rt::syscall;
 

@@ -34,13 +34,13 @@ use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Handle};
+use abide_datatable::{Table, Value};
 use abide_interfaces::component::client_id;
 use abide_interfaces::{Log, LogFilter, LOG_QUERY_MAX_ROWS};
 use abide_ipc::{server, RemoteError};
 use abide_logring::{
     Appended, Filter, Level, LevelFilter, NewEntry, Ring, MAX_COMPONENT_LEN, MAX_TEXT_LEN,
 };
-use abide_records::{Table, Value};
 use abide_rt::component::Component;
 use abide_rt::ipc::{read_message, Channel};
 use abide_rt::{println, syscall};

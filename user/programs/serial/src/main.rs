@@ -13,7 +13,7 @@
 //! # Crashes
 //!
 //! The driver keeps its requests in its stash, memory `init` keeps across
-//! its restarts, as an [`abide_requests::Requests`] table: each request is
+//! its restarts, as an [`abide_inflight::Requests`] table: each request is
 //! noted right after it is taken from its channel, and each write's
 //! progress is stored byte by byte. A new instance answers every request
 //! its predecessor noted `Restarted` (the client sends it again with the
@@ -40,7 +40,7 @@ use abide_interfaces::component::client_id;
 use abide_interfaces::Console;
 use abide_ipc::server;
 use abide_ipc::wire::Header;
-use abide_requests::{Kind, Requests, Slot, Stash, Transmitter};
+use abide_inflight::{Kind, Requests, Slot, Stash, Transmitter};
 use abide_rt::component::Component;
 use abide_rt::ipc::{next_request, Channel};
 use abide_rt::syscall;

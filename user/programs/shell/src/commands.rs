@@ -10,9 +10,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use abide_datatable::{format_duration, parse_pipeline, split_words, Table};
 use abide_interfaces::{level, Log, LogFilter, System};
 use abide_ipc::CallError;
-use abide_records::{format_duration, parse_pipeline, split_words, Table};
 use abide_rt::ipc::{Client, ClientError};
 
 use crate::{error, Shell};
@@ -225,12 +225,12 @@ fn log_filter(words: &[&str]) -> Result<LogFilter, String> {
             }
             "last" => filter.last = Some(number(value)? as u32),
             "text" => filter.text = Some(value.to_string()),
-            "since" => match abide_records::convert(value, abide_records::Kind::Duration) {
-                Some(abide_records::Value::Duration(ns)) => filter.since_ns = Some(ns),
+            "since" => match abide_datatable::convert(value, abide_datatable::Kind::Duration) {
+                Some(abide_datatable::Value::Duration(ns)) => filter.since_ns = Some(ns),
                 _ => {
                     return Err(format!(
                         "`{value}` is not {}",
-                        abide_records::hint(abide_records::Kind::Duration)
+                        abide_datatable::hint(abide_datatable::Kind::Duration)
                     ))
                 }
             },

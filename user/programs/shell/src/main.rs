@@ -3,7 +3,7 @@
 //! It reads lines through its `console` route, runs each as a command
 //! followed by pipeline stages (`ps | where restarts > 0 | sort-by mem`),
 //! and prints the result. Commands that list things return typed tables
-//! ([`abide_records::Table`]) from the services they ask (`system` from
+//! ([`abide_datatable::Table`]) from the services they ask (`system` from
 //! init, `log` from the log service, `kv`, `pci`), so the stages filter and
 //! sort values, not text. What it can reach is exactly its routes:
 //! `snapshot` and `sync` need its `checkpoint` device (`uses checkpoint

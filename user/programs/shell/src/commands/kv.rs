@@ -12,8 +12,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use abide_datatable::{Table, Value};
 use abide_interfaces::KeyValue;
-use abide_records::{Table, Value};
 use abide_rt::ipc::Client;
 
 use super::{call, Output};

@@ -22,7 +22,7 @@ use abide_interfaces::Pci as Interface;
 use abide_ipc::wire::Header;
 use abide_ipc::{CallError, RemoteError};
 use abide_pci::Address;
-use abide_records::{Table, Value};
+use abide_datatable::{Table, Value};
 use abide_rt::ipc::{Channel, Client, Message};
 use abide_rt::syscall;
 

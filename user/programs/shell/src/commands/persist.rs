@@ -16,7 +16,7 @@ use alloc::string::String;
 
 use abide_abi::persist::PersistStatus;
 use abide_abi::syscall::{Error, Handle};
-use abide_records::{Record, Table, Value};
+use abide_datatable::{Record, Table, Value};
 use abide_rt::syscall;
 
 use super::Output;
