@@ -1,5 +1,5 @@
 //! The user programs as the kernel's loader receives them: the bundle the
-//! build embeds holds every program of `user/programs`, and each is a static
+//! build embeds holds every program of `user/`, and each is a static
 //! ELF with the layout `user/user.ld` promises (docs/host-tool.md). Nothing
 //! here boots QEMU.
 
@@ -27,8 +27,12 @@ fn the_bundle_holds_every_program_with_the_promised_layout() {
         .collect();
     assert_eq!(
         names,
-        user::program_names(&build::repo_root()).unwrap(),
-        "the bundle holds exactly the programs of user/programs"
+        user::program_names(
+            &build::repo_root(),
+            &[user::SYSTEM_PARTS, user::TEST_PARTS].concat()
+        )
+        .unwrap(),
+        "the bundle holds exactly the programs of user/"
     );
     // And the system configurations, checked at build time.
     let config = bundle

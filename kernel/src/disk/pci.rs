@@ -2,7 +2,7 @@
 //! as virtio-drivers' [`ConfigurationAccess`], and the scan that finds the
 //! store's virtio-blk function.
 //!
-//! The user-space PCI service (`user/programs/pci`) reaches the same two
+//! The user-space PCI service (`user/drivers/pci`) reaches the same two
 //! ports through an I/O-ports object, one system call per access, so it can
 //! be preempted between writing the address and reading the data. Every
 //! access here therefore puts back the address register it found: the

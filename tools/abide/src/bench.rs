@@ -2,7 +2,7 @@
 //!
 //! Each system runs a benchmark program as its first user program and
 //! prints the lines `abide_abi::host::bench` defines: Abide boots with
-//! `init=bench log=warn` (the suite in `user/programs/bench`), Linux with
+//! `init=bench log=warn` (the suite in `user/bench/bench`), Linux with
 //! `tools/linux-bench` as `/init` of an initramfs ([`linux`]). Both boot in
 //! the virtual machine [`BenchOptions::machine`] describes, the same for
 //! both but for what is booted. [`run_guest`] boots one, passes each report

@@ -2,13 +2,14 @@
 //!
 //! The user programs are a freestanding Cargo workspace of their own (`user/`,
 //! target and flags in `user/.cargo/config.toml`, layout in `user/user.ld`,
-//! runtime in `rt/`). Every package under `user/programs/` is one program whose
-//! binary has the package's (and its directory's) name. The kernel build calls
-//! [`build_bundle`] first: it builds the workspace in the same scrubbed
-//! environment as the kernel, encodes every program binary into
-//! `target/abide/bundle.bin` (format: `abide-bundle`) and the kernel build
-//! points `ABIDE_BUNDLE` at that file, which the kernel includes with
-//! `include_bytes!(env!("ABIDE_BUNDLE"))`.
+//! runtime in `rt/`), laid out by role: `user/init` is one package, and
+//! `user/drivers`, `user/services`, `user/apps`, `user/tests` and `user/bench`
+//! hold one package per program, whose binary has the package's (and its
+//! directory's) name. The kernel build calls [`build_bundle`] first: it builds
+//! the workspace in the same scrubbed environment as the kernel, encodes the
+//! program binaries into `target/abide/bundle.bin` (format: `abide-bundle`)
+//! and the kernel build points `ABIDE_BUNDLE` at that file, which the kernel
+//! includes with `include_bytes!(env!("ABIDE_BUNDLE"))`.
 //!
 //! The bundle file is rewritten only when its bytes change, so an unchanged
 //! set of programs does not make Cargo rebuild the kernel.
@@ -24,14 +25,16 @@ use crate::build::{self, KERNEL_TARGET};
 /// The variable through which the kernel finds the bundle file.
 pub const BUNDLE_ENV: &str = "ABIDE_BUNDLE";
 
+/// The parts of `user/` that hold the system's programs: `init` is one
+/// package, the others are folders of packages.
+pub const SYSTEM_PARTS: &[&str] = &["init", "drivers", "services", "apps"];
+/// The parts of `user/` that hold test and benchmark programs (folders of
+/// packages).
+pub const TEST_PARTS: &[&str] = &["tests", "bench"];
+
 /// `<repo>/user`: the user workspace.
 pub fn user_dir(root: &Path) -> PathBuf {
     root.join("user")
-}
-
-/// `<repo>/user/programs`: one package per program.
-pub fn programs_dir(root: &Path) -> PathBuf {
-    user_dir(root).join("programs")
 }
 
 /// The user build's own target directory, `<repo>/target/abide/user`.
@@ -52,35 +55,54 @@ pub fn bundle_path() -> PathBuf {
     build::output_dir().join("bundle.bin")
 }
 
-/// The programs of the user workspace: the directories under `user/programs`
-/// that hold a `Cargo.toml`, sorted. Each name must be a valid bundle name
-/// (`[a-z0-9_-]`, 1..=64 bytes), since it is the name the kernel knows the
-/// program by.
-pub fn program_names(root: &Path) -> Result<Vec<String>, String> {
-    let dir = programs_dir(root);
-    let entries = fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+/// The programs of `parts` of the user workspace (each a package directory,
+/// or a folder of them, under `user/`), sorted. Each name must be a valid
+/// bundle name (`[a-z0-9_-]`, 1..=64 bytes), since it is the name the kernel
+/// knows the program by, and unique across the parts.
+pub fn program_names(root: &Path, parts: &[&str]) -> Result<Vec<String>, String> {
     let mut names = Vec::new();
+    for part in parts {
+        for dir in package_dirs(&user_dir(root).join(part))? {
+            let name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .filter(|n| abide_bundle::is_valid_name(n))
+                .ok_or_else(|| {
+                    format!(
+                        "{}: a program's directory name must be 1..=64 characters of [a-z0-9_-] (it is the program's name)",
+                        dir.display()
+                    )
+                })?;
+            if names.iter().any(|n| n == name) {
+                return Err(format!(
+                    "{}: another part of user/ has a program named {name} already",
+                    dir.display()
+                ));
+            }
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The package directories of `dir`: `dir` itself if it holds a
+/// `Cargo.toml`, otherwise its subdirectories that do.
+fn package_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    if dir.join("Cargo.toml").is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut dirs = Vec::new();
     for entry in entries {
         let path = entry
             .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
             .path();
-        if !path.join("Cargo.toml").is_file() {
-            continue;
+        if path.join("Cargo.toml").is_file() {
+            dirs.push(path);
         }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| abide_bundle::is_valid_name(n))
-            .ok_or_else(|| {
-                format!(
-                    "{}: a program's directory name must be 1..=64 characters of [a-z0-9_-] (it is the program's name)",
-                    path.display()
-                )
-            })?;
-        names.push(name.to_string());
     }
-    names.sort();
-    Ok(names)
+    Ok(dirs)
 }
 
 /// The user workspace's Cargo command, with the kernel build's scrubbed
@@ -102,7 +124,8 @@ pub fn build_bundle(root: &Path, files: Vec<(String, Vec<u8>)>) -> Result<PathBu
             "building the user programs failed ({status}); Cargo's messages are above"
         ));
     }
-    let mut programs = read_programs(root, &program_names(root)?)?;
+    let parts = [SYSTEM_PARTS, TEST_PARTS].concat();
+    let mut programs = read_programs(root, &program_names(root, &parts)?)?;
     programs.extend(files);
     programs.sort_by(|a, b| a.0.cmp(&b.0));
     let bytes = abide_bundle::encode(&programs).map_err(|e| format!("{e}"))?;
@@ -119,7 +142,7 @@ fn read_programs(root: &Path, names: &[String]) -> Result<Vec<(String, Vec<u8>)>
             let path = program_binary(root, name);
             let bytes = fs::read(&path).map_err(|e| {
                 format!(
-                    "the user build succeeded but {} cannot be read ({e}); the package in user/programs/{name} must have a binary named {name}",
+                    "the user build succeeded but {} cannot be read ({e}); the package user/<part>/{name} must have a binary named {name}",
                     path.display()
                 )
             })?;
@@ -172,25 +195,23 @@ mod tests {
     }
 
     #[test]
-    fn the_repository_programs_are_found() {
-        let names = program_names(&build::repo_root()).unwrap();
-        for expected in [
-            "fault-div",
-            "fault-kernel-read",
-            "fault-page",
-            "fault-panic",
-            "fault-ud",
-            "hello",
-            "spinner",
-        ] {
-            assert!(
-                names.iter().any(|n| n == expected),
-                "{expected} in {names:?}"
-            );
+    fn the_repository_programs_are_found_by_role() {
+        let root = build::repo_root();
+        let system = program_names(&root, SYSTEM_PARTS).unwrap();
+        let tests = program_names(&root, TEST_PARTS).unwrap();
+        for expected in ["init", "serial", "vga", "pci", "log", "kv", "counter", "shell"] {
+            assert!(system.iter().any(|n| n == expected), "{expected} in {system:?}");
         }
-        let mut sorted = names.clone();
+        for expected in ["hello", "spinner", "fault-page", "confine-probe", "bench", "nop"] {
+            assert!(tests.iter().any(|n| n == expected), "{expected} in {tests:?}");
+        }
+        assert!(
+            system.iter().all(|n| !tests.contains(n)),
+            "{system:?} and {tests:?} overlap"
+        );
+        let mut sorted = system.clone();
         sorted.sort();
-        assert_eq!(names, sorted);
+        assert_eq!(system, sorted);
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -200,24 +221,36 @@ mod tests {
         dir
     }
 
+    /// Creates `user/<path>/Cargo.toml` under `root`.
+    fn package(root: &Path, path: &str) {
+        let dir = user_dir(root).join(path);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("Cargo.toml"), "").unwrap();
+    }
+
     #[test]
     fn program_names_skip_non_packages_and_reject_bad_names() {
         let root = scratch("names");
-        let programs = programs_dir(&root);
-        for name in ["b-prog", "a_prog", "not-a-package"] {
-            fs::create_dir_all(programs.join(name)).unwrap();
-        }
-        fs::write(programs.join("b-prog/Cargo.toml"), "").unwrap();
-        fs::write(programs.join("a_prog/Cargo.toml"), "").unwrap();
-        fs::write(programs.join("README"), "").unwrap();
-        assert_eq!(program_names(&root).unwrap(), ["a_prog", "b-prog"]);
+        package(&root, "init");
+        package(&root, "drivers/b-prog");
+        package(&root, "tests/a_prog");
+        fs::create_dir_all(user_dir(&root).join("tests/not-a-package")).unwrap();
+        fs::write(user_dir(&root).join("tests/README"), "").unwrap();
+        assert_eq!(
+            program_names(&root, &["init", "drivers", "tests"]).unwrap(),
+            ["a_prog", "b-prog", "init"]
+        );
+        assert_eq!(program_names(&root, &["tests"]).unwrap(), ["a_prog"]);
 
-        fs::create_dir_all(programs.join("Bad.Name")).unwrap();
-        fs::write(programs.join("Bad.Name/Cargo.toml"), "").unwrap();
-        let error = program_names(&root).unwrap_err();
+        package(&root, "tests/Bad.Name");
+        let error = program_names(&root, &["tests"]).unwrap_err();
         assert!(error.contains("Bad.Name"), "{error}");
 
-        assert!(program_names(&root.join("missing")).is_err());
+        package(&root, "bench/b-prog");
+        let error = program_names(&root, &["drivers", "bench"]).unwrap_err();
+        assert!(error.contains("named b-prog already"), "{error}");
+
+        assert!(program_names(&root, &["missing"]).is_err());
         fs::remove_dir_all(&root).unwrap();
     }
 
@@ -225,7 +258,7 @@ mod tests {
     fn missing_binaries_are_named() {
         let root = scratch("binaries");
         let error = read_programs(&root, &["ghost".to_string()]).unwrap_err();
-        assert!(error.contains("user/programs/ghost"), "{error}");
+        assert!(error.contains("ghost must have a binary named ghost"), "{error}");
         let dir = program_binary(&root, "real");
         fs::create_dir_all(dir.parent().unwrap()).unwrap();
         fs::write(&dir, b"\x7fELF").unwrap();

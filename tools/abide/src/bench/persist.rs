@@ -2,7 +2,7 @@
 //! a restore after a power cut costs, and QEMU's own `savevm` of the same
 //! guest beside them. Each step boots `system/bench-persist.conf` with
 //! `bench-persist=<mode>` on the command line
-//! (`abide_abi::host::bench::persist`, `user/programs/bench-persist`):
+//! (`abide_abi::host::bench::persist`, `user/bench/bench-persist`):
 //!
 //! - **Dirty sets** of 1, 16 and 64 MiB ([`dirty_and_restore`]): on a fresh
 //!   store, the program writes every page of a memory object that size and

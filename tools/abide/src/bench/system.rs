@@ -1,6 +1,6 @@
 //! The system figures: what a user of the whole system waits for, measured
 //! on `system/bench.conf` (init, the serial driver, the log service, the
-//! shell and `user/programs/bench-restart`).
+//! shell and `user/bench/bench-restart`).
 //!
 //! - **Boot to the shell prompt**: from QEMU's start until the prompt's
 //!   last byte reached the host. Its Linux neighbour is the peer's boot to
