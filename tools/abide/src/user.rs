@@ -7,9 +7,10 @@
 //! hold one package per program, whose binary has the package's (and its
 //! directory's) name. The kernel build calls [`build_bundle`] first: it builds
 //! the workspace in the same scrubbed environment as the kernel, encodes the
-//! program binaries into `target/abide/bundle.bin` (format: `abide-bundle`)
-//! and the kernel build points `ABIDE_BUNDLE` at that file, which the kernel
-//! includes with `include_bytes!(env!("ABIDE_BUNDLE"))`.
+//! binaries of the programs the image carries ([`Image::parts`]) into
+//! `target/abide/bundle.bin` (`bundle-full.bin` for the full image; format:
+//! `abide-bundle`) and the kernel build points `ABIDE_BUNDLE` at that file,
+//! which the kernel includes with `include_bytes!(env!("ABIDE_BUNDLE"))`.
 //!
 //! The bundle file is rewritten only when its bytes change, so an unchanged
 //! set of programs does not make Cargo rebuild the kernel.
@@ -21,6 +22,8 @@ use std::process::Command;
 use abide_bundle::Bundle;
 
 use crate::build::{self, KERNEL_TARGET};
+use crate::config;
+use crate::image::Image;
 
 /// The variable through which the kernel finds the bundle file.
 pub const BUNDLE_ENV: &str = "ABIDE_BUNDLE";
@@ -50,9 +53,10 @@ pub fn program_binary(root: &Path, name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The bundle the kernel embeds: `<repo>/target/abide/bundle.bin`.
-pub fn bundle_path() -> PathBuf {
-    build::output_dir().join("bundle.bin")
+/// The bundle `image` embeds: `<repo>/target/abide/bundle.bin` (or
+/// `bundle-full.bin`).
+pub fn bundle_path(image: Image) -> PathBuf {
+    build::output_dir().join(image.own_name("bundle", ".bin"))
 }
 
 /// The programs of `parts` of the user workspace (each a package directory,
@@ -111,10 +115,13 @@ pub fn cargo_command(root: &Path) -> Command {
     build::scrubbed_cargo_build(&user_dir(root), &user_target_dir(root))
 }
 
-/// Builds the user programs and writes the bundle of them and `files` (the
-/// system configurations) if its bytes changed. Returns the bundle's path.
-/// The caller holds the build lock.
-pub fn build_bundle(root: &Path, files: Vec<(String, Vec<u8>)>) -> Result<PathBuf, String> {
+/// Builds the user programs and writes the bundle of `image`'s programs and
+/// the configurations that name only them, if its bytes changed. Returns the
+/// bundle's path. The caller holds the build lock.
+pub fn build_bundle(root: &Path, image: Image) -> Result<PathBuf, String> {
+    let names = program_names(root, &image.parts())?;
+    // Checked before the long build: an invalid configuration stops it.
+    let configs = config::bundle_entries(root, &names)?;
     let mut command = cargo_command(root);
     let status = command
         .status()
@@ -124,13 +131,12 @@ pub fn build_bundle(root: &Path, files: Vec<(String, Vec<u8>)>) -> Result<PathBu
             "building the user programs failed ({status}); Cargo's messages are above"
         ));
     }
-    let parts = [SYSTEM_PARTS, TEST_PARTS].concat();
-    let mut programs = read_programs(root, &program_names(root, &parts)?)?;
-    programs.extend(files);
+    let mut programs = read_programs(root, &names)?;
+    programs.extend(configs);
     programs.sort_by(|a, b| a.0.cmp(&b.0));
     let bytes = abide_bundle::encode(&programs).map_err(|e| format!("{e}"))?;
-    let path = bundle_path();
-    write_if_changed(&path, &bytes, &build::kernel_cargo_output())?;
+    let path = bundle_path(image);
+    write_if_changed(&path, &bytes, &build::kernel_cargo_output(image))?;
     Ok(path)
 }
 
@@ -187,7 +193,14 @@ mod tests {
     #[test]
     fn paths_are_under_target_abide() {
         let root = build::repo_root();
-        assert_eq!(bundle_path(), root.join("target/abide/bundle.bin"));
+        assert_eq!(
+            bundle_path(Image::System),
+            root.join("target/abide/bundle.bin")
+        );
+        assert_eq!(
+            bundle_path(Image::Full),
+            root.join("target/abide/bundle-full.bin")
+        );
         assert_eq!(
             program_binary(&root, "hello"),
             root.join("target/abide/user/x86_64-unknown-linux-gnu/release/hello")
@@ -199,11 +212,26 @@ mod tests {
         let root = build::repo_root();
         let system = program_names(&root, SYSTEM_PARTS).unwrap();
         let tests = program_names(&root, TEST_PARTS).unwrap();
-        for expected in ["init", "serial", "vga", "pci", "log", "kv", "counter", "shell"] {
-            assert!(system.iter().any(|n| n == expected), "{expected} in {system:?}");
+        for expected in [
+            "init", "serial", "vga", "pci", "log", "kv", "counter", "shell",
+        ] {
+            assert!(
+                system.iter().any(|n| n == expected),
+                "{expected} in {system:?}"
+            );
         }
-        for expected in ["hello", "spinner", "fault-page", "confine-probe", "bench", "nop"] {
-            assert!(tests.iter().any(|n| n == expected), "{expected} in {tests:?}");
+        for expected in [
+            "hello",
+            "spinner",
+            "fault-page",
+            "confine-probe",
+            "bench",
+            "nop",
+        ] {
+            assert!(
+                tests.iter().any(|n| n == expected),
+                "{expected} in {tests:?}"
+            );
         }
         assert!(
             system.iter().all(|n| !tests.contains(n)),
@@ -258,7 +286,10 @@ mod tests {
     fn missing_binaries_are_named() {
         let root = scratch("binaries");
         let error = read_programs(&root, &["ghost".to_string()]).unwrap_err();
-        assert!(error.contains("ghost must have a binary named ghost"), "{error}");
+        assert!(
+            error.contains("ghost must have a binary named ghost"),
+            "{error}"
+        );
         let dir = program_binary(&root, "real");
         fs::create_dir_all(dir.parent().unwrap()).unwrap();
         fs::write(&dir, b"\x7fELF").unwrap();

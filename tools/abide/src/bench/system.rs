@@ -35,7 +35,7 @@ pub struct SystemRun {
 
 /// Boots `system/bench.conf` once and reads its figures.
 pub fn run_once(options: &BenchOptions) -> Result<SystemRun, String> {
-    let elf = build::build_kernel()?;
+    let elf = build::build_kernel(build::Image::Full)?;
     let config = options.machine(Medium::Kernel {
         elf,
         cmdline: format!("{}={CONFIG} {}=warn", cmdline::CONFIG, cmdline::LOG),
