@@ -396,30 +396,19 @@ mod tests {
     fn paths_are_under_target_abide() {
         let root = repo_root();
         assert!(root.join("Cargo.toml").is_file());
-        assert_eq!(
-            kernel_image_path(Image::System),
-            root.join("target/abide/abide.elf")
-        );
-        assert_eq!(
-            kernel_image_path(Image::Full),
-            root.join("target/abide/abide-full.elf")
-        );
-        assert_eq!(
-            ksyms_path(Image::System),
-            root.join("target/abide/ksyms.bin")
-        );
-        assert_eq!(
-            ksyms_path(Image::Full),
-            root.join("target/abide/ksyms-full.bin")
-        );
-        assert_eq!(
-            kernel_cargo_output(Image::System),
-            root.join("target/abide/kernel/x86_64-unknown-linux-gnu/release/abide-kernel")
-        );
-        assert_eq!(
-            kernel_cargo_output(Image::Full),
-            root.join("target/abide/kernel-full/x86_64-unknown-linux-gnu/release/abide-kernel")
-        );
+        let linked = "x86_64-unknown-linux-gnu/release/abide-kernel";
+        for (image, suffix) in [(Image::System, ""), (Image::Full, "-full")] {
+            let under = |name: String| root.join("target/abide").join(name);
+            assert_eq!(
+                kernel_image_path(image),
+                under(format!("abide{suffix}.elf"))
+            );
+            assert_eq!(ksyms_path(image), under(format!("ksyms{suffix}.bin")));
+            assert_eq!(
+                kernel_cargo_output(image),
+                under(format!("kernel{suffix}/{linked}"))
+            );
+        }
     }
 
     #[test]

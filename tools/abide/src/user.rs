@@ -193,14 +193,12 @@ mod tests {
     #[test]
     fn paths_are_under_target_abide() {
         let root = build::repo_root();
-        assert_eq!(
-            bundle_path(Image::System),
-            root.join("target/abide/bundle.bin")
-        );
-        assert_eq!(
-            bundle_path(Image::Full),
-            root.join("target/abide/bundle-full.bin")
-        );
+        for (image, name) in [
+            (Image::System, "bundle.bin"),
+            (Image::Full, "bundle-full.bin"),
+        ] {
+            assert_eq!(bundle_path(image), root.join("target/abide").join(name));
+        }
         assert_eq!(
             program_binary(&root, "hello"),
             root.join("target/abide/user/x86_64-unknown-linux-gnu/release/hello")
