@@ -11,9 +11,11 @@ use alloc::string::String;
 use abide_config::System;
 use abide_rt::syscall;
 
-/// Where a person finds what this image lacks.
-pub const FULL_IMAGE_HINT: &str = "test and benchmark programs and their configurations \
-     are only in the full image: `cargo run -- --with-tests`";
+/// Where a person finds what this image lacks (init cannot tell which image
+/// it runs in, so it says both).
+pub const FULL_IMAGE_HINT: &str = "the image `cargo run` boots carries the system alone; \
+     test and benchmark programs and their configurations are in the full image: \
+     `cargo run -- --with-tests`";
 
 /// `Err` naming the first program the configuration `file` names that the
 /// image does not carry.
