@@ -1,5 +1,5 @@
 //! System test: the async runtime and typed IPC between processes. `kv-client`
-//! (user/programs/kv-client) starts `kv-server` with a listener channel, hands
+//! (user/tests/kv-client) starts `kv-server` with a listener channel, hands
 //! it client channels over the listener and checks concurrent calls,
 //! outstanding calls on one channel, a garbage message, a timer, and that the
 //! server still answers; then it kills the server so the system ends.

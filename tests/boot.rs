@@ -1,7 +1,8 @@
 //! System tests: Abide boots in QEMU through PVH (`-kernel`), prints its
 //! banner with the boot time, takes commands on the kernel's own console
 //! (`monitor` on the command line), and powers off cleanly; `cargo run`
-//! boots the system to the user-space shell and works with piped input.
+//! boots the system to the user-space shell and works with piped input; the
+//! shipped image (the system alone) refuses a test configuration by name.
 //!
 //! Drives: none with `monitor` (the kernel's own console); the default system
 //! through `cargo run`: `user/init`, `user/drivers/{serial,vga,pci}`,
@@ -138,7 +139,7 @@ fn own_fresh_store(name: &str) -> [String; 3] {
 /// the process table, and power-off returns 0 to the host's shell.
 #[test]
 fn cargo_run_with_piped_input() {
-    let kernel = step(abide_tool::build::build_kernel());
+    let kernel = step(abide_tool::build::build_kernel(Image::System));
     assert!(kernel.exists());
     let mut child = Command::new(env!("CARGO_BIN_EXE_abide"))
         .arg("run")
@@ -178,7 +179,7 @@ fn ctrl_a_x_quits_cargo_run() {
     use std::io::Read;
     use std::sync::mpsc;
 
-    step(abide_tool::build::build_kernel());
+    step(abide_tool::build::build_kernel(Image::System));
     let mut child = Command::new(env!("CARGO_BIN_EXE_abide"))
         .arg("run")
         .args(own_fresh_store("ctrl-a-x"))
@@ -213,4 +214,23 @@ fn ctrl_a_x_quits_cargo_run() {
     }
     assert_contains(&output, "QEMU: Terminated");
     assert!(status.success(), "exit {status:?}; output:\n{output}");
+}
+
+/// The shipped image carries no test configuration: booting it with one
+/// ends at once with a message naming the configuration and where it is,
+/// rather than a system that waits for programs that are not there.
+#[test]
+fn the_shipped_image_refuses_a_test_configuration_by_name() {
+    let opts = BootOptions {
+        image: Image::System,
+        ..BootOptions::with_cmdline("config=faults")
+    };
+    let (output, _status) = step(run_to_exit(opts, RUN));
+    assert_contains(
+        &output,
+        "init: the image has no configuration config-faults",
+    );
+    assert_contains(&output, "--with-tests");
+    assert_contains(&output, host::ALL_PROCESSES_ENDED);
+    assert_kernel_healthy(&output);
 }

@@ -1,4 +1,4 @@
-//! The confinement suite: `escalate` (user/programs/escalate), a component
+//! The confinement suite: `escalate` (user/tests/escalate), a component
 //! of `system/confine.conf` with a route to the console and nothing else,
 //! tries more than 50 ways to reach further; each must be refused with the
 //! error named here. docs/reliability.md lists them.

@@ -1,6 +1,6 @@
 //! Entry hardening, in QEMU: what a process holding no handle at all can do
 //! to the kernel's entry and exit paths and to its loader must never stop
-//! the machine (user/programs/flags does the trying). The in-kernel side —
+//! the machine (user/tests/flags does the trying). The in-kernel side —
 //! NX, SMEP and SMAP on, AC cleared on entry, guard pages below the kernel
 //! stacks — is checked by the `protection::` kernel tests (tests/kernel.rs).
 //!

@@ -1,6 +1,6 @@
 //! System tests: channels, ports, memory objects, timers, interrupts and
 //! process reports between real processes in QEMU. The programs are in
-//! user/programs (ipc-test with ipc-peer, faults, irq-driver).
+//! user/tests (ipc-test with ipc-peer, faults, irq-driver).
 //!
 //! Drives: `user/tests/ipc-test` (which starts `user/tests/ipc-peer` and
 //! `user/tests/hello`), `user/tests/faults` (which starts `user/tests/fault-*`

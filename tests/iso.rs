@@ -12,7 +12,11 @@ use support::*;
 
 #[test]
 fn iso_boots_through_multiboot2_and_passes_the_kernel_tests() {
-    let iso = step(abide_tool::iso::build_iso_named("test-all", "test=all"));
+    let iso = step(abide_tool::iso::build_iso_named(
+        "test-all",
+        Image::Full,
+        "test=all",
+    ));
     let opts = BootOptions {
         iso: Some(iso),
         ..BootOptions::default()
@@ -30,7 +34,7 @@ fn iso_boots_through_multiboot2_and_passes_the_kernel_tests() {
 
 #[test]
 fn iso_boots_to_the_shell_and_powers_off() {
-    let iso = step(abide_tool::iso::build_iso_named("console", ""));
+    let iso = step(abide_tool::iso::build_iso_named("console", Image::Full, ""));
     let mut session = step(Session::boot(BootOptions {
         iso: Some(iso),
         ..BootOptions::default()

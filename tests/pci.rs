@@ -1,4 +1,4 @@
-//! System test: the PCI bus service (`user/programs/pci`) lists the
+//! System test: the PCI bus service (`user/drivers/pci`) lists the
 //! functions of QEMU's q35 machine and hands one function's capabilities to
 //! the one component that claims it.
 //!

@@ -1,6 +1,6 @@
 //! System tests: user programs run in ring 3 in their own address spaces,
 //! are preempted, and a process that faults ends alone while the system goes
-//! on. The programs are in user/programs and reach the kernel in the bundle.
+//! on. The programs are in user/tests and reach the kernel in the bundle.
 //!
 //! Drives: `user/tests/hello`,
 //! `user/tests/fault-{page,ud,div,panic,kernel-read}`, `user/tests/spinner`,
@@ -108,7 +108,7 @@ fn a_hostile_process_cannot_crash_the_kernel() {
 /// Handles from user space: rights only shrink, revoke takes every derived
 /// handle, closed and forged handles are refused, and the hardware
 /// resource's rights decide what the checkpoint engine allows
-/// (user/programs/handles).
+/// (user/tests/handles).
 #[test]
 fn handle_rights_duplicate_revoke_and_close() {
     let (output, status) = step(run_to_exit(BootOptions::with_cmdline("init=handles"), RUN));

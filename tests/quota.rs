@@ -1,7 +1,7 @@
 //! System tests: memory limits really limit, and spawning needs a
 //! capability (docs/kernel.md, "Memory limits" and "Starting processes").
 //!
-//! `user/programs/quota` runs as the system's only program: a child limited
+//! `user/tests/quota` runs as the system's only program: a child limited
 //! to 64 pages attacks its limit in every way (memory objects, mappings of
 //! one object, mappings of closed objects, port observers, queued messages,
 //! grandchildren) and must get `NoMemory` without ever holding more than 64

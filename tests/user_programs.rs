@@ -1,7 +1,9 @@
-//! The user programs as the kernel's loader receives them: the bundle the
-//! build embeds holds every program of `user/programs`, and each is a static
-//! ELF with the layout `user/user.ld` promises (docs/host-tool.md). Nothing
-//! here boots QEMU.
+//! The user programs as the kernel's loader receives them: the bundle of the
+//! shipped image (`target/abide/bundle.bin`, what `cargo run` boots) holds
+//! the system's programs alone, the full image's (`bundle-full.bin`, what the
+//! system tests boot) also every test and benchmark program of `user/`, and
+//! each is a static ELF with the layout `user/user.ld` promises
+//! (docs/host-tool.md). Nothing here boots QEMU.
 //!
 //! Drives: every program the build bundles (none is run: the test reads the
 //! bundle). Configs: `system/default.conf`, read from the bundle.
@@ -9,7 +11,8 @@
 use std::fs;
 
 use abide_bundle::Bundle;
-use abide_tool::{build, user};
+use abide_tool::build::{self, Image};
+use abide_tool::user;
 use object::elf::{ET_EXEC, PF_R, PF_W, PF_X, PT_DYNAMIC, PT_INTERP, PT_LOAD, PT_TLS};
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::Endianness;
@@ -17,23 +20,23 @@ use object::Endianness;
 const PAGE: u64 = 4096;
 const USER_BASE: u64 = 0x40_0000;
 
-#[test]
-fn the_bundle_holds_every_program_with_the_promised_layout() {
-    build::build_kernel().unwrap_or_else(|e| panic!("{e}"));
-    let bytes = fs::read(user::bundle_path()).unwrap();
-    let bundle = Bundle::parse(&bytes).unwrap();
-    let is_config = |name: &str| name.starts_with(abide_abi::host::CONFIG_PREFIX);
-    let names: Vec<&str> = bundle
+/// Builds `image` and returns its bundle's bytes.
+fn bundle_of(image: Image) -> Vec<u8> {
+    build::build_kernel(image).unwrap_or_else(|e| panic!("{e}"));
+    fs::read(user::bundle_path(image)).unwrap()
+}
+
+/// The programs of a bundle (its entries that are not configurations).
+fn programs(bundle: &Bundle<'_>) -> Vec<String> {
+    bundle
         .iter()
-        .map(|(name, _)| name)
-        .filter(|name| !is_config(name))
-        .collect();
-    assert_eq!(
-        names,
-        user::program_names(&build::repo_root()).unwrap(),
-        "the bundle holds exactly the programs of user/programs"
-    );
-    // And the system configurations, checked at build time.
+        .map(|(name, _)| name.to_string())
+        .filter(|name| !name.starts_with(abide_abi::host::CONFIG_PREFIX))
+        .collect()
+}
+
+/// Checks the layout of every program and that `config-default` is valid.
+fn check_bundle(bundle: &Bundle<'_>) {
     let config = bundle
         .get(abide_abi::host::DEFAULT_CONFIG)
         .expect("the image carries config-default");
@@ -42,12 +45,77 @@ fn the_bundle_holds_every_program_with_the_promised_layout() {
         abide_config::parse(text).is_ok(),
         "config-default is invalid"
     );
-    for required in ["hello", "spinner", "fault-page", "fault-panic"] {
-        assert!(names.contains(&required), "{required} missing: {names:?}");
+    for name in programs(bundle) {
+        check_layout(&name, bundle.get(&name).unwrap());
     }
-    for (name, elf) in bundle.iter().filter(|(name, _)| !is_config(name)) {
-        check_layout(name, elf);
+}
+
+#[test]
+fn the_shipped_image_carries_no_test_or_benchmark_program() {
+    let bytes = bundle_of(Image::System);
+    let bundle = Bundle::parse(&bytes).unwrap();
+    let root = build::repo_root();
+    let names = programs(&bundle);
+    assert_eq!(
+        names,
+        user::program_names(&root, user::SYSTEM_PARTS).unwrap(),
+        "the shipped bundle holds exactly the programs of user/init, drivers, services and apps"
+    );
+    for test in user::program_names(&root, user::TEST_PARTS).unwrap() {
+        assert!(!names.contains(&test), "{test} is in the shipped image");
     }
+    for required in ["init", "serial", "log", "shell"] {
+        assert!(
+            names.iter().any(|n| n == required),
+            "{required} missing: {names:?}"
+        );
+    }
+    // The configurations of the tests stay out too.
+    for config in ["config-faults", "config-confine", "config-bench"] {
+        assert!(
+            bundle.get(config).is_none(),
+            "{config} is in the shipped image"
+        );
+    }
+    check_bundle(&bundle);
+}
+
+#[test]
+fn the_test_image_carries_every_test_and_benchmark_program() {
+    let bytes = bundle_of(Image::Full);
+    let bundle = Bundle::parse(&bytes).unwrap();
+    let names = programs(&bundle);
+    assert_eq!(
+        names,
+        user::program_names(&build::repo_root(), &Image::Full.parts()).unwrap(),
+        "the full bundle holds exactly the programs of user/"
+    );
+    for required in [
+        "init",
+        "shell",
+        "hello",
+        "spinner",
+        "fault-page",
+        "bench",
+        "bench-quick",
+    ] {
+        assert!(
+            names.iter().any(|n| n == required),
+            "{required} missing: {names:?}"
+        );
+    }
+    for config in [
+        "config-faults",
+        "config-confine",
+        "config-bench",
+        "config-stash-check",
+    ] {
+        assert!(
+            bundle.get(config).is_some(),
+            "{config} is not in the full image"
+        );
+    }
+    check_bundle(&bundle);
 }
 
 /// A static executable at 4 MiB: three page-aligned PT_LOAD segments, R X,

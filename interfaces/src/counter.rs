@@ -3,7 +3,7 @@
 
 abide_ipc::interface! {
     /// A counter that counts on its own: the persistent demo
-    /// (`user/programs/counter`) adds one every 10 ms, in ordinary memory,
+    /// (`user/services/counter`) adds one every 10 ms, in ordinary memory,
     /// so the count goes on where it was after the system is restored.
     pub interface Counter {
         /// The count now.

@@ -1,5 +1,5 @@
 //! The key-value interface: a store of byte values under text keys, served
-//! by `user/programs/kv` (persistent) and `user/programs/kv-server` (in
+//! by `user/services/kv` (persistent) and `user/tests/kv-server` (in
 //! memory), and the [`Entry`] rows its `list` returns.
 
 use alloc::string::String;

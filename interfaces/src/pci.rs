@@ -1,5 +1,5 @@
 //! The PCI bus interface: the messages of the bus service
-//! (`user/programs/pci`): its listing's columns and rows, and a claim's
+//! (`user/drivers/pci`): its listing's columns and rows, and a claim's
 //! reply, whose handles pair with the grants it lists.
 //!
 //! The PCI rules these are made of (address notation, what a claim grants

@@ -378,24 +378,33 @@ pub fn process_handles(process: Handle, out: &mut [HandleInfo]) -> Result<usize,
 /// The file called `name` that the image carries (a program, or a system
 /// configuration `config-<name>`).
 pub fn bundle_read(name: &str) -> Result<alloc::vec::Vec<u8>, Error> {
-    let read = |buffer: &mut [u8]| {
-        // SAFETY: the kernel reads `name` and writes at most `buffer.len()` bytes.
-        unsafe {
-            call(
-                Syscall::BundleRead,
-                &[
-                    name.as_ptr() as u64,
-                    name.len() as u64,
-                    buffer.as_mut_ptr() as u64,
-                    buffer.len() as u64,
-                ],
-            )
-        }
-    };
-    let len = read(&mut [])? as usize;
+    let len = bundle_len(name)?;
     let mut bytes = alloc::vec![0u8; len];
-    read(&mut bytes)?;
+    bundle_read_into(name, &mut bytes)?;
     Ok(bytes)
+}
+
+/// The length of the file called `name` that the image carries, without
+/// copying it: `Err` when the image has no such file.
+pub fn bundle_len(name: &str) -> Result<usize, Error> {
+    bundle_read_into(name, &mut []).map(|len| len as usize)
+}
+
+/// `bundle_read` into `buffer`: the file's whole length, its bytes when
+/// they fit.
+fn bundle_read_into(name: &str, buffer: &mut [u8]) -> Result<u64, Error> {
+    // SAFETY: the kernel reads `name` and writes at most `buffer.len()` bytes.
+    unsafe {
+        call(
+            Syscall::BundleRead,
+            &[
+                name.as_ptr() as u64,
+                name.len() as u64,
+                buffer.as_mut_ptr() as u64,
+                buffer.len() as u64,
+            ],
+        )
+    }
 }
 
 /// The kernel command line (`log=debug config=faults`).

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use abide_abi::host;
-pub use abide_tool::session::{run_to_exit, BootOptions, Session};
+pub use abide_tool::session::{run_to_exit, BootOptions, Image, Session};
 
 /// Time for a boot under TCG on a loaded 2-core machine (a kernel build may
 /// run first).

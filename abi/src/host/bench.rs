@@ -17,7 +17,7 @@
 //! can be added without breaking older readers; a kind it does not know is an
 //! error. The median and p99 are nearest-rank percentiles ([`percentile`]) of
 //! the per-iteration samples, so every reader and every system measured
-//! computes them the same way: Abide's suite (`user/programs/bench`) and the
+//! computes them the same way: Abide's suite (`user/bench/bench`) and the
 //! Linux guest's (`tools/linux-bench`, names in [`linux`]) print the same
 //! lines, and `cargo run -- bench` compares them.
 
@@ -69,7 +69,7 @@ pub const SHARED_MEMORY_1MIB: &str = "shared-memory-1mib";
 
 pub mod persist;
 
-/// The system figures (`system/bench.conf`, `user/programs/bench-restart`):
+/// The system figures (`system/bench.conf`, `user/bench/bench-restart`):
 /// the configuration booted, and the `value` lines it prints on the
 /// console, in nanoseconds, over [`RESTART_CRASHES`] crashes of the log
 /// service: from the crash until the replacement answered a request.

@@ -8,7 +8,7 @@
 //! own: the port access that hides itself from user space, the state of
 //! the guard, and the virtio-blk function's bring-up.
 //!
-//! The user-space PCI service (`user/programs/pci`) reaches the same two
+//! The user-space PCI service (`user/drivers/pci`) reaches the same two
 //! ports through an I/O-ports object, one system call per access, so it can
 //! be preempted between writing the address and reading the data. Every
 //! access here therefore puts back the address register it found: the

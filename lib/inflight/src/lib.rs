@@ -37,7 +37,7 @@
 //! repeats nothing, a crash after the hand-over loses nothing, and only a
 //! crash between the store and the hand-over loses the byte. That order
 //! puts the window where a kill is least likely: see the serial driver
-//! (`user/programs/serial`) for why it is, under Abide's scheduling,
+//! (`user/drivers/serial`) for why it is, under Abide's scheduling,
 //! almost never hit. To keep the window a few instructions wide, give the
 //! table a [`Stash`] (its stores are inlined) and a transmitter whose
 //! `put` is inlined down to the `syscall` instruction.

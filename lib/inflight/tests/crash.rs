@@ -103,7 +103,7 @@ const CLIENT: u32 = 0x5eed;
 const TXID: u64 = 1_000_000;
 const LINE: &[u8] = b"line 57\r\n";
 
-/// One instance of the driver, as `user/programs/serial` runs it: answers
+/// One instance of the driver, as `user/drivers/serial` runs it: answers
 /// its predecessor's requests, then serves `requests` (txids of `LINE`
 /// from `CLIENT`). Returns the replies it sent: (txid, restarted).
 fn instance(

@@ -1,5 +1,5 @@
 //! What a claim of a function may hand its driver, and what it must
-//! withhold: the rules the bus service (`user/programs/pci`) applies before
+//! withhold: the rules the bus service (`user/drivers/pci`) applies before
 //! it asks the kernel for the objects, host-tested here.
 //!
 //! A claim grants each BAR that has an address, in BAR order: its ports

@@ -1,6 +1,6 @@
 //! The logic of Abide's VGA text console, as pure state machines.
 //!
-//! The `vga` driver (`user/programs/vga`) shows a console on the VGA text
+//! The `vga` driver (`user/drivers/vga`) shows a console on the VGA text
 //! screen and takes its input from the PS/2 keyboard, so that a person at a
 //! machine's (or QEMU's) screen gets a shell as a person at the serial line
 //! does. The programs on a console speak to a terminal: the shell's line

@@ -2,7 +2,7 @@
 //!
 //! Each system runs a benchmark program as its first user program and
 //! prints the lines `abide_abi::host::bench` defines: Abide boots with
-//! `init=bench log=warn` (the suite in `user/programs/bench`), Linux with
+//! `init=bench log=warn` (the suite in `user/bench/bench`), Linux with
 //! `tools/linux-bench` as `/init` of an initramfs ([`linux`]). Both boot in
 //! the virtual machine [`BenchOptions::machine`] describes, the same for
 //! both but for what is booted. [`run_guest`] boots one, passes each report
@@ -36,7 +36,7 @@ use abide_abi::host::{cmdline, exit_status_meaning, GuestOutcome};
 
 use crate::qemu::{Accel, Console, Medium, QemuConfig};
 use crate::session::Session;
-use crate::{build, tools};
+use crate::{build, prereqs};
 
 use compare::{Comparison, Machine, Memory, SystemFigures};
 
@@ -332,7 +332,7 @@ pub fn run_guest(
 
 /// Boots Abide's suite once.
 pub fn run_abide(options: &BenchOptions, on_line: impl FnMut(&str)) -> Result<GuestRun, String> {
-    let elf = build::build_kernel()?;
+    let elf = build::build_kernel(build::Image::Full)?;
     let config = options.machine(Medium::Kernel {
         elf,
         cmdline: options.abide_cmdline(),
@@ -397,11 +397,11 @@ pub fn run_comparison(
     options: &BenchOptions,
     mut progress: impl FnMut(&str),
 ) -> Result<Outcome, String> {
-    tools::check(tools::RUN_TOOLS)?;
+    prereqs::check(prereqs::RUN_TOOLS)?;
     let peer = linux::prepare()?;
-    let elf = build::build_kernel()?;
+    let elf = build::build_kernel(build::Image::Full)?;
     let machine = Machine {
-        qemu_version: tools::qemu_version()?,
+        qemu_version: prereqs::qemu_version()?,
         accel: options.accel,
         cpu: options
             .machine(Medium::Kernel {
@@ -418,12 +418,15 @@ pub fn run_comparison(
             peer.kernel.package, peer.kernel.version, peer.busybox.package, peer.busybox.version
         ),
     };
+    // The suite runs in the full image (it is a benchmark program); the
+    // size is the shipped image's, what a user boots.
+    let shipped = build::build_kernel(build::Image::System)?;
     let mut abide = SystemFigures {
         runs: Vec::new(),
         memory: None,
         image_bytes: Some(
-            std::fs::metadata(&elf)
-                .map_err(|e| format!("{}: {e}", elf.display()))?
+            std::fs::metadata(&shipped)
+                .map_err(|e| format!("{}: {e}", shipped.display()))?
                 .len(),
         ),
     };

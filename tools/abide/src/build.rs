@@ -16,6 +16,13 @@
 //!
 //! Before the kernel, the user programs are built and packed into the bundle
 //! the kernel embeds (`include_bytes!(env!("ABIDE_BUNDLE"))`, see [`crate::user`]).
+//!
+//! There are two images ([`Image`]), since the bundle is part of the kernel
+//! binary: the system alone (`target/abide/abide.elf`, what `cargo run`
+//! boots), and the system with the test and benchmark programs
+//! (`target/abide/abide-full.elf`, what the system tests, `abide bench` and
+//! `abide fuzz` boot). Each has its own bundle, symbol table and kernel target
+//! directory, so switching between them never makes Cargo rebuild the other.
 
 use std::env;
 use std::fs::{self, File};
@@ -25,6 +32,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+pub use crate::image::Image;
 use crate::{symbols, user};
 
 /// The variable through which the kernel finds its symbol table file.
@@ -47,38 +55,47 @@ pub fn output_dir() -> PathBuf {
     repo_root().join("target").join("abide")
 }
 
-/// The symbol table file the kernel embeds.
-pub fn ksyms_path() -> PathBuf {
-    output_dir().join("ksyms.bin")
+/// The symbol table file the kernel embeds: `target/abide/ksyms.bin` (or
+/// `ksyms-full.bin`).
+pub fn ksyms_path(image: Image) -> PathBuf {
+    output_dir().join(image.own_name("ksyms", ".bin"))
 }
 
-/// The kernel build's own target directory.
-pub fn kernel_target_dir() -> PathBuf {
-    output_dir().join("kernel")
+/// The kernel build's own target directory: `target/abide/kernel` (or
+/// `kernel-full`).
+pub fn kernel_target_dir(image: Image) -> PathBuf {
+    output_dir().join(image.own_name("kernel", ""))
 }
 
 /// The ELF Cargo produces for the kernel.
-pub fn kernel_cargo_output() -> PathBuf {
-    kernel_target_dir()
+pub fn kernel_cargo_output(image: Image) -> PathBuf {
+    kernel_target_dir(image)
         .join(KERNEL_TARGET)
         .join("release")
         .join(KERNEL_BIN)
 }
 
-/// The finished kernel image: `<repo>/target/abide/abide.elf`.
-pub fn kernel_image_path() -> PathBuf {
-    output_dir().join("abide.elf")
+/// The finished kernel image: `<repo>/target/abide/abide.elf` (or
+/// `abide-full.elf`).
+pub fn kernel_image_path(image: Image) -> PathBuf {
+    output_dir().join(image.own_name("abide", ".elf"))
 }
 
-/// Builds the kernel image (once per process; later and concurrent callers get
-/// the first result) and returns the path of `target/abide/abide.elf`.
-pub fn build_kernel() -> Result<PathBuf, String> {
-    static KERNEL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    KERNEL.get_or_init(build_kernel_uncached).clone()
+/// Builds the kernel image (once per process and image; later and concurrent
+/// callers get the first result) and returns the path of
+/// `target/abide/abide.elf` (or `abide-full.elf`).
+pub fn build_kernel(image: Image) -> Result<PathBuf, String> {
+    static SYSTEM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static FULL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let once = match image {
+        Image::System => &SYSTEM,
+        Image::Full => &FULL,
+    };
+    once.get_or_init(|| build_kernel_uncached(image)).clone()
 }
 
 /// Builds the kernel image now, converging the embedded symbol table.
-pub fn build_kernel_uncached() -> Result<PathBuf, String> {
+pub fn build_kernel_uncached(image: Image) -> Result<PathBuf, String> {
     let out = output_dir();
     fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     // Another process (a second `cargo run`, another test binary) may build at
@@ -89,9 +106,8 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
     lock.lock()
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
 
-    let configs = crate::config::bundle_entries(&repo_root())?;
-    let bundle = user::build_bundle(&repo_root(), configs)?;
-    let ksyms = ksyms_path();
+    let bundle = user::build_bundle(&repo_root(), image)?;
+    let ksyms = ksyms_path(image);
     if !ksyms.exists() {
         // The empty table: valid, and all a first build can embed.
         write_atomically(&ksyms, &[])?;
@@ -100,8 +116,8 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
         if pass > 1 {
             eprintln!("abide: the kernel's symbol table changed; building again to embed it");
         }
-        run_cargo_build(&repo_root(), &ksyms, &bundle)?;
-        let elf_path = kernel_cargo_output();
+        run_cargo_build(&repo_root(), image, &ksyms, &bundle)?;
+        let elf_path = kernel_cargo_output(image);
         let elf = fs::read(&elf_path).map_err(|e| {
             format!(
                 "the kernel build succeeded but {} cannot be read: {e}",
@@ -118,9 +134,9 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
                     ksyms.display()
                 );
             }
-            let image = kernel_image_path();
-            copy_atomically(&elf_path, &image)?;
-            return Ok(image);
+            let finished = kernel_image_path(image);
+            copy_atomically(&elf_path, &finished)?;
+            return Ok(finished);
         }
         write_newer_than(&ksyms, &table, &elf_path)?;
     }
@@ -131,8 +147,8 @@ pub fn build_kernel_uncached() -> Result<PathBuf, String> {
 }
 
 /// `cargo build --release` of the kernel, its output shown on our stderr.
-fn run_cargo_build(root: &Path, ksyms: &Path, bundle: &Path) -> Result<(), String> {
-    let mut command = cargo_command(root, ksyms, bundle);
+fn run_cargo_build(root: &Path, image: Image, ksyms: &Path, bundle: &Path) -> Result<(), String> {
+    let mut command = cargo_command(root, image, ksyms, bundle);
     let status = command
         .status()
         .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
@@ -145,12 +161,15 @@ fn run_cargo_build(root: &Path, ksyms: &Path, bundle: &Path) -> Result<(), Strin
     }
 }
 
-/// The kernel's Cargo command, with a scrubbed environment and the paths of
-/// the symbol table and the bundle to embed.
-pub fn cargo_command(root: &Path, ksyms: &Path, bundle: &Path) -> Command {
+/// The kernel's Cargo command for `image`, with a scrubbed environment and
+/// the paths of the symbol table and the bundle to embed.
+pub fn cargo_command(root: &Path, image: Image, ksyms: &Path, bundle: &Path) -> Command {
     let mut command = scrubbed_cargo_build(
         &root.join("kernel"),
-        &root.join("target").join("abide").join("kernel"),
+        &root
+            .join("target")
+            .join("abide")
+            .join(image.own_name("kernel", "")),
     );
     command.env(KSYMS_ENV, ksyms);
     command.env(user::BUNDLE_ENV, bundle);
@@ -184,7 +203,7 @@ pub fn scrubbed_cargo_build(dir: &Path, target_dir: &Path) -> Command {
 /// `cargo` from PATH (the rustup proxy, which honours a toolchain file in
 /// `kernel/`), or the Cargo running us.
 fn cargo_program() -> std::ffi::OsString {
-    if crate::tools::find_program("cargo").is_some() {
+    if crate::prereqs::find_program("cargo").is_some() {
         "cargo".into()
     } else {
         env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
@@ -339,6 +358,7 @@ mod tests {
         let root = Path::new("/repo");
         let command = cargo_command(
             root,
+            Image::System,
             Path::new("/repo/target/abide/ksyms.bin"),
             Path::new("/repo/target/abide/bundle.bin"),
         );
@@ -365,18 +385,30 @@ mod tests {
         // Running under `cargo test`, the manifest dir is set and must be removed.
         assert!(env::var_os("CARGO_MANIFEST_DIR").is_some());
         assert!(envs.contains(&(std::ffi::OsStr::new("CARGO_MANIFEST_DIR"), None)));
+
+        // The full image builds in a target directory of its own.
+        let full = cargo_command(root, Image::Full, Path::new("k"), Path::new("b"));
+        let args: Vec<_> = full.get_args().collect();
+        assert_eq!(args[3], "/repo/target/abide/kernel-full");
     }
 
     #[test]
     fn paths_are_under_target_abide() {
         let root = repo_root();
         assert!(root.join("Cargo.toml").is_file());
-        assert_eq!(kernel_image_path(), root.join("target/abide/abide.elf"));
-        assert_eq!(ksyms_path(), root.join("target/abide/ksyms.bin"));
-        assert_eq!(
-            kernel_cargo_output(),
-            root.join("target/abide/kernel/x86_64-unknown-linux-gnu/release/abide-kernel")
-        );
+        let linked = "x86_64-unknown-linux-gnu/release/abide-kernel";
+        for (image, suffix) in [(Image::System, ""), (Image::Full, "-full")] {
+            let under = |name: String| root.join("target/abide").join(name);
+            assert_eq!(
+                kernel_image_path(image),
+                under(format!("abide{suffix}.elf"))
+            );
+            assert_eq!(ksyms_path(image), under(format!("ksyms{suffix}.bin")));
+            assert_eq!(
+                kernel_cargo_output(image),
+                under(format!("kernel{suffix}/{linked}"))
+            );
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub enum Command {
     /// Build the kernel and boot it in QEMU (the default command)
     Run(RunArgs),
     /// Build the kernel image only and print its path
-    Build,
+    Build(BuildArgs),
     /// Build the kernel and a bootable GRUB ISO (target/abide/abide.iso) and print its path
     Iso(IsoArgs),
     /// Benchmark Abide against a Linux guest in the same QEMU and print the comparison table
@@ -132,6 +132,11 @@ pub struct RunArgs {
     /// Boot without a store: the system runs without persistence
     #[arg(long, conflicts_with_all = ["store", "store_size", "fresh"])]
     pub no_store: bool,
+    /// Boot the full image, which also carries the test and benchmark
+    /// programs (user/tests, user/bench) and their configurations
+    /// [default: only when --append names one, e.g. init=hello or config=faults]
+    #[arg(long)]
+    pub with_tests: bool,
 }
 
 /// `--store-size`: a whole number of MiB within the store's limits.
@@ -169,6 +174,18 @@ pub struct IsoArgs {
         allow_hyphen_values = true
     )]
     pub append: String,
+    /// Put the test and benchmark programs (user/tests, user/bench) into the
+    /// image too [default: only when --append names one]
+    #[arg(long)]
+    pub with_tests: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct BuildArgs {
+    /// Build the full image (target/abide/abide-full.elf), which also carries
+    /// the test and benchmark programs (user/tests, user/bench)
+    #[arg(long)]
+    pub with_tests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -237,6 +254,7 @@ mod tests {
             store_size: None,
             fresh: false,
             no_store: false,
+            with_tests: false,
         }
     }
 
@@ -265,6 +283,7 @@ mod tests {
             store_size: Some(64),
             fresh: true,
             no_store: false,
+            with_tests: true,
         };
         let args = [
             "--accel",
@@ -283,6 +302,7 @@ mod tests {
             "--store-size",
             "64",
             "--fresh",
+            "--with-tests",
         ];
         assert_eq!(parse(&args), Command::Run(expected.clone()));
         let mut with_run = vec!["run"];
@@ -333,17 +353,26 @@ mod tests {
 
     #[test]
     fn build_and_iso() {
-        assert_eq!(parse(&["build"]), Command::Build);
+        assert_eq!(
+            parse(&["build"]),
+            Command::Build(BuildArgs { with_tests: false })
+        );
+        assert_eq!(
+            parse(&["build", "--with-tests"]),
+            Command::Build(BuildArgs { with_tests: true })
+        );
         assert_eq!(
             parse(&["iso", "--append", "test=all"]),
             Command::Iso(IsoArgs {
-                append: "test=all".into()
+                append: "test=all".into(),
+                with_tests: false
             })
         );
         assert_eq!(
-            parse(&["iso"]),
+            parse(&["iso", "--with-tests"]),
             Command::Iso(IsoArgs {
-                append: String::new()
+                append: String::new(),
+                with_tests: true
             })
         );
     }

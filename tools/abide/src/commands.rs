@@ -15,9 +15,12 @@ use clap::Parser;
 
 use crate::bench::compare::render_markdown;
 use crate::bench::{docs, persist, run_comparison, BenchOptions};
-use crate::cli::{BenchArgs, BenchPart, Cli, Command, CrashtestArgs, FuzzArgs, IsoArgs, RunArgs};
+use crate::cli::{
+    BenchArgs, BenchPart, BuildArgs, Cli, Command, CrashtestArgs, FuzzArgs, IsoArgs, RunArgs,
+};
+use crate::image::Image;
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
-use crate::{build, feed, fuzz, iso, store, tools, user};
+use crate::{build, feed, fuzz, iso, prereqs, store, user};
 
 /// Exit status when a required program is missing.
 pub const EXIT_MISSING_TOOL: u8 = 2;
@@ -26,7 +29,7 @@ pub const EXIT_MISSING_TOOL: u8 = 2;
 pub fn main() -> ExitCode {
     match Cli::parse().into_command() {
         Command::Run(args) => run(&args),
-        Command::Build => build(),
+        Command::Build(args) => build(&args),
         Command::Iso(args) => make_iso(&args),
         Command::Bench(args) => bench(&args),
         Command::Crashtest(args) => crashtest(&args),
@@ -37,7 +40,7 @@ pub fn main() -> ExitCode {
 /// `abide fuzz`: hostile calls at scale (`fuzz.rs`); 0 when the kernel
 /// survived them without a panic, a hang, a failure or a leak.
 pub fn fuzz(args: &FuzzArgs) -> ExitCode {
-    if let Err(message) = tools::check(tools::RUN_TOOLS) {
+    if let Err(message) = prereqs::check(prereqs::RUN_TOOLS) {
         eprintln!("{message}");
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
@@ -71,7 +74,7 @@ pub fn fuzz(args: &FuzzArgs) -> ExitCode {
 /// `abide crashtest N`: the power-cut loop of `crashtest`, on a store of
 /// its own (`target/abide/crashtest.img`).
 pub fn crashtest(args: &CrashtestArgs) -> ExitCode {
-    if let Err(message) = tools::check(tools::RUN_TOOLS) {
+    if let Err(message) = prereqs::check(prereqs::RUN_TOOLS) {
         eprintln!("{message}");
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
@@ -111,9 +114,12 @@ pub fn crashtest(args: &CrashtestArgs) -> ExitCode {
 
 /// `abide run`: build, then boot with the console on this terminal.
 pub fn run(args: &RunArgs) -> ExitCode {
-    let mut missing: Vec<String> = tools::check(tools::RUN_TOOLS).err().into_iter().collect();
+    let mut missing: Vec<String> = prereqs::check(prereqs::RUN_TOOLS)
+        .err()
+        .into_iter()
+        .collect();
     if args.iso {
-        missing.extend(tools::check_iso_tools().err());
+        missing.extend(prereqs::check_iso_tools().err());
     }
     if !missing.is_empty() {
         eprintln!("{}", missing.join("\n"));
@@ -126,12 +132,16 @@ pub fn run(args: &RunArgs) -> ExitCode {
         },
         None => None,
     };
-    let elf = match build::build_kernel() {
+    let image = match image_for(args.with_tests, &args.append) {
+        Ok(image) => image,
+        Err(e) => return fail(&e),
+    };
+    let elf = match build::build_kernel(image) {
         Ok(elf) => elf,
         Err(e) => return fail(&e),
     };
     let medium = if args.iso {
-        match iso::build_iso(&args.append) {
+        match iso::build_iso(image, &args.append) {
             Ok(iso) => Medium::Iso(iso),
             Err(e) => return fail(&e),
         }
@@ -176,13 +186,30 @@ pub fn run(args: &RunArgs) -> ExitCode {
         });
     let status = match status {
         Ok(status) => status,
-        Err(e) => return fail(&format!("cannot run {}: {e}", tools::QEMU.program)),
+        Err(e) => return fail(&format!("cannot run {}: {e}", prereqs::QEMU.program)),
     };
     let (code, message) = run_exit(status.code());
     if let Some(message) = message {
         eprintln!("{message}");
     }
     ExitCode::from(code)
+}
+
+/// The image to boot with kernel command line `append`: the full one with
+/// `--with-tests` or when `append` names what only it carries, said on
+/// stderr; otherwise the system alone.
+fn image_for(with_tests: bool, append: &str) -> Result<Image, String> {
+    if with_tests {
+        return Ok(Image::Full);
+    }
+    let image = Image::needed_by(&build::repo_root(), append)?;
+    if image == Image::Full {
+        eprintln!(
+            "abide: `{append}` names a test or benchmark program: booting the full image ({})",
+            display_path(&build::kernel_image_path(Image::Full))
+        );
+    }
+    Ok(image)
 }
 
 /// Creates the store when it is missing (or `--fresh`), or checks it; says
@@ -230,10 +257,15 @@ pub fn run_exit(status: Option<i32>) -> (u8, Option<String>) {
 
 /// `abide build`: the kernel image's path on stdout, the embedded user
 /// programs and their sizes on stderr.
-pub fn build() -> ExitCode {
-    match build::build_kernel() {
+pub fn build(args: &BuildArgs) -> ExitCode {
+    let image = if args.with_tests {
+        Image::Full
+    } else {
+        Image::System
+    };
+    match build::build_kernel(image) {
         Ok(elf) => {
-            let bundle = user::bundle_path();
+            let bundle = user::bundle_path(image);
             match fs::read(&bundle)
                 .map_err(|e| e.to_string())
                 .and_then(|b| user::describe_bundle(&b))
@@ -250,11 +282,15 @@ pub fn build() -> ExitCode {
 
 /// `abide iso`: the ISO's path on stdout.
 pub fn make_iso(args: &IsoArgs) -> ExitCode {
-    if let Err(message) = tools::check_iso_tools() {
+    if let Err(message) = prereqs::check_iso_tools() {
         eprintln!("{message}");
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
-    match iso::build_iso(&args.append) {
+    let image = match image_for(args.with_tests, &args.append) {
+        Ok(image) => image,
+        Err(e) => return fail(&e),
+    };
+    match iso::build_iso(image, &args.append) {
         Ok(iso) => {
             println!("{}", display_path(&iso));
             ExitCode::SUCCESS
@@ -266,7 +302,7 @@ pub fn make_iso(args: &IsoArgs) -> ExitCode {
 /// `abide bench`: the comparison on stdout (Markdown); progress on stderr;
 /// the files in `target/abide/bench/` and, with `--update-docs`, in docs/.
 pub fn bench(args: &BenchArgs) -> ExitCode {
-    if let Err(message) = tools::check(tools::RUN_TOOLS) {
+    if let Err(message) = prereqs::check(prereqs::RUN_TOOLS) {
         eprintln!("{message}");
         return ExitCode::from(EXIT_MISSING_TOOL);
     }

@@ -4,6 +4,9 @@
 //! `file:line:column: what is wrong` for each error. They go into the image
 //! as `config-<name>` ([`bundle_entries`]): `config-default` is what `init`
 //! applies at boot, the others are what `config apply <name>` can switch to.
+//! An image carries only the configurations whose programs it carries (the
+//! test configurations only the full image, see `image.rs`), and the build
+//! stops if the default configuration names a program the image lacks.
 //!
 //! The format and its rules are `abide_config`'s (see docs/config.md); this
 //! module only finds the file and reports.
@@ -26,22 +29,58 @@ pub fn config_path(root: &Path) -> PathBuf {
 
 /// Reads and checks the configuration; the error lists every problem found.
 pub fn load(root: &Path) -> Result<System, String> {
-    let path = config_path(root);
+    read_checked(root, &config_path(root))
+}
+
+/// Reads and checks the configuration in `path` (shown relative to `root`).
+fn read_checked(root: &Path, path: &Path) -> Result<System, String> {
     let shown = path
         .strip_prefix(root)
-        .unwrap_or(&path)
+        .unwrap_or(path)
         .display()
         .to_string();
-    let text = fs::read_to_string(&path)
+    let text = fs::read_to_string(path)
         .map_err(|error| format!("cannot read the system configuration {shown}: {error}"))?;
     check(&text, &shown)
 }
 
-/// Every configuration the image carries, checked, as bundle entries:
-/// `config-default` (the file [`config_path`] names) and `config-<stem>` for
-/// each other `system/<stem>.conf`.
-pub fn bundle_entries(root: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
-    load(root)?;
+/// The file of configuration `name`: `system/<name>.conf`, or for
+/// `default` the file [`config_path`] names.
+pub fn path_of(root: &Path, name: &str) -> PathBuf {
+    if name == "default" {
+        config_path(root)
+    } else {
+        root.join("system").join(format!("{name}.conf"))
+    }
+}
+
+/// Whether the configuration in `path` names only programs of `programs`.
+pub fn names_only(root: &Path, path: &Path, programs: &[String]) -> Result<bool, String> {
+    Ok(missing_program(&read_checked(root, path)?, programs).is_none())
+}
+
+/// The first program `system` names that is not one of `programs`.
+fn missing_program<'a>(system: &'a System, programs: &[String]) -> Option<&'a str> {
+    system
+        .components()
+        .into_iter()
+        .map(|component| component.program.as_str())
+        .find(|program| !programs.iter().any(|p| p == program))
+}
+
+/// The configurations an image carrying `programs` gets, checked, as bundle
+/// entries: `config-default` (the file [`config_path`] names, which must
+/// name only `programs`) and `config-<stem>` for each other
+/// `system/<stem>.conf` that names only `programs`.
+pub fn bundle_entries(root: &Path, programs: &[String]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let system = load(root)?;
+    if let Some(program) = missing_program(&system, programs) {
+        return Err(format!(
+            "the system configuration {} names the program {program}, which this image does not carry \
+             (test and benchmark programs are only in the full image: `cargo run -- --with-tests`)",
+            config_path(root).display()
+        ));
+    }
     let default = config_path(root);
     let read =
         |path: &Path| fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
@@ -61,8 +100,10 @@ pub fn bundle_entries(root: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
             .ok_or_else(|| format!("{}: the name is not UTF-8", path.display()))?;
         let bytes = read(&path)?;
         let shown = format!("system/{stem}.conf");
-        check(&String::from_utf8_lossy(&bytes), &shown)?;
-        entries.push((format!("{}{stem}", abide_abi::host::CONFIG_PREFIX), bytes));
+        let system = check(&String::from_utf8_lossy(&bytes), &shown)?;
+        if missing_program(&system, programs).is_none() {
+            entries.push((format!("{}{stem}", abide_abi::host::CONFIG_PREFIX), bytes));
+        }
     }
     Ok(entries)
 }
@@ -91,6 +132,38 @@ mod tests {
         let root = crate::build::repo_root();
         let text = fs::read_to_string(root.join("system/default.conf")).unwrap();
         assert!(check(&text, "system/default.conf").is_ok());
+    }
+
+    #[test]
+    fn an_image_carries_the_configurations_of_its_programs() {
+        let root = crate::build::repo_root();
+        let names = |parts: &[&str]| crate::user::program_names(&root, parts).unwrap();
+        let stems = |entries: Vec<(String, Vec<u8>)>| -> Vec<String> {
+            entries.into_iter().map(|(name, _)| name).collect()
+        };
+        let system = stems(bundle_entries(&root, &names(crate::user::SYSTEM_PARTS)).unwrap());
+        assert!(system.contains(&"config-default".to_string()), "{system:?}");
+        for test_only in [
+            "config-faults",
+            "config-confine",
+            "config-bench",
+            "config-stash-check",
+        ] {
+            assert!(!system.contains(&test_only.to_string()), "{system:?}");
+        }
+        let full = crate::image::Image::Full.parts();
+        let full = stems(bundle_entries(&root, &names(&full)).unwrap());
+        for config in [
+            "config-default",
+            "config-faults",
+            "config-confine",
+            "config-bench",
+        ] {
+            assert!(full.contains(&config.to_string()), "{full:?}");
+        }
+        // The default configuration must name only programs the image has.
+        let error = bundle_entries(&root, &["init".to_string()]).unwrap_err();
+        assert!(error.contains("this image does not carry"), "{error}");
     }
 
     #[test]

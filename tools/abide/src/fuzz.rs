@@ -1,6 +1,6 @@
 //! `abide fuzz`: hostile system calls at scale, with a verdict.
 //!
-//! Boots the kernel with `init=fuzz` (user/programs/fuzz), which runs
+//! Boots the kernel with `init=fuzz` (user/tests/fuzz), which runs
 //! `hostile` in several processes at once for the calls asked for, then
 //! compares the free memory and kernel heap after they ended with before.
 //! This side reads its `fuzz: result` line, reports calls per second, and

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use crate::{build, tools};
+use crate::build::{self, Image};
+use crate::prereqs;
 
 /// The `grub.cfg` that boots the kernel at once with `cmdline`.
 pub fn grub_cfg(cmdline: &str) -> String {
@@ -43,21 +44,23 @@ fn grub_quote(word: &str) -> String {
     }
 }
 
-/// Builds the kernel and `target/abide/abide.iso` booting it with `cmdline`.
-pub fn build_iso(cmdline: &str) -> Result<PathBuf, String> {
-    build_iso_named("abide", cmdline)
+/// Builds the kernel `image` and `target/abide/abide.iso` booting it with
+/// `cmdline`.
+pub fn build_iso(image: Image, cmdline: &str) -> Result<PathBuf, String> {
+    build_iso_named("abide", image, cmdline)
 }
 
-/// Builds the kernel and `target/abide/<name>.iso` booting it with `cmdline`
-/// (staged in `target/abide/<name>-iso/`, or `iso/` for "abide"). System tests
-/// that need ISOs with different command lines give each its own name.
-pub fn build_iso_named(name: &str, cmdline: &str) -> Result<PathBuf, String> {
+/// Builds the kernel `image` and `target/abide/<name>.iso` booting it with
+/// `cmdline` (staged in `target/abide/<name>-iso/`, or `iso/` for "abide").
+/// System tests that need ISOs with different command lines give each its
+/// own name.
+pub fn build_iso_named(name: &str, image: Image, cmdline: &str) -> Result<PathBuf, String> {
     // Several tests in one process may build the same ISO; one at a time.
     static ISO_LOCK: Mutex<()> = Mutex::new(());
     let _guard = ISO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
 
-    tools::check_iso_tools()?;
-    let elf = build::build_kernel()?;
+    prereqs::check_iso_tools()?;
+    let elf = build::build_kernel(image)?;
     let out = build::output_dir();
     let stage = if name == "abide" {
         out.join("iso")
@@ -83,8 +86,8 @@ pub fn make_iso(elf: &Path, cmdline: &str, stage: &Path, iso: &Path) -> Result<(
     let cfg = grub_dir.join("grub.cfg");
     fs::write(&cfg, grub_cfg(cmdline)).map_err(|e| io_err(&cfg, e))?;
 
-    tools::run_captured(
-        Command::new(tools::GRUB_MKRESCUE.program)
+    prereqs::run_captured(
+        Command::new(prereqs::GRUB_MKRESCUE.program)
             .arg("-o")
             .arg(iso)
             .arg(stage),
@@ -94,7 +97,7 @@ pub fn make_iso(elf: &Path, cmdline: &str, stage: &Path, iso: &Path) -> Result<(
     } else {
         Err(format!(
             "{} succeeded but wrote no {}",
-            tools::GRUB_MKRESCUE.program,
+            prereqs::GRUB_MKRESCUE.program,
             iso.display()
         ))
     }

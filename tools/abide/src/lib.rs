@@ -1,8 +1,11 @@
 //! The Abide host tool as a library: what `cargo run` does, and what the
 //! system tests in `tests/` use to boot Abide.
 //!
-//! - [`build`]: builds the kernel image (own workspace, clean environment,
-//!   embedded symbol table) into `target/abide/abide.elf`.
+//! - [`build`]: builds a kernel image (own workspace, clean environment,
+//!   embedded symbol table) into `target/abide/abide.elf` (or
+//!   `abide-full.elf`).
+//! - [`image`]: the two images (the system alone, or with the test and
+//!   benchmark programs) and which one a kernel command line needs.
 //! - [`user`]: builds the user programs (`user/`) and the bundle of them the
 //!   kernel embeds, `target/abide/bundle.bin`.
 //! - [`symbols`]: extracts the kernel's function symbols for that table.
@@ -15,7 +18,7 @@
 //! - [`session`]: boots QEMU for a system test and drives its serial console.
 //! - [`store`]: the store image (the kernel's persistent disk) and how QEMU
 //!   attaches it.
-//! - [`tools`]: checks the external programs, naming the packages to install.
+//! - [`prereqs`]: checks the external programs, naming the packages to install.
 //! - [`bench`]: runs the benchmark suite in the guest and reads its report.
 //! - [`cli`] and [`commands`]: the `abide` command itself.
 
@@ -27,13 +30,14 @@ pub mod config;
 pub mod crashtest;
 pub mod feed;
 pub mod fuzz;
+pub mod image;
 pub mod iso;
+pub mod prereqs;
 pub mod qemu;
 pub mod qmp;
 pub mod session;
 pub mod store;
 pub mod symbols;
-pub mod tools;
 pub mod user;
 
 pub use build::{build_kernel, repo_root};

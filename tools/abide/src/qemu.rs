@@ -15,7 +15,7 @@ use std::sync::{Mutex, OnceLock};
 
 use abide_abi::host::DEBUG_EXIT_PORT;
 
-use crate::tools;
+use crate::prereqs;
 
 /// The port QEMU's GDB stub listens on with `-s`.
 pub const GDB_PORT: u16 = 1234;
@@ -183,7 +183,7 @@ impl QemuConfig {
 
     /// The command, with stdio set up for the console mode.
     pub fn command(&self) -> Command {
-        let mut command = Command::new(tools::QEMU.program);
+        let mut command = Command::new(prereqs::QEMU.program);
         command.args(self.args());
         match self.console {
             Console::Interactive => {

@@ -25,9 +25,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use crate::build::repo_root;
+pub use crate::image::Image;
 pub use crate::qemu::Accel;
 use crate::qemu::{self, Console, Medium, QemuConfig};
-use crate::{build, store, tools};
+use crate::{build, prereqs, store};
 
 /// How to boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,10 @@ pub struct BootOptions {
     /// it is, so boots of one test that name the same file see what the
     /// earlier ones wrote. `Session::kill` is the power cut.
     pub store: Option<PathBuf>,
+    /// The kernel image to boot (ignored with `iso`): by default the full
+    /// one, which carries the test and benchmark programs the system tests
+    /// start; [`Image::System`] is the image a user boots.
+    pub image: Image,
 }
 
 impl Default for BootOptions {
@@ -57,6 +62,7 @@ impl Default for BootOptions {
             accel: Accel::Tcg,
             extra_qemu_args: Vec::new(),
             store: None,
+            image: Image::Full,
         }
     }
 }
@@ -120,19 +126,19 @@ pub struct Session {
 }
 
 impl Session {
-    /// Builds the kernel (memoized) unless opts.iso is given, checks QEMU is
+    /// Builds the kernel image `opts.image` (memoized) unless opts.iso is given, checks QEMU is
     /// installed — if not, returns Err with the message naming the apt package
     /// (tests must FAIL, never skip) — and starts QEMU. A reader thread appends
     /// serial output (stdout, and stderr separately) to a shared buffer.
     pub fn boot(opts: BootOptions) -> Result<Session, String> {
-        tools::check(tools::RUN_TOOLS)?;
+        prereqs::check(prereqs::RUN_TOOLS)?;
         if let Some(path) = &opts.store {
             store::prepare(path, store::DEFAULT_SIZE_MIB, false)?;
         }
         let medium = match opts.iso {
             Some(iso) => Medium::Iso(iso),
             None => Medium::Kernel {
-                elf: build::build_kernel()?,
+                elf: build::build_kernel(opts.image)?,
                 cmdline: opts.cmdline,
             },
         };
@@ -147,7 +153,7 @@ impl Session {
     /// Starts QEMU as `config` says, whatever it boots (nothing is built),
     /// with the console captured.
     pub fn start(mut config: QemuConfig) -> Result<Session, String> {
-        tools::check(tools::RUN_TOOLS)?;
+        prereqs::check(prereqs::RUN_TOOLS)?;
         config.console = Console::Captured;
         let command = config.command();
         let command_line = std::iter::once(command.get_program())
@@ -157,7 +163,7 @@ impl Session {
             .join(" ");
         let started = Instant::now();
         let mut child = qemu::spawn_tied_to_process(command, qemu::OnParentDeath::Kill)
-            .map_err(|e| format!("cannot start {}: {e}", tools::QEMU.program))?;
+            .map_err(|e| format!("cannot start {}: {e}", prereqs::QEMU.program))?;
 
         let shared = Arc::new(Shared::default());
         let mut readers = Vec::new();

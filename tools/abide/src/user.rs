@@ -2,13 +2,15 @@
 //!
 //! The user programs are a freestanding Cargo workspace of their own (`user/`,
 //! target and flags in `user/.cargo/config.toml`, layout in `user/user.ld`,
-//! runtime in `rt/`). Every package under `user/programs/` is one program whose
-//! binary has the package's (and its directory's) name. The kernel build calls
-//! [`build_bundle`] first: it builds the workspace in the same scrubbed
-//! environment as the kernel, encodes every program binary into
-//! `target/abide/bundle.bin` (format: `abide-bundle`) and the kernel build
-//! points `ABIDE_BUNDLE` at that file, which the kernel includes with
-//! `include_bytes!(env!("ABIDE_BUNDLE"))`.
+//! runtime in `rt/`), laid out by role: `user/init` is one package, and
+//! `user/drivers`, `user/services`, `user/apps`, `user/tests` and `user/bench`
+//! hold one package per program, whose binary has the package's (and its
+//! directory's) name. The kernel build calls [`build_bundle`] first: it builds
+//! the workspace in the same scrubbed environment as the kernel, encodes the
+//! binaries of the programs the image carries ([`Image::parts`]) into
+//! `target/abide/bundle.bin` (`bundle-full.bin` for the full image; format:
+//! `abide-bundle`) and the kernel build points `ABIDE_BUNDLE` at that file,
+//! which the kernel includes with `include_bytes!(env!("ABIDE_BUNDLE"))`.
 //!
 //! The bundle file is rewritten only when its bytes change, so an unchanged
 //! set of programs does not make Cargo rebuild the kernel.
@@ -20,18 +22,22 @@ use std::process::Command;
 use abide_bundle::Bundle;
 
 use crate::build::{self, KERNEL_TARGET};
+use crate::config;
+use crate::image::Image;
 
 /// The variable through which the kernel finds the bundle file.
 pub const BUNDLE_ENV: &str = "ABIDE_BUNDLE";
 
+/// The parts of `user/` that hold the system's programs: `init` is one
+/// package, the others are folders of packages.
+pub const SYSTEM_PARTS: &[&str] = &["init", "drivers", "services", "apps"];
+/// The parts of `user/` that hold test and benchmark programs (folders of
+/// packages).
+pub const TEST_PARTS: &[&str] = &["tests", "bench"];
+
 /// `<repo>/user`: the user workspace.
 pub fn user_dir(root: &Path) -> PathBuf {
     root.join("user")
-}
-
-/// `<repo>/user/programs`: one package per program.
-pub fn programs_dir(root: &Path) -> PathBuf {
-    user_dir(root).join("programs")
 }
 
 /// The user build's own target directory, `<repo>/target/abide/user`.
@@ -47,40 +53,60 @@ pub fn program_binary(root: &Path, name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The bundle the kernel embeds: `<repo>/target/abide/bundle.bin`.
-pub fn bundle_path() -> PathBuf {
-    build::output_dir().join("bundle.bin")
+/// The bundle `image` embeds: `<repo>/target/abide/bundle.bin` (or
+/// `bundle-full.bin`).
+pub fn bundle_path(image: Image) -> PathBuf {
+    build::output_dir().join(image.own_name("bundle", ".bin"))
 }
 
-/// The programs of the user workspace: the directories under `user/programs`
-/// that hold a `Cargo.toml`, sorted. Each name must be a valid bundle name
-/// (`[a-z0-9_-]`, 1..=64 bytes), since it is the name the kernel knows the
-/// program by.
-pub fn program_names(root: &Path) -> Result<Vec<String>, String> {
-    let dir = programs_dir(root);
-    let entries = fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+/// The programs of `parts` of the user workspace (each a package directory,
+/// or a folder of them, under `user/`), sorted. Each name must be a valid
+/// bundle name (`[a-z0-9_-]`, 1..=64 bytes), since it is the name the kernel
+/// knows the program by, and unique across the parts.
+pub fn program_names(root: &Path, parts: &[&str]) -> Result<Vec<String>, String> {
     let mut names = Vec::new();
+    for part in parts {
+        for dir in package_dirs(&user_dir(root).join(part))? {
+            let name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .filter(|n| abide_bundle::is_valid_name(n))
+                .ok_or_else(|| {
+                    format!(
+                        "{}: a program's directory name must be 1..=64 characters of [a-z0-9_-] (it is the program's name)",
+                        dir.display()
+                    )
+                })?;
+            if names.iter().any(|n| n == name) {
+                return Err(format!(
+                    "{}: another part of user/ has a program named {name} already",
+                    dir.display()
+                ));
+            }
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The package directories of `dir`: `dir` itself if it holds a
+/// `Cargo.toml`, otherwise its subdirectories that do.
+fn package_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    if dir.join("Cargo.toml").is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut dirs = Vec::new();
     for entry in entries {
         let path = entry
             .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
             .path();
-        if !path.join("Cargo.toml").is_file() {
-            continue;
+        if path.join("Cargo.toml").is_file() {
+            dirs.push(path);
         }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| abide_bundle::is_valid_name(n))
-            .ok_or_else(|| {
-                format!(
-                    "{}: a program's directory name must be 1..=64 characters of [a-z0-9_-] (it is the program's name)",
-                    path.display()
-                )
-            })?;
-        names.push(name.to_string());
     }
-    names.sort();
-    Ok(names)
+    Ok(dirs)
 }
 
 /// The user workspace's Cargo command, with the kernel build's scrubbed
@@ -89,10 +115,13 @@ pub fn cargo_command(root: &Path) -> Command {
     build::scrubbed_cargo_build(&user_dir(root), &user_target_dir(root))
 }
 
-/// Builds the user programs and writes the bundle of them and `files` (the
-/// system configurations) if its bytes changed. Returns the bundle's path.
-/// The caller holds the build lock.
-pub fn build_bundle(root: &Path, files: Vec<(String, Vec<u8>)>) -> Result<PathBuf, String> {
+/// Builds the user programs and writes the bundle of `image`'s programs and
+/// the configurations that name only them, if its bytes changed. Returns the
+/// bundle's path. The caller holds the build lock.
+pub fn build_bundle(root: &Path, image: Image) -> Result<PathBuf, String> {
+    let names = program_names(root, &image.parts())?;
+    // Checked before the long build: an invalid configuration stops it.
+    let configs = config::bundle_entries(root, &names)?;
     let mut command = cargo_command(root);
     let status = command
         .status()
@@ -102,12 +131,12 @@ pub fn build_bundle(root: &Path, files: Vec<(String, Vec<u8>)>) -> Result<PathBu
             "building the user programs failed ({status}); Cargo's messages are above"
         ));
     }
-    let mut programs = read_programs(root, &program_names(root)?)?;
-    programs.extend(files);
+    let mut programs = read_programs(root, &names)?;
+    programs.extend(configs);
     programs.sort_by(|a, b| a.0.cmp(&b.0));
     let bytes = abide_bundle::encode(&programs).map_err(|e| format!("{e}"))?;
-    let path = bundle_path();
-    write_if_changed(&path, &bytes, &build::kernel_cargo_output())?;
+    let path = bundle_path(image);
+    write_if_changed(&path, &bytes, &build::kernel_cargo_output(image))?;
     Ok(path)
 }
 
@@ -119,7 +148,7 @@ fn read_programs(root: &Path, names: &[String]) -> Result<Vec<(String, Vec<u8>)>
             let path = program_binary(root, name);
             let bytes = fs::read(&path).map_err(|e| {
                 format!(
-                    "the user build succeeded but {} cannot be read ({e}); the package in user/programs/{name} must have a binary named {name}",
+                    "the user build succeeded but {} cannot be read ({e}); the package user/<part>/{name} must have a binary named {name}",
                     path.display()
                 )
             })?;
@@ -164,7 +193,12 @@ mod tests {
     #[test]
     fn paths_are_under_target_abide() {
         let root = build::repo_root();
-        assert_eq!(bundle_path(), root.join("target/abide/bundle.bin"));
+        for (image, name) in [
+            (Image::System, "bundle.bin"),
+            (Image::Full, "bundle-full.bin"),
+        ] {
+            assert_eq!(bundle_path(image), root.join("target/abide").join(name));
+        }
         assert_eq!(
             program_binary(&root, "hello"),
             root.join("target/abide/user/x86_64-unknown-linux-gnu/release/hello")
@@ -172,25 +206,38 @@ mod tests {
     }
 
     #[test]
-    fn the_repository_programs_are_found() {
-        let names = program_names(&build::repo_root()).unwrap();
+    fn the_repository_programs_are_found_by_role() {
+        let root = build::repo_root();
+        let system = program_names(&root, SYSTEM_PARTS).unwrap();
+        let tests = program_names(&root, TEST_PARTS).unwrap();
         for expected in [
-            "fault-div",
-            "fault-kernel-read",
-            "fault-page",
-            "fault-panic",
-            "fault-ud",
-            "hello",
-            "spinner",
+            "init", "serial", "vga", "pci", "log", "kv", "counter", "shell",
         ] {
             assert!(
-                names.iter().any(|n| n == expected),
-                "{expected} in {names:?}"
+                system.iter().any(|n| n == expected),
+                "{expected} in {system:?}"
             );
         }
-        let mut sorted = names.clone();
+        for expected in [
+            "hello",
+            "spinner",
+            "fault-page",
+            "confine-probe",
+            "bench",
+            "nop",
+        ] {
+            assert!(
+                tests.iter().any(|n| n == expected),
+                "{expected} in {tests:?}"
+            );
+        }
+        assert!(
+            system.iter().all(|n| !tests.contains(n)),
+            "{system:?} and {tests:?} overlap"
+        );
+        let mut sorted = system.clone();
         sorted.sort();
-        assert_eq!(names, sorted);
+        assert_eq!(system, sorted);
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -200,24 +247,36 @@ mod tests {
         dir
     }
 
+    /// Creates `user/<path>/Cargo.toml` under `root`.
+    fn package(root: &Path, path: &str) {
+        let dir = user_dir(root).join(path);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("Cargo.toml"), "").unwrap();
+    }
+
     #[test]
     fn program_names_skip_non_packages_and_reject_bad_names() {
         let root = scratch("names");
-        let programs = programs_dir(&root);
-        for name in ["b-prog", "a_prog", "not-a-package"] {
-            fs::create_dir_all(programs.join(name)).unwrap();
-        }
-        fs::write(programs.join("b-prog/Cargo.toml"), "").unwrap();
-        fs::write(programs.join("a_prog/Cargo.toml"), "").unwrap();
-        fs::write(programs.join("README"), "").unwrap();
-        assert_eq!(program_names(&root).unwrap(), ["a_prog", "b-prog"]);
+        package(&root, "init");
+        package(&root, "drivers/b-prog");
+        package(&root, "tests/a_prog");
+        fs::create_dir_all(user_dir(&root).join("tests/not-a-package")).unwrap();
+        fs::write(user_dir(&root).join("tests/README"), "").unwrap();
+        assert_eq!(
+            program_names(&root, &["init", "drivers", "tests"]).unwrap(),
+            ["a_prog", "b-prog", "init"]
+        );
+        assert_eq!(program_names(&root, &["tests"]).unwrap(), ["a_prog"]);
 
-        fs::create_dir_all(programs.join("Bad.Name")).unwrap();
-        fs::write(programs.join("Bad.Name/Cargo.toml"), "").unwrap();
-        let error = program_names(&root).unwrap_err();
+        package(&root, "tests/Bad.Name");
+        let error = program_names(&root, &["tests"]).unwrap_err();
         assert!(error.contains("Bad.Name"), "{error}");
 
-        assert!(program_names(&root.join("missing")).is_err());
+        package(&root, "bench/b-prog");
+        let error = program_names(&root, &["drivers", "bench"]).unwrap_err();
+        assert!(error.contains("named b-prog already"), "{error}");
+
+        assert!(program_names(&root, &["missing"]).is_err());
         fs::remove_dir_all(&root).unwrap();
     }
 
@@ -225,7 +284,10 @@ mod tests {
     fn missing_binaries_are_named() {
         let root = scratch("binaries");
         let error = read_programs(&root, &["ghost".to_string()]).unwrap_err();
-        assert!(error.contains("user/programs/ghost"), "{error}");
+        assert!(
+            error.contains("ghost must have a binary named ghost"),
+            "{error}"
+        );
         let dir = program_binary(&root, "real");
         fs::create_dir_all(dir.parent().unwrap()).unwrap();
         fs::write(&dir, b"\x7fELF").unwrap();

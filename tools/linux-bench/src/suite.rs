@@ -1,4 +1,4 @@
-//! The benchmarks, measured the way Abide's suite (`user/programs/bench`)
+//! The benchmarks, measured the way Abide's suite (`user/bench/bench`)
 //! measures its own: a warm-up of 1% of the iterations (dropped), then one
 //! fenced-TSC sample per iteration, summarized as nearest-rank median and
 //! p99 (`abide_abi::host::bench::Summary`). What each one does is in

@@ -4,7 +4,7 @@
 //!
 //! The host boots `system/bench-persist.conf` (`config=`[`CONFIG`]) once
 //! per step, with `bench-persist=<mode>` ([`MODE_KEY`], [`Mode`]) on the
-//! kernel command line telling `user/programs/bench-persist` what to do in
+//! kernel command line telling `user/bench/bench-persist` what to do in
 //! that boot. The program prints `bench: value` lines (names below) and,
 //! last, `bench: done`; the kernel's own line [`RESTORE_LINE`] gives the
 //! restore time.

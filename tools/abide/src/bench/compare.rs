@@ -30,7 +30,8 @@ pub struct Memory {
 pub struct SystemFigures {
     pub runs: Vec<GuestRun>,
     pub memory: Option<Memory>,
-    /// What QEMU loads: Abide's `abide.elf` (its programs included); Linux's
+    /// What QEMU loads: Abide's shipped `abide.elf` (the system's programs
+    /// included; the suite itself runs in `abide-full.elf`); Linux's
     /// `vmlinuz` and initramfs.
     pub image_bytes: Option<u64>,
 }

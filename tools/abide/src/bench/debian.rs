@@ -18,7 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::tools::{self, APT, DPKG};
+use crate::prereqs::{self, APT, DPKG};
 
 /// The metapackage whose dependency names the current cloud kernel.
 pub const METAPACKAGE: &str = "linux-image-cloud-amd64";
@@ -104,7 +104,7 @@ pub fn busybox(cache: &Path) -> Result<Fetched, String> {
 
 /// The file `wanted` names, cached or fetched.
 fn obtain(cache: &Path, wanted: &Wanted) -> Result<Fetched, String> {
-    tools::check(&[APT, DPKG])?;
+    prereqs::check(&[APT, DPKG])?;
     fs::create_dir_all(cache).map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
     let resolved = resolve(wanted).or_else(|first| {
         update_package_lists(&first)?;
@@ -260,7 +260,7 @@ fn newest_cached(cache: &Path, prefix: &str, file_name: &str) -> Option<Fetched>
 
 /// Runs `command` in the C locale (apt's messages are quoted in errors).
 fn run(command: &mut Command) -> Result<String, String> {
-    tools::run_captured(command.env("LC_ALL", "C"))
+    prereqs::run_captured(command.env("LC_ALL", "C"))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! a restore after a power cut costs, and QEMU's own `savevm` of the same
 //! guest beside them. Each step boots `system/bench-persist.conf` with
 //! `bench-persist=<mode>` on the command line
-//! (`abide_abi::host::bench::persist`, `user/programs/bench-persist`):
+//! (`abide_abi::host::bench::persist`, `user/bench/bench-persist`):
 //!
 //! - **Dirty sets** of 1, 16 and 64 MiB ([`dirty_and_restore`]): on a fresh
 //!   store, the program writes every page of a memory object that size and
@@ -43,7 +43,7 @@ use super::{tail, BenchOptions};
 use crate::qemu::{Medium, QemuConfig};
 use crate::qmp::Qmp;
 use crate::session::Session;
-use crate::{build, store, tools};
+use crate::{build, prereqs, store};
 
 /// Each dirty set's store (a sparse file): room for the three generations
 /// of the 64 MiB set the store keeps while it writes the next.
@@ -231,7 +231,7 @@ pub fn run(
     let caption = format!(
         "QEMU {}, `-accel {}`, `-cpu {cpu}`, q35, 1 vCPU, {} MiB; stores and the qcow2 image \
          are files on the host (`cache=writeback`: a flush is an `fdatasync`).",
-        tools::qemu_version()?,
+        prereqs::qemu_version()?,
         options.accel.name(),
         options.memory_mib
     );
@@ -307,7 +307,7 @@ fn ms(ns: u64) -> f64 {
 
 /// The machine of every step, booting `config=bench-persist` in `mode`.
 fn machine(options: &BenchOptions, mode: Mode) -> Result<QemuConfig, String> {
-    let elf = build::build_kernel()?;
+    let elf = build::build_kernel(build::Image::Full)?;
     Ok(options.machine(Medium::Kernel {
         elf,
         cmdline: format!(

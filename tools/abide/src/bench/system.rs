@@ -1,6 +1,6 @@
 //! The system figures: what a user of the whole system waits for, measured
 //! on `system/bench.conf` (init, the serial driver, the log service, the
-//! shell and `user/programs/bench-restart`).
+//! shell and `user/bench/bench-restart`).
 //!
 //! - **Boot to the shell prompt**: from QEMU's start until the prompt's
 //!   last byte reached the host. Its Linux neighbour is the peer's boot to
@@ -35,7 +35,7 @@ pub struct SystemRun {
 
 /// Boots `system/bench.conf` once and reads its figures.
 pub fn run_once(options: &BenchOptions) -> Result<SystemRun, String> {
-    let elf = build::build_kernel()?;
+    let elf = build::build_kernel(build::Image::Full)?;
     let config = options.machine(Medium::Kernel {
         elf,
         cmdline: format!("{}={CONFIG} {}=warn", cmdline::CONFIG, cmdline::LOG),

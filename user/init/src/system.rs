@@ -209,7 +209,8 @@ impl System::Server for Init {
         let file = alloc::format!("{CONFIG_PREFIX}{name}");
         let text = syscall::bundle_read(&file).map_err(|_| {
             app(alloc::format!(
-                "the image has no configuration system/{name}.conf"
+                "the image has no configuration system/{name}.conf ({})",
+                crate::carried::FULL_IMAGE_HINT
             ))
         })?;
         let text =
@@ -221,6 +222,7 @@ impl System::Server for Init {
                 .collect();
             app(list.join("; "))
         })?;
+        crate::carried::check_programs(&system, &file).map_err(app)?;
         let new_tree = tree::of(&system).map_err(app)?;
         let old_system = core::mem::replace(&mut self.system, system);
         let reconfiguration = self.supervisor.reconfigure(new_tree);

@@ -1,4 +1,5 @@
-//! The external programs the host tool runs, and how to install them.
+//! Host prerequisites: the external programs the host tool runs, and how to
+//! install them.
 //!
 //! Booting needs QEMU and the ISO needs GRUB's `grub-mkrescue` with `xorriso`
 //! and `mtools`; `bench` fetches its Linux guest with `apt-get` and `dpkg`. Checking for them before anything is built turns a confusing
@@ -226,7 +227,7 @@ mod tests {
 
     #[test]
     fn finds_programs_on_a_given_path_only() {
-        let dir = env::temp_dir().join(format!("abide-tools-test-{}", std::process::id()));
+        let dir = env::temp_dir().join(format!("abide-prereqs-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let exe = dir.join("some-tool");
         std::fs::write(&exe, "#!/bin/sh\n").unwrap();

@@ -17,6 +17,7 @@
 
 extern crate alloc;
 
+mod carried;
 mod instances;
 mod persist;
 mod routes;
@@ -53,8 +54,12 @@ fn run() -> Result<(), alloc::string::String> {
         Some(name) => alloc::format!("{CONFIG_PREFIX}{name}"),
         None => DEFAULT_CONFIG.into(),
     };
-    let text = syscall::bundle_read(&file)
-        .map_err(|e| alloc::format!("the image has no configuration {file}: {e}"))?;
+    let text = syscall::bundle_read(&file).map_err(|e| {
+        alloc::format!(
+            "the image has no configuration {file}: {e} ({})",
+            carried::FULL_IMAGE_HINT
+        )
+    })?;
     let text = core::str::from_utf8(&text).map_err(|_| "the configuration is not UTF-8")?;
     let system = abide_config::parse(text).map_err(|errors| {
         let mut report = alloc::format!("the configuration {file} is invalid:");
@@ -63,6 +68,7 @@ fn run() -> Result<(), alloc::string::String> {
         }
         report
     })?;
+    carried::check_programs(&system, &file)?;
     let port = syscall::port_create().map_err(|e| alloc::format!("port_create: {e}"))?;
     let mut init = Init::new(hardware, port, system)?;
     init.boot();
