@@ -36,8 +36,7 @@ pub struct Observer {
     pub port: ObjectId,
     pub key: u64,
     pub signals: Signals,
-    /// Who is charged for it (unknown, 0, after a restore).
-    #[serde(skip)]
+    /// Who is charged for it (saved with it).
     pub charge: Charge,
 }
 
@@ -49,21 +48,26 @@ pub struct Port {
     armed: usize,
     /// Threads blocked in `port_wait` on this port.
     waiters: Vec<ObjectId>,
-    /// Who is charged for the newest packets, oldest first (packets that
-    /// came back with a restore are charged to nobody and have none).
-    #[serde(skip)]
+    /// Who is charged for the newest packets, oldest first (one for each
+    /// packet; a checkpoint saves them, `abide_image` checks the count).
     charges: VecDeque<Charge>,
 }
 
 impl Port {
     /// A port as a checkpoint saved it (checked by `abide_image`: within
-    /// [`PORT_CAPACITY`], `armed` equal to its observers).
-    pub fn restored(packets: VecDeque<Packet>, armed: usize, waiters: Vec<ObjectId>) -> Self {
+    /// [`PORT_CAPACITY`], `armed` equal to its observers, one charge for
+    /// each packet).
+    pub fn restored(
+        packets: VecDeque<Packet>,
+        armed: usize,
+        waiters: Vec<ObjectId>,
+        charges: VecDeque<Charge>,
+    ) -> Self {
         Port {
             packets,
             armed,
             waiters,
-            charges: VecDeque::new(),
+            charges,
         }
     }
 

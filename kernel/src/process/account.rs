@@ -43,11 +43,13 @@ pub const MESSAGE_BYTES: u64 = 64;
 pub const TRANSIT_HANDLE_BYTES: u64 = 32;
 
 /// How a process's budget relates to its parent's, and the kernel memory
-/// it is charged for.
+/// it is charged for. A checkpoint saves it (`abide_image::AccountImage`,
+/// checked before a restore trusts it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Account {
-    /// The process that started it (0: the kernel, or unknown after a
-    /// restore); when it ends, what of it outlives it is charged there.
+    /// The process that started it (0: the kernel, or a parent that ended
+    /// with no heir); when it ends, what of it outlives it is charged
+    /// there.
     pub parent: ObjectId,
     /// Pages its parent set aside for it (its limit; 0 when the parent has
     /// no limit).
@@ -65,9 +67,11 @@ pub struct Lingering {
 }
 
 /// What who is charged for one kernel allocation (kept with the allocation,
-/// given back with [`uncharge_bytes`]). After a restore the charges of
-/// restored allocations are unknown and zero.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// given back with [`uncharge_bytes`]). A checkpoint saves it with the
+/// allocation (a queued message, an armed observer, a queued packet), in
+/// the layout of `abide_image::ChargeImage`, so restored allocations stay
+/// charged to whom they were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Charge {
     pub owner: ObjectId,
     pub bytes: u64,
