@@ -28,7 +28,7 @@ use abide_mm::PAGE_SIZE;
 
 use super::Process;
 use crate::mm::PageSet;
-use crate::object::{Kernel, Object, ObjectId};
+use crate::object::{Kernel, Object, ObjectId, ObjectTable};
 
 /// Kernel bytes charged for a process and its main thread (the records,
 /// the saved registers and FPU state, the handle table's start).
@@ -174,10 +174,16 @@ pub fn charge_message(
 
 /// Gives back what [`charge_bytes`] charged.
 pub fn uncharge_bytes(kernel: &mut Kernel, charge: Charge) {
+    uncharge_bytes_in(&mut kernel.objects, charge);
+}
+
+/// [`uncharge_bytes`] on the object table alone (for a caller that holds
+/// another part of the kernel state).
+pub fn uncharge_bytes_in(objects: &mut ObjectTable, charge: Charge) {
     if charge.bytes == 0 {
         return;
     }
-    if let Some(process) = kernel.objects.process_mut(charge.owner) {
+    if let Some(process) = objects.process_mut(charge.owner) {
         process.account.kernel_bytes = process.account.kernel_bytes.saturating_sub(charge.bytes);
     }
 }
