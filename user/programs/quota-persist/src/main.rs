@@ -88,10 +88,10 @@ fn spawn(pages: u64, flags: u8) -> Result<Handle, Error> {
     process_spawn_with("quota-persist", &[], &options)
 }
 
-/// Whether a child needing one page more than is left is refused (one
-/// that starts is killed at once).
-fn one_page_too_many(limit: u64) -> Step<bool> {
-    let left = limit.saturating_sub(charged()?);
+/// Whether a child needing one page more than is left when `charged`
+/// pages are charged is refused (one that starts is killed at once).
+fn one_page_too_many(limit: u64, charged: u64) -> Step<bool> {
+    let left = limit.saturating_sub(charged);
     match spawn(left + 1, 0) {
         Err(Error::NoMemory) => Ok(true),
         Ok(child) => {
@@ -127,13 +127,15 @@ fn parent(component: &Component) -> Step<()> {
     );
     all &= check(
         "a child beyond what is left is refused",
-        one_page_too_many(limit)?,
+        one_page_too_many(limit, before)?,
         before,
         before,
     );
     let synced = persist_sync(hardware).map_err(call("persist_sync"))?;
     // A resume from the sync's generation continues here.
-    let resumed = persist_status().map_err(call("persist_status"))?.resumed_from;
+    let resumed = persist_status()
+        .map_err(call("persist_status"))?
+        .resumed_from;
     if resumed == 0 {
         println!(
             "quota-persist: limit {limit}, charged {alone} pages alone, {with_messages} with {MESSAGES} messages queued, {before} with a child; synced generation {synced}; cut the power"
@@ -141,10 +143,18 @@ fn parent(component: &Component) -> Step<()> {
     } else {
         println!("quota-persist: resumed from generation {resumed}");
         let now = charged()?;
-        all &= check("charged as before the power cut", now == before, now, before);
+        all &= check(
+            "charged as before the power cut",
+            now == before,
+            now,
+            before,
+        );
+        // What was left before the cut, and not a page more: a child that
+        // fits only if the first child's budget or the messages' charge
+        // were lost is refused.
         all &= check(
             "after the restore a child beyond what is left is refused",
-            one_page_too_many(limit)?,
+            one_page_too_many(limit, before)?,
             now,
             before,
         );
@@ -178,12 +188,7 @@ fn parent(component: &Component) -> Step<()> {
         if let Ok(child) = everything {
             process_kill(child).map_err(call("process_kill"))?;
         }
-        all &= check(
-            "a child may then have everything left",
-            got,
-            ended,
-            alone,
-        );
+        all &= check("a child may then have everything left", got, ended, alone);
         if all {
             println!("quota-persist: all checks passed");
         } else {
