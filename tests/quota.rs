@@ -13,7 +13,8 @@
 //! the accounting survives a power cut: a limited process with a limited
 //! persistent child and unread messages is charged exactly as before after
 //! the restore, still cannot exceed its limit, and gets exactly the
-//! child's budget and the messages' charge back when they go.
+//! child's budget, the messages' charge and the pages of a memory object
+//! only the child still maps back when they go.
 
 mod support;
 
@@ -73,7 +74,7 @@ fn a_limited_process_stays_charged_for_its_child_and_messages_after_a_power_cut(
         "charged as before the power cut",
         "after the restore a child beyond what is left is refused",
         "reading the restored messages gives their charge back",
-        "killing the restored child gives its budget back",
+        "killing the restored child gives its budget and the lingering pages back",
         "a child may then have everything left",
     ] {
         assert_contains(&output, &format!("quota-persist: {check}: ok"));

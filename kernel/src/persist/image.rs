@@ -26,8 +26,8 @@ use abide_store::PageKey;
 use serde::Serialize;
 
 pub use abide_image::{
-    AccountImage, Image as ImageIn, KindImage as KindIn, LimitsImage, MemoryImage, PageSetImage,
-    SpaceImage, ThreadImage, IMAGE_FORMAT,
+    AccountImage, Image as ImageIn, KindImage as KindIn, LimitsImage, LingeringImage, MemoryImage,
+    PageSetImage, SpaceImage, ThreadImage, IMAGE_FORMAT,
 };
 
 use crate::arch::context::SAVED_REGISTERS;
@@ -113,6 +113,8 @@ pub struct ImageOut<'a> {
     pub running: Option<ObjectId>,
     pub observers: &'a BTreeMap<ObjectId, Vec<Observer>>,
     pub deadlines: &'a BTreeSet<(u64, ObjectId)>,
+    /// Pages of closed memory objects still mapped, and who is charged.
+    pub lingering: Vec<LingeringImage>,
 }
 
 /// One object with its id and handle count.

@@ -15,7 +15,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -29,7 +29,7 @@ use crate::mm::{self, AddressSpace, PageFlags, PageSet};
 use crate::object::channel::{ChannelEnd, Payload};
 use crate::object::{hardware, Interrupt, IoPorts, Kernel, Memory, Object, ObjectId, Observer};
 use crate::object::{Port, Timer};
-use crate::process::account::{Account, Charge};
+use crate::process::account::{Account, Charge, Lingering};
 use crate::process::{self, ExitReason, Limits, Process, Thread, ThreadState};
 
 /// The largest state blob a restore decodes: far beyond any system's
@@ -216,6 +216,22 @@ pub fn restore<D: Disk>(
         })
         .collect();
     kernel.deadlines = image.deadlines;
+    // Pages of closed objects still mapped stay charged until freed; those
+    // whose set no restored mapping holds (or that were freed before the
+    // checkpoint) are given back at the next settling (ending a process,
+    // or a request that finds no room, settles).
+    kernel.lingering = image
+        .lingering
+        .into_iter()
+        .map(|entry| Lingering {
+            pages: sets
+                .get(&entry.page_set)
+                .map_or(Weak::new(), Arc::downgrade),
+            owner: entry.owner,
+            count: entry.pages,
+        })
+        .collect();
+    drop(sets);
     for (irq, id) in interrupts {
         if hardware::irq_allowed(u64::from(irq)) {
             hardware::own_irq(kernel, irq, id);

@@ -426,7 +426,9 @@ fn check_handle_counts(
 /// heir) and the parents form no cycle; a budget set aside is the
 /// process's own limit, and within a limited parent's limit and charge;
 /// a limited process is charged no more than its limit; an ended process
-/// holds no kernel memory. Sums are checked, never wrapped.
+/// holds no kernel memory; lingering pages are charged to a running
+/// process (or nobody), within its charge, and name a page set that was
+/// issued and holds at least as many RAM pages, or none (freed since). Sums are checked, never wrapped.
 fn check_accounts(image: &Image, index: &Index, rules: &Rules) -> Result<(), ImageError> {
     let processes: BTreeMap<ObjectId, &ProcessImage> = image
         .objects
@@ -485,8 +487,27 @@ fn check_accounts(image: &Image, index: &Index, rules: &Rules) -> Result<(), Ima
         }
     }
 
-    // Budgets set aside by each limited parent for its running children.
-    let mut set_aside: BTreeMap<ObjectId, u64> = BTreeMap::new();
+    // Pages each process's charge must cover besides its own: the
+    // lingering pages of its closed objects, its children's budgets.
+    let mut held: BTreeMap<ObjectId, u64> = BTreeMap::new();
+    for entry in &image.lingering {
+        let bad = ImageError::Field {
+            object: entry.owner,
+            what: "a lingering charge that is impossible",
+        };
+        if (entry.owner != 0 && running(entry.owner).is_none())
+            || entry.page_set > image.last_page_set_id
+        {
+            return Err(bad);
+        }
+        if let Some(set) = index.sets.get(&entry.page_set) {
+            if entry.pages > set.pages || set.device.is_some() {
+                return Err(bad);
+            }
+        }
+        let sum = held.entry(entry.owner).or_insert(0);
+        *sum = sum.checked_add(entry.pages).ok_or(bad)?;
+    }
     for (&id, process) in &processes {
         let field = |what| ImageError::Field { object: id, what };
         let account = process.account;
@@ -516,13 +537,13 @@ fn check_accounts(image: &Image, index: &Index, rules: &Rules) -> Result<(), Ima
                 },
             )?),
         };
-        let held = owned
+        let records_and_charges = owned
             .get(&id)
             .copied()
             .unwrap_or(0)
             .checked_add(rules.process_bytes)
             .ok_or(overflow(id))?;
-        if account.kernel_bytes < held {
+        if account.kernel_bytes < records_and_charges {
             return Err(field(
                 "charged fewer kernel bytes than its records, messages, observers and packets hold",
             ));
@@ -538,18 +559,15 @@ fn check_accounts(image: &Image, index: &Index, rules: &Rules) -> Result<(), Ima
             if account.reserved != limit || limit > parent.limits.memory_pages {
                 return Err(field("a budget its limited parent did not set aside"));
             }
-            let sum = set_aside.entry(account.parent).or_insert(0);
+            let sum = held.entry(account.parent).or_insert(0);
             *sum = sum.checked_add(account.reserved).ok_or(overflow(id))?;
         }
     }
-    for (&parent, &sum) in &set_aside {
-        if processes
-            .get(&parent)
-            .is_some_and(|process| sum > process.memory_pages)
-        {
+    for (&owner, &pages) in &held {
+        if running(owner).is_some_and(|process| pages > process.memory_pages) {
             return Err(ImageError::Field {
-                object: parent,
-                what: "charged less than the budgets it set aside",
+                object: owner,
+                what: "charged less than its children's budgets and its lingering pages",
             });
         }
     }

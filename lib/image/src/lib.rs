@@ -54,7 +54,8 @@ pub type ObjectId = u64;
 /// `SPAWN` right (an image of 2 would give init a hardware resource that
 /// cannot spawn). 4: the memory accounting (a process's [`AccountImage`],
 /// the [`ChargeImage`] of every queued message, armed observer and
-/// packet); an image of 3 would restore every process uncharged.
+/// packet, the [`LingeringImage`]s); an image of 3 would restore every
+/// process uncharged.
 pub const IMAGE_FORMAT: u32 = 4;
 
 /// The registers a thread image keeps (the kernel's
@@ -104,6 +105,9 @@ pub struct Image {
     pub observers: BTreeMap<ObjectId, Vec<ObserverImage>>,
     /// Timer and `port_wait` deadlines: (deadline, object).
     pub deadlines: BTreeSet<(u64, ObjectId)>,
+    /// Pages of closed memory objects that mappings still hold, charged
+    /// to their creators until freed.
+    pub lingering: Vec<LingeringImage>,
 }
 
 /// One object with its id and handle count.
@@ -219,6 +223,20 @@ pub struct ChargeImage {
     pub owner: ObjectId,
     /// The bytes charged.
     pub bytes: u64,
+}
+
+/// The pages of a memory object whose last handle closed while a mapping
+/// still held them: its creator stays charged for them until they are
+/// freed (the kernel's `process::account::Lingering`).
+#[derive(Debug, Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
+pub struct LingeringImage {
+    /// Their page set (0, or one the image no longer has: freed since,
+    /// the charge not yet given back; a restore gives it back).
+    pub page_set: u64,
+    /// The process charged (0: nobody).
+    pub owner: ObjectId,
+    /// How many pages it is charged.
+    pub pages: u64,
 }
 
 /// An address space: its own pages (address, page-table flags; contents in

@@ -360,7 +360,7 @@ fn named_mutations_are_refused() {
         ("objects.kind.Interrupt.irq", 0, &|_| 0),   // the timer
         ("objects.kind.Interrupt.irq", 0, &|_| 2),
         ("objects.kind.Interrupt.irq", 0, &|_| 16),
-        ("objects.kind.Memory.page_set", 0, &|_| 3),
+        ("objects.kind.Memory.page_set", 0, &|_| 4),
         ("objects.kind.Memory.charged_pages", 1, &|v| {
             v.wrapping_add(1)
         }),
@@ -383,7 +383,7 @@ fn named_mutations_are_refused() {
         }), // twice
         ("objects.kind.Process.space.pages", 2, &|_| 0x40_0000),        // twice
         ("objects.kind.Process.space.shared", 0, &|_| 0xfff_ffff_f000), // below the window
-        ("objects.kind.Process.space.shared", 1, &|_| 3),               // unknown pages
+        ("objects.kind.Process.space.shared", 1, &|_| 4),               // unknown pages
         ("objects.kind.Process.space.next_shared", 0, &|_| {
             0x7000_0000_1000
         }),
@@ -472,6 +472,14 @@ fn named_mutations_are_refused() {
         ("observers.charge.owner", 0, &|_| 2), // a thread
         ("observers.charge.owner", 1, &|_| 17),
         ("observers.charge.bytes", 1, &|_| u64::MAX - 100), // the sum overflows
+        ("lingering.owner", 0, &|_| 17),                    // ended
+        ("lingering.owner", 0, &|_| 13),                    // a port
+        ("lingering.owner", 0, &|_| 99),                    // never issued
+        ("lingering.page_set", 0, &|_| 4),                  // never issued
+        ("lingering.page_set", 0, &|_| 2),                  // device memory
+        ("lingering.pages", 0, &|v| v.wrapping_add(1)),     // more than the set has
+        ("lingering.pages", 1, &|_| u64::MAX),              // more than init is charged
+        ("objects.kind.Process.memory_pages", 1, &|_| 65),  // below its budgets and lingering pages
     ];
     let mut names = std::collections::BTreeSet::new();
     for (path, nth, value) in cases {

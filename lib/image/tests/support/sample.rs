@@ -298,7 +298,13 @@ pub fn image() -> Image {
         (INIT_THREAD, thread(INIT, None, 1)),
         (
             KV,
-            process("kv", kv_t, vec![KV_WAITER, KV_WORKER], Some(space(vec![]))),
+            process(
+                "kv",
+                kv_t,
+                vec![KV_WAITER, KV_WORKER],
+                // Page set 3: a memory object kv closed while mapped.
+                Some(space(vec![(0x1000_0000_0000, 3, true)])),
+            ),
         ),
         (KV_WAITER, thread(KV, Some(now + 1_000_000), 2)),
         (KV_WORKER, thread(KV, None, 3)),
@@ -396,7 +402,8 @@ pub fn image() -> Image {
             }
             KV => {
                 process.account.parent = INIT;
-                process.memory_pages = 10 + 64;
+                // Its own, serial's budget, the lingering page set 3.
+                process.memory_pages = 10 + 64 + 2;
             }
             ENDED => {
                 process.account = AccountImage {
@@ -471,7 +478,7 @@ pub fn image() -> Image {
         format: IMAGE_FORMAT,
         now_ns: now,
         last_object_id: LONE + 3,
-        last_page_set_id: 2,
+        last_page_set_id: 3,
         kernel_log_position: 123_456,
         period_ms: 1000,
         objects,
@@ -486,11 +493,30 @@ pub fn image() -> Image {
                 pages: 2,
                 device: Some(vec![0xfebf_0000, 0xfebf_1000]),
             },
+            PageSetImage {
+                id: 3,
+                pages: 2,
+                device: None,
+            },
         ],
         caps,
         run_queue,
         running: Some(INIT_THREAD),
         observers,
         deadlines,
+        lingering: vec![
+            // kv closed the object of page set 3 while mapping it.
+            LingeringImage {
+                page_set: 3,
+                owner: KV,
+                pages: 2,
+            },
+            // Freed before the checkpoint, not yet given back to init.
+            LingeringImage {
+                page_set: 0,
+                owner: INIT,
+                pages: 1,
+            },
+        ],
     }
 }
