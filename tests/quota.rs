@@ -61,7 +61,10 @@ fn a_limited_process_stays_charged_for_its_child_and_messages_after_a_power_cut(
     step(session.expect("cut the power", BOOT));
     let output = session.output();
     assert!(!output.contains("FAILED"), "before the cut:\n{output}");
-    assert_contains(&output, "quota-persist: the child's budget is set aside: ok");
+    assert_contains(
+        &output,
+        "quota-persist: the child's budget is set aside: ok",
+    );
     power_cut(&mut session);
 
     let mut session = step(Session::boot(options()));
