@@ -59,7 +59,8 @@ pub struct Account {
 }
 
 /// The pages of a memory object whose last handle closed while a mapping
-/// still holds them: its creator stays charged until they are freed.
+/// still holds them: its creator stays charged until they are freed. A
+/// checkpoint saves it (`abide_image::LingeringImage`, by page-set id).
 pub struct Lingering {
     pub pages: Weak<PageSet>,
     pub owner: ObjectId,
