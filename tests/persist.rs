@@ -479,7 +479,7 @@ fn a_crafted_image_with_valid_checksums_is_refused_and_left_untouched() {
     let real = open_writable(&path).state().expect("read the object state");
 
     type Craft = fn(&mut Image);
-    let crafts: [(&str, Craft); 3] = [
+    let crafts: [(&str, Craft); 4] = [
         // The last object id at the end of its space: the next object the
         // kernel creates would overflow it.
         ("the last object id is out of range", |image| {
@@ -502,6 +502,19 @@ fn a_crafted_image_with_valid_checksums_is_refused_and_left_untouched() {
                 })
                 .expect("a persistent process with pages");
             page.1 = (page.1 | 1 << 1) & !(1 << 63);
+        }),
+        // A running process charged no kernel memory: it could fill the
+        // kernel heap beyond its limit.
+        ("charged fewer kernel bytes", |image| {
+            let account = image
+                .objects
+                .iter_mut()
+                .find_map(|object| match &mut object.kind {
+                    KindImage::Process(process) => Some(&mut process.account),
+                    _ => None,
+                })
+                .expect("a process");
+            account.kernel_bytes = 0;
         }),
     ];
     for (refusal, craft) in crafts {

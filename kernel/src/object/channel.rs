@@ -30,8 +30,7 @@ pub struct Payload {
     /// The badge of the handle the writer used (0: none).
     pub badge: u64,
     /// The writer is charged for the message until it is read or dropped
-    /// (`process::account::charge_message`).
-    #[serde(skip)]
+    /// (`process::account::charge_message`); saved with it.
     pub charge: Charge,
 }
 

@@ -22,7 +22,7 @@ use alloc::vec::Vec;
 use abide_abi::object::{Packet, Signals};
 use abide_abi::syscall::Error;
 
-use super::{Kernel, ObjectId};
+use super::{Kernel, ObjectId, ObjectTable};
 use crate::process::account::{self, Charge, OBSERVER_BYTES};
 use crate::sched;
 use crate::time;
@@ -36,8 +36,7 @@ pub struct Observer {
     pub port: ObjectId,
     pub key: u64,
     pub signals: Signals,
-    /// Who is charged for it (unknown, 0, after a restore).
-    #[serde(skip)]
+    /// Who is charged for it (saved with it).
     pub charge: Charge,
 }
 
@@ -49,21 +48,26 @@ pub struct Port {
     armed: usize,
     /// Threads blocked in `port_wait` on this port.
     waiters: Vec<ObjectId>,
-    /// Who is charged for the newest packets, oldest first (packets that
-    /// came back with a restore are charged to nobody and have none).
-    #[serde(skip)]
+    /// Who is charged for the newest packets, oldest first (one for each
+    /// packet; a checkpoint saves them, `abide_image` checks the count).
     charges: VecDeque<Charge>,
 }
 
 impl Port {
     /// A port as a checkpoint saved it (checked by `abide_image`: within
-    /// [`PORT_CAPACITY`], `armed` equal to its observers).
-    pub fn restored(packets: VecDeque<Packet>, armed: usize, waiters: Vec<ObjectId>) -> Self {
+    /// [`PORT_CAPACITY`], `armed` equal to its observers, one charge for
+    /// each packet).
+    pub fn restored(
+        packets: VecDeque<Packet>,
+        armed: usize,
+        waiters: Vec<ObjectId>,
+        charges: VecDeque<Charge>,
+    ) -> Self {
         Port {
             packets,
             armed,
             waiters,
-            charges: VecDeque::new(),
+            charges,
         }
     }
 
@@ -201,27 +205,23 @@ pub fn forget_observers(kernel: &mut Kernel, id: ObjectId) {
     }
 }
 
-/// Removes every observer `matches` accepts, wherever it watches.
+/// Removes every observer `matches` accepts, wherever it watches, each
+/// disarmed as it goes: nothing is allocated, so its port's armed count
+/// and its owner's charge come back even with the kernel heap exhausted.
 fn forget_where(kernel: &mut Kernel, matches: impl Fn(&Observer) -> bool) {
-    let mut gone = Vec::new();
-    kernel.observers.retain(|_, observers| {
-        observers.retain(|observer| {
-            if matches(observer) {
-                // Disarmed below; should the list not grow, the observer
-                // is dropped uncounted (its port and charge go too).
-                if gone.try_reserve(1).is_ok() {
-                    gone.push(*observer);
-                }
-                false
-            } else {
-                true
+    let Kernel {
+        observers, objects, ..
+    } = kernel;
+    observers.retain(|_, list| {
+        list.retain(|observer| {
+            let gone = matches(observer);
+            if gone {
+                disarm_in(objects, observer);
             }
+            !gone
         });
-        !observers.is_empty()
+        !list.is_empty()
     });
-    for observer in gone {
-        disarm(kernel, observer);
-    }
 }
 
 /// Process `id` ended: the observers it armed go with it.
@@ -232,10 +232,16 @@ pub fn forget_observers_of(kernel: &mut Kernel, id: ObjectId) {
 /// An observer that will never fire: its port's room and its charge come
 /// back.
 fn disarm(kernel: &mut Kernel, observer: Observer) {
-    if let Some(port) = kernel.objects.port_mut(observer.port) {
+    disarm_in(&mut kernel.objects, &observer);
+}
+
+/// [`disarm`] on the object table alone (for [`forget_where`], which holds
+/// the observers).
+fn disarm_in(objects: &mut ObjectTable, observer: &Observer) {
+    if let Some(port) = objects.port_mut(observer.port) {
         port.armed = port.armed.saturating_sub(1);
     }
-    account::uncharge_bytes(kernel, observer.charge);
+    account::uncharge_bytes_in(objects, observer.charge);
 }
 
 /// Queues a packet on `port_id` (room is reserved) charged as `charge`, and

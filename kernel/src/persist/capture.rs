@@ -18,8 +18,8 @@ use abide_mm::PAGE_SIZE;
 use abide_store::PageKey;
 
 use super::image::{
-    page_set_page, process_page, ImageOut, KindOut, LimitsImage, MemoryImage, ObjectOut,
-    PageSetImage, ProcessOut, SpaceImage, ThreadImage, IMAGE_FORMAT,
+    page_set_page, process_page, AccountImage, ImageOut, KindOut, LimitsImage, LingeringImage,
+    MemoryImage, ObjectOut, PageSetImage, ProcessOut, SpaceImage, ThreadImage, IMAGE_FORMAT,
 };
 use crate::arch::context::UserContext;
 use crate::mm::{AddressSpace, PageFlags, PageSet};
@@ -181,6 +181,11 @@ pub fn encode_image(
                     handle_quota: process.limits.handle_quota as u64,
                 },
                 memory_pages: process.memory_pages,
+                account: AccountImage {
+                    parent: process.account.parent,
+                    reserved: process.account.reserved,
+                    kernel_bytes: process.account.kernel_bytes,
+                },
                 cpu_ns: process.cpu_ns,
                 persistent: process.persistent,
                 space: process
@@ -237,6 +242,16 @@ pub fn encode_image(
         running: running.map(|(id, _)| id),
         observers: &kernel.observers,
         deadlines: &kernel.deadlines,
+        lingering: kernel
+            .lingering
+            .iter()
+            .map(|entry| LingeringImage {
+                // 0: freed, the charge not yet given back.
+                page_set: entry.pages.upgrade().map_or(0, |set| set.id()),
+                owner: entry.owner,
+                pages: entry.count,
+            })
+            .collect(),
     };
     postcard::to_allocvec(&image)
 }

@@ -8,9 +8,13 @@
 //! `abide_image::Image` (re-exported here as [`ImageIn`]): the one
 //! description of the format, with the checks a restore makes before it
 //! trusts an image ([`rules`] gives them the kernel's limits). The kernel
-//! types `ImageOut` borrows (channel ends, ports, timers, interrupts, I/O
-//! ports, observers) have plain-data mirrors there and must stay field for
-//! field alike: every QEMU persistence test restores them.
+//! types `ImageOut` borrows (channel ends with their messages' charges,
+//! ports with their packets' charges, timers, interrupts, I/O ports,
+//! observers with their charges) have plain-data mirrors there and must
+//! stay field for field alike: every QEMU persistence test restores them.
+//! The memory accounting is saved, not recomputed at a restore: who wrote
+//! a queued message, who armed an observer and which process inherited a
+//! charge are nowhere else in the image (docs/persistence.md).
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -22,14 +26,15 @@ use abide_store::PageKey;
 use serde::Serialize;
 
 pub use abide_image::{
-    Image as ImageIn, KindImage as KindIn, LimitsImage, MemoryImage, PageSetImage, SpaceImage,
-    ThreadImage, IMAGE_FORMAT,
+    AccountImage, Image as ImageIn, KindImage as KindIn, LimitsImage, LingeringImage, MemoryImage,
+    PageSetImage, SpaceImage, ThreadImage, IMAGE_FORMAT,
 };
 
 use crate::arch::context::SAVED_REGISTERS;
 use crate::mm::{SHARED_BASE, SHARED_END, USER_END, USER_START};
 use crate::object::{channel, hardware, port};
 use crate::object::{ChannelEnd, Interrupt, IoPorts, ObjectId, Observer, Port, Timer};
+use crate::process::account;
 
 // The image keeps a thread's registers in the order and number
 // `UserContext::saved_registers` gives them.
@@ -84,6 +89,7 @@ pub fn rules() -> abide_image::Rules<'static> {
         port_capacity: port::PORT_CAPACITY,
         max_name: abide_abi::object::MAX_PROCESS_NAME,
         max_period_ms: abide_abi::persist::MAX_PERIOD_MS,
+        process_bytes: account::PROCESS_BYTES,
         hardware: &MachineHardware,
     }
 }
@@ -107,6 +113,8 @@ pub struct ImageOut<'a> {
     pub running: Option<ObjectId>,
     pub observers: &'a BTreeMap<ObjectId, Vec<Observer>>,
     pub deadlines: &'a BTreeSet<(u64, ObjectId)>,
+    /// Pages of closed memory objects still mapped, and who is charged.
+    pub lingering: Vec<LingeringImage>,
 }
 
 /// One object with its id and handle count.
@@ -140,6 +148,8 @@ pub struct ProcessOut<'a> {
     pub status: ProcessStatus,
     pub limits: LimitsImage,
     pub memory_pages: u64,
+    /// Its parent's share of its budget and its kernel memory.
+    pub account: AccountImage,
     pub cpu_ns: u64,
     pub persistent: bool,
     /// `None` once ended, and for processes that are not persistent (a

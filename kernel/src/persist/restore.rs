@@ -15,7 +15,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -29,6 +29,7 @@ use crate::mm::{self, AddressSpace, PageFlags, PageSet};
 use crate::object::channel::{ChannelEnd, Payload};
 use crate::object::{hardware, Interrupt, IoPorts, Kernel, Memory, Object, ObjectId, Observer};
 use crate::object::{Port, Timer};
+use crate::process::account::{Account, Charge, Lingering};
 use crate::process::{self, ExitReason, Limits, Process, Thread, ThreadState};
 
 /// The largest state blob a restore decodes: far beyond any system's
@@ -119,9 +120,11 @@ pub fn restore<D: Disk>(
                             .map_err(|_| RestoreError::Image("handle quota".into()))?,
                     },
                     memory_pages: p.memory_pages,
-                    // Not in the image: kernel memory and budgets set aside
-                    // are charged afresh from here on.
-                    account: Default::default(),
+                    account: Account {
+                        parent: p.account.parent,
+                        reserved: p.account.reserved,
+                        kernel_bytes: p.account.kernel_bytes,
+                    },
                     cpu_ns: p.cpu_ns,
                     persistent: p.persistent,
                 })
@@ -149,8 +152,7 @@ pub fn restore<D: Disk>(
                 queue: end.queue.map_handles(|payload| Payload {
                     handles: payload.handles,
                     badge: payload.badge,
-                    // Restored messages are charged to nobody (docs/kernel.md).
-                    charge: Default::default(),
+                    charge: charge(payload.charge),
                 }),
             }),
             KindIn::Port(port) => Object::Port(Port::restored(
@@ -158,6 +160,7 @@ pub fn restore<D: Disk>(
                 usize::try_from(port.armed)
                     .map_err(|_| RestoreError::Image("a port's observers".into()))?,
                 port.waiters,
+                port.charges.into_iter().map(charge).collect(),
             )),
             KindIn::Memory(memory) => Object::Memory(Memory {
                 pages: sets
@@ -206,13 +209,29 @@ pub fn restore<D: Disk>(
                     port: o.port,
                     key: o.key,
                     signals: o.signals,
-                    charge: Default::default(),
+                    charge: charge(o.charge),
                 })
                 .collect();
             (object, observers)
         })
         .collect();
     kernel.deadlines = image.deadlines;
+    // Pages of closed objects still mapped stay charged until freed; those
+    // whose set no restored mapping holds (or that were freed before the
+    // checkpoint) are given back at the next settling (ending a process,
+    // or a request that finds no room, settles).
+    kernel.lingering = image
+        .lingering
+        .into_iter()
+        .map(|entry| Lingering {
+            pages: sets
+                .get(&entry.page_set)
+                .map_or(Weak::new(), Arc::downgrade),
+            owner: entry.owner,
+            count: entry.pages,
+        })
+        .collect();
+    drop(sets);
     for (irq, id) in interrupts {
         if hardware::irq_allowed(u64::from(irq)) {
             hardware::own_irq(kernel, irq, id);
@@ -227,6 +246,15 @@ pub fn restore<D: Disk>(
         period_ms: image.period_ms,
     })
 }
+/// A charge as the image saved it (checked: its owner is a running
+/// process or nobody, within the owner's kernel bytes).
+fn charge(saved: abide_image::ChargeImage) -> Charge {
+    Charge {
+        owner: saved.owner,
+        bytes: saved.bytes,
+    }
+}
+
 /// Reads page `key` into a new frame.
 fn read_into_new_frame<D: Disk>(store: &mut Store<D>, key: PageKey) -> Result<u64, RestoreError> {
     let frame = mm::alloc_user_frame().ok_or(RestoreError::OutOfMemory)?;

@@ -28,7 +28,7 @@ use abide_mm::PAGE_SIZE;
 
 use super::Process;
 use crate::mm::PageSet;
-use crate::object::{Kernel, Object, ObjectId};
+use crate::object::{Kernel, Object, ObjectId, ObjectTable};
 
 /// Kernel bytes charged for a process and its main thread (the records,
 /// the saved registers and FPU state, the handle table's start).
@@ -43,11 +43,13 @@ pub const MESSAGE_BYTES: u64 = 64;
 pub const TRANSIT_HANDLE_BYTES: u64 = 32;
 
 /// How a process's budget relates to its parent's, and the kernel memory
-/// it is charged for.
+/// it is charged for. A checkpoint saves it (`abide_image::AccountImage`,
+/// checked before a restore trusts it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Account {
-    /// The process that started it (0: the kernel, or unknown after a
-    /// restore); when it ends, what of it outlives it is charged there.
+    /// The process that started it (0: the kernel, or a parent that ended
+    /// with no heir); when it ends, what of it outlives it is charged
+    /// there.
     pub parent: ObjectId,
     /// Pages its parent set aside for it (its limit; 0 when the parent has
     /// no limit).
@@ -57,7 +59,8 @@ pub struct Account {
 }
 
 /// The pages of a memory object whose last handle closed while a mapping
-/// still holds them: its creator stays charged until they are freed.
+/// still holds them: its creator stays charged until they are freed. A
+/// checkpoint saves it (`abide_image::LingeringImage`, by page-set id).
 pub struct Lingering {
     pub pages: Weak<PageSet>,
     pub owner: ObjectId,
@@ -65,9 +68,11 @@ pub struct Lingering {
 }
 
 /// What who is charged for one kernel allocation (kept with the allocation,
-/// given back with [`uncharge_bytes`]). After a restore the charges of
-/// restored allocations are unknown and zero.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// given back with [`uncharge_bytes`]). A checkpoint saves it with the
+/// allocation (a queued message, an armed observer, a queued packet), in
+/// the layout of `abide_image::ChargeImage`, so restored allocations stay
+/// charged to whom they were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Charge {
     pub owner: ObjectId,
     pub bytes: u64,
@@ -170,10 +175,16 @@ pub fn charge_message(
 
 /// Gives back what [`charge_bytes`] charged.
 pub fn uncharge_bytes(kernel: &mut Kernel, charge: Charge) {
+    uncharge_bytes_in(&mut kernel.objects, charge);
+}
+
+/// [`uncharge_bytes`] on the object table alone (for a caller that holds
+/// another part of the kernel state).
+pub fn uncharge_bytes_in(objects: &mut ObjectTable, charge: Charge) {
     if charge.bytes == 0 {
         return;
     }
-    if let Some(process) = kernel.objects.process_mut(charge.owner) {
+    if let Some(process) = objects.process_mut(charge.owner) {
         process.account.kernel_bytes = process.account.kernel_bytes.saturating_sub(charge.bytes);
     }
 }

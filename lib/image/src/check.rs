@@ -4,8 +4,9 @@
 //! the counters, the ids of objects and page sets, the handle tables (with
 //! the handles in transit in channel queues), each object against the
 //! rules of the system calls that create and change it, the handle count
-//! of every object, then the observers, deadlines and run queue that name
-//! objects. The first fault found is the refusal.
+//! of every object, the memory accounting (parents, budgets set aside,
+//! kernel memory charged), then the observers, deadlines and run queue
+//! that name objects. The first fault found is the refusal.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -13,11 +14,12 @@ use alloc::vec::Vec;
 use abide_abi::object::{ProcessState, Signals};
 use abide_mm::paging::PageFlags;
 use abide_mm::PAGE_SIZE;
+use abide_objects::budget::UNLIMITED;
 use abide_objects::caps::InTransit;
 
 use crate::{
-    ChannelImage, Image, ImageError, KindImage, ObjectId, PageSetImage, ProcessImage, Rules,
-    SpaceImage, ThreadImage, COUNTER_LIMIT, FPU_BYTES, IMAGE_FORMAT, RIP, RSP,
+    ChannelImage, ChargeImage, Image, ImageError, KindImage, ObjectId, PageSetImage, ProcessImage,
+    Rules, SpaceImage, ThreadImage, COUNTER_LIMIT, FPU_BYTES, IMAGE_FORMAT, RIP, RSP,
 };
 
 /// The page-table flags a user page may have: what the loader and the
@@ -103,6 +105,7 @@ pub fn validate(image: &Image, rules: &Rules) -> Result<(), ImageError> {
     image.caps.validate(transit.iter().copied())?;
     check_objects(image, &index, rules)?;
     check_handle_counts(image, &index, &transit)?;
+    check_accounts(image, &index, rules)?;
     check_waits(image, &index)
 }
 
@@ -410,6 +413,184 @@ fn check_handle_counts(
                 found: named,
             });
         }
+    }
+    Ok(())
+}
+
+/// The memory accounting, as `process::account` keeps it: every charge
+/// (of a queued message, an armed observer, a queued packet) is owned by a
+/// running process or by nobody, and a running process is charged at
+/// least the kernel bytes of its records and its charges (more would only
+/// limit it sooner); a running process's parent is a
+/// running process (or none: the kernel, or a parent that ended with no
+/// heir) and the parents form no cycle; a budget set aside is the
+/// process's own limit, and within a limited parent's limit and charge;
+/// a limited process is charged no more than its limit; an ended process
+/// holds no kernel memory; lingering pages are charged to a running
+/// process (or nobody), within its charge, and name a page set that was
+/// issued and holds at least as many RAM pages, or none (freed since). Sums are checked, never wrapped.
+fn check_accounts(image: &Image, index: &Index, rules: &Rules) -> Result<(), ImageError> {
+    let processes: BTreeMap<ObjectId, &ProcessImage> = image
+        .objects
+        .iter()
+        .filter_map(|object| match &object.kind {
+            KindImage::Process(process) => Some((object.id, process)),
+            _ => None,
+        })
+        .collect();
+    let running = |id: ObjectId| {
+        processes
+            .get(&id)
+            .copied()
+            .filter(|p| p.status.state == ProcessState::Running)
+    };
+    let overflow = |object| ImageError::Field {
+        object,
+        what: "charges whose sum overflows",
+    };
+
+    // The kernel bytes each owner's charges add up to.
+    let mut owned: BTreeMap<ObjectId, u64> = BTreeMap::new();
+    let mut charge = |object: ObjectId, charge: &ChargeImage| -> Result<(), ImageError> {
+        if charge.owner != 0 && running(charge.owner).is_none() {
+            return Err(ImageError::Reference {
+                object,
+                names: charge.owner,
+                expected: "running process to charge",
+            });
+        }
+        let sum = owned.entry(charge.owner).or_insert(0);
+        *sum = sum.checked_add(charge.bytes).ok_or(overflow(object))?;
+        Ok(())
+    };
+    for (id, end) in channels(image) {
+        for message in end.queue.messages() {
+            charge(id, &message.handles.charge)?;
+        }
+    }
+    for object in &image.objects {
+        if let KindImage::Port(port) = &object.kind {
+            if port.charges.len() != port.packets.len() {
+                return Err(ImageError::Field {
+                    object: object.id,
+                    what: "not one charge for each packet",
+                });
+            }
+            for packet_charge in &port.charges {
+                charge(object.id, packet_charge)?;
+            }
+        }
+    }
+    for (&object, observers) in &image.observers {
+        for observer in observers {
+            charge(object, &observer.charge)?;
+        }
+    }
+
+    // Pages each process's charge must cover besides its own: the
+    // lingering pages of its closed objects, its children's budgets.
+    let mut held: BTreeMap<ObjectId, u64> = BTreeMap::new();
+    for entry in &image.lingering {
+        let bad = ImageError::Field {
+            object: entry.owner,
+            what: "a lingering charge that is impossible",
+        };
+        if (entry.owner != 0 && running(entry.owner).is_none())
+            || entry.page_set > image.last_page_set_id
+        {
+            return Err(bad);
+        }
+        if let Some(set) = index.sets.get(&entry.page_set) {
+            if entry.pages > set.pages || set.device.is_some() {
+                return Err(bad);
+            }
+        }
+        let sum = held.entry(entry.owner).or_insert(0);
+        *sum = sum.checked_add(entry.pages).ok_or(bad)?;
+    }
+    for (&id, process) in &processes {
+        let field = |what| ImageError::Field { object: id, what };
+        let account = process.account;
+        let limit = process.limits.memory_pages;
+        if account.reserved != 0 && account.reserved != limit {
+            return Err(field("a budget set aside that is not its limit"));
+        }
+        if process.status.state != ProcessState::Running {
+            // Its parent may be gone since (ids are never reused).
+            if account.parent != 0 {
+                index.expect_or_gone(id, account.parent, "process", |kind| {
+                    matches!(kind, KindImage::Process(_))
+                })?;
+            }
+            if account.kernel_bytes != 0 {
+                return Err(field("ended, yet charged kernel memory"));
+            }
+            continue;
+        }
+        let parent = match account.parent {
+            0 => None,
+            parent => Some(running(parent).filter(|_| parent != id).ok_or(
+                ImageError::Reference {
+                    object: id,
+                    names: parent,
+                    expected: "running parent process",
+                },
+            )?),
+        };
+        let records_and_charges = owned
+            .get(&id)
+            .copied()
+            .unwrap_or(0)
+            .checked_add(rules.process_bytes)
+            .ok_or(overflow(id))?;
+        if account.kernel_bytes < records_and_charges {
+            return Err(field(
+                "charged fewer kernel bytes than its records, messages, observers and packets hold",
+            ));
+        }
+        if limit != UNLIMITED {
+            let kernel_pages = account.kernel_bytes.div_ceil(PAGE_SIZE);
+            let charged = process.memory_pages.checked_add(kernel_pages);
+            if charged.is_none_or(|charged| charged > limit) {
+                return Err(field("charged beyond its limit"));
+            }
+        }
+        if let Some(parent) = parent.filter(|p| p.limits.memory_pages != UNLIMITED) {
+            if account.reserved != limit || limit > parent.limits.memory_pages {
+                return Err(field("a budget its limited parent did not set aside"));
+            }
+            let sum = held.entry(account.parent).or_insert(0);
+            *sum = sum.checked_add(account.reserved).ok_or(overflow(id))?;
+        }
+    }
+    for (&owner, &pages) in &held {
+        if running(owner).is_some_and(|process| pages > process.memory_pages) {
+            return Err(ImageError::Field {
+                object: owner,
+                what: "charged less than its children's budgets and its lingering pages",
+            });
+        }
+    }
+
+    // No cycle of parents: each walk up ends at none, or at a process
+    // whose walk ended there before; every process joins a walk once.
+    let mut settled: BTreeSet<ObjectId> = BTreeSet::new();
+    for (&start, process) in &processes {
+        if process.status.state != ProcessState::Running {
+            continue;
+        }
+        let mut walk = BTreeSet::new();
+        let mut at = start;
+        while at != 0 && !settled.contains(&at) {
+            if !walk.insert(at) {
+                return Err(ImageError::Field {
+                    object: start,
+                    what: "its parents form a cycle",
+                });
+            }
+            at = running(at).map_or(0, |p| p.account.parent);
+        }
+        settled.extend(walk);
     }
     Ok(())
 }

@@ -15,7 +15,10 @@
 //! kind, handle tables whose derivation tree is a tree, rights within what
 //! their parent had, queue and port bounds, I/O ports, IRQs and device
 //! memory a driver may be granted, user page flags that keep W^X and the
-//! cache modes — and answers a bad image with a named [`ImageError`]
+//! cache modes, the memory accounting (parents that run and form no
+//! cycle, budgets set aside within the parent's, kernel memory charged
+//! for every queued message, observer and packet, no process beyond its
+//! limit) — and answers a bad image with a named [`ImageError`]
 //! before the kernel changes anything. The kernel then converts the valid
 //! image into its own objects.
 //!
@@ -49,8 +52,11 @@ pub type ObjectId = u64;
 
 /// The layout version of the image; a restore refuses any other. 3: the
 /// `SPAWN` right (an image of 2 would give init a hardware resource that
-/// cannot spawn).
-pub const IMAGE_FORMAT: u32 = 3;
+/// cannot spawn). 4: the memory accounting (a process's [`AccountImage`],
+/// the [`ChargeImage`] of every queued message, armed observer and
+/// packet, the [`LingeringImage`]s); an image of 3 would restore every
+/// process uncharged.
+pub const IMAGE_FORMAT: u32 = 4;
 
 /// The registers a thread image keeps (the kernel's
 /// `UserContext::saved_registers`): r15 .. rax, rip, rflags, rsp.
@@ -99,6 +105,9 @@ pub struct Image {
     pub observers: BTreeMap<ObjectId, Vec<ObserverImage>>,
     /// Timer and `port_wait` deadlines: (deadline, object).
     pub deadlines: BTreeSet<(u64, ObjectId)>,
+    /// Pages of closed memory objects that mappings still hold, charged
+    /// to their creators until freed.
+    pub lingering: Vec<LingeringImage>,
 }
 
 /// One object with its id and handle count.
@@ -167,6 +176,8 @@ pub struct ProcessImage {
     pub limits: LimitsImage,
     /// Pages charged to it.
     pub memory_pages: u64,
+    /// Its parent's share of its budget and the kernel memory held for it.
+    pub account: AccountImage,
     /// CPU time it used.
     pub cpu_ns: u64,
     /// Whether it survives a power cut.
@@ -186,6 +197,46 @@ pub struct LimitsImage {
     pub memory_pages: u64,
     /// The most handles its table may hold.
     pub handle_quota: u64,
+}
+
+/// How a process's budget relates to its parent's, and the kernel memory
+/// held for it (the kernel's `process::account::Account`).
+#[derive(Debug, Serialize, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountImage {
+    /// The process that started it, or the one that inherited it (0: none;
+    /// what of it outlives it is then charged to nobody).
+    pub parent: ObjectId,
+    /// Pages its parent set aside for it: its own limit, or 0 when its
+    /// parent had no limit.
+    pub reserved: u64,
+    /// Kernel memory held for it, in bytes (its records and the
+    /// [`ChargeImage`]s it owns).
+    pub kernel_bytes: u64,
+}
+
+/// Who is charged, and how many kernel bytes, for one queued message,
+/// armed observer or queued packet (the kernel's `Charge`).
+#[derive(Debug, Serialize, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChargeImage {
+    /// The process charged (0: nobody, once its writer and every process
+    /// that would inherit the charge ended).
+    pub owner: ObjectId,
+    /// The bytes charged.
+    pub bytes: u64,
+}
+
+/// The pages of a memory object whose last handle closed while a mapping
+/// still held them: its creator stays charged for them until they are
+/// freed (the kernel's `process::account::Lingering`).
+#[derive(Debug, Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
+pub struct LingeringImage {
+    /// Their page set (0, or one the image no longer has: freed since,
+    /// the charge not yet given back; a restore gives it back).
+    pub page_set: u64,
+    /// The process charged (0: nobody).
+    pub owner: ObjectId,
+    /// How many pages it is charged.
+    pub pages: u64,
 }
 
 /// An address space: its own pages (address, page-table flags; contents in
@@ -247,6 +298,8 @@ pub struct PayloadImage {
     pub handles: InTransit<ObjectId>,
     /// The badge of the handle the writer used (0: none).
     pub badge: u64,
+    /// Who is charged for the message until it is read.
+    pub charge: ChargeImage,
 }
 
 impl HandleCount for PayloadImage {
@@ -273,6 +326,8 @@ pub struct PortImage {
     pub armed: u64,
     /// Threads blocked in `port_wait` on it.
     pub waiters: Vec<ObjectId>,
+    /// Who is charged for each queued packet, oldest first (one each).
+    pub charges: VecDeque<ChargeImage>,
 }
 
 /// A timer (the kernel's `Timer`).
@@ -311,6 +366,8 @@ pub struct ObserverImage {
     pub key: u64,
     /// The signals watched.
     pub signals: Signals,
+    /// Who is charged for it (and then for its packet).
+    pub charge: ChargeImage,
 }
 
 /// What a driver may be granted on this machine (the kernel answers from
@@ -341,13 +398,22 @@ pub struct Rules<'a> {
     pub max_name: usize,
     /// The longest checkpoint period.
     pub max_period_ms: u64,
+    /// The kernel bytes every running process is charged for its own
+    /// records, besides its charges.
+    pub process_bytes: u64,
     /// The machine's hardware grants.
     pub hardware: &'a dyn Hardware,
 }
 
 /// Decodes a state blob (no checks beyond the layout; see
-/// [`Image::validate`]).
+/// [`Image::validate`]). The format comes first in every layout: a blob of
+/// another format is refused as such ([`ImageError::Format`]) before its
+/// layout, which may differ, is read.
 pub fn decode(blob: &[u8]) -> Result<Image, ImageError> {
+    let (format, _) = postcard::take_from_bytes::<u32>(blob).map_err(ImageError::Decode)?;
+    if format != IMAGE_FORMAT {
+        return Err(ImageError::Format(format));
+    }
     postcard::from_bytes(blob).map_err(ImageError::Decode)
 }
 

@@ -17,7 +17,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use abide_image::testing::{make_derivation_cycle, with_open_caps, OpenCaps};
-use abide_image::{decode, decode_valid, Image, ImageError, KindImage, COUNTER_LIMIT};
+use abide_image::{
+    decode, decode_valid, ChargeImage, Image, ImageError, KindImage, COUNTER_LIMIT, IMAGE_FORMAT,
+};
 use abide_splitmix::SplitMix64;
 use support::sample;
 use support::tracer::{trace, Scalar, Slot};
@@ -338,7 +340,7 @@ fn named_mutations_are_refused() {
         ("objects.kind.Interrupt.irq", 0, &|_| 0),   // the timer
         ("objects.kind.Interrupt.irq", 0, &|_| 2),
         ("objects.kind.Interrupt.irq", 0, &|_| 16),
-        ("objects.kind.Memory.page_set", 0, &|_| 3),
+        ("objects.kind.Memory.page_set", 0, &|_| 4),
         ("objects.kind.Memory.charged_pages", 1, &|v| {
             v.wrapping_add(1)
         }),
@@ -361,7 +363,7 @@ fn named_mutations_are_refused() {
         }), // twice
         ("objects.kind.Process.space.pages", 2, &|_| 0x40_0000),        // twice
         ("objects.kind.Process.space.shared", 0, &|_| 0xfff_ffff_f000), // below the window
-        ("objects.kind.Process.space.shared", 1, &|_| 3),               // unknown pages
+        ("objects.kind.Process.space.shared", 1, &|_| 4),               // unknown pages
         ("objects.kind.Process.space.next_shared", 0, &|_| {
             0x7000_0000_1000
         }),
@@ -394,6 +396,70 @@ fn named_mutations_are_refused() {
         ("observers.port", 1, &|_| 0),
         ("observers.signals", 0, &|_| 0),
         ("observers.signals", 0, &|_| 0x40),
+        // The memory accounting (processes 1 init, 3 kv, 6 serial, 17 ended).
+        ("objects.kind.Process.account.parent", 2, &|_| 6), // its own parent
+        ("objects.kind.Process.account.parent", 2, &|_| 17), // an ended parent
+        ("objects.kind.Process.account.parent", 2, &|_| 13), // a port
+        ("objects.kind.Process.account.parent", 2, &|_| 99), // never issued
+        ("objects.kind.Process.account.parent", 3, &|_| 13), // an ended one's port
+        ("objects.kind.Process.account.reserved", 2, &|v| {
+            v.wrapping_sub(1)
+        }),
+        ("objects.kind.Process.account.reserved", 2, &|_| u64::MAX),
+        ("objects.kind.Process.account.reserved", 0, &|_| 1), // init's limit is none
+        ("objects.kind.Process.account.kernel_bytes", 1, &|v| {
+            v.wrapping_sub(1)
+        }), // less than its charges
+        ("objects.kind.Process.account.kernel_bytes", 2, &|_| {
+            64 * 4096
+        }), // beyond its limit
+        ("objects.kind.Process.account.kernel_bytes", 2, &|_| {
+            u64::MAX
+        }),
+        ("objects.kind.Process.account.kernel_bytes", 3, &|_| 1), // ended, still charged
+        ("objects.kind.Process.memory_pages", 1, &|_| 63),        // below serial's budget
+        ("objects.kind.Process.memory_pages", 2, &|_| 64),        // its records beyond its limit
+        ("objects.kind.Process.memory_pages", 2, &|_| u64::MAX),
+        ("objects.kind.Process.limits.memory_pages", 2, &|_| 65), // not what was set aside
+        ("objects.kind.Process.limits.memory_pages", 1, &|_| 63), // below its child's
+        (
+            "objects.kind.Channel.queue.messages.handles.charge.owner",
+            0,
+            &|_| 17,
+        ),
+        (
+            "objects.kind.Channel.queue.messages.handles.charge.owner",
+            1,
+            &|_| 13,
+        ),
+        (
+            "objects.kind.Channel.queue.messages.handles.charge.owner",
+            1,
+            &|_| 99,
+        ),
+        (
+            "objects.kind.Channel.queue.messages.handles.charge.bytes",
+            0,
+            &|v| v.wrapping_add(1),
+        ), // kv charged one byte more than it holds
+        (
+            "objects.kind.Channel.queue.messages.handles.charge.bytes",
+            1,
+            &|_| u64::MAX,
+        ),
+        ("objects.kind.Port.charges.owner", 0, &|_| 17),
+        ("objects.kind.Port.charges.bytes", 0, &|_| u64::MAX),
+        ("observers.charge.owner", 0, &|_| 2), // a thread
+        ("observers.charge.owner", 1, &|_| 17),
+        ("observers.charge.bytes", 1, &|_| u64::MAX - 100), // the sum overflows
+        ("lingering.owner", 0, &|_| 17),                    // ended
+        ("lingering.owner", 0, &|_| 13),                    // a port
+        ("lingering.owner", 0, &|_| 99),                    // never issued
+        ("lingering.page_set", 0, &|_| 4),                  // never issued
+        ("lingering.page_set", 0, &|_| 2),                  // device memory
+        ("lingering.pages", 0, &|v| v.wrapping_add(1)),     // more than the set has
+        ("lingering.pages", 1, &|_| u64::MAX),              // more than init is charged
+        ("objects.kind.Process.memory_pages", 1, &|_| 65),  // below its budgets and lingering pages
     ];
     let mut names = std::collections::BTreeSet::new();
     for (path, nth, value) in cases {
@@ -408,6 +474,25 @@ fn named_mutations_are_refused() {
         );
     }
     println!("refusals seen: {names:?}");
+}
+
+#[test]
+fn an_image_of_an_older_format_is_refused_as_such() {
+    // Format 3 had no accounts and no charges: its layout does not decode
+    // as this one, and must be refused by its format, not as damage.
+    let mut image = sample::image();
+    image.format = IMAGE_FORMAT - 1;
+    let mut blob = image.encode().unwrap();
+    blob.truncate(blob.len() / 2);
+    assert_eq!(
+        decode_valid(&blob, &sample::rules()).map(|_| ()),
+        Err(ImageError::Format(IMAGE_FORMAT - 1))
+    );
+    let error = refused(&blob, "an image of format 3");
+    assert_eq!(
+        error.to_string(),
+        format!("image format 3 (this kernel reads {IMAGE_FORMAT})")
+    );
 }
 
 #[test]
@@ -468,9 +553,53 @@ fn named_changes_of_whole_values_are_refused() {
                 image.deadlines.insert((1, 99));
             }),
         ),
+        (
+            "a packet without its charge",
+            with_image(|image| {
+                for object in &mut image.objects {
+                    if let KindImage::Port(port) = &mut object.kind {
+                        port.charges.clear();
+                    }
+                }
+            }),
+        ),
+        (
+            "a charge without its packet",
+            with_image(|image| {
+                for object in &mut image.objects {
+                    if let KindImage::Port(port) = &mut object.kind {
+                        port.charges.push_back(ChargeImage::default());
+                    }
+                }
+            }),
+        ),
     ];
     for (what, blob) in cases {
         refused(&blob, what);
+    }
+    // Parents without limits, so that only the cycle is wrong.
+    let cycles: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "three processes each other's parent",
+            with_image(|image| {
+                process(image, 3).limits.memory_pages = u64::MAX;
+                let serial = process(image, 6);
+                serial.limits.memory_pages = u64::MAX;
+                serial.account.reserved = 0;
+                process(image, 1).account.parent = 6;
+            }),
+        ),
+        (
+            "two processes each other's parent",
+            with_image(|image| {
+                process(image, 1).account.parent = 3;
+                process(image, 3).limits.memory_pages = u64::MAX;
+            }),
+        ),
+    ];
+    for (what, blob) in cycles {
+        let error = refused(&blob, what);
+        assert!(error.to_string().contains("cycle"), "{what}: {error}");
     }
 }
 

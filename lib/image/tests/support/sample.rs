@@ -5,7 +5,11 @@
 //! handles (one revoked in transit), a port with a packet and an armed
 //! observer, a timer, shared memory, and derivation trees across tables
 //! (duplicates, mints, transfers), and the stale names the kernel leaves
-//! behind (a closed port's observer, an ended thread's wait).
+//! behind (a closed port's observer, an ended thread's wait). The memory
+//! accounting is a live system's: init has no limit, kv is limited and has
+//! set aside the budget of its limited child serial, and every message,
+//! observer and packet is charged to the process that wrote or armed it,
+//! each process's kernel bytes being its records plus its charges.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -20,6 +24,8 @@ use abide_splitmix::GAMMA;
 
 pub const QUEUE_MESSAGES: usize = 64;
 pub const QUEUE_BYTES: usize = 256 * 1024;
+/// A limit of none (`abide_objects::budget::UNLIMITED`).
+const UNLIMITED_PAGES: u64 = u64::MAX;
 
 /// The kernel's hardware checks, as a model of the QEMU machine.
 pub struct Machine;
@@ -55,6 +61,7 @@ pub fn rules() -> Rules<'static> {
         port_capacity: 1024,
         max_name: 64,
         max_period_ms: 3_600_000,
+        process_bytes: PROCESS_BYTES,
         hardware: &Machine,
     }
 }
@@ -85,6 +92,16 @@ fn space(shared: Vec<(u64, u64, bool)>) -> SpaceImage {
     }
 }
 
+/// The kernel bytes of a process's own records (the kernel's
+/// `account::PROCESS_BYTES`).
+const PROCESS_BYTES: u64 = 4096;
+/// A message's charge besides its bytes, and per handle in transit (the
+/// kernel's `account::MESSAGE_BYTES`, `TRANSIT_HANDLE_BYTES`).
+const MESSAGE_BYTES: u64 = 64;
+const TRANSIT_HANDLE_BYTES: u64 = 32;
+/// An armed observer's charge, kept by its packet (`OBSERVER_BYTES`).
+const OBSERVER_BYTES: u64 = 160;
+
 fn process(name: &str, table: u64, threads: Vec<u64>, space: Option<SpaceImage>) -> KindImage {
     KindImage::Process(ProcessImage {
         name: name.into(),
@@ -97,6 +114,11 @@ fn process(name: &str, table: u64, threads: Vec<u64>, space: Option<SpaceImage>)
             handle_quota: 64,
         },
         memory_pages: 10,
+        account: AccountImage {
+            parent: 0,
+            reserved: 0,
+            kernel_bytes: PROCESS_BYTES,
+        },
         cpu_ns: 123_456_789,
         persistent: space.is_some(),
         space,
@@ -219,12 +241,27 @@ pub fn image() -> Image {
         .unwrap();
     let third = caps.take_for_transfer(kv_t, &[third_handle], None).unwrap();
     caps.revoke(kv_t, revoke_root).unwrap();
+    // Kernel bytes charged to each process (its records first).
+    let mut kernel_bytes: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut charge = |owner: u64, bytes: u64| {
+        *kernel_bytes.entry(owner).or_insert(PROCESS_BYTES) += bytes;
+        ChargeImage { owner, bytes }
+    };
+    let message_charge = |bytes: usize, handles: usize| {
+        MESSAGE_BYTES + bytes as u64 + handles as u64 * TRANSIT_HANDLE_BYTES
+    };
     let mut queue = empty_queue();
     for (n, handles) in [first, second, third].into_iter().enumerate() {
+        let bytes = vec![n as u8; 100 + n * 1000];
+        let charge = charge(INIT, message_charge(bytes.len(), handles.len()));
         queue
             .push(Message {
-                bytes: vec![n as u8; 100 + n * 1000],
-                handles: PayloadImage { handles, badge: 42 },
+                bytes,
+                handles: PayloadImage {
+                    handles,
+                    badge: 42,
+                    charge,
+                },
             })
             .map_err(|(error, _)| error)
             .unwrap();
@@ -236,10 +273,14 @@ pub fn image() -> Image {
             handles: PayloadImage {
                 handles: caps.take_for_transfer(kv_t, &[], None).unwrap(),
                 badge: 0,
+                charge: charge(KV, message_charge(5, 0)),
             },
         })
         .map_err(|(error, _)| error)
         .unwrap();
+    let packet_charge = charge(KV, OBSERVER_BYTES);
+    let observer_charge = charge(KV, OBSERVER_BYTES);
+    let stale_observer_charge = charge(KV, OBSERVER_BYTES);
     let _ = Handle(0);
 
     let now = 5_000_000_000u64;
@@ -256,7 +297,13 @@ pub fn image() -> Image {
         (INIT_THREAD, thread(INIT, None, 1)),
         (
             KV,
-            process("kv", kv_t, vec![KV_WAITER, KV_WORKER], Some(space(vec![]))),
+            process(
+                "kv",
+                kv_t,
+                vec![KV_WAITER, KV_WORKER],
+                // Page set 3: a memory object kv closed while mapped.
+                Some(space(vec![(0x1000_0000_0000, 3, true)])),
+            ),
         ),
         (KV_WAITER, thread(KV, Some(now + 1_000_000), 2)),
         (KV_WORKER, thread(KV, None, 3)),
@@ -301,6 +348,7 @@ pub fn image() -> Image {
                 // Thread 19 ended while it waited: the kernel leaves it
                 // listed until the port wakes its waiters.
                 waiters: vec![KV_WAITER, 19],
+                charges: VecDeque::from([packet_charge]),
             }),
         ),
         (
@@ -337,6 +385,40 @@ pub fn image() -> Image {
     ];
     objects.sort_by_key(|(id, _)| *id);
 
+    // The accounts: init has no limit; kv, limited, started serial with a
+    // limit of its own, set aside from kv's budget; the ended process
+    // holds nothing; kernel bytes are records plus charges.
+    for (id, kind) in &mut objects {
+        let KindImage::Process(process) = kind else {
+            continue;
+        };
+        match *id {
+            INIT => process.limits.memory_pages = UNLIMITED_PAGES,
+            SERIAL => {
+                process.limits.memory_pages = 64;
+                process.account.parent = KV;
+                process.account.reserved = 64;
+            }
+            KV => {
+                process.account.parent = INIT;
+                // Its own, serial's budget, the lingering page set 3.
+                process.memory_pages = 10 + 64 + 2;
+            }
+            ENDED => {
+                process.account = AccountImage {
+                    parent: KV,
+                    reserved: 1024,
+                    kernel_bytes: 0,
+                };
+                process.memory_pages = 0;
+            }
+            _ => {}
+        }
+        if process.status.state == ProcessState::Running {
+            process.account.kernel_bytes = kernel_bytes.get(id).copied().unwrap_or(PROCESS_BYTES);
+        }
+    }
+
     // Handle counts, as the kernel keeps them.
     let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
     for table in caps.tables() {
@@ -372,6 +454,7 @@ pub fn image() -> Image {
             port: KV_PORT,
             key: 1,
             signals: Signals::READABLE.union(Signals::PEER_CLOSED),
+            charge: observer_charge,
         }],
     );
     // Port 20 was closed with an observer armed on the lone channel: the
@@ -382,6 +465,7 @@ pub fn image() -> Image {
             port: 20,
             key: 2,
             signals: Signals::READABLE,
+            charge: stale_observer_charge,
         }],
     );
     let deadlines = BTreeSet::from([
@@ -393,7 +477,7 @@ pub fn image() -> Image {
         format: IMAGE_FORMAT,
         now_ns: now,
         last_object_id: LONE + 3,
-        last_page_set_id: 2,
+        last_page_set_id: 3,
         kernel_log_position: 123_456,
         period_ms: 1000,
         objects,
@@ -408,11 +492,30 @@ pub fn image() -> Image {
                 pages: 2,
                 device: Some(vec![0xfebf_0000, 0xfebf_1000]),
             },
+            PageSetImage {
+                id: 3,
+                pages: 2,
+                device: None,
+            },
         ],
         caps,
         run_queue,
         running: Some(INIT_THREAD),
         observers,
         deadlines,
+        lingering: vec![
+            // kv closed the object of page set 3 while mapping it.
+            LingeringImage {
+                page_set: 3,
+                owner: KV,
+                pages: 2,
+            },
+            // Freed before the checkpoint, not yet given back to init.
+            LingeringImage {
+                page_set: 0,
+                owner: INIT,
+                pages: 1,
+            },
+        ],
     }
 }
