@@ -14,10 +14,10 @@
 
 use alloc::boxed::Box;
 
-use abide_abi::host::bench::persist::{
+use abide_benchfmt::persist::{
     CHECKPOINTS, ELAPSED_NS, OPS, PERIODS_MS, PERIOD_PAUSE_NS, PERIOD_WRITE_NS,
 };
-use abide_abi::host::bench::Record;
+use abide_benchfmt::Record;
 use abide_abi::object::{SpawnOptions, SPAWN_PERSISTENT};
 use abide_abi::syscall::Handle;
 use abide_rt::println;
