@@ -27,9 +27,9 @@ mod workload;
 
 use alloc::vec::Vec;
 
+use abide_abi::syscall::{Error, Handle};
 use abide_benchfmt::persist::{Mode, CONFIG_PERIOD_MS, MODE_KEY};
 use abide_benchfmt::{percentile, Record};
-use abide_abi::syscall::{Error, Handle};
 use abide_rt::component::Component;
 use abide_rt::println;
 use abide_rt::syscall::{self, port_create, port_wait, FOREVER};
