@@ -8,6 +8,7 @@ use abide_abi::object::{
     SpawnOptions, SPAWN_PERSISTENT,
 };
 use abide_abi::persist::PersistStatus;
+use abide_abi::record::Record;
 
 /// `bytes` with the little-endian `value` of `width` bytes written at `at`.
 fn put(bytes: &mut [u8], at: usize, width: usize, value: u64) {
@@ -20,6 +21,7 @@ fn handle_info() {
         handle: 0x0102_0304,
         kind: ObjectKind::Channel,
         rights: 0x0a0b_0c0d,
+        reserved: [0; 4],
         badge: 0x1112_1314_1516_1718,
         object: 0x2122_2324_2526_2728,
     };
@@ -31,7 +33,7 @@ fn handle_info() {
     put(&mut bytes, 24, 8, 0x2122_2324_2526_2728);
     assert_eq!(HandleInfo::LEN, 32);
     assert_eq!(info.encode(), bytes);
-    assert_eq!(HandleInfo::decode(&bytes), info);
+    assert_eq!(HandleInfo::decode(&bytes), Some(info));
 }
 
 #[test]
@@ -39,6 +41,7 @@ fn packet() {
     let packet = Packet {
         key: 0x0102_0304_0506_0708,
         signals: Signals::READABLE.union(Signals::PEER_CLOSED),
+        reserved: [0; 4],
         timestamp_ns: 0x1112_1314_1516_1718,
     };
     let mut bytes = [0u8; 24];
@@ -47,7 +50,7 @@ fn packet() {
     put(&mut bytes, 16, 8, 0x1112_1314_1516_1718);
     assert_eq!(Packet::LEN, 24);
     assert_eq!(packet.encode(), bytes);
-    assert_eq!(Packet::decode(&bytes), packet);
+    assert_eq!(Packet::decode(&bytes), Some(packet));
 }
 
 #[test]
@@ -63,7 +66,7 @@ fn message_info() {
     put(&mut bytes, 8, 8, 0x1112_1314_1516_1718);
     assert_eq!(MessageInfo::LEN, 16);
     assert_eq!(info.encode(), bytes);
-    assert_eq!(MessageInfo::decode(&bytes), info);
+    assert_eq!(MessageInfo::decode(&bytes), Some(info));
 }
 
 #[test]
@@ -95,7 +98,7 @@ fn process_status() {
     put(&mut bytes, 56, 8, 1 << 40);
     assert_eq!(ProcessStatus::LEN, 64);
     assert_eq!(status.encode(), bytes);
-    assert_eq!(ProcessStatus::decode(&bytes), status);
+    assert_eq!(ProcessStatus::decode(&bytes), Some(status));
 }
 
 #[test]
@@ -131,7 +134,7 @@ fn memory_stats() {
     put(&mut bytes, 24, 8, 0x3132_3334_3536_3738);
     assert_eq!(MemoryStats::LEN, 32);
     assert_eq!(stats.encode(), bytes);
-    assert_eq!(MemoryStats::decode(&bytes), stats);
+    assert_eq!(MemoryStats::decode(&bytes), Some(stats));
 }
 
 #[test]
@@ -142,6 +145,7 @@ fn spawn_options() {
         handle_quota: 0x0102_0304,
         flags: SPAWN_PERSISTENT,
         authority: 0xdead_beef,
+        ..SpawnOptions::default()
     };
     let mut bytes = [0u8; 24];
     bytes[0] = 3;
@@ -151,14 +155,14 @@ fn spawn_options() {
     put(&mut bytes, 16, 4, 0xdead_beef);
     assert_eq!(SpawnOptions::LEN, 24);
     assert_eq!(options.encode(), bytes);
-    assert_eq!(SpawnOptions::decode(&bytes), options);
+    assert_eq!(SpawnOptions::decode(&bytes), Some(options));
     // The kernel reads options from user memory: the reserved bytes are
     // not looked at.
     let mut noisy = bytes;
     noisy[2] = 0xff;
     noisy[3] = 0xff;
     noisy[20..24].fill(0xff);
-    let read = SpawnOptions::decode(&noisy);
+    let read = SpawnOptions::decode(&noisy).unwrap();
     assert_eq!(
         (read.priority, read.flags, read.handle_quota),
         (3, SPAWN_PERSISTENT, 0x0102_0304)
@@ -190,5 +194,35 @@ fn persist_status() {
     put(&mut bytes, 72, 8, 0x0102_0304_0506_0708);
     assert_eq!(PersistStatus::LEN, 80);
     assert_eq!(status.encode(), bytes);
-    assert_eq!(PersistStatus::decode(&bytes), status);
+    assert_eq!(PersistStatus::decode(&bytes), Some(status));
+}
+
+#[test]
+fn records_are_read_from_unaligned_bytes_of_the_exact_length() {
+    let status = ProcessStatus {
+        state: ProcessState::Exited,
+        code: 7,
+        cpu_ns: 9,
+        ..ProcessStatus::default()
+    };
+    let mut buffer = [0u8; 1 + 64 + 1];
+    buffer[1..65].copy_from_slice(status.encode());
+    assert_eq!(ProcessStatus::decode(&buffer[1..65]), Some(status));
+    assert_eq!(ProcessStatus::decode(&buffer[1..64]), None);
+    assert_eq!(ProcessStatus::decode(&buffer[..]), None);
+}
+
+#[test]
+fn unknown_codes_are_refused() {
+    let mut bytes = [0u8; 64];
+    put(&mut bytes, 0, 4, 5);
+    assert_eq!(ProcessStatus::decode(&bytes), None);
+    let mut bytes = [0u8; 32];
+    put(&mut bytes, 4, 4, 10);
+    assert_eq!(HandleInfo::decode(&bytes), None);
+    put(&mut bytes, 4, 4, 9);
+    assert_eq!(
+        HandleInfo::decode(&bytes).map(|info| info.kind),
+        Some(ObjectKind::HardwareResource)
+    );
 }
