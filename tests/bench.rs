@@ -9,7 +9,7 @@
 
 mod support;
 
-use abide_abi::host::bench::{NAMES, QUICK_ITERATIONS};
+use abide_benchfmt::{NAMES, QUICK_ITERATIONS};
 use abide_tool::bench::{render_table, run_abide, BenchOptions};
 use support::*;
 

@@ -18,8 +18,8 @@
 
 mod support;
 
-use abide_abi::host::bench::persist::{DIRTY_MIB, PERIODS_MS};
-use abide_abi::host::bench::{linux, NAMES, QUICK_ITERATIONS};
+use abide_benchfmt::persist::{DIRTY_MIB, PERIODS_MS};
+use abide_benchfmt::{linux, NAMES, QUICK_ITERATIONS};
 use std::time::Duration;
 
 use abide_tool::bench::compare::{render_markdown, ROWS};

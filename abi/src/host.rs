@@ -2,11 +2,10 @@
 //!
 //! The kernel ends a QEMU run by writing a code to the `isa-debug-exit` device;
 //! QEMU then exits with status `(code << 1) | 1`. The host tool maps that status
-//! back with [`exit_status_meaning`]. The serial-console markers below, and
-//! the benchmark report in [`bench`], are the only lines tools parse;
-//! everything else the kernel prints is for people.
-
-pub mod bench;
+//! back with [`exit_status_meaning`]. The serial-console markers below are
+//! the only lines of the kernel's that tools parse (the benchmark programs'
+//! report is `abide-benchfmt`'s); everything else the kernel prints is for
+//! people.
 
 /// I/O port of QEMU's `isa-debug-exit` device (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`).
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;
@@ -169,6 +168,11 @@ pub mod cmdline {
     /// `system/<name>.conf` (bundle file `config-<name>`); without it,
     /// [`super::DEFAULT_CONFIG`]. Read by init through `boot_args`.
     pub const CONFIG: &str = "config";
+    /// Not the kernel's: the persistence benchmark's mode
+    /// (`bench-persist=<mode>`, read by `user/bench/bench-persist`
+    /// through `boot_args`; the format is `abide_benchfmt::persist::Mode`).
+    /// The kernel knows it only so it does not warn about it.
+    pub const BENCH_PERSIST: &str = "bench-persist";
 }
 
 #[cfg(test)]

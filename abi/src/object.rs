@@ -1,9 +1,11 @@
 //! Kernel objects as user space sees them: the signals a port can wait for,
 //! the structures system calls pass through memory, and the limits.
 //!
-//! Structures cross the boundary as fixed little-endian byte arrays (each has
-//! `encode` and `decode`), never as `repr(C)` casts, so neither side needs
-//! `unsafe` to read them and their layout is written down here once.
+//! The structures are [`Record`]s: `#[repr(C)]` structs whose declaration
+//! is their layout (field order, sizes and reserved bytes, little-endian),
+//! read and written without `unsafe` (see [`crate::record`]).
+
+use crate::record::{Immutable, IntoBytes, KnownLayout, Record, TryFromBytes};
 
 /// The most bytes one channel message may carry.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -47,7 +49,9 @@ pub const POWER_OFF: u64 = 0;
 
 /// What kind of object a handle names (`process_handles`).
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub enum ObjectKind {
     #[default]
     Unknown = 0,
@@ -82,15 +86,6 @@ impl ObjectKind {
         ObjectKind::HardwareResource,
     ];
 
-    /// The kind with code `code` (unknown codes are [`ObjectKind::Unknown`]).
-    pub fn from_code(code: u32) -> ObjectKind {
-        ObjectKind::ALL
-            .iter()
-            .copied()
-            .find(|kind| *kind as u32 == code)
-            .unwrap_or_default()
-    }
-
     /// The lower-case name (`channel`).
     pub fn name(self) -> &'static str {
         match self {
@@ -108,51 +103,31 @@ impl ObjectKind {
     }
 }
 
-/// One handle of a process (`process_handles`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// One handle of a process (`process_handles`): 32 bytes.
+#[repr(C)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct HandleInfo {
     /// The handle's value in that process's table.
     pub handle: u32,
     pub kind: ObjectKind,
     /// Its rights ([`crate::syscall::Rights`] bits).
     pub rights: u32,
+    /// Zero.
+    pub reserved: [u8; 4],
     /// The badge it carries (0: none).
     pub badge: u64,
     /// The object's stable id.
     pub object: u64,
 }
 
-impl HandleInfo {
-    /// Size of the encoded record.
-    pub const LEN: usize = 32;
-
-    /// Layout: handle u32, kind u32, rights u32, reserved u32, badge u64,
-    /// object u64.
-    pub fn encode(&self) -> [u8; Self::LEN] {
-        let mut out = [0u8; Self::LEN];
-        out[0..4].copy_from_slice(&self.handle.to_le_bytes());
-        out[4..8].copy_from_slice(&(self.kind as u32).to_le_bytes());
-        out[8..12].copy_from_slice(&self.rights.to_le_bytes());
-        out[16..24].copy_from_slice(&self.badge.to_le_bytes());
-        out[24..32].copy_from_slice(&self.object.to_le_bytes());
-        out
-    }
-
-    /// The inverse of [`HandleInfo::encode`].
-    pub fn decode(bytes: &[u8; Self::LEN]) -> HandleInfo {
-        HandleInfo {
-            handle: u32_at(bytes, 0),
-            kind: ObjectKind::from_code(u32_at(bytes, 4)),
-            rights: u32_at(bytes, 8),
-            badge: u64_at(bytes, 16),
-            object: u64_at(bytes, 24),
-        }
-    }
-}
+impl Record for HandleInfo {}
 
 /// Signals: the conditions an object asserts, which `port_bind` waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(TryFromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(transparent)]
 pub struct Signals(pub u32);
 
@@ -190,43 +165,31 @@ impl Signals {
 }
 
 /// What `port_wait` returns: the key given to `port_bind` and the signals
-/// the object had asserted when the packet was queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// the object had asserted when the packet was queued: 24 bytes.
+#[repr(C)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Packet {
     /// The caller's key from `port_bind`.
     pub key: u64,
     /// The object's signals at the time (a superset of some bound signal).
     pub signals: Signals,
+    /// Zero (and not part of the checkpoint image).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub reserved: [u8; 4],
     /// Monotonic nanoseconds when the packet was queued.
     pub timestamp_ns: u64,
 }
 
-impl Packet {
-    /// Size of the encoded packet.
-    pub const LEN: usize = 24;
+impl Record for Packet {}
 
-    /// Layout: key u64, signals u32, 4 reserved zero bytes, timestamp u64.
-    pub fn encode(&self) -> [u8; Self::LEN] {
-        let mut out = [0u8; Self::LEN];
-        out[0..8].copy_from_slice(&self.key.to_le_bytes());
-        out[8..12].copy_from_slice(&self.signals.0.to_le_bytes());
-        out[16..24].copy_from_slice(&self.timestamp_ns.to_le_bytes());
-        out
-    }
-
-    /// Reads what [`Packet::encode`] wrote.
-    pub fn decode(bytes: &[u8; Self::LEN]) -> Packet {
-        Packet {
-            key: u64_at(bytes, 0),
-            signals: Signals(u32_at(bytes, 8)),
-            timestamp_ns: u64_at(bytes, 16),
-        }
-    }
-}
-
-/// What `channel_read` reports about a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What `channel_read` reports about a message: 16 bytes.
+#[repr(C)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct MessageInfo {
     /// Its size in bytes.
     pub bytes: u32,
@@ -236,33 +199,14 @@ pub struct MessageInfo {
     pub badge: u64,
 }
 
-impl MessageInfo {
-    /// Size of the encoded info.
-    pub const LEN: usize = 16;
-
-    /// Layout: bytes u32, handles u32, badge u64.
-    pub fn encode(&self) -> [u8; Self::LEN] {
-        let mut out = [0u8; Self::LEN];
-        out[0..4].copy_from_slice(&self.bytes.to_le_bytes());
-        out[4..8].copy_from_slice(&self.handles.to_le_bytes());
-        out[8..16].copy_from_slice(&self.badge.to_le_bytes());
-        out
-    }
-
-    /// Reads what [`MessageInfo::encode`] wrote.
-    pub fn decode(bytes: &[u8; Self::LEN]) -> MessageInfo {
-        MessageInfo {
-            bytes: u32_at(bytes, 0),
-            handles: u32_at(bytes, 4),
-            badge: u64_at(bytes, 8),
-        }
-    }
-}
+impl Record for MessageInfo {}
 
 /// Where a process is in its life (`process_status`).
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub enum ProcessState {
     /// Still running.
     #[default]
@@ -278,21 +222,12 @@ pub enum ProcessState {
     Lost = 4,
 }
 
-impl ProcessState {
-    fn from_code(code: u32) -> ProcessState {
-        match code {
-            1 => ProcessState::Exited,
-            2 => ProcessState::Faulted,
-            3 => ProcessState::Killed,
-            4 => ProcessState::Lost,
-            _ => ProcessState::Running,
-        }
-    }
-}
-
 /// A process's status, and for a faulted one the fault report, with what
-/// it uses (for `ps`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// it uses (for `ps`): 64 bytes.
+#[repr(C)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ProcessStatus {
     pub state: ProcessState,
@@ -320,50 +255,15 @@ pub struct ProcessStatus {
     pub cpu_ns: u64,
 }
 
-impl ProcessStatus {
-    /// Size of the encoded status.
-    pub const LEN: usize = 64;
-
-    /// Layout: state u32, code i32, vector u32, error u32, address u64, rip
-    /// u64, memory pages u64, memory limit u64, handles u32, handle quota u32,
-    /// CPU ns u64.
-    pub fn encode(&self) -> [u8; Self::LEN] {
-        let mut out = [0u8; Self::LEN];
-        out[0..4].copy_from_slice(&(self.state as u32).to_le_bytes());
-        out[4..8].copy_from_slice(&self.code.to_le_bytes());
-        out[8..12].copy_from_slice(&self.vector.to_le_bytes());
-        out[12..16].copy_from_slice(&self.error_code.to_le_bytes());
-        out[16..24].copy_from_slice(&self.address.to_le_bytes());
-        out[24..32].copy_from_slice(&self.rip.to_le_bytes());
-        out[32..40].copy_from_slice(&self.memory_pages.to_le_bytes());
-        out[40..48].copy_from_slice(&self.memory_limit.to_le_bytes());
-        out[48..52].copy_from_slice(&self.handles.to_le_bytes());
-        out[52..56].copy_from_slice(&self.handle_quota.to_le_bytes());
-        out[56..64].copy_from_slice(&self.cpu_ns.to_le_bytes());
-        out
-    }
-
-    /// Reads what [`ProcessStatus::encode`] wrote.
-    pub fn decode(bytes: &[u8; Self::LEN]) -> ProcessStatus {
-        ProcessStatus {
-            state: ProcessState::from_code(u32_at(bytes, 0)),
-            code: u32_at(bytes, 4) as i32,
-            vector: u32_at(bytes, 8),
-            error_code: u32_at(bytes, 12),
-            address: u64_at(bytes, 16),
-            rip: u64_at(bytes, 24),
-            memory_pages: u64_at(bytes, 32),
-            memory_limit: u64_at(bytes, 40),
-            handles: u32_at(bytes, 48),
-            handle_quota: u32_at(bytes, 52),
-            cpu_ns: u64_at(bytes, 56),
-        }
-    }
-}
+impl Record for ProcessStatus {}
 
 /// The machine's memory, as `memory_stats` reports it (the kernel
-/// console's `mem`, the shell's `mem`, the benchmark's memory figure).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// console's `mem`, the shell's `mem`, the benchmark's memory figure): 32
+/// bytes.
+#[repr(C)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct MemoryStats {
     /// Physical memory the kernel manages: usable RAM from the boot memory
     /// map, the kernel's own image included.
@@ -376,30 +276,9 @@ pub struct MemoryStats {
     pub heap_bytes: u64,
 }
 
+impl Record for MemoryStats {}
+
 impl MemoryStats {
-    /// Size of the encoded statistics.
-    pub const LEN: usize = 32;
-
-    /// Layout: the four fields as little-endian `u64`s, in order.
-    pub fn encode(&self) -> [u8; Self::LEN] {
-        let mut out = [0u8; Self::LEN];
-        out[0..8].copy_from_slice(&self.usable_bytes.to_le_bytes());
-        out[8..16].copy_from_slice(&self.free_bytes.to_le_bytes());
-        out[16..24].copy_from_slice(&self.heap_used_bytes.to_le_bytes());
-        out[24..32].copy_from_slice(&self.heap_bytes.to_le_bytes());
-        out
-    }
-
-    /// Reads what [`MemoryStats::encode`] wrote.
-    pub fn decode(bytes: &[u8; Self::LEN]) -> MemoryStats {
-        MemoryStats {
-            usable_bytes: u64_at(bytes, 0),
-            free_bytes: u64_at(bytes, 8),
-            heap_used_bytes: u64_at(bytes, 16),
-            heap_bytes: u64_at(bytes, 24),
-        }
-    }
-
     /// Bytes in use: usable less free.
     pub fn used_bytes(&self) -> u64 {
         self.usable_bytes.saturating_sub(self.free_bytes)
@@ -413,21 +292,27 @@ impl MemoryStats {
 /// than the parent's own is refused with `InvalidArgument`. A parent with a
 /// memory limit gives its child part of its own budget: the child's limit
 /// (0: all the parent has left) is charged to the parent until the child
-/// ends; a limit larger than what is left is `NoMemory`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// ends; a limit larger than what is left is `NoMemory`. 24 bytes; the
+/// kernel does not look at the reserved ones.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, TryFromBytes, IntoBytes, KnownLayout, Immutable)]
 pub struct SpawnOptions {
     /// Scheduling priority, 0 (lowest) to 7.
     pub priority: u8,
-    /// The most pages of memory it may be charged.
-    pub memory_pages: u64,
-    /// The most handles its table may hold.
-    pub handle_quota: u32,
     /// [`SPAWN_PERSISTENT`] or 0.
     pub flags: u8,
+    /// Zero.
+    pub reserved: [u8; 2],
+    /// The most handles its table may hold.
+    pub handle_quota: u32,
+    /// The most pages of memory it may be charged.
+    pub memory_pages: u64,
     /// A handle to the hardware resource with
     /// [`crate::syscall::Rights::SPAWN`]: the authority to start processes
     /// (0: none, refused with `BadHandle`).
     pub authority: u32,
+    /// Zero.
+    pub reserved_end: [u8; 4],
 }
 
 /// [`SpawnOptions::flags`]: the process survives power loss (it is part of
@@ -445,6 +330,8 @@ impl Default for SpawnOptions {
             handle_quota: 0,
             flags: 0,
             authority: 0,
+            reserved: [0; 2],
+            reserved_end: [0; 4],
         }
     }
 }
@@ -453,33 +340,7 @@ impl Default for SpawnOptions {
 /// memory limit or handle quota likewise means "the parent's".
 pub const INHERIT_PRIORITY: u8 = 0xff;
 
-impl SpawnOptions {
-    /// Size of the encoded options.
-    pub const LEN: usize = 24;
-
-    /// Layout: priority u8, flags u8, 2 reserved zero bytes, handle quota
-    /// u32, memory pages u64, authority handle u32, 4 reserved zero bytes.
-    pub fn encode(&self) -> [u8; Self::LEN] {
-        let mut out = [0u8; Self::LEN];
-        out[0] = self.priority;
-        out[1] = self.flags;
-        out[4..8].copy_from_slice(&self.handle_quota.to_le_bytes());
-        out[8..16].copy_from_slice(&self.memory_pages.to_le_bytes());
-        out[16..20].copy_from_slice(&self.authority.to_le_bytes());
-        out
-    }
-
-    /// Reads what [`SpawnOptions::encode`] wrote.
-    pub fn decode(bytes: &[u8; Self::LEN]) -> SpawnOptions {
-        SpawnOptions {
-            priority: bytes[0],
-            flags: bytes[1],
-            handle_quota: u32_at(bytes, 4),
-            memory_pages: u64_at(bytes, 8),
-            authority: u32_at(bytes, 16),
-        }
-    }
-}
+impl Record for SpawnOptions {}
 
 /// Packs the two handles `channel_create` returns.
 pub const fn pack_pair(first: u32, second: u32) -> u64 {
@@ -489,77 +350,4 @@ pub const fn pack_pair(first: u32, second: u32) -> u64 {
 /// Unpacks what [`pack_pair`] packed.
 pub const fn unpack_pair(value: u64) -> (u32, u32) {
     (value as u32, (value >> 32) as u32)
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0u8; 4];
-    word.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(word)
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn structures_round_trip() {
-        let packet = Packet {
-            key: 0x1122_3344_5566_7788,
-            signals: Signals::READABLE.union(Signals::PEER_CLOSED),
-            timestamp_ns: 42,
-        };
-        assert_eq!(Packet::decode(&packet.encode()), packet);
-        let info = MessageInfo {
-            bytes: 65536,
-            handles: 16,
-            badge: u64::MAX,
-        };
-        assert_eq!(MessageInfo::decode(&info.encode()), info);
-        let status = ProcessStatus {
-            state: ProcessState::Faulted,
-            code: -1,
-            vector: 14,
-            error_code: 6,
-            address: 0xdead_0000,
-            rip: 0x40_1000,
-            memory_pages: 300,
-            memory_limit: u64::MAX,
-            handles: 12,
-            handle_quota: 1024,
-            cpu_ns: 1 << 40,
-        };
-        assert_eq!(ProcessStatus::decode(&status.encode()), status);
-        let options = SpawnOptions {
-            priority: 3,
-            memory_pages: 1 << 20,
-            handle_quota: 64,
-            flags: SPAWN_PERSISTENT,
-            authority: 0xdead_beef,
-        };
-        assert_eq!(SpawnOptions::decode(&options.encode()), options);
-        let memory = MemoryStats {
-            usable_bytes: 256 << 20,
-            free_bytes: 200 << 20,
-            heap_used_bytes: 12345,
-            heap_bytes: u64::MAX,
-        };
-        assert_eq!(MemoryStats::decode(&memory.encode()), memory);
-        assert_eq!(memory.used_bytes(), 56 << 20);
-        assert_eq!(unpack_pair(pack_pair(7, u32::MAX)), (7, u32::MAX));
-    }
-
-    #[test]
-    fn signals_are_sets() {
-        let rw = Signals::READABLE.union(Signals::WRITABLE);
-        assert!(rw.intersects(Signals::READABLE));
-        assert!(!rw.intersects(Signals::TIMER));
-        assert!(Signals::ALL.contains(rw));
-        assert!(!Signals::READABLE.contains(rw));
-    }
 }

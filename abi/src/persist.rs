@@ -19,6 +19,8 @@
 //! nothing, and only a caller that holds it learns that there is no store
 //! (`Unavailable`).
 
+use crate::record::{Immutable, IntoBytes, KnownLayout, Record, TryFromBytes};
+
 /// Take a checkpoint now; returns the committed generation's number.
 /// Needs `WRITE` on the hardware resource.
 pub const SNAPSHOT: u64 = 0;
@@ -39,8 +41,12 @@ pub const DEFAULT_PERIOD_MS: u64 = 1000;
 /// refuses an image with a longer one.
 pub const MAX_PERIOD_MS: u64 = 3_600_000;
 
-/// What `persist(STATUS)` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What `persist(STATUS)` reports: 80 bytes, little-endian `u64`s in
+/// field order.
+#[repr(C)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct PersistStatus {
     /// 1 when a store is attached and in use, else 0.
     pub enabled: u64,
@@ -65,77 +71,4 @@ pub struct PersistStatus {
     pub used_blocks: u64,
 }
 
-impl PersistStatus {
-    /// Size of the encoded status.
-    pub const LEN: usize = 10 * 8;
-
-    /// Little-endian `u64`s in field order.
-    pub fn encode(&self) -> [u8; Self::LEN] {
-        let mut out = [0u8; Self::LEN];
-        for (slot, value) in out.chunks_exact_mut(8).zip(self.fields()) {
-            slot.copy_from_slice(&value.to_le_bytes());
-        }
-        out
-    }
-
-    /// Reads what [`PersistStatus::encode`] wrote.
-    pub fn decode(bytes: &[u8; Self::LEN]) -> PersistStatus {
-        let mut words = [0u64; 10];
-        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
-            let mut raw = [0u8; 8];
-            raw.copy_from_slice(chunk);
-            *word = u64::from_le_bytes(raw);
-        }
-        let [enabled, generation, resumed_from, period_ms, checkpoints, last_pause_ns, last_write_ns, last_pages_written, store_blocks, used_blocks] =
-            words;
-        PersistStatus {
-            enabled,
-            generation,
-            resumed_from,
-            period_ms,
-            checkpoints,
-            last_pause_ns,
-            last_write_ns,
-            last_pages_written,
-            store_blocks,
-            used_blocks,
-        }
-    }
-
-    fn fields(&self) -> [u64; 10] {
-        [
-            self.enabled,
-            self.generation,
-            self.resumed_from,
-            self.period_ms,
-            self.checkpoints,
-            self.last_pause_ns,
-            self.last_write_ns,
-            self.last_pages_written,
-            self.store_blocks,
-            self.used_blocks,
-        ]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_round_trips() {
-        let status = PersistStatus {
-            enabled: 1,
-            generation: 7,
-            resumed_from: 5,
-            period_ms: 1000,
-            checkpoints: 3,
-            last_pause_ns: 123,
-            last_write_ns: 456,
-            last_pages_written: 9,
-            store_blocks: 65536,
-            used_blocks: 300,
-        };
-        assert_eq!(PersistStatus::decode(&status.encode()), status);
-    }
-}
+impl Record for PersistStatus {}

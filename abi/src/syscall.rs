@@ -16,7 +16,7 @@
 /// the value: the first in the low 32 bits, the second in the high 32 bits.
 /// Structures passed through memory ([`crate::object::Packet`],
 /// [`crate::object::MessageInfo`], [`crate::object::ProcessStatus`]) have a
-/// fixed little-endian layout, with `encode`/`decode` in [`crate::object`].
+/// fixed little-endian layout: they are [`crate::record::Record`]s.
 #[repr(u64)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syscall {

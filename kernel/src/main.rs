@@ -160,10 +160,10 @@ fn start_programs(names: &str, limits: process::Limits) -> ! {
 
 /// Names command-line options the kernel does not know, so typos are seen.
 fn warn_unknown_options(info: &BootInfo) {
-    use abide_abi::host::cmdline::{CONFIG, INIT, LOG, MONITOR, TEST};
+    use abide_abi::host::cmdline::{BENCH_PERSIST, CONFIG, INIT, LOG, MONITOR, TEST};
     for (key, _) in info.cmdline.options() {
         // Options for programs: the persistence benchmark's mode.
-        let for_programs = [abide_abi::host::bench::persist::MODE_KEY];
+        let for_programs = [BENCH_PERSIST];
         if ![LOG, TEST, INIT, MONITOR, CONFIG].contains(&key) && !for_programs.contains(&key) {
             log::warn!("unknown kernel command-line option {key:?} ignored");
         }

@@ -13,6 +13,7 @@ use abide_abi::object::{
     unpack_pair, HandleInfo, MemoryStats, MessageInfo, Packet, ProcessStatus, Signals,
     SpawnOptions, KILL, KILL_AS_FAULT, POWER_OFF,
 };
+use abide_abi::record::Record;
 use abide_abi::syscall::{decode_result, Error, Handle, Rights, Syscall};
 
 pub use abide_abi::object::MAP_WRITE;
@@ -124,6 +125,14 @@ pub fn handle_revoke(handle: Handle) -> Result<u64, Error> {
     unsafe { call(Syscall::HandleRevoke, &[u64::from(handle.0)]) }
 }
 
+/// Reads the record the kernel wrote. The kernel and the programs are
+/// built into one image, so it writes no value a field does not know;
+/// should it, the call fails with [`Error::BadSyscall`], as an unknown
+/// error code does.
+fn from_kernel<R: Record>(bytes: &[u8]) -> Result<R, Error> {
+    R::decode(bytes).ok_or(Error::BadSyscall)
+}
+
 /// Converts a call's value to a handle; handles are 32-bit, so anything
 /// wider is not one.
 fn to_handle(value: u64) -> Result<Handle, Error> {
@@ -200,7 +209,8 @@ pub fn channel_read(
             ],
         )
     };
-    let info = MessageInfo::decode(&info);
+    // Every 16 bytes are a `MessageInfo`.
+    let info = MessageInfo::decode(&info).unwrap_or_default();
     match result {
         Ok(_) => Ok(info),
         Err(error) => Err((error, info)),
@@ -243,7 +253,7 @@ pub fn port_wait(port: Handle, deadline_ns: u64) -> Result<Packet, Error> {
             &[u64::from(port.0), packet.as_mut_ptr() as u64, deadline_ns],
         )
     }?;
-    Ok(Packet::decode(&packet))
+    from_kernel(&packet)
 }
 
 /// The deadline that never comes, for [`port_wait`].
@@ -368,9 +378,7 @@ pub fn process_handles(process: Handle, out: &mut [HandleInfo]) -> Result<usize,
         )
     }?;
     for (slot, record) in out.iter_mut().zip(bytes.chunks_exact(HandleInfo::LEN)) {
-        let mut fixed = [0u8; HandleInfo::LEN];
-        fixed.copy_from_slice(record);
-        *slot = HandleInfo::decode(&fixed);
+        *slot = from_kernel(record)?;
     }
     Ok(count as usize)
 }
@@ -478,7 +486,7 @@ pub fn process_status(process: Handle) -> Result<ProcessStatus, Error> {
             &[u64::from(process.0), status.as_mut_ptr() as u64],
         )
     }?;
-    Ok(ProcessStatus::decode(&status))
+    from_kernel(&status)
 }
 
 /// The machine's physical memory and kernel heap.
@@ -486,7 +494,7 @@ pub fn memory_stats() -> Result<MemoryStats, Error> {
     let mut stats = [0u8; MemoryStats::LEN];
     // SAFETY: the kernel writes `MemoryStats::LEN` bytes at `stats`.
     unsafe { call(Syscall::MemoryStats, &[stats.as_mut_ptr() as u64]) }?;
-    Ok(MemoryStats::decode(&stats))
+    from_kernel(&stats)
 }
 
 /// A new timer (not set).
@@ -599,7 +607,7 @@ pub fn persist_status() -> Result<abide_abi::persist::PersistStatus, Error> {
     let mut raw = [0u8; PersistStatus::LEN];
     // SAFETY: the kernel writes exactly `PersistStatus::LEN` bytes at `raw`.
     unsafe { call(Syscall::Persist, &[STATUS, raw.as_mut_ptr() as u64, 0]) }?;
-    Ok(PersistStatus::decode(&raw))
+    from_kernel(&raw)
 }
 
 /// Sets the checkpoint period (0: on demand only); needs `MANAGE` on the

@@ -262,6 +262,7 @@ fn queue(kernel: &mut Kernel, port_id: ObjectId, key: u64, signals: Signals, cha
         key,
         signals,
         timestamp_ns: time::now_ns(),
+        ..Packet::default()
     });
     port.charges.push_back(charge);
     let waiters = core::mem::take(&mut port.waiters);

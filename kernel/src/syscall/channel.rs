@@ -10,6 +10,7 @@
 //! moves: such an endpoint could never be read or closed again.
 
 use abide_abi::object::{pack_pair, MessageInfo, MAX_MESSAGE_BYTES, MAX_MESSAGE_HANDLES};
+use abide_abi::record::Record;
 use abide_abi::syscall::{Error, Rights};
 use abide_objects::queue::ReadError;
 use alloc::vec;
@@ -145,5 +146,5 @@ fn write_info(ptr: u64, info: &MessageInfo) -> Result<(), Error> {
     if ptr == 0 {
         return Ok(());
     }
-    probe::copy_to_user(ptr, &info.encode())
+    probe::copy_to_user(ptr, info.encode())
 }

@@ -14,6 +14,7 @@
 //! - `STATUS`: nothing; read-only figures, public like the clock.
 
 use abide_abi::persist::{PersistStatus, SET_PERIOD, SNAPSHOT, STATUS, SYNC};
+use abide_abi::record::Record;
 use abide_abi::syscall::{Error, Rights};
 
 use super::{hardware_resource, set_result, Outcome};
@@ -34,7 +35,7 @@ pub fn call(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &FpuState, a: [u64;
         STATUS => {
             let status = persist::status();
             Outcome::Return(
-                probe::copy_to_user(arg, &status.encode()).map(|()| PersistStatus::LEN as u64),
+                probe::copy_to_user(arg, status.encode()).map(|()| PersistStatus::LEN as u64),
             )
         }
         SET_PERIOD => Outcome::Return(set_period(kernel, arg, resource)),

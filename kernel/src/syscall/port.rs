@@ -2,6 +2,7 @@
 //! waiting, and the clock objects that end waits.
 
 use abide_abi::object::{Packet, Signals};
+use abide_abi::record::Record;
 use abide_abi::syscall::{Error, Rights};
 
 use super::{caller_table, handle_arg, Outcome};
@@ -43,7 +44,7 @@ pub fn wait(kernel: &mut Kernel, port: u64, packet_ptr: u64, deadline: u64) -> O
         let port_id = kernel.object_of(table, handle_arg(port)?, Rights::READ)?;
         let port = kernel.objects.port_mut(port_id).ok_or(Error::WrongType)?;
         if let Some(packet) = port.front() {
-            probe::copy_to_user(packet_ptr, &packet.encode())?;
+            probe::copy_to_user(packet_ptr, packet.encode())?;
             if let Some((_, charge)) = port.pop() {
                 account::uncharge_bytes(kernel, charge);
             }

@@ -6,6 +6,7 @@ use abide_abi::object::{
     HandleInfo, ObjectKind, SpawnOptions, INHERIT_PRIORITY, KILL, KILL_AS_FAULT,
     MAX_MESSAGE_HANDLES, SPAWN_PERSISTENT,
 };
+use abide_abi::record::Record;
 use abide_abi::syscall::{Error, Rights};
 use abide_objects::budget;
 
@@ -127,9 +128,8 @@ fn read_options(options_ptr: u64) -> Result<SpawnOptions, Error> {
         SpawnOptions::LEN as u64,
         SpawnOptions::LEN as u64,
     )?;
-    let mut raw = [0u8; SpawnOptions::LEN];
-    raw.copy_from_slice(&bytes);
-    Ok(SpawnOptions::decode(&raw))
+    // Every byte pattern of the right length is a `SpawnOptions`.
+    SpawnOptions::decode(&bytes).ok_or(Error::InvalidArgument)
 }
 
 /// The limits for a child of `parent` from `options`, never more than the
@@ -200,7 +200,7 @@ pub fn status(kernel: &mut Kernel, handle: u64, status_ptr: u64) -> Result<u64, 
     let id = kernel.object_of(table, handle_arg(handle)?, Rights::READ)?;
     let process = kernel.objects.process(id).ok_or(Error::WrongType)?;
     let report = process.report(kernel.caps.handle_count(process.table));
-    probe::copy_to_user(status_ptr, &report.encode())?;
+    probe::copy_to_user(status_ptr, report.encode())?;
     Ok(0)
 }
 
@@ -221,13 +221,14 @@ pub fn handles(kernel: &mut Kernel, handle: u64, buffer: u64, capacity: u64) -> 
                 handle: handle.0,
                 kind: kind_of(kernel.objects.get(cap.object)),
                 rights: cap.rights.0,
+                reserved: [0; 4],
                 badge: cap.badge,
                 object: cap.object,
             };
             bytes
                 .try_reserve(HandleInfo::LEN)
                 .map_err(|_| Error::NoMemory)?;
-            bytes.extend_from_slice(&info.encode());
+            bytes.extend_from_slice(info.encode());
         }
         count += 1;
     }

@@ -3,6 +3,7 @@
 //! memory, and the machine's power.
 
 use abide_abi::object::{MemoryStats, POWER_OFF};
+use abide_abi::record::Record;
 use abide_abi::syscall::{Error, Rights};
 
 use super::{copy_in, hardware_resource, Outcome};
@@ -71,7 +72,7 @@ pub fn memory_stats(stats_ptr: u64) -> Result<u64, Error> {
         heap_used_bytes: heap.allocated_bytes,
         heap_bytes: heap.claimed_bytes,
     };
-    probe::copy_to_user(stats_ptr, &stats.encode())?;
+    probe::copy_to_user(stats_ptr, stats.encode())?;
     Ok(MemoryStats::LEN as u64)
 }
 

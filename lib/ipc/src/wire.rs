@@ -27,6 +27,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use abide_le::{put_array, put_u16, put_u32, put_u64, u16_at, u32_at, u64_at, u8_at};
 use serde::{Deserialize, Serialize};
 
 /// The first two bytes of every message.
@@ -99,11 +100,11 @@ impl Header {
     /// The header's 16 bytes.
     pub fn encode(&self) -> [u8; HEADER_LEN] {
         let mut bytes = [0; HEADER_LEN];
-        bytes[0..2].copy_from_slice(&MAGIC.to_le_bytes());
-        bytes[2] = VERSION;
-        bytes[3] = self.kind as u8;
-        bytes[4..8].copy_from_slice(&self.ordinal.to_le_bytes());
-        bytes[8..16].copy_from_slice(&self.txid.to_le_bytes());
+        // Every field is inside the header's 16 bytes.
+        put_u16(&mut bytes, 0, MAGIC);
+        put_array(&mut bytes, 2, [VERSION, self.kind as u8]);
+        put_u32(&mut bytes, 4, self.ordinal);
+        put_u64(&mut bytes, 8, self.txid);
         bytes
     }
 
@@ -117,23 +118,20 @@ impl Header {
         else {
             return Err(WireError::Truncated);
         };
-        let mut magic = [0; 2];
-        magic.copy_from_slice(&head[0..2]);
-        if u16::from_le_bytes(magic) != MAGIC {
+        // `head` is the header's 16 bytes: no field runs past it.
+        let short = WireError::Truncated;
+        if u16_at(head, 0).ok_or(short)? != MAGIC {
             return Err(WireError::BadMagic);
         }
-        if head[2] != VERSION {
+        if u8_at(head, 2).ok_or(short)? != VERSION {
             return Err(WireError::BadVersion);
         }
-        let kind = Kind::from_u8(head[3]).ok_or(WireError::BadKind(head[3]))?;
-        let mut ordinal = [0; 4];
-        ordinal.copy_from_slice(&head[4..8]);
-        let mut txid = [0; 8];
-        txid.copy_from_slice(&head[8..16]);
+        let kind = u8_at(head, 3).ok_or(short)?;
+        let kind = Kind::from_u8(kind).ok_or(WireError::BadKind(kind))?;
         let header = Header {
             kind,
-            ordinal: u32::from_le_bytes(ordinal),
-            txid: u64::from_le_bytes(txid),
+            ordinal: u32_at(head, 4).ok_or(short)?,
+            txid: u64_at(head, 8).ok_or(short)?,
         };
         Ok((header, payload))
     }

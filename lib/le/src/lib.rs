@@ -1,8 +1,10 @@
-//! Little-endian field reads from byte slices.
+//! Little-endian fields in byte slices, read and written by offset.
 //!
-//! Firmware tables, the kernel symbol table and the program bundle are byte
-//! layouts; these helpers read their fields by offset and return `None`
-//! instead of panicking when a field runs past the end.
+//! Firmware tables, the kernel symbol table, the program bundle, the store's
+//! blocks, the IPC header and the drivers' stashes are byte layouts; these
+//! helpers read and write their fields by offset and return `None` instead
+//! of panicking when a field runs past the end. (The system-call records
+//! are `abide_abi::record`s, whose layout is their struct.)
 #![cfg_attr(not(test), no_std)]
 
 /// `N` bytes at `offset`, if they are all inside `bytes`.
@@ -31,6 +33,29 @@ pub fn u64_at(bytes: &[u8], offset: usize) -> Option<u64> {
     array_at(bytes, offset).map(u64::from_le_bytes)
 }
 
+/// Writes `value` at `offset`; `None`, and nothing written, when it does
+/// not fit inside `bytes`.
+pub fn put_array<const N: usize>(bytes: &mut [u8], offset: usize, value: [u8; N]) -> Option<()> {
+    let end = offset.checked_add(N)?;
+    bytes.get_mut(offset..end)?.copy_from_slice(&value);
+    Some(())
+}
+
+/// Writes `value` little-endian at `offset` (see [`put_array`]).
+pub fn put_u16(bytes: &mut [u8], offset: usize, value: u16) -> Option<()> {
+    put_array(bytes, offset, value.to_le_bytes())
+}
+
+/// Writes `value` little-endian at `offset` (see [`put_array`]).
+pub fn put_u32(bytes: &mut [u8], offset: usize, value: u32) -> Option<()> {
+    put_array(bytes, offset, value.to_le_bytes())
+}
+
+/// Writes `value` little-endian at `offset` (see [`put_array`]).
+pub fn put_u64(bytes: &mut [u8], offset: usize, value: u64) -> Option<()> {
+    put_array(bytes, offset, value.to_le_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +71,19 @@ mod tests {
         assert_eq!(u16_at(&b, 8), None);
         assert_eq!(u64_at(&b, 2), None);
         assert_eq!(u32_at(&b, usize::MAX), None);
+    }
+
+    #[test]
+    fn writes_fields_inside_and_nothing_outside() {
+        let mut b = [0u8; 9];
+        assert_eq!(put_u16(&mut b, 0, 0x0201), Some(()));
+        assert_eq!(put_u32(&mut b, 2, 0x0605_0403), Some(()));
+        assert_eq!(put_array(&mut b, 6, [7, 8, 9]), Some(()));
+        assert_eq!(b, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(put_u64(&mut b, 2, u64::MAX), None);
+        assert_eq!(put_u16(&mut b, usize::MAX, 0), None);
+        assert_eq!(b, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(put_u64(&mut b, 1, 0x0908_0706_0504_0302), Some(()));
+        assert_eq!(u64_at(&b, 1), Some(0x0908_0706_0504_0302));
     }
 }

@@ -1,32 +1,27 @@
-//! Little-endian fields in on-disk blocks, read and written without any
-//! way to panic: a field that does not fit in the slice reads as zero and
-//! is not written (callers only use offsets inside the block, so this never
-//! happens, but the disk is untrusted and the kernel must not panic).
+//! Little-endian fields in on-disk blocks (`abide-le`), read and written
+//! without any way to panic: a field that does not fit in the slice reads
+//! as zero and is not written (callers only use offsets inside the block, so
+//! this never happens, but the disk is untrusted and the kernel must not
+//! panic).
 
 /// The `u64` at `off`.
 pub(crate) fn get_u64(b: &[u8], off: usize) -> u64 {
-    off.checked_add(8)
-        .and_then(|end| b.get(off..end))
-        .and_then(|s| <[u8; 8]>::try_from(s).ok())
-        .map_or(0, u64::from_le_bytes)
+    abide_le::u64_at(b, off).unwrap_or(0)
 }
 
 /// The `u32` at `off`.
 pub(crate) fn get_u32(b: &[u8], off: usize) -> u32 {
-    off.checked_add(4)
-        .and_then(|end| b.get(off..end))
-        .and_then(|s| <[u8; 4]>::try_from(s).ok())
-        .map_or(0, u32::from_le_bytes)
+    abide_le::u32_at(b, off).unwrap_or(0)
 }
 
 /// Stores `v` at `off`.
 pub(crate) fn put_u64(b: &mut [u8], off: usize, v: u64) {
-    put(b, off, &v.to_le_bytes());
+    let _ = abide_le::put_u64(b, off, v);
 }
 
 /// Stores `v` at `off`.
 pub(crate) fn put_u32(b: &mut [u8], off: usize, v: u32) {
-    put(b, off, &v.to_le_bytes());
+    let _ = abide_le::put_u32(b, off, v);
 }
 
 /// Stores `bytes` at `off`.

@@ -26,6 +26,8 @@
 
 use alloc::vec::Vec;
 
+use abide_le::{put_u16, put_u32, put_u64, u16_at, u32_at, u64_at};
+
 const MAGIC: [u8; 8] = *b"ABVGACON";
 const ROW: usize = 8;
 const COLUMN: usize = 10;
@@ -79,15 +81,19 @@ impl<'a> Journal<'a> {
     /// Where the cursor was last noted: row and column.
     pub fn cursor(&self) -> (usize, usize) {
         (
-            usize::from(self.u16_at(ROW)),
-            usize::from(self.u16_at(COLUMN)),
+            usize::from(u16_at(self.bytes, ROW).unwrap_or(0)),
+            usize::from(u16_at(self.bytes, COLUMN).unwrap_or(0)),
         )
     }
 
     /// Notes where the cursor is (values past `u16::MAX` are clamped).
     pub fn set_cursor(&mut self, row: usize, column: usize) {
-        self.set_u16(ROW, u16::try_from(row).unwrap_or(u16::MAX));
-        self.set_u16(COLUMN, u16::try_from(column).unwrap_or(u16::MAX));
+        put_u16(self.bytes, ROW, u16::try_from(row).unwrap_or(u16::MAX));
+        put_u16(
+            self.bytes,
+            COLUMN,
+            u16::try_from(column).unwrap_or(u16::MAX),
+        );
     }
 
     /// Notes a request; `false` when every slot is taken.
@@ -96,10 +102,10 @@ impl<'a> Journal<'a> {
             return false;
         };
         let at = SLOTS_AT + slot * SLOT_BYTES;
-        self.bytes[at + 4..at + 8].copy_from_slice(&noted.ordinal.to_le_bytes());
-        self.bytes[at + 8..at + 16].copy_from_slice(&noted.txid.to_le_bytes());
+        put_u32(self.bytes, at + 4, noted.ordinal);
+        put_u64(self.bytes, at + 8, noted.txid);
         // Last: the slot is taken only once it is whole.
-        self.bytes[at..at + 4].copy_from_slice(&noted.client.max(1).to_le_bytes());
+        put_u32(self.bytes, at, noted.client.max(1));
         true
     }
 
@@ -126,7 +132,7 @@ impl<'a> Journal<'a> {
             let at = SLOTS_AT + slot * SLOT_BYTES;
             noted.push(Noted {
                 client,
-                ordinal: self.u32_at(at + 4),
+                ordinal: u32_at(self.bytes, at + 4).unwrap_or(0),
                 txid: self.txid_at(slot),
             });
             self.bytes[at..at + 4].fill(0);
@@ -134,29 +140,15 @@ impl<'a> Journal<'a> {
         noted
     }
 
+    // Every offset below is inside the journal's bytes, whose length
+    // `open` checked: the `None` of an `abide-le` field never happens.
+
     fn client_at(&self, slot: usize) -> u32 {
-        self.u32_at(SLOTS_AT + slot * SLOT_BYTES)
+        u32_at(self.bytes, SLOTS_AT + slot * SLOT_BYTES).unwrap_or(0)
     }
 
     fn txid_at(&self, slot: usize) -> u64 {
-        let at = SLOTS_AT + slot * SLOT_BYTES + 8;
-        let mut bytes = [0; 8];
-        bytes.copy_from_slice(&self.bytes[at..at + 8]);
-        u64::from_le_bytes(bytes)
-    }
-
-    fn u32_at(&self, at: usize) -> u32 {
-        let mut bytes = [0; 4];
-        bytes.copy_from_slice(&self.bytes[at..at + 4]);
-        u32::from_le_bytes(bytes)
-    }
-
-    fn u16_at(&self, at: usize) -> u16 {
-        u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]])
-    }
-
-    fn set_u16(&mut self, at: usize, value: u16) {
-        self.bytes[at..at + 2].copy_from_slice(&value.to_le_bytes());
+        u64_at(self.bytes, SLOTS_AT + slot * SLOT_BYTES + 8).unwrap_or(0)
     }
 }
 

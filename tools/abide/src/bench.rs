@@ -1,7 +1,7 @@
 //! `abide bench`: Abide and a Linux guest side by side in the same QEMU.
 //!
 //! Each system runs a benchmark program as its first user program and
-//! prints the lines `abide_abi::host::bench` defines: Abide boots with
+//! prints the lines `abide_benchfmt` defines: Abide boots with
 //! `init=bench log=warn` (the suite in `user/bench/bench`), Linux with
 //! `tools/linux-bench` as `/init` of an initramfs ([`linux`]). Both boot in
 //! the virtual machine [`BenchOptions::machine`] describes, the same for
@@ -31,8 +31,8 @@ pub mod system;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use abide_abi::host::bench::{self as format, Record, Summary, LINE_PREFIX};
 use abide_abi::host::{cmdline, exit_status_meaning, GuestOutcome};
+use abide_benchfmt::{self as format, Record, Summary, LINE_PREFIX};
 
 use crate::qemu::{Accel, Console, Medium, QemuConfig};
 use crate::session::Session;

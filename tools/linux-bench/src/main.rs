@@ -3,14 +3,14 @@
 //! (`abide_tool::bench::linux` builds it statically and packs it).
 //!
 //! As PID 1 it does what Abide's `bench` program does, in the same report
-//! format (`abide_abi::host::bench`): its first line says when it started
+//! format (`abide_benchfmt`): its first line says when it started
 //! (`bench: start`, from the TSC read by the ELF entry point, [`entry`]),
 //! then it mounts `/proc` and reports the memory in use after boot, the TSC
 //! rate, one `bench: result` line per benchmark of
-//! `abide_abi::host::bench::linux::NAMES` ([`suite`]) and `bench: done`, and
+//! `abide_benchfmt::linux::NAMES` ([`suite`]) and `bench: done`, and
 //! powers the machine off. The number of iterations is its first argument
 //! (the kernel passes what follows `--` on its command line), by default
-//! `abide_abi::host::bench::ITERATIONS`.
+//! `abide_benchfmt::ITERATIONS`.
 //!
 //! Run by hand on a Linux host (not as PID 1) it skips the mount and the
 //! power-off; the spawn benchmarks then fail unless `/bin/busybox` exists.
@@ -19,7 +19,7 @@ mod entry;
 mod suite;
 mod sys;
 
-use abide_abi::host::bench::{linux, Record, ITERATIONS};
+use abide_benchfmt::{linux, Record, ITERATIONS};
 
 fn main() {
     // The entry point's TSC, or ours when another entry point was linked

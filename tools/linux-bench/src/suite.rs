@@ -1,8 +1,8 @@
 //! The benchmarks, measured the way Abide's suite (`user/bench/bench`)
 //! measures its own: a warm-up of 1% of the iterations (dropped), then one
 //! fenced-TSC sample per iteration, summarized as nearest-rank median and
-//! p99 (`abide_abi::host::bench::Summary`). What each one does is in
-//! `abide_abi::host::bench::linux` and docs/perf.md.
+//! p99 (`abide_benchfmt::Summary`). What each one does is in
+//! `abide_benchfmt::linux` and docs/perf.md.
 
 use std::ffi::CString;
 use std::os::raw::c_char;
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use abide_abi::host::bench::{self as report, linux, Record, Summary};
+use abide_benchfmt::{self as report, linux, Record, Summary};
 
 use crate::sys::{futex_wait, futex_wake, getppid_raw, os_error, tsc};
 

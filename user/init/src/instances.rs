@@ -265,6 +265,7 @@ impl Init {
             flags: if spec.persistent { SPAWN_PERSISTENT } else { 0 },
             // Filled in by the runtime: init's own hardware resource.
             authority: 0,
+            ..SpawnOptions::default()
         };
         let process = match syscall::process_spawn_with(&spec.program, &handles, &options) {
             Ok(process) => process,

@@ -343,6 +343,7 @@ pub fn image() -> Image {
                     key: 7,
                     signals: Signals::TIMER,
                     timestamp_ns: now - 10,
+                    ..Packet::default()
                 }]),
                 armed: 1,
                 // Thread 19 ended while it waited: the kernel leaves it

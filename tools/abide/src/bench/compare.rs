@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use abide_abi::host::bench::{self as names, linux, Summary};
+use abide_benchfmt::{self as names, linux, Summary};
 
 use super::{markdown_table, render_table, BenchResult, GuestRun, Report};
 use crate::qemu::Accel;

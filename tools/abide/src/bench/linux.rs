@@ -16,7 +16,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use abide_abi::host::bench::linux::{INIT_PATH, SPAWN_PATH};
+use abide_benchfmt::linux::{INIT_PATH, SPAWN_PATH};
 
 use super::debian::{self, Fetched, Kernel};
 use super::initramfs::Archive;

@@ -2,7 +2,7 @@
 //! a restore after a power cut costs, and QEMU's own `savevm` of the same
 //! guest beside them. Each step boots `system/bench-persist.conf` with
 //! `bench-persist=<mode>` on the command line
-//! (`abide_abi::host::bench::persist`, `user/bench/bench-persist`):
+//! (`abide_benchfmt::persist`, `user/bench/bench-persist`):
 //!
 //! - **Dirty sets** of 1, 16 and 64 MiB ([`dirty_and_restore`]): on a fresh
 //!   store, the program writes every page of a memory object that size and
@@ -29,14 +29,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use abide_abi::host::bench::persist::{
+use abide_abi::host::{cmdline, exit_status_meaning, GuestOutcome};
+use abide_benchfmt::persist::{
     Mode, CALL_NS, CHECKPOINTS, CONFIG, DIRTY_MIB, ELAPSED_NS, FILLED_MIB, GENERATION, MODE_KEY,
     OPS, PAGES, PAUSE_NS, PERIODS_MS, PERIOD_PAUSE_NS, PERIOD_WRITE_NS, QUICK_ROUNDS,
     QUICK_SNAPSHOTS, QUICK_WINDOW_MS, RESTORE_LINE, RESUMED, ROUNDS, SNAPSHOTS, WINDOW_MS,
     WRITE_NS,
 };
-use abide_abi::host::bench::{Record, LINE_PREFIX};
-use abide_abi::host::{cmdline, exit_status_meaning, GuestOutcome};
+use abide_benchfmt::{Record, LINE_PREFIX};
 
 use super::compare::median;
 use super::{tail, BenchOptions};
@@ -733,7 +733,7 @@ mod tests {
 
     #[test]
     fn the_configuration_fits_the_benchmark() {
-        use abide_abi::host::bench::persist::CONFIG_PERIOD_MS;
+        use abide_benchfmt::persist::CONFIG_PERIOD_MS;
         let path = build::repo_root().join(format!("system/{CONFIG}.conf"));
         let text = fs::read_to_string(&path).unwrap();
         let system = abide_config::parse(&text).unwrap();

@@ -9,15 +9,15 @@
 //!   thing, not the same thing.
 //! - **Crash to the replacement's first request**: bench-restart's median
 //!   and p99 over 100 crashes of the log service, measured in the guest
-//!   with its clock (`abide_abi::host::bench::system`). Linux has nothing
+//!   with its clock (`abide_benchfmt::system`). Linux has nothing
 //!   that restarts a crashed server on its own in the peer.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use abide_abi::host::bench::system::{CONFIG, RESTART_MEDIAN_NS, RESTART_P99_NS};
-use abide_abi::host::bench::{Record, LINE_PREFIX};
 use abide_abi::host::{cmdline, SHELL_PROMPT};
+use abide_benchfmt::system::{CONFIG, RESTART_MEDIAN_NS, RESTART_P99_NS};
+use abide_benchfmt::{Record, LINE_PREFIX};
 
 use super::compare::median;
 use super::BenchOptions;

@@ -5,12 +5,12 @@
 use alloc::vec::Vec;
 use core::slice;
 
-use abide_abi::host::bench::persist::{
-    CALL_NS, FILLED_MIB, GENERATION, PAGES, PAUSE_NS, RESUMED, WRITE_NS,
-};
-use abide_abi::host::bench::Record;
 use abide_abi::object::MAP_WRITE;
 use abide_abi::syscall::Handle;
+use abide_benchfmt::persist::{
+    CALL_NS, FILLED_MIB, GENERATION, PAGES, PAUSE_NS, RESUMED, WRITE_NS,
+};
+use abide_benchfmt::Record;
 use abide_rt::println;
 use abide_rt::syscall::{self, memory_create, memory_map, persist_set_period, persist_snapshot};
 use abide_splitmix::GAMMA;

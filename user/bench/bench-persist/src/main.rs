@@ -1,7 +1,7 @@
 //! The persistence benchmark (`system/bench-persist.conf`, booted by
 //! `cargo run -- bench`): one step of it per boot, named by
 //! `bench-persist=<mode>` on the kernel command line
-//! (`abide_abi::host::bench::persist::Mode`):
+//! (`abide_benchfmt::persist::Mode`):
 //!
 //! - [`dirty`]: write a dirty set of N MiB and take checkpoints; report
 //!   their pause and write-out, then wait for the host's power cut. After
@@ -27,9 +27,9 @@ mod workload;
 
 use alloc::vec::Vec;
 
-use abide_abi::host::bench::persist::{Mode, CONFIG_PERIOD_MS, MODE_KEY};
-use abide_abi::host::bench::{percentile, Record};
 use abide_abi::syscall::{Error, Handle};
+use abide_benchfmt::persist::{Mode, CONFIG_PERIOD_MS, MODE_KEY};
+use abide_benchfmt::{percentile, Record};
 use abide_rt::component::Component;
 use abide_rt::println;
 use abide_rt::syscall::{self, port_create, port_wait, FOREVER};

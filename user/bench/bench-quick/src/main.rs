@@ -1,4 +1,4 @@
-//! The benchmark suite with `abide_abi::host::bench::QUICK_ITERATIONS`
+//! The benchmark suite with `abide_benchfmt::QUICK_ITERATIONS`
 //! iterations: `cargo run -- bench --quick`, and the system tests
 //! (`tests/bench.rs`, `tests/bench_linux.rs`), which check that every report
 //! line appears and parses without waiting for a full run.
@@ -8,5 +8,5 @@
 abide_rt::entry!(main);
 
 fn main() -> i32 {
-    bench::run(abide_abi::host::bench::QUICK_ITERATIONS)
+    bench::run(abide_benchfmt::QUICK_ITERATIONS)
 }

@@ -8,7 +8,7 @@
 //! the crash call to the reply covers the whole path: init hears of the
 //! end, the supervisor decides, the new process is spawned, maps its stash,
 //! recovers the ring and serves. The median and p99 go to the console as
-//! `bench: value` lines (`abide_abi::host::bench::system`), then
+//! `bench: value` lines (`abide_benchfmt::system`), then
 //! `bench: done`.
 #![no_std]
 #![no_main]
@@ -18,7 +18,7 @@ extern crate alloc;
 use alloc::format;
 use alloc::vec::Vec;
 
-use abide_abi::host::bench::system::{RESTART_CRASHES, RESTART_MEDIAN_NS, RESTART_P99_NS};
+use abide_benchfmt::system::{RESTART_CRASHES, RESTART_MEDIAN_NS, RESTART_P99_NS};
 use abide_interfaces::{level, Console, Log, System};
 use abide_rt::component::Component;
 use abide_rt::ipc::Client;

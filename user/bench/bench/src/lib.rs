@@ -6,7 +6,7 @@
 //! boot to the first user instruction. Every figure is measured with the TSC
 //! ([`tsc::now`]), one sample per iteration, after a short warm-up; the
 //! suite prints one line per benchmark
-//! in the format of `abide_abi::host::bench` (`bench: result name=...
+//! in the format of `abide_benchfmt` (`bench: result name=...
 //! iterations=... median=... p99=...`), and `bench: done` at the end. A
 //! benchmark that fails prints `bench: failed name=... reason=...` and the
 //! program exits 1; the others still run. docs/perf.md says what each figure

@@ -1,5 +1,5 @@
 //! The benchmark suite (`cargo run -- bench` boots with `init=bench`): every
-//! benchmark with `abide_abi::host::bench::ITERATIONS` iterations. The suite
+//! benchmark with `abide_benchfmt::ITERATIONS` iterations. The suite
 //! itself is this package's library.
 #![no_std]
 #![no_main]
@@ -7,5 +7,5 @@
 abide_rt::entry!(main);
 
 fn main() -> i32 {
-    bench::run(abide_abi::host::bench::ITERATIONS)
+    bench::run(abide_benchfmt::ITERATIONS)
 }

@@ -4,9 +4,9 @@ use alloc::vec::Vec;
 use core::slice;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abide_abi::host::bench::{self as report, Record, Summary};
 use abide_abi::object::{ProcessState, ProcessStatus, Signals, MAP_WRITE};
 use abide_abi::syscall::{Handle, Rights};
+use abide_benchfmt::{self as report, Record, Summary};
 use abide_rt::println;
 use abide_rt::syscall::{
     channel_create, channel_write, clock_ns, handle_close, handle_duplicate, memory_create,

@@ -191,7 +191,7 @@ fn load(stash: &[u8]) -> Option<Saved> {
     if header[..4] != STASH_MAGIC {
         return None;
     }
-    let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let len = abide_le::u32_at(header, 4)? as usize;
     let payload = stash.get(STASH_HEADER..STASH_HEADER.checked_add(len)?)?;
     wire::decode_payload(payload).ok()
 }
@@ -468,7 +468,7 @@ impl Bus {
             return;
         };
         room.copy_from_slice(&payload);
-        stash[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        abide_le::put_u32(stash, 4, payload.len() as u32);
         stash[..4].copy_from_slice(&STASH_MAGIC);
     }
 }

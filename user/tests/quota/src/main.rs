@@ -170,11 +170,7 @@ fn round(hardware: Handle, port: Handle) -> Result<bool, Error> {
         let mut report = [0u8; REPORT_LEN];
         let got = channel_read(control, &mut report, &mut []);
         let status = process_status(child)?;
-        let word = |at: usize| {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(&report[at..at + 8]);
-            u64::from_le_bytes(bytes)
-        };
+        let word = |at: usize| abide_le::u64_at(&report, at).unwrap_or(0);
         let (no_memory, code, max_pages, peak, done) =
             (report[1] == 1, report[2], word(8), word(16), word(24));
         let grown = peak.saturating_sub(start).div_ceil(PAGE);
@@ -270,9 +266,9 @@ fn child(control: Handle, mode: u8) {
     report[0] = mode;
     report[1] = u8::from(findings.no_memory);
     report[2] = findings.last_error;
-    report[8..16].copy_from_slice(&findings.max_pages.to_le_bytes());
-    report[16..24].copy_from_slice(&findings.peak.to_le_bytes());
-    report[24..32].copy_from_slice(&findings.done.to_le_bytes());
+    abide_le::put_u64(&mut report, 8, findings.max_pages);
+    abide_le::put_u64(&mut report, 16, findings.peak);
+    abide_le::put_u64(&mut report, 24, findings.done);
     let _ = channel_write(control, &report, &[]);
     // Hold everything until the parent kills us.
     if let Ok(port) = port_create() {

@@ -18,8 +18,9 @@ pub const CONFIG: &str = "bench-persist";
 /// periods. The program waits until init has applied it, so that init's
 /// setting cannot come after (and undo) the program's.
 pub const CONFIG_PERIOD_MS: u64 = 3_600_000;
-/// The kernel command-line key whose value is the [`Mode`].
-pub const MODE_KEY: &str = "bench-persist";
+/// The kernel command-line key whose value is the [`Mode`] (the kernel
+/// passes it on to programs, so it is declared with the kernel's keys).
+pub const MODE_KEY: &str = abide_abi::host::cmdline::BENCH_PERSIST;
 
 /// The dirty sets measured, in MiB.
 pub const DIRTY_MIB: [u32; 3] = [1, 16, 64];
@@ -156,68 +157,6 @@ impl fmt::Display for Mode {
             Mode::Dirty { mib, snapshots } => write!(f, "dirty-{mib}x{snapshots}"),
             Mode::Fill { mib } => write!(f, "fill-{mib}"),
             Mode::Overhead { window_ms, rounds } => write!(f, "overhead-{window_ms}x{rounds}"),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modes_round_trip() {
-        for (mode, text) in [
-            (
-                Mode::Dirty {
-                    mib: 64,
-                    snapshots: 5,
-                },
-                "dirty-64x5",
-            ),
-            (Mode::Fill { mib: 1 }, "fill-1"),
-            (
-                Mode::Overhead {
-                    window_ms: 2000,
-                    rounds: 2,
-                },
-                "overhead-2000x2",
-            ),
-        ] {
-            assert_eq!(mode.to_string(), text);
-            assert_eq!(Mode::parse(text), Some(mode));
-        }
-        for bad in [
-            "",
-            "dirty-64",
-            "dirty-x5",
-            "dirty-+1x5",
-            "fill-",
-            "fill-1x",
-            "overhead-1",
-            "other-1",
-        ] {
-            assert_eq!(Mode::parse(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn names_are_single_words_and_unique() {
-        let mut names = vec![
-            PAUSE_NS, WRITE_NS, PAGES, CALL_NS, GENERATION, RESUMED, FILLED_MIB,
-        ];
-        for list in [
-            OPS,
-            ELAPSED_NS,
-            CHECKPOINTS,
-            PERIOD_PAUSE_NS,
-            PERIOD_WRITE_NS,
-        ] {
-            names.extend(list);
-        }
-        for (i, name) in names.iter().enumerate() {
-            assert!(!name.is_empty() && !name.contains(char::is_whitespace));
-            assert!(!name.contains('='));
-            assert!(!names[..i].contains(name), "{name} twice");
         }
     }
 }

@@ -20,6 +20,12 @@
 //! computes them the same way: Abide's suite (`user/bench/bench`) and the
 //! Linux guest's (`tools/linux-bench`, names in [`linux`]) print the same
 //! lines, and `cargo run -- bench` compares them.
+//!
+//! The format is a contract between programs and the host tool, not the
+//! kernel's: it lives here, apart from `abide-abi`, and is `no_std` so the
+//! benchmark programs link it.
+
+#![cfg_attr(not(test), no_std)]
 
 use core::fmt;
 
@@ -238,7 +244,7 @@ impl Record<'_> {
     /// when the line is not a benchmark line.
     pub fn parse(line: &str) -> Result<Option<Record<'_>>, RecordError> {
         // The benchmark program's lines carry the kernel's process tag.
-        let line = super::untagged(line.trim_start());
+        let line = abide_abi::host::untagged(line.trim_start());
         let Some(rest) = line.trim().strip_prefix(LINE_PREFIX.trim_end()) else {
             return Ok(None);
         };
@@ -318,178 +324,5 @@ impl fmt::Display for Record<'_> {
             Record::Failed { name, reason } => write!(f, "failed name={name} reason={reason}"),
             Record::Done => f.write_str("done"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let samples: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&samples, 50), Some(50));
-        assert_eq!(percentile(&samples, 99), Some(99));
-        assert_eq!(percentile(&samples, 100), Some(100));
-        assert_eq!(percentile(&samples, 1), Some(1));
-        assert_eq!(percentile(&[7], 50), Some(7));
-        assert_eq!(percentile(&[7], 99), Some(7));
-        // Two samples: the median is the lower one, p99 the upper.
-        assert_eq!(percentile(&[1, 9], 50), Some(1));
-        assert_eq!(percentile(&[1, 9], 99), Some(9));
-        let ten_thousand: Vec<u64> = (0..10_000).collect();
-        assert_eq!(percentile(&ten_thousand, 50), Some(4_999));
-        assert_eq!(percentile(&ten_thousand, 99), Some(9_899));
-        assert_eq!(percentile(&[], 50), None);
-        assert_eq!(percentile(&samples, 0), None);
-        assert_eq!(percentile(&samples, 101), None);
-    }
-
-    #[test]
-    fn summary_sorts_first() {
-        let mut samples = [5, 1, 4, 2, 3, 100];
-        let summary = Summary::of(&mut samples).unwrap();
-        assert_eq!(
-            summary,
-            Summary {
-                iterations: 6,
-                median: 3,
-                p99: 100
-            }
-        );
-        assert_eq!(samples, [1, 2, 3, 4, 5, 100]);
-        assert_eq!(Summary::of(&mut []), None);
-    }
-
-    #[test]
-    fn a_tagged_line_is_read_without_its_tag() {
-        assert_eq!(
-            Record::parse("<4 bench> bench: done\r"),
-            Ok(Some(Record::Done))
-        );
-    }
-
-    #[test]
-    fn records_round_trip() {
-        let summary = Summary {
-            iterations: 10_000,
-            median: 812,
-            p99: 1204,
-        };
-        let records = [
-            Record::Start {
-                entry: 81_234_567,
-                now: 81_240_011,
-            },
-            Record::Value {
-                name: linux::MEMORY_FREE_KIB,
-                value: 230_112,
-            },
-            Record::Tsc { hz: 2_995_200_000 },
-            Record::Result {
-                name: NULL_SYSCALL,
-                summary,
-            },
-            Record::Failed {
-                name: CONTEXT_SWITCH,
-                reason: "port_wait:BadHandle",
-            },
-            Record::Done,
-        ];
-        let lines = [
-            "bench: start entry=81234567 now=81240011",
-            "bench: value name=memory-free-kib value=230112",
-            "bench: tsc hz=2995200000",
-            "bench: result name=null-syscall iterations=10000 median=812 p99=1204",
-            "bench: failed name=context-switch reason=port_wait:BadHandle",
-            "bench: done",
-        ];
-        for (record, line) in records.iter().zip(lines) {
-            assert_eq!(record.to_string(), line);
-            assert_eq!(Record::parse(line), Ok(Some(*record)));
-        }
-    }
-
-    #[test]
-    fn parsing_is_tolerant_of_order_extra_fields_and_line_ends() {
-        assert_eq!(
-            Record::parse("bench: result p99=3 median=2 name=x iterations=1 min=1\r"),
-            Ok(Some(Record::Result {
-                name: "x",
-                summary: Summary {
-                    iterations: 1,
-                    median: 2,
-                    p99: 3
-                }
-            }))
-        );
-        assert_eq!(Record::parse("  bench: done  \r\n"), Ok(Some(Record::Done)));
-    }
-
-    #[test]
-    fn other_lines_are_not_records() {
-        for line in [
-            "",
-            "hello from user space",
-            "process 3 (bench) exited with status 0",
-            "bench:done",
-            "benchmarks: done",
-            "xbench: done",
-        ] {
-            assert_eq!(Record::parse(line), Ok(None), "{line:?}");
-        }
-    }
-
-    #[test]
-    fn malformed_records_are_errors() {
-        assert_eq!(Record::parse("bench: "), Err(RecordError::UnknownKind));
-        assert_eq!(Record::parse("bench: frob"), Err(RecordError::UnknownKind));
-        assert_eq!(
-            Record::parse("bench: tsc"),
-            Err(RecordError::MissingField("hz"))
-        );
-        assert_eq!(
-            Record::parse("bench: tsc hz=fast"),
-            Err(RecordError::BadNumber("hz"))
-        );
-        assert_eq!(
-            Record::parse("bench: result name=x iterations=1 median=-2 p99=3"),
-            Err(RecordError::BadNumber("median"))
-        );
-        assert_eq!(
-            Record::parse("bench: failed name=x"),
-            Err(RecordError::MissingField("reason"))
-        );
-        assert_eq!(
-            Record::parse("bench: start entry=1"),
-            Err(RecordError::MissingField("now"))
-        );
-        assert_eq!(
-            Record::parse("bench: value name=x value=1.5"),
-            Err(RecordError::BadNumber("value"))
-        );
-        assert_eq!(
-            RecordError::MissingField("p99").to_string(),
-            "no p99= field"
-        );
-    }
-
-    #[test]
-    fn names_are_single_words_and_unique() {
-        for names in [NAMES, linux::NAMES] {
-            for (i, name) in names.iter().enumerate() {
-                assert!(!name.is_empty() && !name.contains(char::is_whitespace));
-                assert!(!name.contains('='));
-                assert!(!names[..i].contains(name), "{name} twice");
-            }
-        }
-    }
-
-    #[test]
-    fn warmup_is_one_percent_and_at_least_one() {
-        assert_eq!(warmup(ITERATIONS), 100);
-        assert_eq!(warmup(QUICK_ITERATIONS), 2);
-        assert_eq!(warmup(99), 1);
-        assert_eq!(warmup(0), 1);
     }
 }
