@@ -9,9 +9,9 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use abide_datatable::{Record, Value};
 use abide_pci::claim::Resource;
 use abide_pci::{describe_bars, Device};
-use abide_datatable::{Record, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::Table;

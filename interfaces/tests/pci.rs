@@ -1,11 +1,11 @@
 //! The PCI interface's messages: the listing's rows, a claim's grants and
 //! how its handles pair with them, and a claim through the interface.
 
+use abide_datatable::{Table, Value};
 use abide_interfaces::pci::{record, Claim, Grant, LIST_COLUMNS};
 use abide_interfaces::Pci;
 use abide_pci::claim::Resource;
 use abide_pci::{Address, Bar, Device};
-use abide_datatable::{Table, Value};
 
 const IRQ_10: Grant = Grant::Resource(Resource::Interrupt { irq: 10 });
 

@@ -21,8 +21,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use abide_interfaces::{level, Log, LogFilter};
 use abide_datatable::Value;
+use abide_interfaces::{level, Log, LogFilter};
 use abide_rt::chaos::{self, CrashLoop};
 use abide_rt::component::Component;
 use abide_rt::ipc::Client;

@@ -17,12 +17,12 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use abide_abi::syscall::{Error, Handle};
+use abide_datatable::{Table, Value};
 use abide_interfaces::pci::Claim;
 use abide_interfaces::Pci as Interface;
 use abide_ipc::wire::Header;
 use abide_ipc::{CallError, RemoteError};
 use abide_pci::Address;
-use abide_datatable::{Table, Value};
 use abide_rt::ipc::{Channel, Client, Message};
 use abide_rt::syscall;
 
