@@ -52,7 +52,7 @@ fn committed_generations_reopen_with_their_pages_and_state() {
     // second index block (more than 338 content blocks).
     let mut store = fresh(1200);
     let mut snap = Snapshot::empty();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     for round in 0..3u64 {
         let mut pages = snap.pages.clone();
         for i in 0..300 {

@@ -33,7 +33,7 @@ fn record() -> (Vec<u8>, Vec<Snapshot>, Vec<Op>) {
     let mut store = fresh(BLOCKS);
     let image = store.disk_mut().image().to_vec();
     let mut snaps = vec![Snapshot::empty()];
-    let mut rng = Rng(2024);
+    let mut rng = Rng::new(2024);
     let mut pages: BTreeMap<PageKey, Page> = BTreeMap::new();
 
     // 1: twenty pages, a two-block state.
@@ -174,7 +174,7 @@ fn every_crash_point_opens_as_exactly_one_committed_generation() {
         images: 0,
         continued: 0,
     };
-    let mut rng = Rng(77);
+    let mut rng = Rng::new(77);
 
     let mut durable = image;
     let mut pending: Vec<Write> = Vec::new();

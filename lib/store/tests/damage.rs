@@ -20,7 +20,7 @@ const SECTOR: usize = 512;
 /// generation 2 was written into it.
 fn two_generations() -> (MemDisk, Snapshot, Snapshot, Vec<u8>) {
     let mut store = fresh(300);
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let pages: BTreeMap<_, _> = (0..130)
         .map(|i| (key(i % 3, i), page(rng.next())))
         .collect();
@@ -352,7 +352,7 @@ fn damage_with_matching_checksums_never_panics() {
         u64::MAX - 1,
         u64::MAX,
     ];
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     let mut opened = 0;
     for _ in 0..300 {
         let mut d = disk.clone();
@@ -397,7 +397,7 @@ fn damage_with_matching_checksums_never_panics() {
 #[test]
 fn random_header_fields_with_valid_checksums_never_panic() {
     let (disk, _, _, _) = two_generations();
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     for _ in 0..300 {
         let mut d = disk.clone();
         let slot = rng.below(2);

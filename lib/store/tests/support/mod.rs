@@ -6,25 +6,27 @@
 use std::collections::BTreeMap;
 
 use abide_store::testing::{MemDisk, Op};
+use abide_splitmix::SplitMix64;
 use abide_store::{PageKey, Store, BLOCK_SIZE};
 
 /// A page of memory.
 pub type Page = Box<[u8; BLOCK_SIZE]>;
 
-/// A small deterministic generator (SplitMix64).
-pub struct Rng(pub u64);
+/// The tests' deterministic generator: SplitMix64, plus random bytes.
+pub struct Rng(SplitMix64);
 
 impl Rng {
+    /// The generator whose draws `seed` fixes.
+    pub fn new(seed: u64) -> Rng {
+        Rng(SplitMix64::new(seed))
+    }
+
     pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next()
     }
 
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0.below(n)
     }
 
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
@@ -34,7 +36,7 @@ impl Rng {
 
 /// A page whose contents follow from `seed` (never all zeros).
 pub fn page(seed: u64) -> Page {
-    let mut rng = Rng(seed ^ 0x5EED);
+    let mut rng = Rng::new(seed ^ 0x5EED);
     let mut p = Box::new([0u8; BLOCK_SIZE]);
     for chunk in p.chunks_exact_mut(8) {
         chunk.copy_from_slice(&rng.next().to_le_bytes());
