@@ -82,6 +82,16 @@ impl Component {
             .map(Channel::from_handle)
     }
 
+    /// The channels of the routes to each of `services`, in their order;
+    /// `None` if the configuration lacks any of them.
+    pub fn uses_all<const N: usize>(&self, services: [&str; N]) -> Option<[Channel; N]> {
+        let channels: Vec<Channel> = services
+            .iter()
+            .map(|service| self.uses(service))
+            .collect::<Option<_>>()?;
+        channels.try_into().ok()
+    }
+
     /// The server ends of every route to `service`, with the client's name.
     pub fn serves(&self, service: &str) -> Vec<(String, Channel)> {
         self.manifest

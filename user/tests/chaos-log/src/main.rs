@@ -36,11 +36,7 @@ async fn main() -> i32 {
     let Ok(component) = Component::get() else {
         return 1;
     };
-    let (Some(log), Some(system), Some(console)) = (
-        component.uses("log"),
-        component.uses("system"),
-        component.uses("console"),
-    ) else {
+    let Some([log, system, console]) = component.uses_all(["log", "system", "console"]) else {
         return 2;
     };
     let log = Client::new(log).resending_after(chaos::RESEND_NS);

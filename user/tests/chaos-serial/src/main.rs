@@ -44,8 +44,7 @@ async fn main() -> i32 {
     let Ok(component) = Component::get() else {
         return 1;
     };
-    let (Some(console), Some(system)) = (component.uses("console"), component.uses("system"))
-    else {
+    let Some([console, system]) = component.uses_all(["console", "system"]) else {
         return 2;
     };
     // Writes are sent again after a while: the driver may have died after
