@@ -3,8 +3,8 @@
 circles (strongly connected components) those imports form.
 
 Why it exists: the kernel's modules are meant to form layers (arch below
-trap; syscall -> object -> process/mm; sched owning thread state; persist
-reading objects through a narrow interface), with no circle of imports wider
+trap; syscall -> object -> process/sched/mm; sched owning thread state;
+persist reading objects through a narrow interface), with no circle of imports wider
 than one module's own files. This script reads every `use crate::...`,
 `crate::x::...`, `super::...` and `self::...` path in kernel/src, resolves
 it to the file that defines the module, and prints every circle of more

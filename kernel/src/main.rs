@@ -28,6 +28,7 @@ mod boot_data;
 mod bundle;
 mod console;
 mod disk;
+mod ids;
 mod ksyms;
 mod ktest;
 mod logger;
@@ -118,13 +119,8 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
         start_programs(programs, process::Limits::ROOT);
     }
     let wants_monitor = info.cmdline.has(abide_abi::host::cmdline::MONITOR);
-    if !wants_monitor
-        && matches!(
-            process::with_kernel(persist::start),
-            persist::Start::Resumed
-        )
-    {
-        sched::start();
+    if !wants_monitor && matches!(object::with_kernel(persist::start), persist::Start::Resumed) {
+        sched::start(object::with_kernel(sched::first));
     }
     if !wants_monitor
         && bundle::programs()
@@ -140,7 +136,7 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
 /// them for good.
 fn start_programs(names: &str, limits: process::Limits) -> ! {
     let bundle = bundle::programs();
-    process::with_kernel(|kernel| {
+    object::with_kernel(|kernel| {
         for name in names.split(',').filter(|name| !name.is_empty()) {
             let Some(image) = bundle.get(name) else {
                 fail(format_args!(
@@ -149,13 +145,13 @@ fn start_programs(names: &str, limits: process::Limits) -> ! {
                 ));
             };
             let startup = process::Startup::HardwareResource;
-            match process::spawn(kernel, name, image, limits, startup) {
+            match object::process::spawn(kernel, name, image, limits, startup) {
                 Ok(id) => log::info!("started process {id} ({name})"),
                 Err((error, _)) => fail(format_args!("cannot start {name}: {error}")),
             }
         }
     });
-    sched::start()
+    sched::start(object::with_kernel(sched::first))
 }
 
 /// Names command-line options the kernel does not know, so typos are seen.

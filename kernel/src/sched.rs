@@ -3,16 +3,25 @@
 //! picks the next thread (priorities, round robin — see `abide_sched`) and
 //! switches by swapping saved contexts in the entry frame.
 //!
+//! It sits below the object table: its own state ([`Scheduler`]: the run
+//! queue, the thread on the CPU, the deadlines) is a part of the kernel
+//! state, and it reaches the thread records in the object table only
+//! through [`Threads`], which the table implements (see [`Host`]).
+//!
 //! Switching happens only where the kernel is about to leave: at the end of a
 //! system call, a user fault, or an interrupt that arrived in user mode (the
 //! timer preempts) or in the idle loop. Kernel code itself is never preempted.
 
+use alloc::boxed::Box;
+use alloc::collections::BTreeSet;
 use core::sync::atomic::{AtomicBool, Ordering};
+
+use abide_sched::RunQueue;
 
 use crate::arch::context::{self, FpuState, UserContext};
 use crate::arch::idt::TrapFrame;
 use crate::arch::power;
-use crate::object::{with_kernel, Kernel, ObjectId};
+use crate::ids::ObjectId;
 use crate::println;
 use crate::time;
 
@@ -28,31 +37,81 @@ pub enum ThreadState {
     Blocked { deadline: u64 },
 }
 
+/// A thread: a saved user context in a process.
+pub struct Thread {
+    pub process: ObjectId,
+    pub priority: u8,
+    pub state: ThreadState,
+    pub context: Box<UserContext>,
+}
+
+/// The scheduler's own state, a part of the kernel state (a checkpoint
+/// saves the run queue and the deadlines as they are).
+#[derive(Default)]
+pub struct Scheduler {
+    pub run_queue: RunQueue<ObjectId>,
+    /// The thread on the CPU, or `None` while idle.
+    pub current: Option<ObjectId>,
+    /// When timers fire and waiting threads time out: (deadline ns, object).
+    pub deadlines: BTreeSet<(u64, ObjectId)>,
+    /// When the thread on the CPU got it (ns), for CPU-time accounting.
+    pub current_since_ns: u64,
+}
+
+/// What the scheduler needs of the table that holds the thread and
+/// process records (`object::ObjectTable`).
+pub trait Threads {
+    /// Thread `id`'s record.
+    fn thread_mut(&mut self, id: ObjectId) -> Option<&mut Thread>;
+    /// Removes thread `id`'s record.
+    fn remove_thread(&mut self, id: ObjectId);
+    /// Number of processes that have not ended.
+    fn live_process_count(&self) -> usize;
+    /// Adds `ns` nanoseconds of CPU time to process `process`.
+    fn charge_cpu_time(&mut self, process: ObjectId, ns: u64);
+    /// Loads process `process`'s address space (if it has one) into CR3.
+    fn activate_space(&self, process: ObjectId);
+}
+
+/// The kernel state the scheduler works on: its own part and the thread
+/// table (`object::Kernel`).
+pub trait Host {
+    type Threads: Threads;
+    /// The scheduler's state and the thread table, borrowed together.
+    fn parts(&mut self) -> (&mut Scheduler, &mut Self::Threads);
+}
+
 /// Set once the first thread has been entered.
 static STARTED: AtomicBool = AtomicBool::new(false);
 
 /// Leaves the interrupted context in `frame`/`fpu` and resumes the next ready
 /// thread there instead (or the idle loop). With `save_current`, the thread on
 /// the CPU is saved and queued again behind its equals.
-pub fn switch(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &mut FpuState, save_current: bool) {
-    if let Some(current) = kernel.current.take() {
-        charge_cpu_time(kernel, current);
+pub fn switch(
+    kernel: &mut impl Host,
+    frame: &mut TrapFrame,
+    fpu: &mut FpuState,
+    save_current: bool,
+) {
+    let (sched, threads) = kernel.parts();
+    if let Some(current) = sched.current.take() {
+        charge_cpu_time(sched, threads, current);
         if save_current {
-            if let Some(thread) = kernel.objects.thread_mut(current) {
+            if let Some(thread) = threads.thread_mut(current) {
                 thread.context.regs = *frame;
                 thread.context.fpu = fpu.clone();
                 thread.state = ThreadState::Ready;
                 let priority = thread.priority;
-                kernel.run_queue.push(current, priority);
+                sched.run_queue.push(current, priority);
             }
         }
     }
-    if kernel.objects.live_process_count() == 0 {
+    if threads.live_process_count() == 0 {
         println!("{}", abide_abi::host::ALL_PROCESSES_ENDED);
         power::exit_success();
     }
-    match kernel.run_queue.pop() {
-        Some(next) => resume(kernel, next, frame, fpu),
+    match sched.run_queue.pop() {
+        Some(next) => resume(sched, threads, next, frame, fpu),
         None => {
             let idle = UserContext::idle();
             *frame = idle.regs;
@@ -65,19 +124,20 @@ pub fn switch(kernel: &mut Kernel, frame: &mut TrapFrame, fpu: &mut FpuState, sa
 /// none): its context is saved with `rip` back on the `syscall` instruction,
 /// so when it is woken it issues the same call again. Then runs another.
 pub fn block_current(
-    kernel: &mut Kernel,
+    kernel: &mut impl Host,
     frame: &mut TrapFrame,
     fpu: &mut FpuState,
     deadline: u64,
 ) -> Option<ObjectId> {
-    let current = kernel.current?;
-    let thread = kernel.objects.thread_mut(current)?;
+    let (sched, threads) = kernel.parts();
+    let current = sched.current?;
+    let thread = threads.thread_mut(current)?;
     thread.context.regs = *frame;
     thread.context.regs.rip -= context::SYSCALL_INSTRUCTION_LEN;
     thread.context.fpu = fpu.clone();
     thread.state = ThreadState::Blocked { deadline };
     if deadline != u64::MAX {
-        kernel.deadlines.insert((deadline, current));
+        sched.deadlines.insert((deadline, current));
     }
     switch(kernel, frame, fpu, false);
     Some(current)
@@ -85,8 +145,9 @@ pub fn block_current(
 
 /// Makes a thread blocked in `port_wait` ready (a packet came, its port
 /// closed or its deadline passed); it re-issues the call.
-pub fn wake(kernel: &mut Kernel, thread_id: ObjectId) {
-    let Some(thread) = kernel.objects.thread_mut(thread_id) else {
+pub fn wake(kernel: &mut impl Host, thread_id: ObjectId) {
+    let (sched, threads) = kernel.parts();
+    let Some(thread) = threads.thread_mut(thread_id) else {
         return;
     };
     let ThreadState::Blocked { deadline } = thread.state else {
@@ -94,59 +155,59 @@ pub fn wake(kernel: &mut Kernel, thread_id: ObjectId) {
     };
     thread.state = ThreadState::Ready;
     let priority = thread.priority;
-    kernel.deadlines.remove(&(deadline, thread_id));
-    kernel.run_queue.push(thread_id, priority);
+    sched.deadlines.remove(&(deadline, thread_id));
+    sched.run_queue.push(thread_id, priority);
 }
 
 /// Puts new thread `id` (created `Ready`) in the run queue.
-pub fn admit(kernel: &mut Kernel, id: ObjectId) {
-    let Some(thread) = kernel.objects.thread_mut(id) else {
+pub fn admit(kernel: &mut impl Host, id: ObjectId) {
+    let (sched, threads) = kernel.parts();
+    let Some(thread) = threads.thread_mut(id) else {
         return;
     };
     thread.state = ThreadState::Ready;
     let priority = thread.priority;
-    kernel.run_queue.push(id, priority);
+    sched.run_queue.push(id, priority);
 }
 
 /// Thread `id`'s process ended: the thread leaves the run queue, the
 /// object table and the CPU.
-pub fn exit_thread(kernel: &mut Kernel, id: ObjectId) {
-    kernel.run_queue.remove(id);
-    kernel.objects.remove(id);
-    if kernel.current == Some(id) {
-        kernel.current = None;
+pub fn exit_thread(kernel: &mut impl Host, id: ObjectId) {
+    let (sched, threads) = kernel.parts();
+    sched.run_queue.remove(id);
+    threads.remove_thread(id);
+    if sched.current == Some(id) {
+        sched.current = None;
     }
 }
 
 /// Adds the time thread `id` has been on the CPU to its process.
-fn charge_cpu_time(kernel: &mut Kernel, id: ObjectId) {
-    let ran = time::now_ns().saturating_sub(kernel.current_since_ns);
-    let Some(process) = kernel.objects.thread(id).map(|thread| thread.process) else {
+fn charge_cpu_time(sched: &Scheduler, threads: &mut impl Threads, id: ObjectId) {
+    let ran = time::now_ns().saturating_sub(sched.current_since_ns);
+    let Some(process) = threads.thread_mut(id).map(|thread| thread.process) else {
         return;
     };
-    if let Some(process) = kernel.objects.process_mut(process) {
-        process.cpu_ns = process.cpu_ns.saturating_add(ran);
-    }
+    threads.charge_cpu_time(process, ran);
 }
 
 /// Loads thread `id` into the entry frame and its address space into CR3.
-fn resume(kernel: &mut Kernel, id: ObjectId, frame: &mut TrapFrame, fpu: &mut FpuState) {
-    let Some(thread) = kernel.objects.thread_mut(id) else {
+fn resume(
+    sched: &mut Scheduler,
+    threads: &mut impl Threads,
+    id: ObjectId,
+    frame: &mut TrapFrame,
+    fpu: &mut FpuState,
+) {
+    let Some(thread) = threads.thread_mut(id) else {
         return;
     };
     *frame = thread.context.regs;
     *fpu = thread.context.fpu.clone();
     thread.state = ThreadState::Running;
     let process = thread.process;
-    kernel.current_since_ns = time::now_ns();
-    if let Some(space) = kernel
-        .objects
-        .process(process)
-        .and_then(|process| process.space.as_ref())
-    {
-        space.activate();
-    }
-    kernel.current = Some(id);
+    sched.current_since_ns = time::now_ns();
+    threads.activate_space(process);
+    sched.current = Some(id);
 }
 
 /// True once the first thread has been entered (interrupts before that
@@ -159,23 +220,30 @@ pub fn started() -> bool {
 /// housekeeping, see `trap`): the timer (`preempt`) preempts a user thread;
 /// any interrupt ends idling when a thread became ready.
 pub fn after_interrupt(
-    kernel: &mut Kernel,
+    kernel: &mut impl Host,
     frame: &mut TrapFrame,
     fpu: &mut FpuState,
     preempt: bool,
 ) {
     let from_user = frame.cs & 3 == 3;
+    let (sched, _) = kernel.parts();
     if from_user && preempt {
         switch(kernel, frame, fpu, true);
-    } else if !from_user && kernel.current.is_none() && !kernel.run_queue.is_empty() {
+    } else if !from_user && sched.current.is_none() && !sched.run_queue.is_empty() {
         switch(kernel, frame, fpu, false);
     }
 }
 
-/// Enters the first ready thread; the boot path ends here.
-pub fn start() -> ! {
+/// The context of the first ready thread, switched to (the boot path's
+/// last step under the kernel lock; [`start`] enters it).
+pub fn first(kernel: &mut impl Host) -> UserContext {
     let mut launch = UserContext::idle();
-    with_kernel(|kernel| switch(kernel, &mut launch.regs, &mut launch.fpu, false));
+    switch(kernel, &mut launch.regs, &mut launch.fpu, false);
+    launch
+}
+
+/// Enters `launch` (from [`first`]); the boot path ends here.
+pub fn start(launch: UserContext) -> ! {
     STARTED.store(true, Ordering::Relaxed);
     context::enter(&launch)
 }

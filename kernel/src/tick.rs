@@ -19,11 +19,11 @@ pub fn run(kernel: &mut Kernel, frame: &TrapFrame, fpu: &FpuState, from_user: bo
 /// Fires every timer and times out every wait whose deadline is `now_ns` or
 /// earlier.
 pub fn expire(kernel: &mut Kernel, now_ns: u64) {
-    while let Some(&(deadline, id)) = kernel.deadlines.first() {
+    while let Some(&(deadline, id)) = kernel.sched.deadlines.first() {
         if deadline > now_ns {
             break;
         }
-        kernel.deadlines.remove(&(deadline, id));
+        kernel.sched.deadlines.remove(&(deadline, id));
         match kernel.objects.get(id) {
             Some(Object::Timer(_)) => timer::fire(kernel, id),
             // Only a thread blocked in `port_wait` is woken.

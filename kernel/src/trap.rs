@@ -13,7 +13,8 @@ use crate::arch::context::FpuState;
 use crate::arch::exceptions;
 use crate::arch::idt::{TrapFrame, TIMER_VECTOR};
 use crate::arch::upcalls::{self, Upcalls};
-use crate::process::{self, ExitReason};
+use crate::object::{process, with_kernel};
+use crate::process::ExitReason;
 use crate::{console, ksyms, persist, sched, serial, syscall, tick, time};
 
 /// Registers the kernel's upcalls with `arch`; called first thing at boot,
@@ -40,7 +41,7 @@ fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
     if report.is_write_to_protected_user_page() && persist::write_fault(report.cr2) {
         return;
     }
-    process::with_kernel(|kernel| {
+    with_kernel(|kernel| {
         if let Some(id) = process::current_process(kernel) {
             process::end_process(kernel, id, ExitReason::Faulted(report));
         }
@@ -57,7 +58,7 @@ fn interrupt_end(frame: &mut TrapFrame, fpu: &mut FpuState) {
     }
     let from_user = frame.cs & 3 == 3;
     let timer = frame.vector == u64::from(TIMER_VECTOR);
-    process::with_kernel(|kernel| {
+    with_kernel(|kernel| {
         if timer {
             tick::run(kernel, frame, fpu, from_user);
         }

@@ -14,8 +14,8 @@ use abide_objects::caps::InTransit;
 use abide_objects::enclose::{self, Queues, Refusal};
 use abide_objects::queue::{HandleCount, Message, MessageQueue};
 
-use super::{port, Kernel, Object, ObjectId};
-use crate::process::account::{self, Charge};
+use super::{account, port, Kernel, Object, ObjectId};
+use crate::process::account::Charge;
 
 /// Messages one endpoint may hold.
 pub const QUEUE_MESSAGES: usize = 64;
@@ -30,7 +30,7 @@ pub struct Payload {
     /// The badge of the handle the writer used (0: none).
     pub badge: u64,
     /// The writer is charged for the message until it is read or dropped
-    /// (`process::account::charge_message`); saved with it.
+    /// (`object::account::charge_message`); saved with it.
     pub charge: Charge,
 }
 

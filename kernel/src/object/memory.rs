@@ -9,9 +9,9 @@
 
 use alloc::sync::Arc;
 
-use super::{Kernel, ObjectId};
+use super::{account, Kernel, ObjectId};
 use crate::mm::PageSet;
-use crate::process::account::{self, Lingering};
+use crate::process::account::Lingering;
 
 /// A memory object: its pages, shared with every mapping of it.
 pub struct Memory {

@@ -12,21 +12,24 @@
 //! closes (its peer sees `PEER_CLOSED`), an interrupt masks its line, a
 //! running process runs on.
 
+pub mod account;
 pub mod channel;
 pub mod hardware;
 pub mod memory;
 pub mod port;
+pub mod process;
 pub mod timer;
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
 use abide_abi::syscall::{Error, Handle, Rights};
 use abide_objects::caps::{Capabilities, TableId};
-use abide_sched::RunQueue;
 
-use crate::process::{Process, Thread};
+use crate::process::account::Lingering;
+use crate::process::Process;
+use crate::sched::{self, Scheduler, Thread};
 use crate::sync::IrqSpinLock;
 
 pub use channel::ChannelEnd;
@@ -35,8 +38,7 @@ pub use memory::Memory;
 pub use port::{Observer, Port};
 pub use timer::Timer;
 
-/// A kernel object's id.
-pub type ObjectId = u64;
+pub use crate::ids::ObjectId;
 
 /// Every kernel object.
 pub enum Object {
@@ -203,20 +205,55 @@ pub struct Kernel {
     pub objects: ObjectTable,
     /// Every process's handle table, and what derives from what.
     pub caps: Capabilities<ObjectId>,
-    pub run_queue: RunQueue<ObjectId>,
-    /// The thread on the CPU, or `None` while idle.
-    pub current: Option<ObjectId>,
+    /// The run queue, the thread on the CPU, the deadlines: `sched`'s.
+    pub sched: Scheduler,
     /// Pending `port_bind`s, by the object they watch.
     pub observers: BTreeMap<ObjectId, Vec<Observer>>,
-    /// When timers fire and waiting threads time out: (deadline ns, object).
-    pub deadlines: BTreeSet<(u64, ObjectId)>,
     /// The interrupt object owning each ISA IRQ line.
     pub irq_owners: [Option<ObjectId>; 16],
-    /// When the thread on the CPU got it (ns), for CPU-time accounting.
-    pub current_since_ns: u64,
     /// Pages of closed memory objects still mapped, charged to their
     /// creators until freed.
-    pub lingering: Vec<crate::process::account::Lingering>,
+    pub lingering: Vec<Lingering>,
+}
+
+/// The scheduler works on its own part of the kernel state and on the
+/// thread records in the table.
+impl sched::Host for Kernel {
+    type Threads = ObjectTable;
+
+    fn parts(&mut self) -> (&mut Scheduler, &mut ObjectTable) {
+        (&mut self.sched, &mut self.objects)
+    }
+}
+
+/// The thread and process records the scheduler reaches.
+impl sched::Threads for ObjectTable {
+    fn thread_mut(&mut self, id: ObjectId) -> Option<&mut Thread> {
+        ObjectTable::thread_mut(self, id)
+    }
+
+    fn remove_thread(&mut self, id: ObjectId) {
+        self.remove(id);
+    }
+
+    fn live_process_count(&self) -> usize {
+        ObjectTable::live_process_count(self)
+    }
+
+    fn charge_cpu_time(&mut self, process: ObjectId, ns: u64) {
+        if let Some(process) = self.process_mut(process) {
+            process.cpu_ns = process.cpu_ns.saturating_add(ns);
+        }
+    }
+
+    fn activate_space(&self, process: ObjectId) {
+        if let Some(space) = self
+            .process(process)
+            .and_then(|process| process.space.as_ref())
+        {
+            space.activate();
+        }
+    }
 }
 
 pub static KERNEL: IrqSpinLock<Option<Kernel>> = IrqSpinLock::new(None);

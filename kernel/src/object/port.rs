@@ -22,8 +22,8 @@ use alloc::vec::Vec;
 use abide_abi::object::{Packet, Signals};
 use abide_abi::syscall::Error;
 
-use super::{Kernel, ObjectId, ObjectTable};
-use crate::process::account::{self, Charge, OBSERVER_BYTES};
+use super::{account, Kernel, ObjectId, ObjectTable};
+use crate::process::account::{Charge, OBSERVER_BYTES};
 use crate::sched;
 use crate::time;
 

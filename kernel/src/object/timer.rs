@@ -41,7 +41,7 @@ pub fn set(kernel: &mut Kernel, id: ObjectId, deadline_ns: u64, now_ns: u64) {
         return;
     };
     if let Some(old) = timer.deadline.take() {
-        kernel.deadlines.remove(&(old, id));
+        kernel.sched.deadlines.remove(&(old, id));
     }
     timer.fired = false;
     if deadline_ns == 0 {
@@ -52,14 +52,14 @@ pub fn set(kernel: &mut Kernel, id: ObjectId, deadline_ns: u64, now_ns: u64) {
         port::notify(kernel, id);
     } else {
         timer.deadline = Some(deadline_ns);
-        kernel.deadlines.insert((deadline_ns, id));
+        kernel.sched.deadlines.insert((deadline_ns, id));
     }
 }
 
 /// The last handle to a timer is gone.
 pub fn close(kernel: &mut Kernel, id: ObjectId, timer: &Timer) {
     if let Some(deadline) = timer.deadline {
-        kernel.deadlines.remove(&(deadline, id));
+        kernel.sched.deadlines.remove(&(deadline, id));
     }
 }
 

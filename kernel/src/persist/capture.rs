@@ -24,7 +24,7 @@ use super::image::{
 use crate::arch::context::UserContext;
 use crate::mm::{AddressSpace, PageFlags, PageSet};
 use crate::object::{Kernel, Object, ObjectId};
-use crate::process::ThreadState;
+use crate::sched::ThreadState;
 
 /// One page a checkpoint saves: its key, the frame holding it now,
 /// whether it was written since the last checkpoint, and where it is
@@ -238,10 +238,10 @@ pub fn encode_image(
         objects,
         page_sets,
         caps: &kernel.caps,
-        run_queue: &kernel.run_queue,
+        run_queue: &kernel.sched.run_queue,
         running: running.map(|(id, _)| id),
         observers: &kernel.observers,
-        deadlines: &kernel.deadlines,
+        deadlines: &kernel.sched.deadlines,
         lingering: kernel
             .lingering
             .iter()

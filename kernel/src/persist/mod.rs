@@ -367,7 +367,7 @@ pub fn tick(kernel: &mut Kernel, frame: &TrapFrame, fpu: &FpuState, from_user: b
     };
     let now = time::now_ns();
     if engine.write_out.is_some() {
-        let idle = kernel.current.is_none() && kernel.run_queue.is_empty();
+        let idle = kernel.sched.current.is_none() && kernel.sched.run_queue.is_empty();
         let budget = if idle {
             IDLE_WRITE_BUDGET_NS
         } else {
@@ -380,7 +380,7 @@ pub fn tick(kernel: &mut Kernel, frame: &TrapFrame, fpu: &FpuState, from_user: b
     if engine.period_ns == 0 || now < engine.next_due_ns {
         return;
     }
-    let running = match (from_user, kernel.current) {
+    let running = match (from_user, kernel.sched.current) {
         (true, Some(id)) => Some((id, frame, fpu)),
         _ => None,
     };

@@ -27,10 +27,12 @@ use super::pages;
 use crate::arch::context::UserContext;
 use crate::mm::{self, AddressSpace, PageFlags, PageSet};
 use crate::object::channel::{ChannelEnd, Payload};
+use crate::object::process;
 use crate::object::{hardware, Interrupt, IoPorts, Kernel, Memory, Object, ObjectId, Observer};
 use crate::object::{Port, Timer};
 use crate::process::account::{Account, Charge, Lingering};
-use crate::process::{self, ExitReason, Limits, Process, Thread, ThreadState};
+use crate::process::{ExitReason, Limits, Process};
+use crate::sched::{Thread, ThreadState};
 
 /// The largest state blob a restore decodes: far beyond any system's
 /// (every queue full would not reach it), well within the kernel heap.
@@ -192,11 +194,11 @@ pub fn restore<D: Disk>(
     kernel.objects.continue_ids_after(image.last_object_id);
     PageSet::continue_ids_after(image.last_page_set_id);
     kernel.caps = image.caps;
-    kernel.run_queue = image.run_queue;
+    kernel.sched.run_queue = image.run_queue;
     if let Some(running) = image.running {
         if let Some(thread) = kernel.objects.thread(running) {
             let priority = thread.priority;
-            kernel.run_queue.push(running, priority);
+            kernel.sched.run_queue.push(running, priority);
         }
     }
     kernel.observers = image
@@ -215,7 +217,7 @@ pub fn restore<D: Disk>(
             (object, observers)
         })
         .collect();
-    kernel.deadlines = image.deadlines;
+    kernel.sched.deadlines = image.deadlines;
     // Pages of closed objects still mapped stay charged until freed; those
     // whose set no restored mapping holds (or that were freed before the
     // checkpoint) are given back at the next settling (ending a process,

@@ -1,4 +1,7 @@
-//! Processes and threads: starting programs, and ending them.
+//! Processes: the record of a running program (or of how it ended), the
+//! limits it runs under, and how its ending is reported. Starting and
+//! ending one changes the whole kernel state, so that is done a layer up,
+//! in `object::process`; threads are `sched`'s.
 //!
 //! A process ends by exiting, by being killed, or by faulting; the kernel
 //! never panics for anything a process does. An ended process keeps its
@@ -9,23 +12,16 @@
 pub mod account;
 pub mod loader;
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use abide_abi::object::{ProcessState, ProcessStatus};
-use abide_abi::syscall::{Error, Rights};
+use abide_abi::syscall::Error;
 use abide_objects::caps::{InTransit, TableId};
 
-use crate::arch::context::UserContext;
 use crate::arch::exceptions::{self, FaultReport};
+use crate::ids::ObjectId;
 use crate::mm::AddressSpace;
-use crate::object::{self, Kernel, Object, ObjectId};
-use crate::sched;
-/// Where a thread is in its life: `sched` owns it.
-pub use crate::sched::ThreadState;
-
-pub use crate::object::with_kernel;
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +40,7 @@ pub enum ExitReason {
 
 impl ExitReason {
     /// The status `process_status` reports for it.
-    fn status(self) -> ProcessStatus {
+    pub fn status(self) -> ProcessStatus {
         match self {
             ExitReason::Exited(code) => ProcessStatus {
                 state: ProcessState::Exited,
@@ -148,14 +144,6 @@ impl Limits {
     };
 }
 
-/// A thread: a saved user context in a process.
-pub struct Thread {
-    pub process: ObjectId,
-    pub priority: u8,
-    pub state: ThreadState,
-    pub context: Box<UserContext>,
-}
-
 /// Handles a process may hold at once.
 pub const HANDLE_QUOTA: usize = 1024;
 
@@ -194,164 +182,10 @@ pub enum Startup {
     Handles(InTransit<ObjectId>),
 }
 
-/// Starts the program `name` from `image` with one ready thread. The thread
-/// starts with a handle to its own process in `rdi` (all rights) and the
-/// number of startup handles in `rsi` (see `abide_abi::object`).
-///
-/// On failure, startup handles in transit are given back.
-pub fn spawn(
-    kernel: &mut Kernel,
-    name: &str,
-    image: &[u8],
-    limits: Limits,
-    startup: Startup,
-) -> Result<ObjectId, (SpawnError, Option<InTransit<ObjectId>>)> {
-    let give_back = |startup: Startup| match startup {
-        Startup::Handles(transit) => Some(transit),
-        _ => None,
-    };
-    // Checked before anything is allocated: the pages the image asks for
-    // and the kernel's own records of the process; once loaded, again with
-    // the page tables.
-    let over = |needed: u64| SpawnError::OverMemoryLimit {
-        needed,
-        limit: limits.memory_pages,
-    };
-    let estimate = match loader::pages_needed(image) {
-        Ok(pages) => pages.saturating_add(account::PROCESS_BYTES.div_ceil(abide_mm::PAGE_SIZE)),
-        Err(error) => return Err((SpawnError::Load(error), give_back(startup))),
-    };
-    if estimate > limits.memory_pages
-        || !crate::mm::user_memory_available(estimate.saturating_mul(abide_mm::PAGE_SIZE))
-    {
-        return Err((over(estimate), give_back(startup)));
-    }
-    let program = match loader::load(image) {
-        Ok(program) => program,
-        Err(error) => return Err((SpawnError::Load(error), give_back(startup))),
-    };
-    let needed = program.space.page_count();
-    let kernel_pages = account::PROCESS_BYTES.div_ceil(abide_mm::PAGE_SIZE);
-    let total = needed + program.space.table_pages() + kernel_pages;
-    if total > limits.memory_pages {
-        return Err((over(total), give_back(startup)));
-    }
-    let priority = limits.priority;
-    // The programs the kernel starts (init) are the root of what persists.
-    let persistent = matches!(startup, Startup::HardwareResource);
-    let (Some(process_id), Some(thread_id)) = (kernel.objects.new_id(), kernel.objects.new_id())
-    else {
-        return Err((SpawnError::IdsExhausted, give_back(startup)));
-    };
-    let table = kernel.caps.create_table(limits.handle_quota);
-    kernel.objects.insert(
-        process_id,
-        Object::Process(Process {
-            id: process_id,
-            name: String::from(name),
-            table,
-            space: Some(program.space),
-            threads: alloc::vec![thread_id],
-            status: ProcessStatus::default(),
-            limits,
-            memory_pages: needed,
-            account: account::Account {
-                kernel_bytes: account::PROCESS_BYTES,
-                ..account::Account::default()
-            },
-            cpu_ns: 0,
-            persistent,
-        }),
-    );
-    let self_handle = match kernel.new_handle(table, process_id, Rights::ALL) {
-        Ok(handle) => handle,
-        Err(error) => {
-            kernel.caps.destroy_table(table);
-            kernel.objects.remove(process_id);
-            return Err((SpawnError::Handles(error), give_back(startup)));
-        }
-    };
-    let startup_count = match startup {
-        Startup::HardwareResource => {
-            match kernel.create(table, Object::HardwareResource, Rights::ALL) {
-                Ok(_) => 1,
-                Err(_) => 0,
-            }
-        }
-        Startup::Handles(transit) => install_startup(kernel, table, transit),
-    };
-    let mut context = Box::new(UserContext::new_user(program.entry, program.stack_top));
-    context.regs.rdi = u64::from(self_handle.0);
-    context.regs.rsi = startup_count;
-    kernel.objects.insert(
-        thread_id,
-        Object::Thread(Thread {
-            process: process_id,
-            priority,
-            state: ThreadState::Ready,
-            context,
-        }),
-    );
-    sched::admit(kernel, thread_id);
-    Ok(process_id)
-}
-
-/// Installs a new process's startup handles; returns how many it got.
-fn install_startup(kernel: &mut Kernel, table: TableId, transit: InTransit<ObjectId>) -> u64 {
-    let count = transit.len() as u64;
-    match kernel.caps.install(table, transit) {
-        Ok(installed) => {
-            object::release(kernel, installed.revoked);
-            count
-        }
-        Err((_, transit)) => {
-            let orphans = kernel.caps.discard(transit);
-            object::release(kernel, orphans);
-            0
-        }
-    }
-}
-
-/// Ends process `id`: its threads stop, its memory and handles go, its
-/// status is kept for whoever holds a handle to it, and its ending is
-/// reported.
-pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
-    let Some(process) = kernel.objects.process_mut(id) else {
-        return;
-    };
-    if !process.is_alive() {
-        return;
-    }
-    process.status = reason.status();
-    let threads = core::mem::take(&mut process.threads);
-    let space = process.space.take();
-    let table = process.table;
-    report_end(process, reason);
-    if let Some(space) = &space {
-        crate::mm::space_ending(space);
-    }
-    for thread in threads {
-        sched::exit_thread(kernel, thread);
-    }
-    drop(space);
-    // Its authority goes with it; handles others derived from its handles stay.
-    let held = kernel.caps.destroy_table(table);
-    object::release(kernel, held);
-    object::port::forget_observers_of(kernel, id);
-    account::hand_over(kernel, id);
-    object::port::notify(kernel, id);
-    object::remove_if_unreferenced(kernel, id);
-}
-
-/// The handle table of the process on the CPU.
-pub fn current_table(kernel: &Kernel) -> Option<TableId> {
-    Some(kernel.objects.process(current_process(kernel)?)?.table)
-}
-
 /// Logs how a process ended: a clean exit (status 0) at `info`, which a
 /// system booted with `log=warn` (the benchmark) leaves out, every other
 /// ending at `warn`.
-fn report_end(process: &Process, reason: ExitReason) {
+pub fn report_end(process: &Process, reason: ExitReason) {
     let prefix = abide_abi::host::PROCESS_END_PREFIX;
     let (id, name) = (process.id, &process.name);
     match reason {
@@ -374,12 +208,4 @@ fn report_end(process: &Process, reason: ExitReason) {
             log::warn!("{prefix}{id} ({name}) faulted: injected fault (process_kill KILL_AS_FAULT)")
         }
     }
-}
-
-/// The process of the thread on the CPU.
-pub fn current_process(kernel: &Kernel) -> Option<ObjectId> {
-    kernel
-        .objects
-        .thread(kernel.current?)
-        .map(|thread| thread.process)
 }

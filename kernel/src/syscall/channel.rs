@@ -18,9 +18,9 @@ use alloc::vec::Vec;
 
 use super::{caller_table, copy_handles_in, copy_in, handle_arg, handles_to_bytes};
 use crate::arch::probe;
+use crate::object::account;
 use crate::object::channel::{self, Payload};
 use crate::object::{self, port, Kernel};
-use crate::process::account;
 
 pub fn create(kernel: &mut Kernel) -> Result<u64, Error> {
     let table = caller_table(kernel)?;
@@ -59,7 +59,7 @@ pub fn write(
             .filter_map(|&handle| kernel.caps.get(table, handle).ok().map(|cap| cap.object)),
     );
     channel::check_enclosure(kernel, end_id, peer_id, &sent)?;
-    let writer = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let writer = crate::object::process::current_process(kernel).ok_or(Error::BadHandle)?;
     let charge = account::charge_message(kernel, writer, len, count)?;
     let transit = match kernel
         .caps

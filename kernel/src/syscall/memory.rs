@@ -8,8 +8,8 @@ use abide_mm::PAGE_SIZE;
 
 use super::{caller_table, handle_arg};
 use crate::mm::{AddressSpace, PageSet, MAPPING_RECORD_BYTES};
+use crate::object::account;
 use crate::object::{Kernel, Memory, Object};
-use crate::process::account;
 
 pub fn create(kernel: &mut Kernel, size: u64) -> Result<u64, Error> {
     let table = caller_table(kernel)?;
@@ -18,7 +18,7 @@ pub fn create(kernel: &mut Kernel, size: u64) -> Result<u64, Error> {
     }
     kernel.caps.check_room(table, 1)?;
     let count = size.div_ceil(PAGE_SIZE);
-    let owner = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let owner = crate::object::process::current_process(kernel).ok_or(Error::BadHandle)?;
     account::check_room(kernel, owner, count, 0)?;
     let pages = PageSet::zeroed(count as usize).ok_or(Error::NoMemory)?;
     account::charge_pages(kernel, owner, count)?;
@@ -51,7 +51,7 @@ pub fn map(kernel: &mut Kernel, handle: u64, flags: u64) -> Result<u64, Error> {
         return Err(Error::WrongType);
     };
     let pages = memory.pages.clone();
-    let process = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let process = crate::object::process::current_process(kernel).ok_or(Error::BadHandle)?;
     // The tables the mapping may need and its record are charged to the
     // mapper (the pages are its creator's).
     let tables = AddressSpace::tables_bound(pages.frames().len() as u64);

@@ -128,7 +128,7 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
 /// and name, so they never pass for the kernel's or another's lines.
 fn debug_write(kernel: &Kernel, ptr: u64, len: u64) -> Result<u64, Error> {
     let buffer = copy_in(ptr, len, MAX_DEBUG_WRITE)?;
-    let id = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let id = crate::object::process::current_process(kernel).ok_or(Error::BadHandle)?;
     let name = kernel.objects.process(id).map_or("", |p| p.name.as_str());
     console::write_tagged(id, name, &buffer);
     Ok(len)
@@ -136,7 +136,7 @@ fn debug_write(kernel: &Kernel, ptr: u64, len: u64) -> Result<u64, Error> {
 
 /// The handle table of the calling process.
 fn caller_table(kernel: &Kernel) -> Result<TableId, Error> {
-    crate::process::current_table(kernel).ok_or(Error::BadHandle)
+    crate::object::process::current_table(kernel).ok_or(Error::BadHandle)
 }
 
 /// Checks that `resource` names the hardware resource in the caller's own

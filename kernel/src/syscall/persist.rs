@@ -59,7 +59,7 @@ fn checkpoint_now(
     resource: u64,
 ) -> Result<u64, Error> {
     hardware_resource(kernel, resource, Rights::WRITE)?;
-    let current = kernel.current;
+    let current = kernel.sched.current;
     let reply = |frame: &mut TrapFrame, generation| set_result(frame, Ok(generation));
     match persist::checkpoint(kernel, current, frame, fpu, reply) {
         Ok(generation) => Ok(generation),

@@ -7,8 +7,8 @@ use abide_abi::syscall::{Error, Rights};
 
 use super::{caller_table, handle_arg, Outcome};
 use crate::arch::probe;
+use crate::object::account;
 use crate::object::{self, timer, Kernel, Object, Port, Timer};
-use crate::process::account;
 use crate::time;
 
 pub fn create(kernel: &mut Kernel) -> Result<u64, Error> {
@@ -30,7 +30,7 @@ pub fn bind(
     let signals = u32::try_from(signals)
         .map(Signals)
         .map_err(|_| Error::InvalidArgument)?;
-    let owner = crate::process::current_process(kernel).ok_or(Error::BadHandle)?;
+    let owner = crate::object::process::current_process(kernel).ok_or(Error::BadHandle)?;
     object::port::bind(kernel, owner, port_id, object, key, signals)?;
     Ok(0)
 }
@@ -55,7 +55,7 @@ pub fn wait(kernel: &mut Kernel, port: u64, packet_ptr: u64, deadline: u64) -> O
         if deadline == 0 || time::now_ns() >= deadline {
             return Err(Error::TimedOut);
         }
-        if let Some(thread) = kernel.current {
+        if let Some(thread) = kernel.sched.current {
             port.add_waiter(thread);
         }
         Ok(Some(deadline))

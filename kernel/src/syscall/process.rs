@@ -13,8 +13,8 @@ use abide_objects::budget;
 use super::{caller_table, copy_handles_in, copy_in, handle_arg, hardware_resource, Outcome};
 use crate::arch::probe;
 use crate::bundle;
-use crate::object::{self, Kernel, Object, ObjectId};
-use crate::process::{self, account, ExitReason, Limits, Startup};
+use crate::object::{self, account, process, Kernel, Object, ObjectId};
+use crate::process::{ExitReason, Limits, SpawnError, Startup};
 
 /// The longest program name.
 const MAX_NAME: u64 = abide_abi::object::MAX_PROCESS_NAME as u64;
@@ -92,11 +92,9 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
             account::uncharge_pages(kernel, parent, reserve);
             log::debug!("process_spawn of {name:?} failed: {error}");
             return Err(match error {
-                process::SpawnError::Load(_) => Error::InvalidArgument,
-                process::SpawnError::Handles(error) => error,
-                process::SpawnError::OverMemoryLimit { .. } | process::SpawnError::IdsExhausted => {
-                    Error::NoMemory
-                }
+                SpawnError::Load(_) => Error::InvalidArgument,
+                SpawnError::Handles(error) => error,
+                SpawnError::OverMemoryLimit { .. } | SpawnError::IdsExhausted => Error::NoMemory,
             });
         }
     };
