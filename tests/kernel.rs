@@ -13,6 +13,7 @@ use support::*;
 const EXPECTED_TESTS: &[&str] = &[
     "frames::alloc_free",
     "heap::alloc_grow_free",
+    "heap::free_run_check",
     "paging::map_translate_unmap",
     "paging::protect_read_only",
     "paging::no_identity_map",

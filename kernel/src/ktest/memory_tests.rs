@@ -23,6 +23,11 @@ pub const TESTS: &[KernelTest] = &[
         explicit: false,
     },
     KernelTest {
+        name: "heap::free_run_check",
+        run: heap_free_run_check,
+        explicit: false,
+    },
+    KernelTest {
         name: "paging::map_translate_unmap",
         run: paging_map_translate_unmap,
         explicit: false,
@@ -115,6 +120,45 @@ fn heap_alloc_grow_free() -> TestResult {
         after.allocated_bytes <= before.allocated_bytes,
         "heap leaked {} bytes",
         after.allocated_bytes - before.allocated_bytes
+    );
+    Ok(())
+}
+
+/// The system-call gate's check: a run the heap holds or can take beyond
+/// the kernel's reserve is there, allocates nothing and then fits;
+/// one larger than the machine's memory is refused without growing.
+fn heap_free_run_check() -> TestResult {
+    let before = mm::stats();
+    ensure!(mm::heap_has_free_run(64 << 10), "no 64 KiB run in the heap");
+    let after = mm::stats();
+    ensure!(
+        after.1.allocated_bytes == before.1.allocated_bytes,
+        "the check kept {} bytes",
+        after.1.allocated_bytes.abs_diff(before.1.allocated_bytes)
+    );
+    // Larger than the heap holds: the check grows it, then the run fits
+    // without growing again.
+    let wanted = before.1.claimed_bytes as usize + (1 << 20);
+    ensure!(
+        mm::heap_has_free_run(wanted),
+        "the heap did not grow for the check"
+    );
+    let grown = mm::stats().1.claimed_bytes;
+    let run: Vec<u8> = Vec::with_capacity(wanted - 64);
+    ensure!(
+        mm::stats().1.claimed_bytes == grown,
+        "the run the check found did not hold {} bytes",
+        run.capacity()
+    );
+    drop(run);
+    let usable = after.0.total_bytes as usize;
+    ensure!(
+        !mm::heap_has_free_run(usable),
+        "a run as large as the machine's memory passed"
+    );
+    ensure!(
+        mm::stats().1.claimed_bytes == grown,
+        "a refused check grew the heap"
     );
     Ok(())
 }

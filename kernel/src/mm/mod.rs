@@ -85,6 +85,13 @@ pub fn stats() -> (FrameStats, HeapStats) {
     (frames::stats(), heap::stats())
 }
 
+/// True when the kernel heap holds one free run of `bytes` (growing it, if
+/// it must, without touching the kernel's reserve of frames): the
+/// system-call gate's check before a call that may allocate.
+pub fn heap_has_free_run(bytes: usize) -> bool {
+    heap::has_free_run(bytes)
+}
+
 /// Allocates `count` physically contiguous frames, page-aligned, and returns
 /// the physical address of the first (for device DMA, see `disk`). Free
 /// them one by one with [`free_frame`].

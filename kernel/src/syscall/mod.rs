@@ -5,12 +5,15 @@
 //! Nothing a process passes is trusted: handles are looked up in the caller's
 //! own table with the rights the call needs, pointers and lengths are
 //! bounded and copied with fault-tolerant routines, unknown calls and bad
-//! arguments return errors, and no path panics. Each family of calls has its
-//! own module; this one dispatches and holds the shared argument helpers.
+//! arguments return errors, and no path panics: a call that may allocate is
+//! refused `NoMemory` up front when the kernel heap cannot hold its worst
+//! case (`heap_gate`). Each family of calls has its own module; this one
+//! dispatches and holds the shared argument helpers.
 
 mod channel;
 mod handles;
 mod hardware;
+mod heap_gate;
 mod memory;
 mod persist;
 mod port;
@@ -51,6 +54,9 @@ pub fn handle(frame: &mut TrapFrame, fpu: &mut FpuState) {
             frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
         ];
         let outcome = match Syscall::from_number(frame.rax) {
+            // Refused before anything changes when the kernel heap could
+            // not hold what the call may allocate.
+            Some(call) if !heap_gate::admits(call) => Outcome::Return(Err(Error::NoMemory)),
             // A checkpoint needs the caller's registers.
             Some(Syscall::Persist) => persist::call(kernel, frame, fpu, args),
             Some(call) => dispatch(kernel, call, args),

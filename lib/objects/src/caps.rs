@@ -27,6 +27,9 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use abide_abi::syscall::{Error, Handle, Rights};
+use core::mem::size_of;
+
+use crate::heap_cost::btree_insert_bytes;
 
 /// Names one handle table (one per process).
 pub type TableId = u64;
@@ -191,6 +194,20 @@ impl<O: Clone> Default for Capabilities<O> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+impl<O> Capabilities<O> {
+    /// The most heap bytes one new handle can allocate: its entry in a
+    /// table, its node in the derivation tree and its place among its
+    /// parent's children ([`crate::heap_cost`]).
+    pub const HANDLE_HEAP_BYTES: usize =
+        btree_insert_bytes(size_of::<Handle>(), size_of::<Entry<O>>())
+            + btree_insert_bytes(size_of::<NodeId>(), size_of::<Node>())
+            + btree_insert_bytes(size_of::<NodeId>(), 0);
+
+    /// The most heap bytes one new table can allocate.
+    pub const TABLE_HEAP_BYTES: usize =
+        btree_insert_bytes(size_of::<TableId>(), size_of::<Table<O>>());
 }
 
 impl<O: Clone> Capabilities<O> {

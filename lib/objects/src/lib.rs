@@ -10,7 +10,8 @@
 //! [`queue::MessageQueue`] per channel endpoint; before a channel write it
 //! asks [`enclose`] whether the message would make an endpoint reachable
 //! only through itself. How a child's memory limit comes out of its
-//! parent's is [`budget`].
+//! parent's is [`budget`]. What one insert into the kernel's maps may
+//! allocate at worst is [`heap_cost`].
 //!
 //! Nothing in this crate uses `unsafe` or panics on bad input: every handle,
 //! right and size comes from user space and is checked. Tables and queues
@@ -26,4 +27,5 @@ extern crate alloc;
 pub mod budget;
 pub mod caps;
 pub mod enclose;
+pub mod heap_cost;
 pub mod queue;
