@@ -5,10 +5,12 @@
 //! command line, `fuzz=calls:N,seed:S,procs:P,attacks:a+b` (all optional),
 //! and:
 //! 1. runs a short warm-up round (so caches and tables the kernel keeps
-//!    for good have grown before anything is measured);
+//!    for good have grown before anything is measured — among them the
+//!    run queue, which each round fills to its peak, see `release`);
 //! 2. notes `memory_stats`;
-//! 3. starts P `hostile` processes, each with a channel holding its orders
-//!    (`id`, the seed, N/P calls, the attacks), and waits for each to end;
+//! 3. starts P `hostile` processes, then writes each its orders (`id`, the
+//!    seed, N/P calls, the attacks) on the channel it was given, and waits
+//!    for each to end;
 //! 4. once they have ended and their handles are closed, notes
 //!    `memory_stats` again: free memory must be what it was, and the
 //!    kernel heap may not have grown by more than [`HEAP_SLACK`].
@@ -94,19 +96,42 @@ struct Round {
     failures: Vec<String>,
 }
 
+/// Lets the hostile processes start, with the run queue at its peak.
+///
+/// The kernel's run queue keeps the capacity it grew to (a `VecDeque` per
+/// priority), so the most threads ever ready at once is heap the kernel
+/// holds for good. In a round that is every hostile process and `fuzz`:
+/// each hostile waits for its orders, which come only after all were
+/// spawned, so now they are all ready and none has ended; yielding queues
+/// `fuzz` behind them. Left to chance (a timer tick preempting `fuzz`
+/// before it blocks), the warm-up round sometimes missed that peak and the
+/// main round reached it, and its 32 bytes (a level's capacity growing
+/// from 4 to 8 ids) counted as a leak.
+fn release() {
+    syscall::yield_now();
+}
+
 /// Runs `procs` hostile processes of `calls` calls each and waits for all.
+///
+/// Every round passes through the same peak of the scheduler's run queue:
+/// all its hostile processes and `fuzz` ready at once (see [`release`]).
 fn round(orders: &Orders, calls: u64, seed: u64) -> Result<Round, Error> {
     let mut children: Vec<Handle> = Vec::new();
-    for id in 0..orders.procs {
+    let mut channels: Vec<Handle> = Vec::new();
+    for _ in 0..orders.procs {
         let (ours, theirs) = syscall::channel_create()?;
+        channels.push(ours);
+        children.push(syscall::process_spawn("hostile", &[theirs])?);
+    }
+    for (id, ours) in channels.into_iter().enumerate() {
         let text = format!(
             "id={id} seed={seed:#x} calls={calls} attacks={}",
             orders.attacks
         );
         syscall::channel_write(ours, text.as_bytes(), &[])?;
         syscall::handle_close(ours)?;
-        children.push(syscall::process_spawn("hostile", &[theirs])?);
     }
+    release();
     let waiter = Waiter::new()?;
     let deadline = after_ns((calls.saturating_mul(NS_PER_CALL)).max(MIN_WAIT_NS));
     let mut failures = Vec::new();

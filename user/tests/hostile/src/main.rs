@@ -7,14 +7,15 @@
 //!
 //! Started by the kernel (`init=hostile`) it makes 100,000 random calls.
 //! Started by `fuzz` it first reads its orders from the channel that is its
-//! first startup handle: one text message `id=K seed=S calls=N
-//! attacks=a,b,...` ([`Orders`]).
+//! first startup handle, waiting until they come: one text message `id=K
+//! seed=S calls=N attacks=a,b,...` ([`Orders`]).
 //!
 //! It never calls `exit` by accident (only at the end) and only passes bad
 //! pointers to `debug_write`, so nothing it does is visible but its verdict.
 //! It first gives up its own process handle and its startup handles (the
 //! hardware resource), so random calls cannot kill it or reprogram devices,
-//! and it never waits on a port past "now", so it cannot sleep forever.
+//! and (past its orders) it never waits on a port past "now", so it cannot
+//! sleep forever.
 #![no_std]
 #![no_main]
 
@@ -25,7 +26,8 @@ mod attacks;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abide_abi::syscall::{Error, Handle, Syscall};
+use abide_abi::syscall::{Error, Syscall};
+use abide_rt::blocking::{after_ns, Waiter};
 
 use attacks::Attack;
 
@@ -34,6 +36,8 @@ abide_rt::entry!(main);
 /// Fixed seed: failures replay exactly.
 const SEED: u64 = 0x5eed_ab1d_e000_0001;
 const CALLS: u64 = 100_000;
+/// How long to wait for the orders `fuzz` writes after spawning.
+const ORDERS_WAIT_NS: u64 = 120_000_000_000;
 
 /// xorshift64*: small, deterministic, good enough to spread arguments.
 pub struct Rng(u64);
@@ -172,20 +176,21 @@ impl Orders {
         Some(orders)
     }
 
-    /// The orders on the first startup handle, if it is a channel with a
-    /// message; the defaults otherwise.
+    /// The orders on the first startup handle, if it is a channel: waits
+    /// for the message (`fuzz` writes it once all its hostile processes
+    /// exist); the defaults if the handle is not a channel.
     fn receive() -> Result<Orders, &'static str> {
         let Some(channel) = abide_rt::startup_handle(0) else {
             return Ok(Orders::parse("").unwrap_or_else(|| unreachable!()));
         };
-        let mut bytes = [0u8; 512];
-        let mut handles = [Handle(0); 1];
-        match abide_rt::syscall::channel_read(channel, &mut bytes, &mut handles) {
-            Ok(info) => {
-                let text = core::str::from_utf8(&bytes[..info.bytes as usize])
-                    .map_err(|_| "orders are not text")?;
+        let waiter = Waiter::new().map_err(|_| "no port to wait for the orders on")?;
+        match waiter.recv(channel, after_ns(ORDERS_WAIT_NS)) {
+            Ok(message) => {
+                let text =
+                    core::str::from_utf8(&message.bytes).map_err(|_| "orders are not text")?;
                 Orders::parse(text).ok_or("bad orders")
             }
+            Err(Error::TimedOut) => Err("no orders came"),
             // Not a channel (the kernel's hardware resource): the defaults.
             Err(_) => Orders::parse("").ok_or("bad defaults"),
         }
