@@ -26,10 +26,6 @@ pub const ALL_ATTACKS: &[&str] = &[
     "quota",
 ];
 
-/// Kernel heap growth over a run that is not a leak (a table's capacity,
-/// the allocator's state); the guest's `fuzz` uses the same figure.
-pub const HEAP_SLACK: u64 = 4096;
-
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FuzzOptions {
@@ -126,7 +122,7 @@ impl FuzzResult {
     pub fn leaked(&self) -> bool {
         let before = Self::free(self.free_before, self.heap_claimed_before, self.heap_before);
         let after = Self::free(self.free_after, self.heap_claimed_after, self.heap_after);
-        after != before || self.heap_after > self.heap_before.saturating_add(HEAP_SLACK)
+        after != before || self.heap_after != self.heap_before
     }
 }
 

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use abide_store::testing::{MemDisk, Op};
 use abide_splitmix::SplitMix64;
+use abide_store::testing::{MemDisk, Op};
 use abide_store::{PageKey, Store, BLOCK_SIZE};
 
 /// A page of memory.
