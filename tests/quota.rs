@@ -76,16 +76,6 @@ fn whole_line(session: &mut Session, needle: &str) -> String {
     line.trim_end().to_string()
 }
 
-/// The number that follows `label` in `line`.
-fn number_after(line: &str, label: &str) -> u64 {
-    line.split_once(label)
-        .and_then(|(_, rest)| {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
-        .unwrap_or_else(|| panic!("no number after {label:?} in {line:?}"))
-}
-
 #[test]
 fn a_limited_process_stays_charged_for_its_child_and_messages_after_a_power_cut() {
     let store = fresh_store("quota-persist");
@@ -101,17 +91,17 @@ fn a_limited_process_stays_charged_for_its_child_and_messages_after_a_power_cut(
         "quota-persist: the child's budget is set aside: ok",
     );
     assert_eq!(
-        number_after(&cut, "checkpoint period "),
+        number_after(&cut, "period"),
         QUOTA_PERSIST_PERIOD_MS,
         "the configuration's period is not in force: a periodic checkpoint may follow the sync:\n{output}"
     );
-    let synced = number_after(&cut, "synced generation ");
+    let synced = number_after(&cut, "generation");
     power_cut(&mut session);
 
     let mut session = step(Session::boot(options()));
     let resumed = whole_line(&mut session, "quota-persist: resumed from generation ");
     assert_eq!(
-        number_after(&resumed, "resumed from generation "),
+        number_after(&resumed, "generation"),
         synced,
         "not resumed from the sync's generation:\n{}",
         session.output()
