@@ -27,15 +27,6 @@ fn store(name: &str) -> PathBuf {
     path
 }
 
-/// The number after `word` in `output` (`counter 1234`; punctuation after
-/// the number is ignored).
-fn number_after(output: &str, word: &str) -> u64 {
-    let mut words = output.split_whitespace().skip_while(|w| *w != word);
-    words
-        .find_map(|w| w.trim_end_matches([',', ';', ')', ':']).parse().ok())
-        .unwrap_or_else(|| panic!("no number after {word:?} in:\n{output}"))
-}
-
 #[test]
 fn keys_and_the_counter_survive_a_power_cut() {
     let path = store("power-cut");

@@ -135,6 +135,15 @@ pub fn first_number(output: &str, column: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {column} in:\n{output}"))
 }
 
+/// The number after `word` in `output` (`counter 1234`; punctuation after
+/// the number is ignored).
+pub fn number_after(output: &str, word: &str) -> u64 {
+    let mut words = output.split_whitespace().skip_while(|w| *w != word);
+    words
+        .find_map(|w| w.trim_end_matches([',', ';', ')', ':']).parse().ok())
+        .unwrap_or_else(|| panic!("no number after {word:?} in:\n{output}"))
+}
+
 /// A store image of its own for one test, empty:
 /// `target/abide/test-stores/<name>.img` (256 MiB, sparse), deleted and
 /// created anew. Boot with it as often as the test needs — every boot sees

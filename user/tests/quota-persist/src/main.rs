@@ -9,7 +9,8 @@
 //! object, which the child maps and closes (the pages linger, charged to
 //! the parent, until the child's mapping goes). It measures its charge at
 //! each step, checks that a child needing one page more than it has left
-//! is refused, syncs, and says so. The test cuts the power and boots the
+//! is refused, syncs, and says so with the checkpoint period in force and
+//! the generation it synced. The test cuts the power and boots the
 //! store again. Resumed, the program checks that it is charged exactly as
 //! before, that the same child is still refused (the first child's budget
 //! and the messages still count), that reading the messages gives exactly
@@ -43,6 +44,10 @@ const CHILD_PAGES: u64 = 128;
 /// The memory object the child maps and closes.
 const SHARED_PAGES: u64 = 8;
 const PAGE: u64 = 4096;
+/// How long it waits for its child to map the object, or to end once
+/// killed: generous under TCG on a loaded machine, and still well within
+/// the test's boot timeout, so a hang is reported here, by the step.
+const PATIENCE_NS: u64 = 120_000_000_000;
 
 fn main() -> i32 {
     // Started by init it has a manifest; the child has no startup handles.
@@ -137,7 +142,7 @@ fn parent(component: &Component) -> Step<()> {
         .map_err(call("process_spawn_with"))?;
     Waiter::new()
         .map_err(call("port_create"))?
-        .wait(done, Signals::READABLE, after_ns(10_000_000_000))
+        .wait(done, Signals::READABLE, after_ns(PATIENCE_NS))
         .map_err(call("wait for the child"))?;
     let mut mapped = [0u8; 1];
     channel_read(done, &mut mapped, &mut []).map_err(|(error, _)| ("channel_read", error))?;
@@ -157,6 +162,9 @@ fn parent(component: &Component) -> Step<()> {
         before,
         before,
     );
+    // On demand only (the configuration's long period): the sync below is
+    // the last generation before the test cuts the power.
+    let period_ms = persist_status().map_err(call("persist_status"))?.period_ms;
     let synced = persist_sync(hardware).map_err(call("persist_sync"))?;
     // A resume from the sync's generation continues here.
     let resumed = persist_status()
@@ -164,7 +172,7 @@ fn parent(component: &Component) -> Step<()> {
         .resumed_from;
     if resumed == 0 {
         println!(
-            "quota-persist: limit {limit}, charged {alone} pages alone, {with_messages} with {MESSAGES} messages queued, {before} with a child; synced generation {synced}; cut the power"
+            "quota-persist: limit {limit}, charged {alone} pages alone, {with_messages} with {MESSAGES} messages queued, {before} with a child; checkpoint period {period_ms} ms; synced generation {synced}; cut the power"
         );
     } else {
         println!("quota-persist: resumed from generation {resumed}");
@@ -199,7 +207,7 @@ fn parent(component: &Component) -> Step<()> {
         process_kill(child).map_err(call("process_kill"))?;
         let waiter = Waiter::new().map_err(call("port_create"))?;
         waiter
-            .wait(child, Signals::TERMINATED, after_ns(10_000_000_000))
+            .wait(child, Signals::TERMINATED, after_ns(PATIENCE_NS))
             .map_err(call("wait for the child"))?;
         let state = process_status(child).map_err(call("process_status"))?.state;
         let ended = charged()?;
