@@ -48,7 +48,7 @@ use abide_ipc::{server, wire, RemoteError};
 use abide_pci::claim::{self, Resource};
 use abide_pci::{Address, Device, Mechanism1, PortIo, WriteRefused};
 use abide_rt::component::Component;
-use abide_rt::ipc::{read_message, Channel};
+use abide_rt::ipc::{next_request, read_message, Channel};
 use abide_rt::{println, syscall};
 
 abide_rt::entry!(main);
@@ -109,13 +109,7 @@ struct Bus {
 }
 
 fn main() -> i32 {
-    match run() {
-        Ok(()) => 0,
-        Err(error) => {
-            println!("pci: {error}");
-            1
-        }
-    }
+    abide_rt::exit_status("pci", run())
 }
 
 fn run() -> Result<(), Error> {
@@ -233,16 +227,9 @@ impl Bus {
             return Ok(());
         };
         let (name, handle) = (name.clone(), channel.handle());
-        while let Ok(message) = read_message(handle) {
-            // Requests carry no handles.
-            close_all(&message.handles);
-            let (header, payload) = match server::request_header(&message.bytes) {
-                Ok(parts) => parts,
-                Err(reply) => {
-                    let _ = syscall::channel_write(handle, &reply, &[]);
-                    continue;
-                }
-            };
+        // Requests carry no handles: `next_request` closes any that come.
+        while let Some(request) = next_request(handle) {
+            let (header, payload) = (request.header, request.payload());
             let reply = match Pci::Request::decode_args(header.ordinal, payload) {
                 Ok(Pci::Request::list {}) => server::reply(&header, Ok(self.list())),
                 Ok(Pci::Request::release { address }) => {

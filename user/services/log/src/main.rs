@@ -42,7 +42,7 @@ use abide_logring::{
     Appended, Filter, Level, LevelFilter, NewEntry, Ring, MAX_COMPONENT_LEN, MAX_TEXT_LEN,
 };
 use abide_rt::component::Component;
-use abide_rt::ipc::{read_message, Channel};
+use abide_rt::ipc::{next_request, Channel};
 use abide_rt::{println, syscall};
 
 abide_rt::entry!(main);
@@ -76,13 +76,7 @@ struct Service {
 }
 
 fn main() -> i32 {
-    match run() {
-        Ok(()) => 0,
-        Err(error) => {
-            println!("log: {error}");
-            1
-        }
-    }
+    abide_rt::exit_status("log", run())
 }
 
 fn run() -> Result<(), Error> {
@@ -159,17 +153,8 @@ impl Service {
         };
         let channel = route.channel.handle();
         let (client, name) = (route.id, route.name.clone());
-        while let Ok(message) = read_message(channel) {
-            for extra in &message.handles {
-                let _ = syscall::handle_close(*extra);
-            }
-            let (header, payload) = match server::request_header(&message.bytes) {
-                Ok(parts) => parts,
-                Err(reply) => {
-                    let _ = syscall::channel_write(channel, &reply, &[]);
-                    continue;
-                }
-            };
+        while let Some(request) = next_request(channel) {
+            let (header, payload) = (request.header, request.payload());
             self.ring.begin(client, header.txid);
             let reply = match Log::Request::decode_args(header.ordinal, payload) {
                 Ok(Log::Request::write { level, text }) => {
