@@ -24,6 +24,20 @@ struct Run {
     stderr: String,
 }
 
+impl Run {
+    /// Fails the test, with both outputs, unless the run ended in success
+    /// (`context` says which run).
+    fn assert_success(&self, context: &str) {
+        assert!(
+            self.status.success(),
+            "{context}{:?}\n{}\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+    }
+}
+
 /// Runs `abide run --no-store` with `input` on its standard input (a pipe
 /// closed after it); kills it after [`RUN`].
 fn run_with_input(input: &[u8]) -> Run {
@@ -112,26 +126,14 @@ fn a_long_piped_script_loses_nothing_twenty_times() {
             "run {attempt}:\n{}",
             run.stdout
         );
-        assert!(
-            run.status.success(),
-            "run {attempt}: {:?}\n{}\n{}",
-            run.status,
-            run.stdout,
-            run.stderr
-        );
+        run.assert_success(&format!("run {attempt}: "));
     }
 }
 
 #[test]
 fn empty_input_powers_the_machine_off() {
     let run = run_with_input(b"");
-    assert!(
-        run.status.success(),
-        "{:?}\n{}\n{}",
-        run.status,
-        run.stdout,
-        run.stderr
-    );
+    run.assert_success("");
     assert!(run.stdout.contains("powering off"), "{}", run.stdout);
 }
 
@@ -139,13 +141,7 @@ fn empty_input_powers_the_machine_off() {
 fn input_without_poweroff_runs_its_commands_then_powers_off() {
     // The last line lacks its newline: it runs all the same.
     let run = run_with_input(b"echo first-of-two\nkv set greeting hello\nkv get greeting");
-    assert!(
-        run.status.success(),
-        "{:?}\n{}\n{}",
-        run.status,
-        run.stdout,
-        run.stderr
-    );
+    run.assert_success("");
     let first = run.stdout.find("\nfirst-of-two\n");
     let hello = run.stdout.find("\nhello\n");
     let off = run.stdout.find("powering off");

@@ -4,40 +4,8 @@
 use abide_interfaces::{Echo, Entry, KeyValue};
 use abide_ipc::wire::{self, Header, Kind};
 use abide_ipc::{CallError, RemoteError};
-use std::collections::BTreeMap;
-
-/// An in-memory `KeyValue` server.
-#[derive(Default)]
-struct Store(BTreeMap<String, Vec<u8>>);
-
-impl KeyValue::Server for Store {
-    fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, RemoteError> {
-        Ok(self.0.get(&key).cloned())
-    }
-
-    fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), RemoteError> {
-        if key.is_empty() {
-            return Err(RemoteError::app("empty key"));
-        }
-        self.0.insert(key, value);
-        Ok(())
-    }
-
-    fn list(&mut self) -> Result<Vec<Entry>, RemoteError> {
-        Ok(self
-            .0
-            .iter()
-            .map(|(key, value)| Entry {
-                key: key.clone(),
-                len: value.len() as u64,
-            })
-            .collect())
-    }
-
-    fn del(&mut self, key: String) -> Result<bool, RemoteError> {
-        Ok(self.0.remove(&key).is_some())
-    }
-}
+// The `KeyValue` server the kv services run, in memory.
+use abide_kvstore::Store;
 
 #[test]
 fn key_value_round_trips_through_dispatch() {
@@ -87,7 +55,7 @@ fn key_value_del_says_whether_the_key_was_there() {
             Ok(was_there)
         );
     }
-    assert!(store.0.is_empty());
+    assert!(store.is_empty());
 }
 
 #[test]
@@ -114,7 +82,7 @@ fn garbage_gets_a_malformed_reply_with_txid_zero() {
             Err(CallError::Remote(RemoteError::Malformed))
         );
     }
-    assert!(store.0.is_empty());
+    assert!(store.is_empty());
 }
 
 #[test]
