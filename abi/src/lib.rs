@@ -17,6 +17,7 @@ pub mod object;
 pub mod persist;
 pub mod record;
 pub mod syscall;
+pub mod trap;
 
 /// The Abide version, shared by the kernel banner and the host tool.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

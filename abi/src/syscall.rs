@@ -158,6 +158,58 @@ pub enum Syscall {
     /// kernel heap) to user memory at `stats`. Public, like the clock: the
     /// totals name no object and hold no secrets.
     MemoryStats = 33,
+    /// `process_create(name, name_len, trap_channel, options) -> process`:
+    /// an empty process (no memory, no threads) that runs a foreign ABI
+    /// (see [`crate::trap`]): its threads' `syscall`s and CPU exceptions
+    /// stop them and queue a [`crate::trap::TrapMessage`] at the peer of
+    /// the channel end `trap_channel` (a handle the caller keeps; needs
+    /// `WRITE`). Limits and authority as in `process_spawn`
+    /// ([`crate::object::SpawnOptions`], `SPAWN` on the authority). The
+    /// handle returned has every right.
+    ProcessCreate = 34,
+    /// `process_map(process, addr, len, prot)`: fresh zeroed pages over
+    /// `[addr, addr + len)` (page-aligned, in user space) of a foreign
+    /// process, with protection `prot` ([`crate::trap::PROT_READ`] ...);
+    /// pages mapped there before are unmapped and freed first. Charged to
+    /// the process. Needs `MANAGE`.
+    ProcessMap = 35,
+    /// `process_unmap(process, addr, len)`: unmap and free the pages in the
+    /// range (holes are skipped). Needs `MANAGE`.
+    ProcessUnmap = 36,
+    /// `process_protect(process, addr, len, prot)`: change the protection
+    /// of every page in the range; `BadAddress` (and nothing changed) when
+    /// one is not mapped. Needs `MANAGE`.
+    ProcessProtect = 37,
+    /// `process_read(process, addr, buffer, len) -> len`: copy up to
+    /// [`crate::trap::MAX_PROCESS_COPY`] bytes of the process's memory
+    /// (whatever their protection) into the caller's `buffer`;
+    /// `BadAddress` when a page is not mapped. Needs `MANAGE`.
+    ProcessRead = 38,
+    /// `process_write(process, addr, buffer, len)`: the other way
+    /// (read-only pages included, as a debugger writes). Needs `MANAGE`.
+    ProcessWrite = 39,
+    /// `process_clone(process, name, name_len, options) -> process`: a new
+    /// foreign process with a copy of `process`'s memory and its trap
+    /// channel, and no threads (`fork`). Needs `MANAGE` on `process`, and
+    /// the options as in `process_create`.
+    ProcessClone = 40,
+    /// `thread_start(process, regs, key) -> thread`: a new thread in a
+    /// foreign process, starting with the [`crate::trap::TrapRegisters`]
+    /// at `regs` and a fresh FPU state; `key` comes back in its trap
+    /// messages. Returns the thread's id. Needs `MANAGE`.
+    ThreadStart = 41,
+    /// `trap_resume(channel, thread, action, regs)`: answer a trap. `channel`
+    /// is the handler's end (needs `READ`), whose peer is the trap channel
+    /// of the stopped `thread`; `action` is [`crate::trap::RESUME`] (load
+    /// the registers at `regs`) or [`crate::trap::END_THREAD`].
+    /// `InvalidArgument` when `thread` is not stopped in a trap of this
+    /// channel.
+    TrapResume = 42,
+    /// `trap_interrupt(channel, thread)`: make a running or ready foreign
+    /// thread of this trap channel stop with a
+    /// [`crate::trap::TRAP_INTERRUPT`] trap (before it next runs user code,
+    /// within a clock tick); a stopped thread is left as it is.
+    TrapInterrupt = 43,
 }
 
 impl Syscall {
@@ -197,6 +249,16 @@ impl Syscall {
         Syscall::BootArgs,
         Syscall::Persist,
         Syscall::MemoryStats,
+        Syscall::ProcessCreate,
+        Syscall::ProcessMap,
+        Syscall::ProcessUnmap,
+        Syscall::ProcessProtect,
+        Syscall::ProcessRead,
+        Syscall::ProcessWrite,
+        Syscall::ProcessClone,
+        Syscall::ThreadStart,
+        Syscall::TrapResume,
+        Syscall::TrapInterrupt,
     ];
 
     /// The call with number `n`, if there is one.

@@ -59,6 +59,21 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
                 + size_of::<UserContext>()
                 + LISTS
         }
+        // Foreign-ABI processes: a process and its table (create, clone),
+        // a thread and its registers, mapping records, trap messages.
+        // TODO(issue 15): tighten once the calls exist.
+        Syscall::ProcessCreate
+        | Syscall::ProcessMap
+        | Syscall::ProcessUnmap
+        | Syscall::ProcessProtect
+        | Syscall::ProcessRead
+        | Syscall::ProcessWrite
+        | Syscall::ProcessClone
+        | Syscall::ThreadStart
+        | Syscall::TrapResume
+        | Syscall::TrapInterrupt => {
+            2 * OBJECT + TABLE + 2 * HANDLE + size_of::<UserContext>() + LISTS
+        }
         Syscall::DebugWrite
         | Syscall::Exit
         | Syscall::Yield

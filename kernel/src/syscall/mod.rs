@@ -127,6 +127,17 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::MemoryStats => Return(system::memory_stats(a[0])),
         // Handled in `handle`, which has the caller's registers.
         Syscall::Persist => Return(Err(Error::BadSyscall)),
+        // Foreign-ABI processes (abide_abi::trap): not yet implemented.
+        Syscall::ProcessCreate
+        | Syscall::ProcessMap
+        | Syscall::ProcessUnmap
+        | Syscall::ProcessProtect
+        | Syscall::ProcessRead
+        | Syscall::ProcessWrite
+        | Syscall::ProcessClone
+        | Syscall::ThreadStart
+        | Syscall::TrapResume
+        | Syscall::TrapInterrupt => Return(Err(Error::BadSyscall)),
     }
 }
 
