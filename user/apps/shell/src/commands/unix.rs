@@ -7,9 +7,11 @@
 //!   arguments; its output goes straight to the console. When it ends with
 //!   anything but exit code 0 the shell prints `exit status N` or `killed
 //!   by signal N`.
-//! - `sh ... &`: the same, started in the background of a `/bin/sh -c` that
-//!   ends at once (`/bin/sh -c '"$@" &' sh ARGS...`): the command goes on,
-//!   listed by `unix ps`, and the prompt comes back.
+//! - `sh ... &`: the same, detached: started in the background of a
+//!   `/bin/sh -c` that ends at once ([`DETACH`]), ignoring `SIGHUP` (which
+//!   the end of that session sends its process group) and with its input
+//!   from `/dev/null`: the command goes on, listed by `unix ps`, and the
+//!   prompt comes back.
 //! - `unix ps`: the Linux processes as a table (`pid`, `ppid`, `pgid`,
 //!   `sid`, `state`, `mem`, `command`); `unix stats`: calls served, the
 //!   unimplemented calls asked for, processes.
@@ -35,6 +37,10 @@ const USAGE: &str = "unix ps | unix stats";
 /// The program `sh` runs.
 const SH: &str = "/bin/sh";
 
+/// The script that starts `sh ... &`'s command (its arguments) detached,
+/// like `nohup CMD &`: a signal ignored at `exec` stays ignored.
+pub const DETACH: &str = "trap '' HUP; \"$@\" &";
+
 /// Whether `line` is an `sh` command (its first word is `sh`).
 pub(super) fn is_sh(line: &str) -> bool {
     line.split_whitespace().next() == Some("sh")
@@ -55,7 +61,7 @@ pub(super) async fn sh(shell: &Shell, line: &str) -> Result<String, String> {
         argv.push("-i".into());
     }
     if background {
-        let mut wrapped: Vec<String> = [SH, "-c", "\"$@\" &", "sh"].map(String::from).into();
+        let mut wrapped: Vec<String> = [SH, "-c", DETACH, "sh"].map(String::from).into();
         wrapped.extend(argv);
         argv = wrapped;
     }
