@@ -3,9 +3,11 @@
 //! depend on, so the component, its libraries and their tests agree.
 //!
 //! Only what user programs see is here: system-call numbers ([`syscalls`]),
-//! errno values ([`errno`]) and, module by module, the structures calls pass
+//! errno values ([`errno`]), the file-system ABI ([`fs`]) and, module by
+//! module, the structures calls pass
 //! through memory. Layouts are Linux's for x86_64 (LP64, little-endian).
 #![cfg_attr(not(test), no_std)]
 
 pub mod errno;
+pub mod fs;
 pub mod syscalls;
