@@ -157,7 +157,8 @@ impl Vfs {
     ) -> Result<usize> {
         let id = files.get(fd)?;
         let count = self.read_at(caller, id, buf, None)?;
-        if let Some(file) = self.file_mut(id) {
+        let seekable = self.file(id).is_some_and(|file| self.seekable(&file.node));
+        if let Some(file) = self.file_mut(id).filter(|_| seekable) {
             file.offset += count as u64;
         }
         Ok(count)
@@ -215,23 +216,19 @@ impl Vfs {
                     return fail(ESPIPE);
                 }
                 let writer_seen = pipe.writer_opens > writer_seen_at;
-                let count = blocking(pipe.read(buf, writer_seen), nonblocking)?;
-                // Pipes have no offset: undo the caller's advance.
-                self.rewind(id, count);
-                Ok(count)
+                blocking(pipe.read(buf, writer_seen), nonblocking)
             }
-            Kind::Device(device) => {
-                let count = device.read(buf, caller.random)?;
-                self.rewind(id, count);
-                Ok(count)
-            }
+            Kind::Device(device) => device.read(buf, caller.random),
         }
     }
 
-    /// Takes back `count` of an offset advance the caller will make.
-    fn rewind(&mut self, id: FileId, count: usize) {
-        if let Some(file) = self.file_mut(id) {
-            file.offset = file.offset.wrapping_sub(count as u64);
+    /// Whether reads and writes of `node` move an offset (not pipes or devices).
+    fn seekable(&self, node: &Node) -> bool {
+        match node {
+            Node::Proc(_) => true,
+            Node::Ram(ino) => {
+                matches!(self.inode(*ino), Ok(inode) if matches!(inode.kind, Kind::File(_) | Kind::Dir(_)))
+            }
         }
     }
 
@@ -562,8 +559,10 @@ impl Vfs {
         if offset.is_some() || count == 0 {
             return;
         }
-        if let Ok(id) = files.get(fd) {
-            self.rewind(id, count);
+        let Ok(id) = files.get(fd) else { return };
+        let seekable = self.file(id).is_some_and(|file| self.seekable(&file.node));
+        if let Some(file) = self.file_mut(id).filter(|_| seekable) {
+            file.offset = file.offset.saturating_sub(count as u64);
         }
     }
 

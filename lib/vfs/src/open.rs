@@ -122,6 +122,9 @@ impl Vfs {
                 let Node::Ram(dir) = parent.dir else {
                     return fail(EACCES);
                 };
+                if self.inode(dir)?.nlink == 0 {
+                    return fail(ENOENT);
+                }
                 self.check_dir_write(caller, dir)?;
                 let perm = mode & 0o7777 & !files.umask;
                 let inode = Inode::new(

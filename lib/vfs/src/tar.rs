@@ -135,6 +135,12 @@ pub fn entries(archive: &[u8]) -> Result<Vec<Entry<'_>>, TarError> {
             data,
         });
     }
+    if archive.len() > at && archive.len() < at + BLOCK {
+        return Err(TarError {
+            offset: at,
+            what: "a header is cut short",
+        });
+    }
     Ok(out)
 }
 

@@ -8,7 +8,10 @@ use abide_linux::fs::Timespec;
 use abide_vfs::{Caller, Error, Files, ProcEntry, ProcFs, Vfs};
 
 /// The test clock.
-pub const NOW: Timespec = Timespec { sec: 1_700_000_000, nsec: 5 };
+pub const NOW: Timespec = Timespec {
+    sec: 1_700_000_000,
+    nsec: 5,
+};
 
 /// Random bytes that are all 0x5a.
 fn fill(buf: &mut [u8]) {
@@ -29,11 +32,18 @@ impl ProcFs for TestProc {
     }
     fn list(&self, path: &[u8]) -> Vec<(Vec<u8>, ProcEntry)> {
         let names: &[(&[u8], ProcEntry)] = match path {
-            b"" => &[(b"1", ProcEntry::Dir), (b"7", ProcEntry::Dir), (b"meminfo", ProcEntry::File)],
+            b"" => &[
+                (b"1", ProcEntry::Dir),
+                (b"7", ProcEntry::Dir),
+                (b"meminfo", ProcEntry::File),
+            ],
             b"1" | b"7" => &[(b"stat", ProcEntry::File)],
             _ => &[],
         };
-        names.iter().map(|(name, entry)| (name.to_vec(), entry.clone())).collect()
+        names
+            .iter()
+            .map(|(name, entry)| (name.to_vec(), entry.clone()))
+            .collect()
     }
     fn read(&self, path: &[u8]) -> Option<Vec<u8>> {
         match path {
@@ -49,12 +59,23 @@ static PROC: TestProc = TestProc;
 
 /// Root, pid 7.
 pub fn root() -> Caller<'static> {
-    Caller { pid: 7, uid: 0, gid: 0, now: NOW, random: &fill, proc: &PROC }
+    Caller {
+        pid: 7,
+        uid: 0,
+        gid: 0,
+        now: NOW,
+        random: &fill,
+        proc: &PROC,
+    }
 }
 
 /// An ordinary user (1000:1000), pid 7.
 pub fn user() -> Caller<'static> {
-    Caller { uid: 1000, gid: 1000, ..root() }
+    Caller {
+        uid: 1000,
+        gid: 1000,
+        ..root()
+    }
 }
 
 /// File systems with `/dev`, `/proc` and `/tmp` (1777), and a process's files.
@@ -63,8 +84,10 @@ pub fn system() -> (Vfs, Files) {
     vfs.populate_dev(NOW).unwrap();
     vfs.mount_proc(NOW).unwrap();
     let mut files = vfs.new_files();
-    vfs.mkdirat(&files, &root(), AT_FDCWD, b"/tmp", 0o777).unwrap();
-    vfs.fchmodat(&files, &root(), AT_FDCWD, b"/tmp", 0o1777, 0).unwrap();
+    vfs.mkdirat(&files, &root(), AT_FDCWD, b"/tmp", 0o777)
+        .unwrap();
+    vfs.fchmodat(&files, &root(), AT_FDCWD, b"/tmp", 0o1777, 0)
+        .unwrap();
     files.umask = 0o022;
     (vfs, files)
 }
@@ -79,14 +102,25 @@ pub fn errno<T: std::fmt::Debug>(result: Result<T, Error>) -> i64 {
 
 /// Writes `bytes` to a new file at `path`.
 pub fn put(vfs: &mut Vfs, files: &mut Files, path: &str, bytes: &[u8]) {
-    let fd = vfs.openat(files, &root(), AT_FDCWD, path.as_bytes(), O_WRONLY | O_CREAT, 0o644).unwrap();
+    let fd = vfs
+        .openat(
+            files,
+            &root(),
+            AT_FDCWD,
+            path.as_bytes(),
+            O_WRONLY | O_CREAT,
+            0o644,
+        )
+        .unwrap();
     assert_eq!(vfs.write(files, &root(), fd, bytes).unwrap(), bytes.len());
     vfs.close(files, fd).unwrap();
 }
 
 /// The whole contents of the file at `path`.
 pub fn get(vfs: &mut Vfs, files: &mut Files, path: &str) -> Vec<u8> {
-    let fd = vfs.openat(files, &root(), AT_FDCWD, path.as_bytes(), O_RDONLY, 0).unwrap();
+    let fd = vfs
+        .openat(files, &root(), AT_FDCWD, path.as_bytes(), O_RDONLY, 0)
+        .unwrap();
     let mut out = Vec::new();
     let mut buf = [0u8; 100];
     loop {
@@ -103,7 +137,16 @@ pub fn get(vfs: &mut Vfs, files: &mut Files, path: &str) -> Vec<u8> {
 /// The names `getdents64` lists in the directory at `path`.
 pub fn list(vfs: &mut Vfs, files: &mut Files, path: &str, chunk: usize) -> Vec<String> {
     use abide_linux::fs::open::O_DIRECTORY;
-    let fd = vfs.openat(files, &root(), AT_FDCWD, path.as_bytes(), O_RDONLY | O_DIRECTORY, 0).unwrap();
+    let fd = vfs
+        .openat(
+            files,
+            &root(),
+            AT_FDCWD,
+            path.as_bytes(),
+            O_RDONLY | O_DIRECTORY,
+            0,
+        )
+        .unwrap();
     let mut names = Vec::new();
     let mut buf = vec![0u8; chunk];
     loop {
