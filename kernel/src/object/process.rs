@@ -85,6 +85,7 @@ pub fn spawn(
             },
             cpu_ns: 0,
             persistent,
+            trap_channel: None,
         }),
     );
     let self_handle = match kernel.new_handle(table, process_id, Rights::ALL) {
@@ -114,6 +115,7 @@ pub fn spawn(
             priority,
             state: ThreadState::Ready,
             context,
+            trap_key: None,
         }),
     );
     sched::admit(kernel, thread_id);

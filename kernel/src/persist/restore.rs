@@ -129,6 +129,7 @@ pub fn restore<D: Disk>(
                     },
                     cpu_ns: p.cpu_ns,
                     persistent: p.persistent,
+                    trap_channel: None,
                 })
             }
             KindIn::Thread(t) => {
@@ -147,6 +148,7 @@ pub fn restore<D: Disk>(
                         None => ThreadState::Ready,
                     },
                     context: alloc::boxed::Box::new(context),
+                    trap_key: None,
                 })
             }
             KindIn::Channel(end) => Object::Channel(ChannelEnd {

@@ -97,6 +97,11 @@ pub struct Process {
     /// Part of every checkpoint and resumed after a restore; a process
     /// without it is ended at a restore, so its supervisor starts it fresh.
     pub persistent: bool,
+    /// For a foreign process (`process_create`, `abide_abi::trap`): the
+    /// channel end its threads' traps are written through (they queue at
+    /// its peer, the handler's end). The process holds a reference to it
+    /// (counted like a handle) until it ends; `None` for Abide's own.
+    pub trap_channel: Option<ObjectId>,
 }
 
 impl Process {
