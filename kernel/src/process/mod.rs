@@ -105,6 +105,34 @@ pub struct Process {
 }
 
 impl Process {
+    /// A new running process with no threads and nothing charged but its
+    /// kernel records.
+    pub fn new(
+        id: ObjectId,
+        name: String,
+        table: TableId,
+        space: AddressSpace,
+        limits: Limits,
+    ) -> Process {
+        Process {
+            id,
+            name,
+            table,
+            space: Some(space),
+            threads: alloc::vec::Vec::new(),
+            status: ProcessStatus::default(),
+            limits,
+            memory_pages: 0,
+            account: account::Account {
+                kernel_bytes: account::PROCESS_BYTES,
+                ..Default::default()
+            },
+            cpu_ns: 0,
+            persistent: false,
+            trap_channel: None,
+        }
+    }
+
     /// True until it ends.
     pub fn is_alive(&self) -> bool {
         self.status.state == ProcessState::Running
