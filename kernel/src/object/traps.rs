@@ -24,6 +24,7 @@ use crate::arch::context::FpuState;
 use crate::arch::exceptions::FaultReport;
 use crate::arch::idt::TrapFrame;
 use crate::process::ExitReason;
+use crate::syscall::heap_gate;
 use crate::sched::{self, ThreadState};
 
 /// Why a thread stops.
@@ -137,7 +138,7 @@ fn queue(kernel: &mut Kernel, process: ObjectId, message: &TrapMessage) -> Resul
             _ => GONE,
         })?;
     const NO_MEMORY: &str = "no memory to queue its trap";
-    if !crate::mm::heap_has_free_run(TRAP_HEAP_BYTES) {
+    if !crate::mm::heap_has_free_run(heap_gate::TRAP) {
         return Err(NO_MEMORY);
     }
     let mut bytes = Vec::new();
@@ -154,11 +155,6 @@ fn queue(kernel: &mut Kernel, process: ObjectId, message: &TrapMessage) -> Resul
     };
     channel::deliver(kernel, handler, bytes, payload).map_err(|_| GONE)
 }
-
-/// The most kernel heap one trap may take without `try_reserve` (a port
-/// packet for an observer woken, the observer lists): the heap gate's
-/// bound for a channel write.
-pub const TRAP_HEAP_BYTES: usize = 32 << 10;
 
 /// Whether `thread` is a thread of the trap channel whose handler end is
 /// `handler` and stopped in a trap; `InvalidArgument` for any other thread.

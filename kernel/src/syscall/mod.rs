@@ -14,7 +14,7 @@ mod channel;
 mod foreign;
 mod handles;
 mod hardware;
-mod heap_gate;
+pub mod heap_gate;
 mod memory;
 mod persist;
 mod port;
