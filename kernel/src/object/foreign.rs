@@ -75,6 +75,34 @@ pub fn handler_closed(kernel: &mut Kernel, trap_channel: ObjectId) {
     }
 }
 
+/// After a restore: the index of trap channel clients is rebuilt from the
+/// process records, and the foreign threads that were stopped in a trap —
+/// saved ready, but in no queue (see `persist::capture`) — are queued, to
+/// trap again.
+pub fn restored(kernel: &mut Kernel) {
+    let mut stopped = alloc::vec::Vec::new();
+    for (id, object, _) in kernel.objects.iter() {
+        match object {
+            Object::Process(process) => {
+                if let Some(channel) = process.trap_channel {
+                    kernel.trap_clients.insert((channel, id));
+                }
+            }
+            Object::Thread(thread)
+                if thread.trap_key.is_some()
+                    && thread.state == ThreadState::Ready
+                    && !kernel.sched.run_queue.contains(id) =>
+            {
+                stopped.push(id);
+            }
+            _ => {}
+        }
+    }
+    for id in stopped {
+        sched::admit(kernel, id);
+    }
+}
+
 /// Starts a thread in foreign process `process` with registers `regs`
 /// (checked: `InvalidArgument` for a `rip`, `rsp` or segment base outside
 /// user space) and a fresh FPU state; its traps carry `key`. Charged to the
