@@ -39,6 +39,19 @@ pub fn start_args(unix: &RefCell<Unix>, args: &[String]) {
     }
 }
 
+/// Queues `bytes` (already processed by the terminal) for the console.
+/// The debug console until the console route is wired.
+pub fn write_console(unix: &mut Unix, bytes: &[u8]) {
+    let _ = unix;
+    let _ = abide_rt::syscall::debug_write(bytes);
+}
+
+/// A Linux process waits for console input the terminal does not have.
+/// Nothing reads the console until the console route is wired.
+pub fn want_input(unix: &mut Unix) {
+    let _ = unix;
+}
+
 /// Process `pid` ended with `status` (a session waiting for it answers).
 pub fn process_ended(unix: &mut Unix, pid: Pid, status: Status) {
     let _ = unix;

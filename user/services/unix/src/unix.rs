@@ -21,6 +21,7 @@ use abide_unix::waits::Waits;
 use crate::call::WaitOn;
 use crate::files::Files;
 use crate::memory::Memory;
+use crate::tty::Tty;
 
 /// The kernel side of one Linux process.
 pub struct Kernel {
@@ -69,6 +70,8 @@ pub struct Unix {
     /// their deadline passed.
     pub woken: VecDeque<(Pid, TrapMessage, Option<u64>, bool)>,
     pub stats: Stats,
+    /// The console's terminal (`tty` module).
+    pub tty: Tty,
     /// vfork parents (thread ids) waiting for their child (pid) to exec or
     /// end.
     pub vfork_waits: BTreeMap<Pid, Pid>,
@@ -95,6 +98,7 @@ impl Unix {
             waits: Waits::default(),
             woken: VecDeque::new(),
             stats: Stats::default(),
+            tty: Tty::default(),
             vfork_waits: BTreeMap::new(),
             trap,
             trap_peer,
