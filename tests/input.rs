@@ -9,85 +9,11 @@
 //! `user/services/{log,kv,counter}`, `user/apps/shell`. Configs:
 //! `system/default.conf`.
 
-use std::io::{Read, Write};
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-/// One boot, its commands and its power-off, under TCG on a loaded machine
-/// (the first one may build the kernel).
-const RUN: Duration = Duration::from_secs(600);
+use std::time::Duration;
 
-/// What one run printed and how it ended.
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Fails the test, with both outputs, unless the run ended in success
-    /// (`context` says which run).
-    fn assert_success(&self, context: &str) {
-        assert!(
-            self.status.success(),
-            "{context}{:?}\n{}\n{}",
-            self.status,
-            self.stdout,
-            self.stderr
-        );
-    }
-}
-
-/// Runs `abide run --no-store` with `input` on its standard input (a pipe
-/// closed after it); kills it after [`RUN`].
-fn run_with_input(input: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_abide"))
-        .args(["run", "--no-store"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start abide");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-        // Dropped here: the end of the input.
-    });
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + RUN;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "abide did not end within {RUN:?}; output:\n{}",
-                out.join().unwrap()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    writer.join().unwrap();
-    Run {
-        status,
-        stdout: out.join().unwrap().replace('\r', ""),
-        stderr: err.join().unwrap(),
-    }
-}
+use support::piped::{run_with_input, PIPED_RUN};
 
 /// A script of `lines` shell commands, each printing a line of its own, and
 /// the lines they print.
@@ -166,7 +92,7 @@ fn input_sent_before_the_console_driver_runs_is_not_lost() {
     // At once, before the kernel has even printed its banner.
     session.send(&input).unwrap();
     let last = expected.last().unwrap();
-    let waited = session.expect(&format!("\n{last}"), RUN);
+    let waited = session.expect(&format!("\n{last}"), PIPED_RUN);
     let output = session.output().replace('\r', "");
     let missing: Vec<&String> = expected
         .iter()

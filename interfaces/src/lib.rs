@@ -14,6 +14,7 @@
 //! | `echo.rs` | [`Echo`] | tests and examples |
 //! | `system.rs` | [`System`] | `init` |
 //! | `pci.rs` | [`Pci`] (with [`pci::Claim`]) | `pci` |
+//! | `unix.rs` | [`Unix`] (with [`unix::Command`], [`unix::ExitStatus`], [`unix::Stats`]) | `unix` |
 //! | `component.rs` | the [`component::Manifest`] `init` sends a component it starts | `init` |
 //!
 //! Records that cross an interface (like [`Entry`]) are plain structs with
@@ -38,6 +39,7 @@ pub mod kv;
 pub mod log;
 pub mod pci;
 pub mod system;
+pub mod unix;
 
 pub use console::Console;
 pub use counter::Counter;
@@ -46,3 +48,4 @@ pub use kv::{Entry, KeyValue};
 pub use log::{level, Log, LogFilter, LOG_QUERY_MAX_ROWS};
 pub use pci::Pci;
 pub use system::{ps_restarts, System};
+pub use unix::Unix;

@@ -3,6 +3,7 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
 
+pub mod piped;
 pub mod qemu_monitor;
 
 use std::path::PathBuf;

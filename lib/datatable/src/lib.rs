@@ -17,7 +17,8 @@
 //! - [`parse_pipeline`] and [`apply`]: the pipeline language (its stages are
 //!   described in the `pipeline` module, the literals `where` accepts in the
 //!   `literal` module).
-//! - [`split_words`]: splitting a command's arguments, respecting `"quotes"`.
+//! - [`split_words`]: splitting a command's arguments, respecting `"quotes"`;
+//!   [`split_sh_words`]: a line for `/bin/sh`, with its `'...'` and `"..."`.
 //!
 //! Everything is pure data and text: the crate is `no_std` (it needs
 //! `alloc`), has no `unsafe`, and is unit-tested on the host. The types
@@ -41,4 +42,4 @@ pub use literal::{convert, hint};
 pub use pipeline::{parse_pipeline, Op, Pipeline, PipelineError, Stage, STAGES};
 pub use table::{Record, Table, TableError};
 pub use value::{format_bytes, format_duration, Kind, Value};
-pub use words::{split_pipes, split_words, UnterminatedQuote};
+pub use words::{split_pipes, split_sh_words, split_words, ShWord, UnterminatedQuote};

@@ -1,5 +1,7 @@
 //! Splitting a command line into words and a pipeline into its stages, both
-//! respecting double quotes, the one quoting the shell has.
+//! respecting double quotes, the one quoting the shell has; and splitting
+//! a line for a Unix shell ([`split_sh_words`], the shell's `sh`), with the
+//! quoting `/bin/sh` has.
 //!
 //! The rules: words are separated by spaces and tabs; `"..."` makes its
 //! contents part of the word, spaces and `|` included (`"a b"` is one word,
@@ -101,6 +103,90 @@ pub fn split_pipes(text: &str) -> Result<Vec<&str>, UnterminatedQuote> {
     }
     pieces.push(&text[start..]);
     Ok(pieces)
+}
+
+/// One word of a line split by [`split_sh_words`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShWord {
+    /// The word, its quotes removed.
+    pub text: String,
+    /// Whether it is a lone `&` outside quotes (a background command).
+    pub unquoted_amp: bool,
+}
+
+/// The words of `line` quoted as `/bin/sh` quotes them, for the shell's
+/// `sh` (whose script must reach `/bin/sh` as one word): `'...'` keeps
+/// everything up to the next `'` as it is; `"..."` keeps everything up to
+/// the next unescaped `"`, where `\"`, `\\`, `\$` and `` \` `` are that
+/// character (any other backslash is kept); outside quotes a backslash
+/// makes the next character ordinary. Words are separated by spaces and
+/// tabs; `|` and `&` are ordinary characters.
+/// `split_sh_words("sh -c 'echo a | wc -c' &")` is `sh`, `-c`,
+/// `echo a | wc -c` and `&` (marked [`ShWord::unquoted_amp`]).
+pub fn split_sh_words(line: &str) -> Result<Vec<ShWord>, UnterminatedQuote> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    let mut chars = line.chars();
+    let mut push = |word: &mut String, quoted: bool| {
+        let text = core::mem::take(word);
+        let unquoted_amp = !quoted && text == "&";
+        words.push(ShWord { text, unquoted_amp });
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => {
+                if in_word {
+                    push(&mut word, quoted);
+                    in_word = false;
+                    quoted = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                quoted = true;
+                loop {
+                    match chars.next().ok_or(UnterminatedQuote)? {
+                        '\'' => break,
+                        c => word.push(c),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                quoted = true;
+                loop {
+                    match chars.next().ok_or(UnterminatedQuote)? {
+                        '"' => break,
+                        '\\' => match chars.next().ok_or(UnterminatedQuote)? {
+                            c @ ('"' | '\\' | '$' | '`') => word.push(c),
+                            c => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                        },
+                        c => word.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                quoted = true;
+                if let Some(c) = chars.next() {
+                    word.push(c);
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        push(&mut word, quoted);
+    }
+    Ok(words)
 }
 
 #[cfg(test)]

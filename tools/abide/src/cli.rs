@@ -87,6 +87,10 @@ pub struct CrashtestArgs {
     /// The longest wait after the last sync before a cut, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 1500)]
     pub max_delay: u64,
+    /// Also run a busybox shell loop in the Unix personality and check it
+    /// survives every cut (same pid, its count never going back)
+    #[arg(long)]
+    pub unix: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -337,15 +341,25 @@ mod tests {
             Command::Crashtest(CrashtestArgs {
                 runs: 200,
                 seed: None,
-                max_delay: 1500
+                max_delay: 1500,
+                unix: false
             })
         );
         assert_eq!(
-            parse(&["crashtest", "20", "--seed", "7", "--max-delay", "100"]),
+            parse(&[
+                "crashtest",
+                "20",
+                "--seed",
+                "7",
+                "--max-delay",
+                "100",
+                "--unix"
+            ]),
             Command::Crashtest(CrashtestArgs {
                 runs: 20,
                 seed: Some(7),
-                max_delay: 100
+                max_delay: 100,
+                unix: true
             })
         );
         assert!(Cli::try_parse_from(["abide", "crashtest", "0"]).is_err());

@@ -88,6 +88,7 @@ pub fn crashtest(args: &CrashtestArgs) -> ExitCode {
         seed,
         store: build::repo_root().join("target/abide/crashtest.img"),
         max_cut_delay_ms: args.max_delay,
+        unix: args.unix,
     };
     let started = std::time::Instant::now();
     match crate::crashtest::run(&options) {
@@ -106,6 +107,13 @@ pub fn crashtest(args: &CrashtestArgs) -> ExitCode {
                 report.synced_keys,
                 report.counter
             );
+            if args.unix {
+                println!(
+                    "crashtest: the Linux loop kept its pid and /home/n never went back \
+                     (reached {})",
+                    report.unix_count
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error),

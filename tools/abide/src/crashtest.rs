@@ -5,6 +5,13 @@
 //! `sync` saw, every key acknowledged before a completed `sync` is there
 //! with its value, and the shell answers. `cargo test` runs it 20 times
 //! (tests/persist.rs), `cargo run -- crashtest N` as often as asked.
+//!
+//! With [`CrashtestOptions::unix`] (`crashtest --unix`) it also starts a
+//! busybox shell loop in the Unix personality on the first boot and checks
+//! after every cut that the same Linux process goes on counting
+//! ([`unix`]).
+
+pub mod unix;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +44,8 @@ pub struct CrashtestOptions {
     pub store: PathBuf,
     /// The longest wait after the last sync before the cut, in ms.
     pub max_cut_delay_ms: u64,
+    /// Also run the Linux workload ([`unix`]).
+    pub unix: bool,
 }
 
 /// What the loop saw.
@@ -49,6 +58,9 @@ pub struct CrashtestReport {
     pub synced_keys: usize,
     /// The highest counter value seen.
     pub counter: u64,
+    /// The highest value the Linux loop wrote to `/home/n` that was seen
+    /// (with [`CrashtestOptions::unix`]).
+    pub unix_count: u64,
     /// Milliseconds from QEMU start to the shell prompt, per boot.
     pub boot_ms: Vec<u64>,
 }
@@ -70,6 +82,7 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
     let mut report = CrashtestReport::default();
     let mut synced: BTreeMap<String, String> = BTreeMap::new();
     let mut counter_at_sync = 0u64;
+    let mut unix_loop = unix::UnixLoop::default();
     for run in 0..=options.runs {
         let fail = |what: String, session: &Session| {
             format!(
@@ -114,6 +127,13 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
                 ));
             }
         }
+        // The Linux loop: started on the first boot, the same process since.
+        if options.unix {
+            unix_loop
+                .after_boot(&mut session)
+                .map_err(|e| fail(e, &session))?;
+            report.unix_count = unix_loop.highest;
+        }
         if run == options.runs {
             session.kill()?;
             break;
@@ -136,12 +156,23 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
             ));
         }
         let seen = read_counter(&mut session).map_err(|e| fail(e, &session))?;
+        let unix_seen = match options.unix {
+            true => Some(
+                unix_loop
+                    .before_sync(&mut session)
+                    .map_err(|e| fail(e, &session))?,
+            ),
+            false => None,
+        };
         let synced_reply = command(&mut session, "sync").map_err(|e| fail(e, &session))?;
         if !synced_reply.contains("synced generation") {
             return Err(fail(format!("sync failed: {synced_reply}"), &session));
         }
         synced.insert(key, value);
         counter_at_sync = seen;
+        if let Some(value) = unix_seen {
+            unix_loop.synced(value);
+        }
         // More work that may or may not survive, then the cut.
         let extra = format!("kv set unsynced{} x", run % UNSYNCED_KEYS);
         session

@@ -5,6 +5,7 @@ mod counter;
 mod kv;
 pub mod lspci;
 mod persist;
+mod unix;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -41,6 +42,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("snapshot", "checkpoint the whole system now"),
     ("sync", "wait until everything done so far is committed to the store"),
     ("persist", "the checkpoint engine: store, generation, period, last checkpoint's figures"),
+    ("sh", "sh | sh -c 'SCRIPT' [&]: busybox ash on the console (Ctrl-D returns), or one script; prints its exit status when not 0"),
+    ("unix", "unix ps | unix stats: the Linux processes; the calls the Unix personality served"),
     ("mem", "memory in use"),
     ("uptime", "time since boot"),
     ("poweroff", "stop everything and power off"),
@@ -50,6 +53,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
 pub async fn run(shell: &Shell, line: &str) -> String {
     if line.is_empty() {
         return String::new();
+    }
+    // A Unix command line: its `|` and quotes are /bin/sh's.
+    if unix::is_sh(line) {
+        return unix::sh(shell, line).await.unwrap_or_else(error);
     }
     let pipeline = match parse_pipeline(line) {
         Ok(pipeline) => pipeline,
@@ -181,6 +188,7 @@ async fn command(shell: &Shell, words: &[&str]) -> Result<Output, String> {
         }
         ["lspci", rest @ ..] => lspci::command(shell, rest).await,
         ["kv", rest @ ..] => kv::command(shell, rest).await,
+        ["unix", rest @ ..] => unix::command(shell, rest).await,
         ["counter"] => counter::command(shell).await,
         ["snapshot"] => persist::snapshot(shell.checkpoint),
         ["sync"] => persist::sync(shell.checkpoint),

@@ -4,10 +4,12 @@
 //! followed by pipeline stages (`ps | where restarts > 0 | sort-by mem`),
 //! and prints the result. Commands that list things return typed tables
 //! ([`abide_datatable::Table`]) from the services they ask (`system` from
-//! init, `log` from the log service, `kv`, `pci`), so the stages filter and
-//! sort values, not text. What it can reach is exactly its routes:
-//! `snapshot` and `sync` need its `checkpoint` device (`uses checkpoint
-//! from init`); `persist` reads the checkpoint engine's public status.
+//! init, `log` from the log service, `kv`, `pci`, `unix`), so the stages
+//! filter and sort values, not text. `sh` hands the console to a Linux
+//! shell of the Unix personality until it ends. What it can reach is
+//! exactly its routes: `snapshot` and `sync` need its `checkpoint` device
+//! (`uses checkpoint from init`); `persist` reads the checkpoint engine's
+//! public status.
 #![no_std]
 #![no_main]
 
@@ -36,6 +38,8 @@ pub struct Shell {
     pub pci: Option<commands::lspci::Pci>,
     pub kv: Option<Client>,
     pub counter: Option<Client>,
+    /// The Unix personality, for `sh` and `unix`.
+    pub unix: Option<Client>,
     /// The hardware resource with `WRITE`, for `snapshot` and `sync`.
     pub checkpoint: Option<Handle>,
 }
@@ -66,6 +70,7 @@ async fn main() -> i32 {
         pci: component.uses("pci").map(commands::lspci::Pci::new),
         kv: component.uses("kv").map(Client::new),
         counter: component.uses("counter").map(Client::new),
+        unix: component.uses("unix").map(Client::new),
         checkpoint: component.device("checkpoint"),
     };
     let names = match &shell.system {

@@ -2,8 +2,9 @@
 //! read, write, pipes, directories, `fcntl`, `poll`, ... Every call the
 //! conformance README lists is routed here by [`crate::dispatch`]; until
 //! the VFS is wired, they answer `ENOSYS`, except what a first program
-//! needs: writes to descriptors 1 and 2 go to the debug console, and
-//! programs are read straight from the `rootfs` archive.
+//! needs: writes to descriptors 1 and 2 go to the console
+//! ([`crate::session::write_console`]), and programs are read straight
+//! from the `rootfs` archive.
 //!
 //! The interface the rest of the component uses: [`Files`] (a process's
 //! descriptor table: [`Files::console`], [`Files::fork`], [`Files::exec`],
@@ -97,7 +98,7 @@ pub fn read_for_mmap(
     Err(ENODEV)
 }
 
-/// `write(fd, buf, count)`: 1 and 2 to the debug console for now.
+/// `write(fd, buf, count)`: 1 and 2 to the console for now.
 pub fn write(c: &mut Call) -> Outcome {
     let (fd, buf, count) = (c.arg(0), c.arg(1), c.arg(2) as usize);
     if fd != 1 && fd != 2 {
@@ -106,11 +107,11 @@ pub fn write(c: &mut Call) -> Outcome {
     let Ok(bytes) = c.read(buf, count.min(1 << 20)) else {
         return Outcome::err(EFAULT);
     };
-    let _ = syscall::debug_write(&bytes);
+    crate::session::write_console(c.unix, &bytes);
     Outcome::Done(bytes.len() as i64)
 }
 
-/// `writev(fd, iov, iovcnt)`: 1 and 2 to the debug console for now.
+/// `writev(fd, iov, iovcnt)`: 1 and 2 to the console for now.
 pub fn writev(c: &mut Call) -> Outcome {
     let (fd, iov, count) = (c.arg(0), c.arg(1), c.arg(2));
     if fd != 1 && fd != 2 {
@@ -124,7 +125,7 @@ pub fn writev(c: &mut Call) -> Outcome {
         let Ok(bytes) = c.read(base, (len as usize).min(1 << 20)) else {
             return Outcome::err(EFAULT);
         };
-        let _ = syscall::debug_write(&bytes);
+        crate::session::write_console(c.unix, &bytes);
         total += bytes.len() as i64;
     }
     Outcome::Done(total)

@@ -39,7 +39,7 @@ use core::cell::RefCell;
 use abide_abi::object::{SpawnOptions, SPAWN_PERSISTENT};
 use abide_rt::component::Component;
 use abide_rt::executor::FutureSet;
-use abide_rt::ipc::Channel;
+use abide_rt::ipc::{Channel, Client};
 use abide_rt::println;
 use abide_rt::syscall;
 
@@ -83,9 +83,27 @@ async fn main() -> i32 {
         ..SpawnOptions::default()
     };
     let unix = RefCell::new(Unix::new(handler, queue, options, syscall::clock_ns()));
+    // The shells' routes (`provides unix`), and the `run`s a crashed
+    // predecessor left unanswered on them.
+    let routes = component.serves("unix");
+    session::recover(&mut unix.borrow_mut(), component.map_stash(), &routes);
+    // The console (`uses console from serial`): without it, the Linux
+    // processes' terminal has no keys and shows nothing.
+    let console = component.uses("console").map(Client::new);
+    match console {
+        Some(_) => unix.borrow_mut().session.console.attached = true,
+        None => println!("unix: no `uses console` route: output goes to the debug console"),
+    }
     session::start_args(&unix, component.args());
     let mut tasks = FutureSet::new();
     tasks.push(trap::serve(&unix, Channel::from_handle(handler)));
+    if let Some(console) = &console {
+        tasks.push(session::console_reader(&unix, console));
+        tasks.push(session::console_writer(&unix, console));
+    }
+    for (name, channel) in routes {
+        tasks.push(session::serve(&unix, name, channel));
+    }
     while tasks.next().await.is_some() {}
     // The trap channel failed: stay, so the supervisor sees no ending.
     core::future::pending::<()>().await;

@@ -39,7 +39,6 @@ pub struct Tty {
 /// Bytes typed on the console: the line discipline takes them, its echo
 /// goes out, its signals go to the foreground group, and the readers
 /// parked on [`WaitOn::Tty`] run again.
-#[allow(dead_code)] // The session module's console reader calls it.
 pub fn input(unix: &mut Unix, bytes: &[u8]) {
     let result = unix.tty.terminal.input(bytes);
     emit(unix, &result.echo);
@@ -54,7 +53,6 @@ pub fn input(unix: &mut Unix, bytes: &[u8]) {
 /// becomes its controlling terminal with the leader's group in the
 /// foreground, and starts from Linux's default settings (as after a
 /// login).
-#[allow(dead_code)] // The session module calls it when it starts a session.
 pub fn attach(unix: &mut Unix, pid: Pid) {
     let Some(process) = unix.table.process(pid) else {
         return;

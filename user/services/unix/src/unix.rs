@@ -21,6 +21,7 @@ use abide_unix::waits::Waits;
 use crate::call::WaitOn;
 use crate::files::Files;
 use crate::memory::Memory;
+use crate::session::Sessions;
 use crate::tty::Tty;
 
 /// The kernel side of one Linux process.
@@ -85,6 +86,8 @@ pub struct Unix {
     /// `getrandom` and `AT_RANDOM` (seeded from the clock; not
     /// cryptographic).
     pub random: SplitMix64,
+    /// The console and the `run`s of the Abide shell (`session` module).
+    pub session: Sessions,
 }
 
 impl Unix {
@@ -104,6 +107,7 @@ impl Unix {
             trap_peer,
             options,
             random: SplitMix64::new(seed),
+            session: Sessions::default(),
         }
     }
 
