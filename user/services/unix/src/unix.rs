@@ -19,7 +19,7 @@ use abide_unix::table::{Pid, Table};
 use abide_unix::waits::Waits;
 
 use crate::call::WaitOn;
-use crate::files::Files;
+use crate::files::{Files, Fs};
 use crate::memory::Memory;
 
 /// The kernel side of one Linux process.
@@ -82,6 +82,8 @@ pub struct Unix {
     /// `getrandom` and `AT_RANDOM` (seeded from the clock; not
     /// cryptographic).
     pub random: SplitMix64,
+    /// The file systems (`files` module).
+    pub fs: Fs,
 }
 
 impl Unix {
@@ -100,6 +102,7 @@ impl Unix {
             trap_peer,
             options,
             random: SplitMix64::new(seed),
+            fs: Fs::default(),
         }
     }
 
