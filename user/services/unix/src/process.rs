@@ -172,7 +172,7 @@ pub fn fork_process(unix: &mut Unix, pid: Pid, tid: Pid, regs: TrapRegisters) ->
         (
             parent.handle,
             parent.memory.clone(),
-            parent.files.fork(),
+            parent.files.fork(&mut unix.fs),
             parent.exe.clone(),
         )
     };

@@ -19,7 +19,7 @@ use abide_unix::table::{Pid, Table};
 use abide_unix::waits::Waits;
 
 use crate::call::WaitOn;
-use crate::files::Files;
+use crate::files::{Files, Fs};
 use crate::memory::Memory;
 use crate::session::Sessions;
 use crate::tty::Tty;
@@ -88,6 +88,8 @@ pub struct Unix {
     pub random: SplitMix64,
     /// The console and the `run`s of the Abide shell (`session` module).
     pub session: Sessions,
+    /// The file systems (`files` module).
+    pub fs: Fs,
 }
 
 impl Unix {
@@ -108,6 +110,7 @@ impl Unix {
             options,
             random: SplitMix64::new(seed),
             session: Sessions::default(),
+            fs: Fs::default(),
         }
     }
 
