@@ -38,7 +38,7 @@ pub use fds::{
     close, close_range, creat, dup, dup2, dup3, fadvise64, fallocate, fcntl, fdatasync, flock,
     fsync, ioctl, open, openat, pipe, pipe2, sync, syncfs,
 };
-pub use fs::Fs;
+pub use fs::{Fs, ANY_IO};
 pub use io::{
     getdents64, lseek, pread64, preadv, pwrite64, pwritev, read, readv, sendfile, write, writev,
 };

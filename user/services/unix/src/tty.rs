@@ -8,9 +8,9 @@
 //! `SIGTTIN`/`SIGTTOU` for its group and its call restarts when it
 //! continues.
 //!
-//! The files module routes the calls on a descriptor of the terminal here:
-//! [`read`], [`write`], [`ioctl`], and [`readable`] with [`wait_for_input`]
-//! for `poll`. The session module calls [`input`] with each arrival from
+//! The files module routes the calls on a descriptor of the terminal here
+//! (`files/device.rs`, `files/fds.rs`): [`read`], [`write`], [`ioctl`], and
+//! [`readable`] with [`wait_for_input`] for `poll`. The session module calls [`input`] with each arrival from
 //! the console, [`attach`] when it starts a session on it, and the process
 //! module [`leader_exited`] when a session leader ends.
 
@@ -23,6 +23,7 @@ use abide_tty::{arg_use, Arg, ArgUse, Caller, Groups, Read, Refusal, Terminal, M
 use abide_unix::table::{Pid, State, Table, INIT_PID};
 
 use crate::call::{Call, Outcome, WaitOn};
+use crate::files::ANY_IO;
 use crate::signal::send_group;
 use crate::unix::Unix;
 use crate::{session, trap};
@@ -45,7 +46,7 @@ pub fn input(unix: &mut Unix, bytes: &[u8]) {
     for signal in result.signals {
         send_group(unix, signal.pgrp as Pid, signal.signal);
     }
-    unix.wake(WaitOn::Tty);
+    wake_readers(unix);
     trap::settle(unix);
 }
 
@@ -73,7 +74,6 @@ pub fn leader_exited(unix: &mut Unix, pid: Pid) {
 
 /// `read(fd, buf, count)` on the terminal (`nonblock`: the description
 /// has `O_NONBLOCK`).
-#[allow(dead_code)] // The files module calls it for a terminal descriptor.
 pub fn read(c: &mut Call, buf: u64, count: usize, nonblock: bool) -> Outcome {
     let caller = caller(c.unix, c.tid, c.pid);
     if let Err(refusal) = c.unix.tty.terminal.check_read(&caller) {
@@ -107,7 +107,6 @@ pub fn read(c: &mut Call, buf: u64, count: usize, nonblock: bool) -> Outcome {
 
 /// `write(fd, buf, count)` of `bytes` (read from the caller) on the
 /// terminal: output processing, then the console.
-#[allow(dead_code)] // The files module calls it for a terminal descriptor.
 pub fn write(c: &mut Call, bytes: &[u8]) -> Outcome {
     let caller = caller(c.unix, c.tid, c.pid);
     if let Err(refusal) = c.unix.tty.terminal.check_write(&caller) {
@@ -123,7 +122,6 @@ pub fn write(c: &mut Call, bytes: &[u8]) -> Outcome {
 /// `TIOCNOTTY`, `TIOCGSID`, `FIONREAD`, `TIOCOUTQ`, `TCFLSH`, `TCXONC`,
 /// `TCSBRK`; anything else `ENOTTY` (the files module answers the
 /// requests every descriptor has, such as `FIONBIO`, first).
-#[allow(dead_code)] // The files module calls it for a terminal descriptor.
 pub fn ioctl(c: &mut Call) -> Outcome {
     let (request, pointer) = (c.arg(1) as u32, c.arg(2));
     let Some(use_) = arg_use(request) else {
@@ -159,23 +157,28 @@ pub fn ioctl(c: &mut Call) -> Outcome {
         send_group(c.unix, signal.pgrp as Pid, signal.signal);
     }
     // New settings may make input readable (leaving canonical mode).
-    c.unix.wake(WaitOn::Tty);
+    wake_readers(c.unix);
     Outcome::Done(0)
 }
 
 /// Whether a read of the terminal would return now (`poll`'s `POLLIN`;
 /// the terminal is always writable).
-#[allow(dead_code)] // The files module's `poll` calls it.
 pub fn readable(unix: &Unix) -> bool {
     unix.tty.terminal.readable()
 }
 
 /// What a call waiting for terminal input parks on (a read, or a `poll`
 /// that found nothing ready): asks the session to read the console.
-#[allow(dead_code)] // The files module's `poll` calls it.
 pub fn wait_for_input(unix: &mut Unix) -> WaitOn {
     session::want_input(unix);
     WaitOn::Tty
+}
+
+/// Runs again the reads parked on the terminal and the `poll`s parked on
+/// any descriptor.
+fn wake_readers(unix: &mut Unix) {
+    unix.wake(WaitOn::Tty);
+    unix.wake(WaitOn::Io(ANY_IO));
 }
 
 /// Sends `bytes` (processed by the terminal) to the console. The serial

@@ -32,7 +32,7 @@ fn readiness(c: &mut Call, fds: &[i32]) -> Result<Vec<u16>, i64> {
         .into_iter()
         .map(|answer| match answer {
             Ok(events) => events,
-            Err(Error::Device(dev)) => device::poll(dev),
+            Err(Error::Device(dev)) => device::poll(c.unix, dev),
             Err(_) => POLLNVAL,
         })
         .collect())
