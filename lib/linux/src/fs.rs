@@ -3,6 +3,9 @@
 //! `struct stat`, `struct statfs`, `struct timespec` and `linux_dirent64`,
 //! so the Unix personality and `lib/vfs` write exactly what glibc reads.
 
+use abide_abi::record::{Immutable, IntoBytes, KnownLayout, Record, TryFromBytes};
+use abide_le::{put_array, put_u16, put_u64};
+
 /// `openat` access modes and flags (`asm-generic/fcntl.h`, x86_64 values).
 pub mod open {
     pub const O_RDONLY: u32 = 0;
@@ -149,39 +152,34 @@ pub const fn makedev(major: u32, minor: u32) -> u64 {
         | (minor & 0xff)
 }
 
-/// `struct timespec`: seconds and nanoseconds.
+/// `struct timespec`: seconds and nanoseconds (16 bytes).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    TryFromBytes,
+    IntoBytes,
+    KnownLayout,
+    Immutable,
+)]
 pub struct Timespec {
     pub sec: i64,
     pub nsec: i64,
 }
 
-impl Timespec {
-    /// The structure as Linux lays it out (16 bytes).
-    pub fn to_bytes(&self) -> [u8; 16] {
-        let mut out = [0; 16];
-        put(&mut out, 0, &self.sec.to_le_bytes());
-        put(&mut out, 8, &self.nsec.to_le_bytes());
-        out
-    }
-
-    /// Reads a `struct timespec` from its 16 bytes.
-    pub fn from_bytes(bytes: &[u8; 16]) -> Self {
-        let mut sec = [0; 8];
-        let mut nsec = [0; 8];
-        sec.copy_from_slice(&bytes[..8]);
-        nsec.copy_from_slice(&bytes[8..]);
-        Timespec {
-            sec: i64::from_le_bytes(sec),
-            nsec: i64::from_le_bytes(nsec),
-        }
-    }
-}
+impl Record for Timespec {}
 
 /// `struct stat` for x86_64 (144 bytes), as `newfstatat` and `fstat` write it.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct Stat {
     pub dev: u64,
     pub ino: u64,
@@ -200,30 +198,13 @@ pub struct Stat {
     pub unused: [i64; 3],
 }
 
-impl Stat {
-    /// The structure's bytes, little-endian, in Linux's layout.
-    pub fn to_bytes(&self) -> [u8; 144] {
-        let mut out = [0; 144];
-        put(&mut out, 0, &self.dev.to_le_bytes());
-        put(&mut out, 8, &self.ino.to_le_bytes());
-        put(&mut out, 16, &self.nlink.to_le_bytes());
-        put(&mut out, 24, &self.mode.to_le_bytes());
-        put(&mut out, 28, &self.uid.to_le_bytes());
-        put(&mut out, 32, &self.gid.to_le_bytes());
-        put(&mut out, 40, &self.rdev.to_le_bytes());
-        put(&mut out, 48, &self.size.to_le_bytes());
-        put(&mut out, 56, &self.blksize.to_le_bytes());
-        put(&mut out, 64, &self.blocks.to_le_bytes());
-        put(&mut out, 72, &self.atime.to_bytes());
-        put(&mut out, 88, &self.mtime.to_bytes());
-        put(&mut out, 104, &self.ctime.to_bytes());
-        out
-    }
-}
+impl Record for Stat {}
 
 /// `struct statfs` for x86_64 (120 bytes).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, TryFromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct Statfs {
     pub fs_type: i64,
     pub bsize: i64,
@@ -239,25 +220,7 @@ pub struct Statfs {
     pub spare: [i64; 4],
 }
 
-impl Statfs {
-    /// The structure's bytes, little-endian, in Linux's layout.
-    pub fn to_bytes(&self) -> [u8; 120] {
-        let mut out = [0; 120];
-        put(&mut out, 0, &self.fs_type.to_le_bytes());
-        put(&mut out, 8, &self.bsize.to_le_bytes());
-        put(&mut out, 16, &self.blocks.to_le_bytes());
-        put(&mut out, 24, &self.bfree.to_le_bytes());
-        put(&mut out, 32, &self.bavail.to_le_bytes());
-        put(&mut out, 40, &self.files.to_le_bytes());
-        put(&mut out, 48, &self.ffree.to_le_bytes());
-        put(&mut out, 56, &self.fsid[0].to_le_bytes());
-        put(&mut out, 60, &self.fsid[1].to_le_bytes());
-        put(&mut out, 64, &self.namelen.to_le_bytes());
-        put(&mut out, 72, &self.frsize.to_le_bytes());
-        put(&mut out, 80, &self.flags.to_le_bytes());
-        out
-    }
-}
+impl Record for Statfs {}
 
 /// Bytes of a `linux_dirent64` before its name: `d_ino`, `d_off`,
 /// `d_reclen`, `d_type`.
@@ -269,8 +232,9 @@ pub const fn dirent64_len(name_len: usize) -> usize {
     (DIRENT64_HEADER + name_len + 1 + 7) & !7
 }
 
-/// Writes one `linux_dirent64` at the start of `out`; returns its length,
-/// or `None` when it does not fit.
+/// Writes one `linux_dirent64` (a variable-length record, so written by
+/// offset) at the start of `out`; gives its length, or `None` when it
+/// does not fit.
 pub fn put_dirent64(
     out: &mut [u8],
     ino: u64,
@@ -281,17 +245,12 @@ pub fn put_dirent64(
     let len = dirent64_len(name.len());
     let record = out.get_mut(..len)?;
     record.fill(0);
-    put(record, 0, &ino.to_le_bytes());
-    put(record, 8, &next_off.to_le_bytes());
-    put(record, 16, &(len as u16).to_le_bytes());
-    put(record, 18, &[kind]);
-    put(record, DIRENT64_HEADER, name);
+    put_u64(record, 0, ino)?;
+    put_u64(record, 8, next_off as u64)?;
+    put_u16(record, 16, len as u16)?;
+    put_array(record, 18, [kind])?;
+    record
+        .get_mut(DIRENT64_HEADER..DIRENT64_HEADER + name.len())?
+        .copy_from_slice(name);
     Some(len)
-}
-
-/// Copies `bytes` into `out` at `at` (callers keep it in bounds).
-fn put(out: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(slot) = out.get_mut(at..at + bytes.len()) {
-        slot.copy_from_slice(bytes);
-    }
 }

@@ -1,6 +1,7 @@
 //! Pins the file-system structures to Linux x86_64's layouts (sizes,
 //! field offsets, encoded bytes), which glibc reads without checking.
 
+use abide_abi::record::Record;
 use abide_linux::fs::{
     dirent64_len, makedev, put_dirent64, Stat, Statfs, Timespec, DIRENT64_HEADER,
 };
@@ -42,7 +43,7 @@ fn stat_bytes_put_each_field_at_its_offset() {
         ctime: Timespec { sec: 15, nsec: 16 },
         ..Stat::default()
     };
-    let bytes = stat.to_bytes();
+    let bytes = stat.encode();
     let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
     let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
     assert_eq!((word(0), word(8), word(16)), (1, 2, 3));
@@ -58,12 +59,12 @@ fn statfs_has_linux_layout() {
     assert_eq!(offset_of!(Statfs, fsid), 56);
     assert_eq!(offset_of!(Statfs, namelen), 64);
     assert_eq!(offset_of!(Statfs, flags), 80);
-    let bytes = Statfs {
+    let statfs = Statfs {
         fs_type: 0x9fa0,
         namelen: 255,
         ..Statfs::default()
-    }
-    .to_bytes();
+    };
+    let bytes = statfs.encode();
     assert_eq!(&bytes[0..8], &0x9fa0i64.to_le_bytes());
     assert_eq!(&bytes[64..72], &255i64.to_le_bytes());
 }
@@ -75,7 +76,7 @@ fn timespec_round_trips() {
         nsec: 999_999_999,
     };
     assert_eq!(size_of::<Timespec>(), 16);
-    assert_eq!(Timespec::from_bytes(&time.to_bytes()), time);
+    assert_eq!(Timespec::decode(time.encode()), Some(time));
 }
 
 #[test]

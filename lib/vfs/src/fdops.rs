@@ -106,23 +106,11 @@ impl Vfs {
 
     /// `dup2`: makes `new` name `old`'s description (closing `new` first).
     pub fn dup2(&mut self, files: &mut Files, old: i32, new: i32) -> Result<i32> {
-        let entry = files.entry(old)?;
+        files.entry(old)?;
         if old == new {
             return Ok(new);
         }
-        let slot = usize::try_from(new)
-            .ok()
-            .filter(|&fd| fd < MAX_FDS)
-            .ok_or(crate::Error::Errno(EBADF))?;
-        self.put_fd(
-            files,
-            slot,
-            Fd {
-                file: entry.file,
-                cloexec: false,
-            },
-        );
-        Ok(new)
+        self.dup_onto(files, old, new, false)
     }
 
     /// `dup3`: `dup2` with `O_CLOEXEC`; `old == new` is `EINVAL`.
@@ -130,6 +118,11 @@ impl Vfs {
         if flags & !O_CLOEXEC != 0 || old == new {
             return fail(EINVAL);
         }
+        self.dup_onto(files, old, new, flags & O_CLOEXEC != 0)
+    }
+
+    /// Makes descriptor `new` name `old`'s description.
+    fn dup_onto(&mut self, files: &mut Files, old: i32, new: i32, cloexec: bool) -> Result<i32> {
         let entry = files.entry(old)?;
         let slot = usize::try_from(new)
             .ok()
@@ -140,7 +133,7 @@ impl Vfs {
             slot,
             Fd {
                 file: entry.file,
-                cloexec: flags & O_CLOEXEC != 0,
+                cloexec,
             },
         );
         Ok(new)

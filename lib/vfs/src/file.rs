@@ -8,7 +8,6 @@ use crate::dev::Device;
 use crate::error::{fail, Error, Result};
 use crate::fdtable::{FileId, Files};
 use crate::inode::{Ino, Kind};
-use crate::path::push_decimal;
 use crate::vfs::{Node, Vfs};
 use abide_linux::errno::{EBADF, EINVAL, EISDIR, ENOTDIR, ENXIO, ESPIPE};
 use abide_linux::fs::dt::{DT_DIR, DT_LNK, DT_REG};
@@ -588,18 +587,13 @@ impl Vfs {
         })
     }
 
-    /// What a blocked call on `fd` waits for: the inode, whose change (a
-    /// read, write, open or close of the pipe) may let it go on.
-    pub fn wait_key(&self, files: &Files, fd: i32) -> Result<Ino> {
-        Ok(self.node_ino(&self.fd_file(files, fd)?.node))
-    }
-
-    /// The `/proc` entry's decimal inode, for tests.
-    #[doc(hidden)]
-    pub fn proc_ino_of(pid: u32) -> u64 {
-        let mut path = Vec::new();
-        push_decimal(&mut path, pid as u64);
-        proc_ino(&path)
+    /// What a blocked call on `fd` waits for, if `fd` is a pipe or FIFO:
+    /// its inode, whose reads, writes, opens and closes may let it go on.
+    pub fn wait_key(&self, files: &Files, fd: i32) -> Result<Option<Ino>> {
+        let Node::Ram(ino) = self.fd_file(files, fd)?.node else {
+            return Ok(None);
+        };
+        Ok(matches!(self.inode(ino)?.kind, Kind::Fifo(_)).then_some(ino))
     }
 }
 

@@ -225,3 +225,40 @@ impl Inode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_keep_their_place_while_others_go() {
+        let mut dir = Dir::new(1);
+        for (ino, name) in [(2, &b"b"[..]), (3, b"a"), (4, b"c")] {
+            dir.insert(name, ino);
+        }
+        let names = |dir: &Dir, from| {
+            dir.entries_from(from)
+                .map(|(_, name, _)| name.to_vec())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&dir, 0),
+            [b"b".to_vec(), b"a".to_vec(), b"c".to_vec()]
+        );
+        assert_eq!(dir.remove(b"a"), Some(3));
+        assert_eq!(names(&dir, 1), [b"c".to_vec()]);
+        dir.repoint(b"b", 9);
+        assert_eq!(dir.get(b"b"), Some(9));
+        assert_eq!(dir.name_of(4), Some(&b"c"[..]));
+    }
+
+    #[test]
+    fn content_is_copied_on_first_change() {
+        static ARCHIVE: [u8; 3] = *b"abc";
+        let mut content = Content::borrowed(&ARCHIVE);
+        assert!(content.is_borrowed());
+        content.to_mut().push(b'd');
+        assert!(!content.is_borrowed());
+        assert_eq!(content.bytes(), b"abcd");
+    }
+}

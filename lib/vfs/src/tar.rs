@@ -230,3 +230,30 @@ fn pax_records(mut data: &[u8]) -> Vec<(&[u8], &[u8])> {
     }
     records
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_octal_or_base_256() {
+        assert_eq!(number(b"0000644\0"), Some(0o644));
+        assert_eq!(number(b"  755 \0"), Some(0o755));
+        assert_eq!(number(b"\0\0\0\0"), Some(0));
+        assert_eq!(number(&[0x80, 0, 0, 0, 0, 0, 1, 0]), Some(256));
+        assert_eq!(number(b"9x"), None);
+    }
+
+    #[test]
+    fn pax_records_are_split() {
+        let data = b"16 path=a/b/c.d\n19 linkpath=target\n";
+        let records = pax_records(data);
+        assert_eq!(
+            records,
+            [
+                (&b"path"[..], &b"a/b/c.d"[..]),
+                (&b"linkpath"[..], &b"target"[..])
+            ]
+        );
+    }
+}

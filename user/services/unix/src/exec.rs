@@ -100,7 +100,7 @@ pub fn exec_new(
         Kernel {
             handle: image.handle,
             memory: Memory::default(),
-            files: files::Files::console(),
+            files: files::Files::console(&mut unix.fs),
             vfork_parent: None,
             exe: String::new(),
         },
@@ -282,7 +282,7 @@ fn install(
             k.handle = image.handle;
             k.memory = Memory::new(image.plan.end, STACK_TOP - STACK_RESERVE);
             k.exe = image.exe.clone();
-            k.files.exec();
+            k.files.exec(&mut unix.fs);
             k.vfork_parent.take()
         }
         None => None,

@@ -1,85 +1,199 @@
-//! File calls (engineer `vfs` fills this module with `lib/vfs`): open,
-//! read, write, pipes, directories, `fcntl`, `poll`, ... Every call the
-//! conformance README lists is routed here by [`crate::dispatch`]; until
-//! the VFS is wired, they answer `ENOSYS`, except what a first program
-//! needs: writes to descriptors 1 and 2 go to the console
-//! ([`crate::session::write_console`]), and programs are read straight
-//! from the `rootfs` archive.
+//! File calls, answered with `lib/vfs`: open, read, write, pipes,
+//! directories, `fcntl`, `poll`, ... Every call the conformance README
+//! lists is routed here by [`crate::dispatch`]. Submodules, one family
+//! each: [`fds`] (descriptors), [`io`] (reads and writes), [`poll`],
+//! [`names`], [`attrs`]; [`fs`] holds the file systems and the plumbing,
+//! [`procfs`] generates `/proc`, [`device`] is the terminal's side.
 //!
 //! The interface the rest of the component uses: [`Files`] (a process's
 //! descriptor table: [`Files::console`], [`Files::fork`], [`Files::exec`],
 //! [`Files::close_all`]), [`program`] (an executable's bytes for `execve`)
 //! and [`read_for_mmap`] (a file mapping's bytes).
 
+mod attrs;
+mod device;
+mod fds;
+mod fs;
+mod io;
+mod names;
+mod poll;
+mod procfs;
+
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
-use abide_linux::errno::{EBADF, EFAULT, ELOOP, ENODEV, ENOENT, ENOSYS};
-use abide_rt::syscall;
+use abide_linux::errno::{EBADF, ELOOP, ENOSYS};
+use abide_linux::fs::at::AT_FDCWD;
+use abide_linux::fs::open::O_RDWR;
 use abide_unix::table::Pid;
-use abide_vfs::tar::{self, EntryKind};
+use abide_vfs::{Caller, EmptyProc};
 
-use crate::call::{Call, Outcome};
+pub use attrs::{
+    access, chmod, chown, faccessat, faccessat2, fchmod, fchmodat, fchown, fchownat, fstat,
+    fstatfs, ftruncate, futimesat, lchown, lstat, newfstatat, stat, statfs, statx, truncate, utime,
+    utimensat, utimes,
+};
+pub use fds::{
+    close, close_range, creat, dup, dup2, dup3, fadvise64, fallocate, fcntl, fdatasync, flock,
+    fsync, ioctl, open, openat, pipe, pipe2, sync, syncfs,
+};
+pub use fs::{Fs, ANY_IO};
+pub use io::{
+    getdents64, lseek, pread64, preadv, pwrite64, pwritev, read, readv, sendfile, write, writev,
+};
+pub use names::{
+    chdir, fchdir, getcwd, link, linkat, mkdir, mkdirat, mknod, mknodat, readlink, readlinkat,
+    rename, renameat, renameat2, rmdir, symlink, symlinkat, umask, unlink, unlinkat,
+};
+pub use poll::{poll, ppoll, pselect6, select};
+
+use crate::call::{Call, Outcome, WaitOn};
 use crate::unix::Unix;
 
-/// A process's open files (placeholder for `abide_vfs::Files`).
-#[derive(Debug, Clone, Default)]
-pub struct Files;
+/// A process's open files: its `lib/vfs` descriptor table, working
+/// directory and umask (out of it only while a call runs on it).
+#[derive(Debug, Default)]
+pub struct Files(Option<abide_vfs::Files>);
+
+/// A caller for the calls the component makes on its own behalf.
+fn component_caller(now: abide_linux::fs::Timespec) -> Caller<'static> {
+    Caller {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+        now,
+        random: &|_| {},
+        proc: &EmptyProc,
+    }
+}
 
 impl Files {
-    /// The descriptors of a process the session starts: 0, 1 and 2 on the
-    /// console.
-    pub fn console() -> Files {
-        Files
+    /// The descriptors of a process the session starts: 0, 1 and 2 open
+    /// on `/dev/console`, in `/`.
+    pub fn console(fs: &mut Fs) -> Files {
+        let vfs = fs.vfs();
+        let mut files = vfs.new_files();
+        let caller = component_caller(fs::now());
+        for _ in 0..3 {
+            let _ = vfs.openat(&mut files, &caller, AT_FDCWD, b"/dev/console", O_RDWR, 0);
+        }
+        Files(Some(files))
     }
 
-    /// The child's copy at `fork`.
-    pub fn fork(&self) -> Files {
-        self.clone()
+    /// The child's copy at `fork`: the same open file descriptions.
+    pub fn fork(&self, fs: &mut Fs) -> Files {
+        Files(self.0.as_ref().map(|files| fs.vfs().fork_files(files)))
     }
 
     /// `execve`: close-on-exec descriptors close.
-    pub fn exec(&mut self) {}
+    pub fn exec(&mut self, fs: &mut Fs) {
+        if let Some(files) = &mut self.0 {
+            fs.vfs().close_on_exec(files);
+        }
+    }
 
     /// The process ended: every descriptor closes (pipe ends wake their
     /// peers).
     pub fn close_all(self, unix: &mut Unix) {
-        let _ = unix;
+        if let Some(mut files) = self.0 {
+            unix.fs.vfs().release_files(&mut files);
+            unix.wake_matching(|on| matches!(on, WaitOn::Io(_)));
+        }
+    }
+
+    /// Takes the table out for a call ([`fs::with`]).
+    fn take(&mut self) -> Option<abide_vfs::Files> {
+        self.0.take()
+    }
+
+    /// Puts the table back after a call.
+    fn put(&mut self, files: abide_vfs::Files) {
+        self.0 = Some(files);
     }
 }
 
-/// The bytes of the program at `path` for process `pid`, and its path with
-/// symbolic links resolved. Reads the `rootfs` archive until the VFS is
-/// wired.
-pub fn program(unix: &mut Unix, pid: Pid, path: &str) -> Result<(String, Vec<u8>), i64> {
-    let _ = (unix, pid);
-    let archive = syscall::bundle_read("rootfs").map_err(|_| ENOENT)?;
-    let entries = tar::entries(&archive).map_err(|_| ENOENT)?;
-    let mut path = String::from(path);
-    if path == "/proc/self/exe" {
-        path = String::from("/bin/busybox");
-    }
-    for _ in 0..8 {
-        let wanted = path.trim_start_matches('/').trim_start_matches("./");
-        let entry = entries
-            .iter()
-            .find(|e| e.path().strip_suffix(b"/").unwrap_or(&e.path()) == wanted.as_bytes())
-            .ok_or(ENOENT)?;
-        match &entry.kind {
-            EntryKind::File => return Ok((path, entry.data.to_vec())),
-            EntryKind::Symlink(target) => {
-                let target = String::from_utf8_lossy(target).into_owned();
-                path = if target.starts_with('/') {
-                    target
-                } else {
-                    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-                    alloc::format!("{dir}/{target}")
-                };
-            }
-            _ => return Err(abide_linux::errno::EACCES),
+/// Runs `op` as process `pid` (or, before it has files, as a process in
+/// `/`), for the component's own file accesses.
+fn as_process<T>(
+    unix: &mut Unix,
+    pid: Pid,
+    op: impl FnOnce(&mut abide_vfs::Vfs, &abide_vfs::Files, &Caller) -> T,
+) -> T {
+    let now = fs::now();
+    let caller = Caller {
+        pid,
+        ..component_caller(now)
+    };
+    let own = unix
+        .kernel
+        .get_mut(&pid)
+        .and_then(|kernel| kernel.files.take());
+    let vfs = unix.fs.vfs();
+    let out = match &own {
+        Some(files) => op(vfs, files, &caller),
+        None => {
+            let mut files = vfs.new_files();
+            let out = op(vfs, &files, &caller);
+            vfs.release_files(&mut files);
+            out
         }
+    };
+    if let (Some(files), Some(kernel)) = (own, unix.kernel.get_mut(&pid)) {
+        kernel.files.put(files);
     }
-    Err(ELOOP)
+    out
+}
+
+/// The bytes of the program at `path` for process `pid`, and its path with
+/// the symbolic links of its last component resolved (what
+/// `/proc/self/exe` shows). `EACCES` unless it is a regular file with an
+/// execute bit.
+pub fn program(unix: &mut Unix, pid: Pid, path: &str) -> Result<(String, Vec<u8>), i64> {
+    let exe = if path == "/proc/self/exe" {
+        unix.kernel
+            .get(&pid)
+            .map(|kernel| kernel.exe.clone())
+            .filter(|exe| !exe.is_empty())
+    } else {
+        None
+    };
+    let path = exe.unwrap_or_else(|| String::from(path));
+    as_process(unix, pid, |vfs, files, caller| {
+        let bytes = vfs
+            .exec_image(files, caller, AT_FDCWD, path.as_bytes())
+            .map_err(|e| e.errno())?
+            .to_vec();
+        let mut resolved = path.clone().into_bytes();
+        for _ in 0..abide_linux::fs::limits::MAXSYMLINKS {
+            let Ok(target) = vfs.readlinkat(files, caller, AT_FDCWD, &resolved) else {
+                break;
+            };
+            resolved = if target.first() == Some(&b'/') {
+                target
+            } else {
+                let dir = resolved
+                    .iter()
+                    .rposition(|&byte| byte == b'/')
+                    .map_or(0, |slash| slash + 1);
+                let mut joined = resolved.get(..dir).unwrap_or_default().to_vec();
+                joined.extend_from_slice(&target);
+                joined
+            };
+        }
+        if resolved.first() != Some(&b'/') {
+            let mut absolute = vfs.getcwd(files).map_err(|e| e.errno())?;
+            if absolute.last() != Some(&b'/') {
+                absolute.push(b'/');
+            }
+            absolute.extend_from_slice(&resolved);
+            resolved = absolute;
+        }
+        if resolved.len() > abide_linux::fs::limits::PATH_MAX {
+            return Err(ELOOP);
+        }
+        Ok((String::from_utf8_lossy(&resolved).into_owned(), bytes))
+    })
 }
 
 /// The bytes of `len` bytes of file `fd` at `offset` (zero-padded past
@@ -91,136 +205,52 @@ pub fn read_for_mmap(
     offset: u64,
     len: u64,
 ) -> Result<Vec<u8>, i64> {
-    let _ = (unix, pid, offset, len);
-    if fd < 0 {
-        return Err(EBADF);
-    }
-    Err(ENODEV)
-}
-
-/// `write(fd, buf, count)`: 1 and 2 to the console for now.
-pub fn write(c: &mut Call) -> Outcome {
-    let (fd, buf, count) = (c.arg(0), c.arg(1), c.arg(2) as usize);
-    if fd != 1 && fd != 2 {
-        return Outcome::err(EBADF);
-    }
-    let Ok(bytes) = c.read(buf, count.min(1 << 20)) else {
-        return Outcome::err(EFAULT);
+    let len = usize::try_from(len).map_err(|_| abide_linux::errno::ENOMEM)?;
+    let offset = i64::try_from(offset).map_err(|_| abide_linux::errno::EINVAL)?;
+    let mut bytes = vec![0u8; len];
+    let now = fs::now();
+    let caller = Caller {
+        pid,
+        ..component_caller(now)
     };
-    crate::session::write_console(c.unix, &bytes);
-    Outcome::Done(bytes.len() as i64)
-}
-
-/// `writev(fd, iov, iovcnt)`: 1 and 2 to the console for now.
-pub fn writev(c: &mut Call) -> Outcome {
-    let (fd, iov, count) = (c.arg(0), c.arg(1), c.arg(2));
-    if fd != 1 && fd != 2 {
-        return Outcome::err(EBADF);
-    }
-    let mut total = 0i64;
-    for i in 0..count.min(1024) {
-        let (Ok(base), Ok(len)) = (c.read_u64(iov + i * 16), c.read_u64(iov + i * 16 + 8)) else {
-            return Outcome::err(EFAULT);
+    let files = unix
+        .kernel
+        .get_mut(&pid)
+        .and_then(|kernel| kernel.files.take())
+        .ok_or(EBADF)?;
+    let vfs = unix.fs.vfs();
+    let mut done = 0;
+    let mut result = Ok(());
+    while done < len {
+        let Some(rest) = bytes.get_mut(done..) else {
+            break;
         };
-        let Ok(bytes) = c.read(base, (len as usize).min(1 << 20)) else {
-            return Outcome::err(EFAULT);
-        };
-        crate::session::write_console(c.unix, &bytes);
-        total += bytes.len() as i64;
-    }
-    Outcome::Done(total)
-}
-
-/// Declares file calls not written yet: each answers `ENOSYS` until the
-/// VFS is wired (replace a name here by its function).
-macro_rules! not_yet {
-    ($($name:ident),* $(,)?) => {$(
-        #[doc = concat!("`", stringify!($name), "`: not written yet (`ENOSYS`).")]
-        pub fn $name(_c: &mut Call) -> Outcome {
-            Outcome::err(ENOSYS)
+        match vfs.pread(&files, &caller, fd, rest, offset + done as i64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(error) => {
+                result = Err(error.errno());
+                break;
+            }
         }
-    )*};
+    }
+    if let Some(kernel) = unix.kernel.get_mut(&pid) {
+        kernel.files.put(files);
+    }
+    result.map(|()| bytes)
 }
 
-not_yet!(
-    read,
-    open,
-    openat,
-    creat,
-    close,
-    close_range,
-    lseek,
-    pread64,
-    pwrite64,
-    readv,
-    preadv,
-    pwritev,
-    pipe,
-    pipe2,
-    dup,
-    dup2,
-    dup3,
-    fcntl,
-    ioctl,
-    poll,
-    ppoll,
-    select,
-    pselect6,
-    getdents,
-    getdents64,
-    stat,
-    fstat,
-    lstat,
-    newfstatat,
-    statx,
-    statfs,
-    fstatfs,
-    access,
-    faccessat,
-    faccessat2,
-    readlink,
-    readlinkat,
-    mkdir,
-    mkdirat,
-    rmdir,
-    unlink,
-    unlinkat,
-    rename,
-    renameat,
-    renameat2,
-    link,
-    linkat,
-    symlink,
-    symlinkat,
-    chdir,
-    fchdir,
-    getcwd,
-    umask,
-    chmod,
-    fchmod,
-    fchmodat,
-    chown,
-    fchown,
-    lchown,
-    fchownat,
-    truncate,
-    ftruncate,
-    utime,
-    utimes,
-    futimesat,
-    utimensat,
-    mknod,
-    mknodat,
-    sendfile,
-    copy_file_range,
-    fsync,
-    fdatasync,
-    sync,
-    syncfs,
-    flock,
-    fadvise64,
-    fallocate,
-);
+/// `getdents` (the 32-bit-offset form glibc no longer uses) and
+/// `copy_file_range`: not offered; programs fall back.
+pub fn getdents(_c: &mut Call) -> Outcome {
+    Outcome::err(ENOSYS)
+}
+
+/// `copy_file_range`: not offered (`ENOSYS`; `cp` falls back to `sendfile`
+/// or reads and writes).
+pub fn copy_file_range(_c: &mut Call) -> Outcome {
+    Outcome::err(ENOSYS)
+}
 
 /// The socket calls: no network; name lookups fail and go on, as on a
 /// machine without one.

@@ -172,7 +172,7 @@ pub fn fork_process(unix: &mut Unix, pid: Pid, tid: Pid, regs: TrapRegisters) ->
         (
             parent.handle,
             parent.memory.clone(),
-            parent.files.fork(),
+            parent.files.fork(&mut unix.fs),
             parent.exe.clone(),
         )
     };
@@ -359,6 +359,7 @@ pub fn exit_process(unix: &mut Unix, pid: Pid, status: Status) {
             unix.wake(WaitOn::Vfork(pid));
         }
     }
+    crate::tty::leader_exited(unix, pid);
     session::process_ended(unix, pid, status);
     if signal::reaps_children(unix, parent) {
         unix.table.reap(pid);

@@ -19,9 +19,10 @@ use abide_unix::table::{Pid, Table};
 use abide_unix::waits::Waits;
 
 use crate::call::WaitOn;
-use crate::files::Files;
+use crate::files::{Files, Fs};
 use crate::memory::Memory;
 use crate::session::Sessions;
+use crate::tty::Tty;
 
 /// The kernel side of one Linux process.
 pub struct Kernel {
@@ -70,6 +71,8 @@ pub struct Unix {
     /// their deadline passed.
     pub woken: VecDeque<(Pid, TrapMessage, Option<u64>, bool)>,
     pub stats: Stats,
+    /// The console's terminal (`tty` module).
+    pub tty: Tty,
     /// vfork parents (thread ids) waiting for their child (pid) to exec or
     /// end.
     pub vfork_waits: BTreeMap<Pid, Pid>,
@@ -85,6 +88,8 @@ pub struct Unix {
     pub random: SplitMix64,
     /// The console and the `run`s of the Abide shell (`session` module).
     pub session: Sessions,
+    /// The file systems (`files` module).
+    pub fs: Fs,
 }
 
 impl Unix {
@@ -98,12 +103,14 @@ impl Unix {
             waits: Waits::default(),
             woken: VecDeque::new(),
             stats: Stats::default(),
+            tty: Tty::default(),
             vfork_waits: BTreeMap::new(),
             trap,
             trap_peer,
             options,
             random: SplitMix64::new(seed),
             session: Sessions::default(),
+            fs: Fs::default(),
         }
     }
 
