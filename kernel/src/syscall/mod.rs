@@ -18,6 +18,7 @@ mod memory;
 mod persist;
 mod port;
 mod process;
+mod process_memory;
 mod system;
 
 use abide_abi::syscall::{Error, Handle, Rights, Syscall};
@@ -127,13 +128,13 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::MemoryStats => Return(system::memory_stats(a[0])),
         // Handled in `handle`, which has the caller's registers.
         Syscall::Persist => Return(Err(Error::BadSyscall)),
+        Syscall::ProcessMap => Return(process_memory::map(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessUnmap => Return(process_memory::unmap(kernel, a[0], a[1], a[2])),
+        Syscall::ProcessProtect => Return(process_memory::protect(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessRead => Return(process_memory::read(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessWrite => Return(process_memory::write(kernel, a[0], a[1], a[2], a[3])),
         // Foreign-ABI processes (abide_abi::trap): not yet implemented.
         Syscall::ProcessCreate
-        | Syscall::ProcessMap
-        | Syscall::ProcessUnmap
-        | Syscall::ProcessProtect
-        | Syscall::ProcessRead
-        | Syscall::ProcessWrite
         | Syscall::ProcessClone
         | Syscall::ThreadStart
         | Syscall::TrapResume
