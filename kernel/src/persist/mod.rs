@@ -193,13 +193,14 @@ impl Engine {
         let began = time::now_ns();
         let pages = capture::collect_pages(kernel);
         let live = running.map(|(id, frame, fpu)| {
-            (
-                id,
-                UserContext {
-                    regs: *frame,
-                    fpu: fpu.clone(),
-                },
-            )
+            let mut context = UserContext {
+                regs: *frame,
+                fpu: fpu.clone(),
+                fs_base: 0,
+                gs_base: 0,
+            };
+            context.save_segment_bases();
+            (id, context)
         });
         let state = capture::encode_image(
             kernel,

@@ -38,6 +38,11 @@ const COPY_ASIDE: usize = btree_insert_bytes(size_of::<u64>(), size_of::<usize>(
 /// the doubling of any of them plus the call's short-lived lists.
 const LISTS: usize = 32 << 10;
 
+/// What one trap of a foreign thread may allocate without `try_reserve`
+/// (`object::traps`: the observers a queued message wakes, their port
+/// packets); a trap the heap cannot hold ends the trapping process.
+pub const TRAP: usize = LISTS;
+
 /// The most heap bytes `call` may allocate without `try_reserve`, or
 /// `None` for calls that are never refused (they free memory, or allocate
 /// only fallibly).
@@ -62,6 +67,14 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
                 + size_of::<UserContext>()
                 + LISTS
         }
+        // The process, its table, the parent's handle to it, its place
+        // among its trap channel's clients.
+        Syscall::ProcessCreate => OBJECT + TABLE + HANDLE + ENTRY + LISTS,
+        // The thread and its saved registers, its place in the run queue.
+        Syscall::ThreadStart => OBJECT + size_of::<UserContext>() + LISTS,
+        // A thread back into the run queue, or a trap message queued
+        // (its bytes reserved fallibly) and the observers it wakes.
+        Syscall::TrapResume | Syscall::TrapInterrupt => TRAP,
         // Another process's pages: their records and the frames they take
         // are reserved fallibly; what may not be is the entry a checkpoint
         // in progress makes for each page it copies aside first (its copy
@@ -70,16 +83,10 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
         | Syscall::ProcessUnmap
         | Syscall::ProcessProtect
         | Syscall::ProcessWrite => COPY_ASIDE + LISTS,
-        // Foreign-ABI processes: a process and its table (create, clone),
-        // a thread and its registers, mapping records, trap messages.
-        // TODO(issue 15): tighten once the calls exist.
-        Syscall::ProcessCreate
-        | Syscall::ProcessClone
-        | Syscall::ThreadStart
-        | Syscall::TrapResume
-        | Syscall::TrapInterrupt => {
-            2 * OBJECT + TABLE + 2 * HANDLE + size_of::<UserContext>() + LISTS
-        }
+        // The copy (its pages' records reserved fallibly), its table, the
+        // parent's handle to it, its place among its trap channel's
+        // clients, the entries of the pages a checkpoint copies aside.
+        Syscall::ProcessClone => OBJECT + TABLE + HANDLE + ENTRY + COPY_ASIDE + LISTS,
         Syscall::DebugWrite
         | Syscall::Exit
         | Syscall::Yield
