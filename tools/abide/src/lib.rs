@@ -19,6 +19,10 @@
 //! - [`store`]: the store image (the kernel's persistent disk) and how QEMU
 //!   attaches it.
 //! - [`prereqs`]: checks the external programs, naming the packages to install.
+//! - [`debian`]: Debian packages fetched with apt and cached (the Linux
+//!   guest's kernel, busybox).
+//! - [`rootfs`]: the root tree and `--add` archives, and how they reach the
+//!   guest.
 //! - [`bench`]: runs the benchmark suite in the guest and reads its report.
 //! - [`cli`] and [`commands`]: the `abide` command itself.
 
@@ -28,6 +32,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod crashtest;
+pub mod debian;
 pub mod feed;
 pub mod fuzz;
 pub mod image;
@@ -35,6 +40,7 @@ pub mod iso;
 pub mod prereqs;
 pub mod qemu;
 pub mod qmp;
+pub mod rootfs;
 pub mod session;
 pub mod store;
 pub mod symbols;
