@@ -13,9 +13,19 @@ mod support;
 
 use std::time::Duration;
 
+use abide_tool::session::RootTree;
 use support::piped::run_with_input;
 use support::qemu_monitor::Qmp;
 use support::*;
+
+/// The default system with the root tree (busybox), which these tests
+/// need: the system tests boot without it unless asked.
+fn with_busybox() -> BootOptions {
+    BootOptions {
+        root_tree: RootTree::Required,
+        ..BootOptions::default()
+    }
+}
 
 #[test]
 fn a_piped_sh_c_pipeline_prints_its_output() {
@@ -36,7 +46,7 @@ fn a_piped_sh_c_pipeline_prints_its_output() {
 
 #[test]
 fn sh_c_reports_how_a_script_ended_and_unix_lists_processes() {
-    let mut session = boot_to_shell(BootOptions::default());
+    let mut session = boot_to_shell(with_busybox());
     // Single quotes keep the script one word, its `|` and `;` included.
     command(
         &mut session,
@@ -64,7 +74,7 @@ fn sh_c_reports_how_a_script_ended_and_unix_lists_processes() {
 
 #[test]
 fn sh_is_an_interactive_ash_that_ctrl_d_ends() {
-    let mut session = boot_to_shell(BootOptions::default());
+    let mut session = boot_to_shell(with_busybox());
     step(session.send("sh\n"));
     // Input typed now waits in the serial driver until ash reads it: the
     // Abide shell does not read while `sh` runs.
@@ -85,7 +95,7 @@ fn a_linux_read_on_the_console_outlives_a_serial_driver_restart() {
     let socket = Qmp::socket_path("unix-serial");
     let mut session = step(Session::boot(BootOptions {
         extra_qemu_args: Qmp::qemu_args(&socket),
-        ..BootOptions::default()
+        ..with_busybox()
     }));
     step(session.expect(host::SHELL_PROMPT, BOOT));
     let mut qmp = step(Qmp::connect(&socket, REPLY));

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use abide_splitmix::SplitMix64;
 
-use crate::session::{BootOptions, Session};
+use crate::session::{BootOptions, RootTree, Session};
 
 /// Keys the loop sets and syncs, in turn (the kv store holds 256 keys).
 const SYNCED_KEYS: u32 = 200;
@@ -91,7 +91,7 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
                 session.output()
             )
         };
-        let mut session = boot(&options.store)?;
+        let mut session = boot(&options.store, options.unix)?;
         if let Err(error) = session.expect(PROMPT, BOOT) {
             return Err(fail(error, &session));
         }
@@ -188,10 +188,16 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
     Ok(report)
 }
 
-/// Boots the default system on `store`.
-fn boot(store: &Path) -> Result<Session, String> {
+/// Boots the default system on `store`, with the root tree (busybox) for
+/// the Linux workload.
+fn boot(store: &Path, unix: bool) -> Result<Session, String> {
     let options = BootOptions {
         store: Some(store.to_path_buf()),
+        root_tree: if unix {
+            RootTree::Required
+        } else {
+            RootTree::Without
+        },
         ..BootOptions::default()
     };
     Session::boot(options)
