@@ -76,8 +76,11 @@ fn sh_c_reports_how_a_script_ended_and_unix_lists_processes() {
 fn sh_is_an_interactive_ash_that_ctrl_d_ends() {
     let mut session = boot_to_shell(with_busybox());
     step(session.send("sh\n"));
-    // Input typed now waits in the serial driver until ash reads it: the
-    // Abide shell does not read while `sh` runs.
+    // ash greets and prompts; from then on the Abide shell does not read,
+    // and every key goes to ash. (Keys typed ahead in the same read as
+    // `sh` would have been taken by the Abide shell already.)
+    step(session.expect_next("built-in shell (ash)", REPLY));
+    step(session.expect_next("# ", REPLY));
     step(session.send("echo $((6 * 7))\n"));
     step(session.expect_next("42", REPLY));
     step(session.send("cd /tmp && pwd\n"));
