@@ -260,12 +260,8 @@ fn run(
     let Some(program) = command.argv.first() else {
         return Err(RemoteError::app("run: an empty command"));
     };
-    let argv: Vec<Vec<u8>> = command.argv.iter().map(|a| a.as_bytes().to_vec()).collect();
-    let envp: Vec<Vec<u8>> = command.env.iter().map(|e| e.as_bytes().to_vec()).collect();
-    let pid = process::start(unix, &argv, &envp)
+    let pid = start(unix, &command)
         .map_err(|errno| RemoteError::app(format!("{program}: {}", errno_text(errno))))?;
-    unix.session.started += 1;
-    crate::tty::attach(unix, pid);
     let slot = unix
         .session
         .notes
@@ -281,6 +277,17 @@ fn run(
         },
     );
     Ok(())
+}
+
+/// Starts `command` as a new session leader on the console's terminal.
+fn start(unix: &mut Unix, command: &Command) -> Result<Pid, i64> {
+    let bytes = |words: &[String]| -> Vec<Vec<u8>> {
+        words.iter().map(|word| word.as_bytes().to_vec()).collect()
+    };
+    let pid = process::start(unix, &bytes(&command.argv), &bytes(&command.env))?;
+    unix.session.started += 1;
+    crate::tty::attach(unix, pid);
+    Ok(pid)
 }
 
 /// Process `pid` ended with `status`: a `run` waiting for it answers.
@@ -392,16 +399,8 @@ pub fn start_args(unix: &RefCell<Unix>, args: &[String]) {
     if args.is_empty() {
         return;
     }
-    let command = Command::new(args);
-    let argv: Vec<Vec<u8>> = command.argv.iter().map(|a| a.as_bytes().to_vec()).collect();
-    let envp: Vec<Vec<u8>> = command.env.iter().map(|e| e.as_bytes().to_vec()).collect();
-    let mut unix = unix.borrow_mut();
-    match process::start(&mut unix, &argv, &envp) {
-        Ok(pid) => {
-            unix.session.started += 1;
-            crate::tty::attach(&mut unix, pid);
-            println!("unix: started {} as pid {pid}", args.join(" "));
-        }
+    match start(&mut unix.borrow_mut(), &Command::new(args)) {
+        Ok(pid) => println!("unix: started {} as pid {pid}", args.join(" ")),
         Err(errno) => println!(
             "unix: cannot start {}: {}",
             args.join(" "),
