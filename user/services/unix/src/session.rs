@@ -71,6 +71,13 @@ pub struct Console {
     /// when no driver holds it: `system/unix-hello.conf`).
     pub attached: bool,
     output: VecDeque<u8>,
+    /// Bytes ever queued, and ever written (acknowledged by the driver).
+    queued: u64,
+    written: u64,
+    /// Replies to `run`s that wait until the output queued before their
+    /// command ended is written (so the shell's prompt comes after it):
+    /// the byte count, the channel, the reply.
+    replies: VecDeque<(u64, Handle, Vec<u8>)>,
     /// A Linux process waits for console input the terminal does not have.
     wanted: bool,
     /// The writer task, waiting for output.
@@ -108,6 +115,7 @@ pub fn write_console(unix: &mut Unix, bytes: &[u8]) {
         return;
     }
     console.output.extend(bytes);
+    console.queued += bytes.len() as u64;
     if let Some(writer) = console.writer.take() {
         writer.wake();
     }
@@ -138,6 +146,7 @@ pub async fn console_writer(unix: &RefCell<Unix>, console: &Client) {
             Poll::Ready(console.output.drain(..count).collect::<Vec<u8>>())
         })
         .await;
+        let count = bytes.len() as u64;
         // A failed write (the driver gone for good) loses its bytes: there
         // is nowhere else to show them.
         let _ = console
@@ -146,6 +155,20 @@ pub async fn console_writer(unix: &RefCell<Unix>, console: &Client) {
                 ConsoleInterface::write::decode_reply,
             )
             .await;
+        let mut unix = unix.borrow_mut();
+        unix.session.console.written += count;
+        send_due_replies(&mut unix.session.console);
+    }
+}
+
+/// Sends the `run` replies whose command's output is all written.
+fn send_due_replies(console: &mut Console) {
+    while let Some((mark, channel, reply)) = console.replies.front() {
+        if *mark > console.written {
+            break;
+        }
+        let _ = syscall::channel_write(*channel, reply, &[]);
+        console.replies.pop_front();
     }
 }
 
@@ -310,7 +333,13 @@ pub fn process_ended(unix: &mut Unix, pid: Pid, status: Status) {
         Status::Stopped(_) | Status::Continued => return,
     };
     let reply = server::reply(&run.header, Ok::<_, RemoteError>(status));
-    let _ = syscall::channel_write(run.channel, &reply, &[]);
+    // After the output the command left queued, so the shell's prompt
+    // comes after it.
+    let console = &mut unix.session.console;
+    console
+        .replies
+        .push_back((console.queued, run.channel, reply));
+    send_due_replies(console);
     if let (Some(notes), Some(slot)) = (unix.session.notes.as_mut(), run.slot) {
         notes.forget(slot);
     }
