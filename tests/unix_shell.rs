@@ -142,5 +142,16 @@ fn a_linux_read_on_the_console_outlives_a_serial_driver_restart() {
         "the read was disturbed (it returned nothing):\n{}",
         session.output()
     );
+    // The driver did restart under the read.
+    let restarts = command(
+        &mut session,
+        "ps | where name == serial | select restarts",
+        "restarts",
+    );
+    assert!(
+        first_number(&restarts, "restarts") >= 1,
+        "the serial driver never restarted:\n{}",
+        session.output()
+    );
     power_off(&mut session);
 }
