@@ -53,6 +53,8 @@ fn sh_c_reports_how_a_script_ended_and_unix_lists_processes() {
         "sh -c 'echo one two | wc -w; echo \"q\"'",
         "2",
     );
+    // A command starts in root's home, `Command::new`'s directory.
+    command(&mut session, "sh -c pwd", "/root");
     command(&mut session, "sh -c 'exit 3'", "exit status 3");
     command(&mut session, "sh -c 'kill -9 $$'", "killed by signal 9");
     command(&mut session, "sh -c 'nosuchprogram'", "exit status 127");

@@ -113,6 +113,22 @@ impl Files {
     }
 }
 
+/// Makes `path` the working directory of process `pid`, as its own
+/// `chdir` would (the session starts a command in its `cwd`).
+pub fn start_in(unix: &mut Unix, pid: Pid, path: &str) -> Result<(), i64> {
+    let mut call = Call {
+        unix,
+        tid: pid,
+        pid,
+        regs: Default::default(),
+        timed_out: false,
+    };
+    fs::with(&mut call, |vfs, files, caller| {
+        vfs.chdir(files, caller, path.as_bytes())
+    })?
+    .map_err(|error| error.errno())
+}
+
 /// Runs `op` as process `pid` (or, before it has files, as a process in
 /// `/`), for the component's own file accesses.
 fn as_process<T>(

@@ -309,6 +309,10 @@ fn start(unix: &mut Unix, command: &Command) -> Result<Pid, i64> {
     };
     let pid = process::start(unix, &bytes(&command.argv), &bytes(&command.env))?;
     unix.session.started += 1;
+    // A directory that is not there leaves it where new processes start.
+    if !command.cwd.is_empty() {
+        let _ = crate::files::start_in(unix, pid, &command.cwd);
+    }
     crate::tty::attach(unix, pid);
     Ok(pid)
 }
