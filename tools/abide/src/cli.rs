@@ -74,6 +74,10 @@ pub struct FuzzArgs {
     /// Guest memory in MiB
     #[arg(long, value_name = "MiB", default_value_t = 256)]
     pub memory: u32,
+    /// Copy the host directory HOSTDIR into the Linux root tree at the
+    /// absolute PATH for every boot (repeatable; see `run --add`)
+    #[arg(long, value_name = "HOSTDIR:/PATH")]
+    pub add: Vec<AddSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -88,6 +92,10 @@ pub struct CrashtestArgs {
     /// The longest wait after the last sync before a cut, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 1500)]
     pub max_delay: u64,
+    /// Copy the host directory HOSTDIR into the Linux root tree at the
+    /// absolute PATH for every boot (repeatable; see `run --add`)
+    #[arg(long, value_name = "HOSTDIR:/PATH")]
+    pub add: Vec<AddSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -348,15 +356,26 @@ mod tests {
             Command::Crashtest(CrashtestArgs {
                 runs: 200,
                 seed: None,
-                max_delay: 1500
+                max_delay: 1500,
+                add: Vec::new(),
             })
         );
         assert_eq!(
-            parse(&["crashtest", "20", "--seed", "7", "--max-delay", "100"]),
+            parse(&[
+                "crashtest",
+                "20",
+                "--seed",
+                "7",
+                "--max-delay",
+                "100",
+                "--add",
+                "d:/x"
+            ]),
             Command::Crashtest(CrashtestArgs {
                 runs: 20,
                 seed: Some(7),
-                max_delay: 100
+                max_delay: 100,
+                add: vec!["d:/x".parse().unwrap()],
             })
         );
         assert!(Cli::try_parse_from(["abide", "crashtest", "0"]).is_err());

@@ -58,6 +58,7 @@ pub fn fuzz(args: &FuzzArgs) -> ExitCode {
         attacks,
         timeout: Duration::from_secs(args.timeout),
         memory_mib: args.memory,
+        add: args.add.clone(),
     };
     eprintln!("abide: fuzz: booting with `{}`", options.cmdline());
     let report = fuzz::fuzz(&options);
@@ -89,6 +90,7 @@ pub fn crashtest(args: &CrashtestArgs) -> ExitCode {
         seed,
         store: build::repo_root().join("target/abide/crashtest.img"),
         max_cut_delay_ms: args.max_delay,
+        add: args.add.clone(),
     };
     let started = std::time::Instant::now();
     match crate::crashtest::run(&options) {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use abide_splitmix::SplitMix64;
 
-use crate::session::{BootOptions, Session};
+use crate::session::{AddSpec, BootOptions, RootTree, Session};
 
 /// Keys the loop sets and syncs, in turn (the kv store holds 256 keys).
 const SYNCED_KEYS: u32 = 200;
@@ -37,6 +37,8 @@ pub struct CrashtestOptions {
     pub store: PathBuf,
     /// The longest wait after the last sync before the cut, in ms.
     pub max_cut_delay_ms: u64,
+    /// `--add` directories, loaded at every boot beside the root tree.
+    pub add: Vec<AddSpec>,
 }
 
 /// What the loop saw.
@@ -78,7 +80,7 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
                 session.output()
             )
         };
-        let mut session = boot(&options.store)?;
+        let mut session = boot(&options.store, &options.add)?;
         if let Err(error) = session.expect(PROMPT, BOOT) {
             return Err(fail(error, &session));
         }
@@ -157,10 +159,13 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
     Ok(report)
 }
 
-/// Boots the default system on `store`.
-fn boot(store: &Path) -> Result<Session, String> {
+/// Boots the default system on `store`, with the root tree (when busybox
+/// can be had) and the `add` directories.
+fn boot(store: &Path, add: &[AddSpec]) -> Result<Session, String> {
     let options = BootOptions {
         store: Some(store.to_path_buf()),
+        root_tree: RootTree::IfAvailable,
+        add: add.to_vec(),
         ..BootOptions::default()
     };
     Session::boot(options)
