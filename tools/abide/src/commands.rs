@@ -135,14 +135,6 @@ pub fn run(args: &RunArgs) -> ExitCode {
         },
         None => None,
     };
-    let image = match image_for(args.with_tests, &args.append) {
-        Ok(image) => image,
-        Err(e) => return fail(&e),
-    };
-    let elf = match build::build_kernel(image) {
-        Ok(elf) => elf,
-        Err(e) => return fail(&e),
-    };
     // The root tree and --add go beside the kernel (QEMU's loader); the
     // ISO carries none yet.
     let archives = if args.iso {
@@ -157,6 +149,14 @@ pub fn run(args: &RunArgs) -> ExitCode {
             Ok(archives) => archives,
             Err(e) => return fail(&e),
         }
+    };
+    let image = match image_for(args.with_tests, &args.append) {
+        Ok(image) => image,
+        Err(e) => return fail(&e),
+    };
+    let elf = match build::build_kernel(image) {
+        Ok(elf) => elf,
+        Err(e) => return fail(&e),
     };
     let medium = if args.iso {
         match iso::build_iso(image, &args.append) {

@@ -123,7 +123,17 @@ pub fn busybox(cache: &Path) -> Result<Fetched, String> {
 
 /// The file `wanted` names, cached or fetched.
 fn obtain(cache: &Path, wanted: &Wanted) -> Result<Fetched, String> {
-    prereqs::check(&[APT, DPKG])?;
+    if let Err(missing) = prereqs::check(&[APT, DPKG]) {
+        // Without apt, a cached copy still serves (as the module says).
+        return newest_cached(cache, wanted.cached_prefix, wanted.file_name)
+            .ok_or(missing)
+            .inspect(|cached| {
+                eprintln!(
+                    "abide: no apt to ask for the current {}; using the cached {} {}",
+                    wanted.asked, cached.package, cached.version
+                )
+            });
+    }
     fs::create_dir_all(cache).map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
     let resolved = resolve(wanted).or_else(|first| {
         update_package_lists(&first)?;
