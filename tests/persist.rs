@@ -71,6 +71,7 @@ fn twenty_power_cuts_at_random_moments() {
         seed,
         store: store("crashtest"),
         max_cut_delay_ms: 1500,
+        add: Vec::new(),
     };
     println!("power-cut loop seed {seed:#x}");
     let report = crashtest::run(&options).unwrap_or_else(|error| panic!("{error}"));
