@@ -18,6 +18,7 @@ fn hostile_calls_in_four_processes_leave_the_kernel_up_and_leak_nothing() {
         attacks: ALL_ATTACKS.iter().map(|a| a.to_string()).collect(),
         timeout: support::RUN,
         memory_mib: 256,
+        add: Vec::new(),
     };
     let report = fuzz(&options);
     assert!(

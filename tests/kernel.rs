@@ -20,6 +20,7 @@ const EXPECTED_TESTS: &[&str] = &[
     "paging::kernel_text_read_only",
     "paging::stack_guard_page",
     "page_set::dirty_outlives_mapping",
+    "archives::frames_kept",
     "exceptions::breakpoint",
     "exceptions::page_fault_report",
     "exceptions::general_protection",

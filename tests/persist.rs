@@ -72,6 +72,7 @@ fn twenty_power_cuts_at_random_moments() {
         store: store("crashtest"),
         max_cut_delay_ms: 1500,
         unix: false,
+        add: Vec::new(),
     };
     println!("power-cut loop seed {seed:#x}");
     let report = crashtest::run(&options).unwrap_or_else(|error| panic!("{error}"));

@@ -18,9 +18,9 @@ use abide_tool::rootfs::{self, AddSpec, Placed, RootTree};
 use support::*;
 
 /// A small host directory for `--add`, with a file, a subdirectory and a
-/// link.
-fn add_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("abide-rootfs-test-{}", std::process::id()));
+/// link; `test` names it apart from the other tests' (they run at once).
+fn add_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("abide-rootfs-{test}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(dir.join("data")).unwrap();
     fs::write(
@@ -56,7 +56,7 @@ fn expected_line(placed: &Placed) -> String {
 
 #[test]
 fn the_guest_reads_both_archives_byte_exact() {
-    let dir = add_dir();
+    let dir = add_dir("read");
     let opts = options("init=archive-check", &dir);
     let placed = step(rootfs::prepare(opts.root_tree, &opts.add, opts.memory_mib));
     assert_eq!(
@@ -74,7 +74,7 @@ fn the_guest_reads_both_archives_byte_exact() {
 
 #[test]
 fn no_frame_of_an_archive_is_ever_handed_out() {
-    let dir = add_dir();
+    let dir = add_dir("frames");
     let (output, status) = step(run_to_exit(
         options("test=archives::frames_kept", &dir),
         RUN,

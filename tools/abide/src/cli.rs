@@ -74,6 +74,10 @@ pub struct FuzzArgs {
     /// Guest memory in MiB
     #[arg(long, value_name = "MiB", default_value_t = 256)]
     pub memory: u32,
+    /// Copy the host directory HOSTDIR into the Linux root tree at the
+    /// absolute PATH for every boot (repeatable; see `run --add`)
+    #[arg(long, value_name = "HOSTDIR:/PATH")]
+    pub add: Vec<AddSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -92,6 +96,10 @@ pub struct CrashtestArgs {
     /// survives every cut (same pid, its count never going back)
     #[arg(long)]
     pub unix: bool,
+    /// Copy the host directory HOSTDIR into the Linux root tree at the
+    /// absolute PATH for every boot (repeatable; see `run --add`)
+    #[arg(long, value_name = "HOSTDIR:/PATH")]
+    pub add: Vec<AddSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -353,7 +361,8 @@ mod tests {
                 runs: 200,
                 seed: None,
                 max_delay: 1500,
-                unix: false
+                unix: false,
+                add: Vec::new(),
             })
         );
         assert_eq!(
@@ -364,13 +373,16 @@ mod tests {
                 "7",
                 "--max-delay",
                 "100",
-                "--unix"
+                "--unix",
+                "--add",
+                "d:/x"
             ]),
             Command::Crashtest(CrashtestArgs {
                 runs: 20,
                 seed: Some(7),
                 max_delay: 100,
-                unix: true
+                unix: true,
+                add: vec!["d:/x".parse().unwrap()],
             })
         );
         assert!(Cli::try_parse_from(["abide", "crashtest", "0"]).is_err());

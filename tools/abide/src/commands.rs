@@ -58,6 +58,7 @@ pub fn fuzz(args: &FuzzArgs) -> ExitCode {
         attacks,
         timeout: Duration::from_secs(args.timeout),
         memory_mib: args.memory,
+        add: args.add.clone(),
     };
     eprintln!("abide: fuzz: booting with `{}`", options.cmdline());
     let report = fuzz::fuzz(&options);
@@ -90,6 +91,7 @@ pub fn crashtest(args: &CrashtestArgs) -> ExitCode {
         store: build::repo_root().join("target/abide/crashtest.img"),
         max_cut_delay_ms: args.max_delay,
         unix: args.unix,
+        add: args.add.clone(),
     };
     let started = std::time::Instant::now();
     match crate::crashtest::run(&options) {
@@ -141,14 +143,6 @@ pub fn run(args: &RunArgs) -> ExitCode {
         },
         None => None,
     };
-    let image = match image_for(args.with_tests, &args.append) {
-        Ok(image) => image,
-        Err(e) => return fail(&e),
-    };
-    let elf = match build::build_kernel(image) {
-        Ok(elf) => elf,
-        Err(e) => return fail(&e),
-    };
     // The root tree and --add go beside the kernel (QEMU's loader); the
     // ISO carries none yet.
     let archives = if args.iso {
@@ -163,6 +157,14 @@ pub fn run(args: &RunArgs) -> ExitCode {
             Ok(archives) => archives,
             Err(e) => return fail(&e),
         }
+    };
+    let image = match image_for(args.with_tests, &args.append) {
+        Ok(image) => image,
+        Err(e) => return fail(&e),
+    };
+    let elf = match build::build_kernel(image) {
+        Ok(elf) => elf,
+        Err(e) => return fail(&e),
     };
     let medium = if args.iso {
         match iso::build_iso(image, &args.append) {

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use abide_splitmix::SplitMix64;
 
-use crate::session::{BootOptions, RootTree, Session};
+use crate::session::{AddSpec, BootOptions, RootTree, Session};
 
 /// Keys the loop sets and syncs, in turn (the kv store holds 256 keys).
 const SYNCED_KEYS: u32 = 200;
@@ -46,6 +46,8 @@ pub struct CrashtestOptions {
     pub max_cut_delay_ms: u64,
     /// Also run the Linux workload ([`unix`]).
     pub unix: bool,
+    /// `--add` directories, loaded at every boot beside the root tree.
+    pub add: Vec<AddSpec>,
 }
 
 /// What the loop saw.
@@ -91,7 +93,7 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
                 session.output()
             )
         };
-        let mut session = boot(&options.store, options.unix)?;
+        let mut session = boot(&options.store, options.unix, &options.add)?;
         if let Err(error) = session.expect(PROMPT, BOOT) {
             return Err(fail(error, &session));
         }
@@ -188,16 +190,18 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
     Ok(report)
 }
 
-/// Boots the default system on `store`, with the root tree (busybox) for
-/// the Linux workload.
-fn boot(store: &Path, unix: bool) -> Result<Session, String> {
+/// Boots the default system on `store`, with the root tree (required for
+/// the Linux workload, else when busybox can be had) and the `add`
+/// directories.
+fn boot(store: &Path, unix: bool, add: &[AddSpec]) -> Result<Session, String> {
     let options = BootOptions {
         store: Some(store.to_path_buf()),
         root_tree: if unix {
             RootTree::Required
         } else {
-            RootTree::Without
+            RootTree::IfAvailable
         },
+        add: add.to_vec(),
         ..BootOptions::default()
     };
     Session::boot(options)

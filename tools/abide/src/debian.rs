@@ -123,7 +123,10 @@ pub fn busybox(cache: &Path) -> Result<Fetched, String> {
 
 /// The file `wanted` names, cached or fetched.
 fn obtain(cache: &Path, wanted: &Wanted) -> Result<Fetched, String> {
-    prereqs::check(&[APT, DPKG])?;
+    if let Err(missing) = prereqs::check(&[APT, DPKG]) {
+        // Without apt, a cached copy still serves (as the module says).
+        return cached_instead(cache, wanted, missing, "no apt to ask");
+    }
     fs::create_dir_all(cache).map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
     let resolved = resolve(wanted).or_else(|first| {
         update_package_lists(&first)?;
@@ -131,16 +134,7 @@ fn obtain(cache: &Path, wanted: &Wanted) -> Result<Fetched, String> {
     });
     let (package, version) = match resolved {
         Ok(found) => found,
-        Err(e) => {
-            return newest_cached(cache, wanted.cached_prefix, wanted.file_name)
-                .ok_or(e)
-                .inspect(|cached| {
-                    eprintln!(
-                        "abide: cannot ask apt for the current {}; using the cached {} {}",
-                        wanted.asked, cached.package, cached.version
-                    )
-                })
-        }
+        Err(e) => return cached_instead(cache, wanted, e, "cannot ask apt"),
     };
     let fetched = Fetched {
         path: cache
@@ -162,6 +156,24 @@ fn obtain(cache: &Path, wanted: &Wanted) -> Result<Fetched, String> {
         fetch(cache, &fetched, wanted.pick)
     })?;
     Ok(fetched)
+}
+
+/// The newest cached copy of what `wanted` names, said on stderr (`why`:
+/// the reason apt was not asked); `error` when there is none.
+fn cached_instead(
+    cache: &Path,
+    wanted: &Wanted,
+    error: String,
+    why: &str,
+) -> Result<Fetched, String> {
+    newest_cached(cache, wanted.cached_prefix, wanted.file_name)
+        .ok_or(error)
+        .inspect(|cached| {
+            eprintln!(
+                "abide: {why} for the current {}; using the cached {} {}",
+                wanted.asked, cached.package, cached.version
+            )
+        })
 }
 
 /// The concrete package and version, from `apt-cache show`.

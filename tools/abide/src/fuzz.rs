@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use abide_abi::host::{EXCEPTION_REPORT_PREFIX, PANIC_REPORT_PREFIX};
 
-use crate::session::{run_to_exit, BootOptions};
+use crate::session::{run_to_exit, AddSpec, BootOptions};
 
 /// Every attack hostile knows besides its random calls; `cargo test` and a
 /// plain `abide fuzz` run all of them.
@@ -38,6 +38,8 @@ pub struct FuzzOptions {
     /// How long the whole run may take before it counts as a hang.
     pub timeout: Duration,
     pub memory_mib: u32,
+    /// `--add` directories, loaded beside the kernel.
+    pub add: Vec<AddSpec>,
 }
 
 impl FuzzOptions {
@@ -197,6 +199,7 @@ pub fn fuzz(options: &FuzzOptions) -> FuzzReport {
     }
     let boot = BootOptions {
         memory_mib: options.memory_mib,
+        add: options.add.clone(),
         ..BootOptions::with_cmdline(&options.cmdline())
     };
     let started = Instant::now();
@@ -260,6 +263,7 @@ mod tests {
             attacks: vec!["edges".into(), "flag-df".into()],
             timeout: Duration::from_secs(1),
             memory_mib: 256,
+            add: Vec::new(),
         };
         assert_eq!(
             options.cmdline(),
