@@ -12,7 +12,7 @@
 //! the protection says: a read-only page faults on a write, a `PROT_NONE`
 //! page on a read. Each check prints `fmem: <name>: ok` or `FAILED`; the
 //! last line is `fmem: all checks passed`. Once the children are gone the
-//! machine's memory must be back where it was.
+//! machine's memory must be where it was after the first round.
 #![no_std]
 #![no_main]
 
