@@ -5,7 +5,11 @@
 //! an interrupted spinning thread, and the end of a process whose handler
 //! end closed.
 //!
-//! Drives: `user/tests/trap-test`. Configs: none (`init=trap-test`).
+//! A persistent foreign process stopped in a trap at a checkpoint resumes
+//! after a power cut with its thread id and its count.
+//!
+//! Drives: `user/tests/trap-test`. Configs: none (`init=trap-test`), and
+//! `system/trap-persist.conf` for the power cut.
 
 mod support;
 
@@ -45,4 +49,52 @@ fn a_handler_serves_the_traps_of_a_foreign_process() {
         "(orphan): the handler of its traps is gone; ending it",
     );
     assert_contains(&output, "(trap-test) exited with status 0");
+}
+
+/// The `(count, thread)` of every `trap-test: persist: count N thread T`
+/// line in `output`.
+fn counts(output: &str) -> Vec<(u64, u64)> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let rest = line.split_once("trap-test: persist: count ")?.1;
+            let (count, thread) = rest.split_once(" thread ")?;
+            Some((count.parse().ok()?, thread.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn a_foreign_thread_stopped_in_a_trap_resumes_after_a_power_cut() {
+    let path = fresh_store("trap-persist");
+    let options = || BootOptions::with_cmdline("config=trap-persist").with_store(&path);
+    let mut session = step(Session::boot(options()));
+    // The checkpoint is taken while the counter is stopped in its trap.
+    step(session.expect("trap-test: persist: checkpoint ", BOOT));
+    step(session.expect("trap-test: persist: count 5000 ", BOOT));
+    let before = counts(&session.output());
+    let thread = before.first().map(|&(_, thread)| thread);
+    power_cut(&mut session);
+
+    let mut session = step(Session::boot(options()));
+    step(session.expect("store: resumed generation", BOOT));
+    step(session.expect("trap-test: persist: count 5000 ", BOOT));
+    let output = session.output();
+    assert!(!output.contains("FAILED"), "{output}");
+    let after = counts(&output);
+    // Resumed at the checkpoint, not started afresh: the same thread,
+    // stopped in its trap at count 3000, issues that trap again (its
+    // handler sees count 3000 once more), then counts on.
+    let thread = thread.unwrap_or(0);
+    assert_eq!(
+        after.get(..2),
+        Some(&[(3000, thread), (4000, thread)][..]),
+        "before the cut {before:?}, after {after:?}:\n{output}"
+    );
+    assert_eq!(
+        output.matches("trap-test: persist: checkpoint ").count(),
+        1,
+        "the resumed handler took its checkpoint again:\n{output}"
+    );
+    power_cut(&mut session);
 }

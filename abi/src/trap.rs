@@ -34,8 +34,8 @@ use crate::record::{Immutable, IntoBytes, KnownLayout, Record, TryFromBytes};
 /// instruction left there (the return address and RFLAGS), as Linux sees
 /// them. When registers come from the handler (`trap_resume`,
 /// `thread_start`), the kernel keeps only the RFLAGS bits user code may
-/// set, and refuses (`InvalidArgument`) a `rip`, `rsp` or `fs_base` at or
-/// above the end of user space. 160 bytes.
+/// set, and refuses (`InvalidArgument`) a `rip`, `rsp`, `fs_base` or
+/// `gs_base` at or above the end of user space. 160 bytes.
 #[repr(C)]
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, TryFromBytes, IntoBytes, KnownLayout, Immutable,

@@ -11,6 +11,12 @@
 //! space, RFLAGS' IOPL and NT masked, `thread_start` on an Abide process.
 //! Last, closing a handler's end ends its foreign process. Prints one line
 //! per check and exits 0 only if all held (`tests/trap.rs`).
+//!
+//! As the component of `system/trap-persist.conf` it serves a persistent
+//! foreign process that counts in `getpid` calls forever, takes a
+//! checkpoint at a set count, and checks each count follows the last (or
+//! repeats it: a trap re-issued after a restore), so a power cut shows
+//! whether the stopped thread resumed with its id and its count.
 #![no_std]
 #![no_main]
 
@@ -98,6 +104,14 @@ trap_test_exit_group:
     mov $7, %edi
     syscall
     ud2
+    .global trap_test_counter
+trap_test_counter:
+    xor %r12d, %r12d
+1:  inc %r12                    /* getpid(), a count in rdi, forever */
+    mov $39, %eax
+    mov %r12, %rdi
+    syscall
+    jmp 1b
 9:  .ascii "hi"
     .global trap_test_foreign_end
 trap_test_foreign_end:
@@ -115,6 +129,7 @@ extern "C" {
     static trap_test_second: u8;
     static trap_test_spin: u8;
     static trap_test_exit_group: u8;
+    static trap_test_counter: u8;
 }
 
 /// Where label `label` of the foreign program is in the foreign process.
@@ -138,6 +153,18 @@ fn check(what: &str, held: bool) -> bool {
 }
 
 fn main() -> i32 {
+    // Started by init (`system/trap-persist.conf`) it has a manifest;
+    // started by the kernel its one startup handle is the hardware.
+    if let Ok(component) = abide_rt::component::Component::get() {
+        let Some(hardware) = component.device("hardware") else {
+            println!("trap-test: persist: FAILED: no hardware resource");
+            return 1;
+        };
+        set_spawn_authority(hardware);
+        let result = count_across_power_cuts(hardware);
+        println!("trap-test: persist: FAILED with {result:?}");
+        return 1;
+    }
     if let Some(hardware) = abide_rt::startup_handle(0) {
         set_spawn_authority(hardware);
     }
@@ -159,9 +186,9 @@ fn main() -> i32 {
 
 /// A foreign process with the program, its TLS block and two stacks
 /// mapped, trapping through a new channel; returns (process, handler end).
-fn foreign_process(name: &str) -> Result<(Handle, Handle), Error> {
+fn foreign_process(name: &str, options: &SpawnOptions) -> Result<(Handle, Handle), Error> {
     let (handler, trap_end) = channel_create()?;
-    let process = process_create(name, trap_end, &SpawnOptions::default())?;
+    let process = process_create(name, trap_end, options)?;
     // The process holds its own reference to the trap channel.
     handle_close(trap_end)?;
     process_map(process, CODE, PAGE, PROT_READ | PROT_EXEC)?;
@@ -199,7 +226,7 @@ struct Seen {
 
 fn run() -> Result<bool, Error> {
     let waiter = Waiter::new()?;
-    let (process, handler) = foreign_process("foreign")?;
+    let (process, handler) = foreign_process("foreign", &SpawnOptions::default())?;
     let first = thread_start(process, &starting(CODE, STACK + PAGE), 1)?;
     let mut seen = Seen {
         ok: true,
@@ -403,7 +430,7 @@ fn refusals(
 
 /// A foreign process whose handler end closes ends (`Killed`), at once.
 fn handler_close_ends_process(waiter: &Waiter) -> Result<bool, Error> {
-    let (process, handler) = foreign_process("orphan")?;
+    let (process, handler) = foreign_process("orphan", &SpawnOptions::default())?;
     // SAFETY: only the label's address is taken.
     let spin = foreign_address(unsafe { &trap_test_spin });
     thread_start(process, &starting(spin, STACK + PAGE), 3)?;
@@ -419,4 +446,53 @@ fn handler_close_ends_process(waiter: &Waiter) -> Result<bool, Error> {
         "closing the handler end ends its foreign process",
         status.state == ProcessState::Killed,
     ))
+}
+
+/// The count at which the persistent run takes its checkpoint.
+const SNAPSHOT_AT: u64 = 3000;
+/// How often the persistent run prints its count.
+const PRINT_EVERY: u64 = 1000;
+
+/// `system/trap-persist.conf`: serves a persistent foreign counter forever (see
+/// the module documentation); returns only on a failure.
+fn count_across_power_cuts(hardware: Handle) -> Result<(), Error> {
+    let waiter = Waiter::new()?;
+    let options = SpawnOptions {
+        flags: abide_abi::object::SPAWN_PERSISTENT,
+        ..SpawnOptions::default()
+    };
+    let (process, handler) = foreign_process("counter", &options)?;
+    // SAFETY: only the label's address is taken.
+    let counter = foreign_address(unsafe { &trap_test_counter });
+    thread_start(process, &starting(counter, STACK + PAGE), 4)?;
+    let mut last = 0;
+    // Set before the checkpoint, so the resumed program does not take
+    // another for the re-issued trap.
+    let mut checkpointed = false;
+    loop {
+        let trap = next_trap(&waiter, handler)?;
+        let count = trap.regs.rdi;
+        if trap.kind != TRAP_SYSCALL || trap.regs.rax != GETPID || trap.key != 4 {
+            return Err(Error::InvalidArgument);
+        }
+        if count != last + 1 && count != last {
+            println!("trap-test: persist: count {count} after {last}");
+            return Err(Error::InvalidArgument);
+        }
+        last = count;
+        if count % PRINT_EVERY == 0 {
+            println!("trap-test: persist: count {count} thread {}", trap.thread);
+        }
+        if count == SNAPSHOT_AT && !checkpointed {
+            checkpointed = true;
+            let generation = abide_rt::syscall::persist_snapshot(hardware)?;
+            println!("trap-test: persist: checkpoint {generation} at count {count}");
+        }
+        // After a restore the thread re-issued its trap: this answer is to
+        // the trap before the checkpoint, and may find it not stopped.
+        match trap_resume(handler, trap.thread, &trap.regs) {
+            Ok(()) | Err(Error::InvalidArgument) => {}
+            Err(error) => return Err(error),
+        }
+    }
 }
