@@ -52,7 +52,7 @@ impl Files {
 /// wired.
 pub fn program(unix: &mut Unix, pid: Pid, path: &str) -> Result<(String, Vec<u8>), i64> {
     let _ = (unix, pid);
-    let archive = syscall::bundle_read("rootfs").map_err(|_| ENOENT)?;
+    let archive = syscall::bundle_read(abide_abi::host::ROOTFS_ARCHIVE).map_err(|_| ENOENT)?;
     let entries = tar::entries(&archive).map_err(|_| ENOENT)?;
     let mut path = String::from(path);
     if path == "/proc/self/exe" {
@@ -62,7 +62,11 @@ pub fn program(unix: &mut Unix, pid: Pid, path: &str) -> Result<(String, Vec<u8>
         let wanted = path.trim_start_matches('/').trim_start_matches("./");
         let entry = entries
             .iter()
-            .find(|e| e.path().strip_suffix(b"/").unwrap_or(&e.path()) == wanted.as_bytes())
+            .find(|e| {
+                let path = e.path();
+                let path = path.strip_prefix(b"./").unwrap_or(&path);
+                path.strip_suffix(b"/").unwrap_or(path) == wanted.as_bytes()
+            })
             .ok_or(ENOENT)?;
         match &entry.kind {
             EntryKind::File => return Ok((path, entry.data.to_vec())),
