@@ -69,7 +69,9 @@ fn busybox_sh_runs_a_command_and_exits_with_its_status() {
         ),
     ];
     let mut session = step(Session::boot(options));
-    let result = session.expect("unix: pid 2 ended", Duration::from_secs(240));
+    let result = session
+        .expect("unix: pid 2 ended: status", Duration::from_secs(240))
+        .and_then(|()| session.expect_next("\n", Duration::from_secs(10)));
     let output = session.output();
     let _ = session.kill();
     step(result);
