@@ -61,21 +61,6 @@ fn spawning_without_the_capability_is_refused() {
 /// in effect, so the program's sync is the last generation before the cut.
 const QUOTA_PERSIST_PERIOD_MS: u64 = 3_600_000;
 
-/// Waits until `needle` is on the serial output and the line holding it
-/// has ended, and returns that line. The output arrives in pieces: a line
-/// read as soon as its first words are in may lack its end (a verdict cut
-/// to "all checks" fails the test however the program did).
-fn whole_line(session: &mut Session, needle: &str) -> String {
-    step(session.expect(needle, BOOT));
-    step(session.expect_next("\n", REPLY));
-    let output = session.output();
-    let line = output
-        .lines()
-        .find(|line| line.contains(needle))
-        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{output}"));
-    line.trim_end().to_string()
-}
-
 #[test]
 fn a_limited_process_stays_charged_for_its_child_and_messages_after_a_power_cut() {
     let store = fresh_store("quota-persist");

@@ -166,3 +166,18 @@ pub fn fresh_store(name: &str) -> PathBuf {
 pub fn power_cut(session: &mut Session) {
     step(session.kill());
 }
+
+/// Waits until `needle` is on the serial output and the line holding it
+/// has ended, and returns that line. The output arrives in pieces: a line
+/// read as soon as its first words are in may lack its end (a verdict cut
+/// to "all checks" fails the test however the program did).
+pub fn whole_line(session: &mut Session, needle: &str) -> String {
+    step(session.expect(needle, BOOT));
+    step(session.expect_next("\n", REPLY));
+    let output = session.output();
+    let line = output
+        .lines()
+        .find(|line| line.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{output}"));
+    line.trim_end().to_string()
+}

@@ -33,13 +33,31 @@ pub fn create(
         return Err(Error::NoMemory);
     }
     let space = AddressSpace::new().map_err(|_| Error::NoMemory)?;
+    insert(kernel, name, limits, space, Some(trap_channel))
+}
+
+/// Adds the process `name` with `space` (its own pages charged to it) and
+/// no threads: an empty one (`process_create`) or a copy
+/// (`process_clone`). A foreign one holds a reference to its trap channel
+/// until it ends.
+pub fn insert(
+    kernel: &mut Kernel,
+    name: &str,
+    limits: Limits,
+    space: AddressSpace,
+    trap_channel: Option<ObjectId>,
+) -> Result<ObjectId, Error> {
     let id = kernel.objects.new_id().ok_or(Error::NoMemory)?;
     let table = kernel.caps.create_table(limits.handle_quota);
+    let own_pages = space.page_count();
     let mut process = Process::new(id, String::from(name), table, space, limits);
-    process.trap_channel = Some(trap_channel);
+    process.memory_pages = own_pages;
+    process.trap_channel = trap_channel;
     kernel.objects.insert(id, Object::Process(process));
-    kernel.objects.add_handle(trap_channel);
-    kernel.trap_clients.insert((trap_channel, id));
+    if let Some(trap_channel) = trap_channel {
+        kernel.objects.add_handle(trap_channel);
+        kernel.trap_clients.insert((trap_channel, id));
+    }
     Ok(id)
 }
 

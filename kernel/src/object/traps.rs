@@ -24,8 +24,8 @@ use crate::arch::context::FpuState;
 use crate::arch::exceptions::FaultReport;
 use crate::arch::idt::TrapFrame;
 use crate::process::ExitReason;
-use crate::syscall::heap_gate;
 use crate::sched::{self, ThreadState};
+use crate::syscall::heap_gate;
 
 /// Why a thread stops.
 #[derive(Clone, Copy)]
@@ -118,7 +118,11 @@ fn stop(kernel: &mut Kernel, thread: ObjectId, cause: Cause) {
 
 /// Queues `message` at the handler's end of `process`'s trap channel,
 /// charged to `process`.
-fn queue(kernel: &mut Kernel, process: ObjectId, message: &TrapMessage) -> Result<(), &'static str> {
+fn queue(
+    kernel: &mut Kernel,
+    process: ObjectId,
+    message: &TrapMessage,
+) -> Result<(), &'static str> {
     const GONE: &str = "the handler of its traps is gone";
     let trap_channel = kernel
         .objects
@@ -173,7 +177,10 @@ pub fn is_stopped_thread_of(
         .process(record.process)
         .and_then(|p| p.trap_channel)
         .ok_or(Error::InvalidArgument)?;
-    let peer = kernel.objects.channel(trap_channel).and_then(|end| end.peer);
+    let peer = kernel
+        .objects
+        .channel(trap_channel)
+        .and_then(|end| end.peer);
     if peer != Some(handler) {
         return Err(Error::InvalidArgument);
     }

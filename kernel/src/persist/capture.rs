@@ -217,9 +217,9 @@ pub fn encode_image(
                     priority: thread.priority,
                     blocked_until: match thread.state {
                         ThreadState::Blocked { deadline } => Some(deadline),
-                        ThreadState::Ready
-                        | ThreadState::Running
-                        | ThreadState::Stopped { .. } => None,
+                        ThreadState::Ready | ThreadState::Running | ThreadState::Stopped { .. } => {
+                            None
+                        }
                     },
                     registers,
                     fpu: context.fpu.0.to_vec(),

@@ -83,11 +83,10 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
         | Syscall::ProcessUnmap
         | Syscall::ProcessProtect
         | Syscall::ProcessWrite => COPY_ASIDE + LISTS,
-        // Foreign-ABI processes: a process and its table (clone).
-        // TODO(issue 15): tighten once the call exists.
-        Syscall::ProcessClone => {
-            2 * OBJECT + TABLE + 2 * HANDLE + size_of::<UserContext>() + LISTS
-        }
+        // The copy (its pages' records reserved fallibly), its table, the
+        // parent's handle to it, its place among its trap channel's
+        // clients, the entries of the pages a checkpoint copies aside.
+        Syscall::ProcessClone => OBJECT + TABLE + HANDLE + ENTRY + COPY_ASIDE + LISTS,
         Syscall::DebugWrite
         | Syscall::Exit
         | Syscall::Yield

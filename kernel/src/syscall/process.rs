@@ -113,9 +113,7 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
     kernel.caps.check_room(table, 1)?;
     let from_memory;
     let image: &[u8] = if image == 0 {
-        bundle::programs()
-            .get(name)
-            .ok_or(Error::InvalidArgument)?
+        bundle::programs().get(name).ok_or(Error::InvalidArgument)?
     } else {
         let id = kernel.object_of(table, handle_arg(image)?, Rights::READ)?;
         let Some(Object::Memory(memory)) = kernel.objects.get(id) else {

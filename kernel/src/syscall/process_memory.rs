@@ -209,6 +209,25 @@ fn pieces(addr: u64, len: u64) -> impl Iterator<Item = (u64, u64, usize)> {
     })
 }
 
+/// The checks of a copy of `len` bytes at `addr` in the process `handle`
+/// names, before anything is copied: that process and a one-page buffer,
+/// or `None` for an empty copy.
+fn prepare_copy(
+    kernel: &Kernel,
+    handle: u64,
+    addr: u64,
+    len: u64,
+) -> Result<Option<(ObjectId, Vec<u8>)>, Error> {
+    let id = target(kernel, handle)?;
+    let (first, count) = copy_range(addr, len)?;
+    let space = space(kernel, id)?;
+    if len == 0 {
+        return Ok(None);
+    }
+    space.check_own(first, count).map_err(from_map_error)?;
+    Ok(Some((id, bounce(len)?)))
+}
+
 /// `process_read(process, addr, buffer, len) -> len`.
 pub fn read(
     kernel: &mut Kernel,
@@ -217,14 +236,10 @@ pub fn read(
     buffer: u64,
     len: u64,
 ) -> Result<u64, Error> {
-    let id = target(kernel, handle)?;
-    let (first, count) = copy_range(addr, len)?;
-    let space = space(kernel, id)?;
-    if len == 0 {
+    let Some((id, mut bounce)) = prepare_copy(kernel, handle, addr, len)? else {
         return Ok(0);
-    }
-    space.check_own(first, count).map_err(from_map_error)?;
-    let mut bounce = bounce(len)?;
+    };
+    let space = space(kernel, id)?;
     for (at, offset, piece) in pieces(addr, len) {
         let chunk = bounce.get_mut(..piece).ok_or(Error::InvalidArgument)?;
         space.read_own(at, chunk).map_err(from_map_error)?;
@@ -243,14 +258,10 @@ pub fn write(
     buffer: u64,
     len: u64,
 ) -> Result<u64, Error> {
-    let id = target(kernel, handle)?;
-    let (first, count) = copy_range(addr, len)?;
-    let space = space_mut(kernel, id)?;
-    if len == 0 {
+    let Some((id, mut bounce)) = prepare_copy(kernel, handle, addr, len)? else {
         return Ok(0);
-    }
-    space.check_own(first, count).map_err(from_map_error)?;
-    let mut bounce = bounce(len)?;
+    };
+    let space = space_mut(kernel, id)?;
     for (at, offset, piece) in pieces(addr, len) {
         let chunk = bounce.get_mut(..piece).ok_or(Error::InvalidArgument)?;
         let from = buffer.checked_add(offset).ok_or(Error::BadAddress)?;

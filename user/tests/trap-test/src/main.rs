@@ -27,8 +27,7 @@ use abide_rt::blocking::{after_ns, Waiter};
 use abide_rt::println;
 use abide_rt::syscall::{
     channel_create, handle_close, process_create, process_map, process_read, process_status,
-    process_write, set_spawn_authority, thread_start, trap_end_thread, trap_interrupt,
-    trap_resume,
+    process_write, set_spawn_authority, thread_start, trap_end_thread, trap_interrupt, trap_resume,
 };
 
 abide_rt::entry!(main);
@@ -134,10 +133,7 @@ fn foreign_code() -> &'static [u8] {
 
 /// Prints a check's outcome; true if it held.
 fn check(what: &str, held: bool) -> bool {
-    println!(
-        "trap-test: {what}: {}",
-        if held { "ok" } else { "FAILED" }
-    );
+    println!("trap-test: {what}: {}", if held { "ok" } else { "FAILED" });
     held
 }
 
@@ -239,7 +235,11 @@ fn handle_trap(
     seen: &mut Seen,
 ) -> Result<(), Error> {
     let mut regs = trap.regs;
-    let call = if trap.kind == TRAP_SYSCALL { regs.rax } else { u64::MAX };
+    let call = if trap.kind == TRAP_SYSCALL {
+        regs.rax
+    } else {
+        u64::MAX
+    };
     match (trap.kind, call) {
         (TRAP_SYSCALL, WRITE) => {
             let mut bytes = [0u8; 2];
@@ -363,9 +363,27 @@ fn refusals(
         trap_resume(other, thread, regs) == Err(Error::InvalidArgument),
     );
     for (what, bad) in [
-        ("rip", TrapRegisters { rip: USER_END, ..*regs }),
-        ("rsp", TrapRegisters { rsp: USER_END, ..*regs }),
-        ("fs_base", TrapRegisters { fs_base: u64::MAX, ..*regs }),
+        (
+            "rip",
+            TrapRegisters {
+                rip: USER_END,
+                ..*regs
+            },
+        ),
+        (
+            "rsp",
+            TrapRegisters {
+                rsp: USER_END,
+                ..*regs
+            },
+        ),
+        (
+            "fs_base",
+            TrapRegisters {
+                fs_base: u64::MAX,
+                ..*regs
+            },
+        ),
     ] {
         ok &= check(
             &alloc::format!("trap_resume with {what} outside user space is refused"),
@@ -374,8 +392,7 @@ fn refusals(
     }
     ok &= check(
         "thread_start on an Abide process is refused",
-        thread_start(abide_rt::process_self(), &starting(CODE, STACK), 9)
-            == Err(Error::WrongType),
+        thread_start(abide_rt::process_self(), &starting(CODE, STACK), 9) == Err(Error::WrongType),
     );
     ok &= check(
         "thread_start with rip outside user space is refused",

@@ -1,0 +1,86 @@
+//! Checks that a page another process wrote with `process_write` is saved
+//! like a page its own program wrote (`tests/foreign_memory.rs`,
+//! `system/fmem-persist.conf`).
+//!
+//! The persistent instance (started by init) spawns a persistent `spinner`,
+//! maps a page into it with `process_map` and syncs, so the page is in the
+//! store (zero) and not dirty; then it writes [`VALUE`] into it with
+//! `process_write` and syncs again. Only the dirty bit `process_write`
+//! sets tells that checkpoint the page changed. After the power cut the
+//! resumed program reads the page back from the resumed child.
+//!
+//! Every line starts `fmem-persist:`; the test reads them.
+#![no_std]
+#![no_main]
+
+use abide_abi::object::{SpawnOptions, SPAWN_PERSISTENT};
+use abide_abi::syscall::Error;
+use abide_abi::trap::{PROT_READ, PROT_WRITE};
+use abide_rt::component::Component;
+use abide_rt::syscall::{
+    persist_status, persist_sync, port_create, port_wait, process_map, process_read,
+    process_spawn_with, process_write, set_spawn_authority, FOREVER,
+};
+
+abide_rt::entry!(main);
+
+/// What goes into the child's page.
+const VALUE: u64 = 0x5eed_f00d_5eed_f00d;
+/// Where, in the child (far from its image and stack).
+const AT: u64 = 0x10_0000_0000;
+const PAGE: u64 = 4096;
+
+type Step<T> = Result<T, (&'static str, Error)>;
+
+fn call(what: &'static str) -> impl FnOnce(Error) -> (&'static str, Error) {
+    move |error| (what, error)
+}
+
+fn main() -> i32 {
+    match run() {
+        Ok(()) => 0,
+        Err((what, error)) => {
+            abide_rt::println!("fmem-persist: {what} failed: {error}");
+            1
+        }
+    }
+}
+
+fn run() -> Step<()> {
+    let component = Component::get().map_err(call("Component::get"))?;
+    let hardware = component
+        .device("hardware")
+        .ok_or(("device hardware", Error::BadHandle))?;
+    set_spawn_authority(hardware);
+    let options = SpawnOptions {
+        flags: SPAWN_PERSISTENT,
+        memory_pages: 256,
+        handle_quota: 64,
+        ..SpawnOptions::default()
+    };
+    let child = process_spawn_with("spinner", &[], &options).map_err(call("process_spawn"))?;
+    process_map(child, AT, PAGE, PROT_READ | PROT_WRITE).map_err(call("process_map"))?;
+    persist_sync(hardware).map_err(call("persist_sync"))?;
+    process_write(child, AT + 8, &VALUE.to_le_bytes()).map_err(call("process_write"))?;
+    let synced = persist_sync(hardware).map_err(call("persist_sync"))?;
+    // A resume from the sync's generation continues here.
+    let status = persist_status().map_err(call("persist_status"))?;
+    let mut bytes = [0u8; 8];
+    process_read(child, AT + 8, &mut bytes).map_err(call("process_read"))?;
+    let held = u64::from_le_bytes(bytes);
+    if status.resumed_from == 0 {
+        abide_rt::println!(
+            "fmem-persist: wrote {held:#x} into the child and synced generation {synced}; cut the power"
+        );
+    } else {
+        abide_rt::println!(
+            "fmem-persist: resumed from generation {}; the child holds {held:#x}",
+            status.resumed_from
+        );
+    }
+    // Stay, so that the test decides when the machine ends.
+    let port = port_create().map_err(call("port_create"))?;
+    loop {
+        let _ = port_wait(port, FOREVER);
+    }
+}
