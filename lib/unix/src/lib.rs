@@ -6,8 +6,8 @@
 //! - [`table`]: processes, their parents, process groups and sessions,
 //!   zombies and the children `wait4` may reap.
 //! - [`status`]: the wait status word (exit code, signal, stop).
-//! - [`signals`]: signal numbers, sets, actions and what to do with a
-//!   pending signal.
+//! - [`signals`]: a process's signal actions and what taking a pending
+//!   signal does (numbers, sets and layouts are `abide_linux::signal`'s).
 //! - [`waits`]: calls that cannot finish now, parked until what they wait
 //!   for changes or a deadline passes.
 //! - [`elf`] and [`stack`]: planning an `execve` (segments to map, the

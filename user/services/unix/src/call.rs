@@ -211,15 +211,7 @@ impl Unix {
 
     /// Writes `bytes` to process `pid`'s memory at `addr`.
     pub fn write_memory(&self, pid: Pid, addr: u64, bytes: &[u8]) -> Result<(), i64> {
-        let handle = self.handle(pid).ok_or(EFAULT)?;
-        for (i, chunk) in bytes
-            .chunks(abide_abi::trap::MAX_PROCESS_COPY as usize)
-            .enumerate()
-        {
-            let at = addr.wrapping_add((i * abide_abi::trap::MAX_PROCESS_COPY as usize) as u64);
-            syscall::process_write(handle, at, chunk).map_err(|_| EFAULT)?;
-        }
-        Ok(())
+        write_process(self.handle(pid).ok_or(EFAULT)?, addr, bytes)
     }
 
     /// Reads a NUL-terminated string of at most `max` bytes at `addr`,
@@ -247,4 +239,19 @@ impl Unix {
             at += chunk.len() as u64;
         }
     }
+}
+
+/// Writes `bytes` to the memory of the foreign process `handle` at `addr`,
+/// in copies the kernel accepts (`EFAULT`).
+pub fn write_process(
+    handle: abide_abi::syscall::Handle,
+    addr: u64,
+    bytes: &[u8],
+) -> Result<(), i64> {
+    let max = abide_abi::trap::MAX_PROCESS_COPY as usize;
+    for (i, chunk) in bytes.chunks(max).enumerate() {
+        let at = addr.wrapping_add((i * max) as u64);
+        syscall::process_write(handle, at, chunk).map_err(|_| EFAULT)?;
+    }
+    Ok(())
 }

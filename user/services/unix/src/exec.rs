@@ -11,7 +11,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use abide_abi::trap::{TrapRegisters, PROT_EXEC, PROT_READ, PROT_WRITE};
-use abide_linux::errno::{E2BIG, EFAULT, ELOOP, ENOEXEC, ENOMEM};
+use abide_linux::errno::{E2BIG, ELOOP, ENOEXEC, ENOMEM};
 use abide_mm::PAGE_SIZE;
 use abide_rt::println;
 use abide_rt::syscall;
@@ -19,7 +19,7 @@ use abide_unix::elf::{self, ElfError, Plan, PF_R, PF_W, PF_X};
 use abide_unix::stack::{self, at, StackInput};
 use abide_unix::table::Pid;
 
-use crate::call::{Call, Outcome, WaitOn};
+use crate::call::{write_process, Call, Outcome, WaitOn};
 use crate::files;
 use crate::memory::{Memory, STACK_INITIAL, STACK_RESERVE, STACK_TOP};
 use crate::process::kernel_name;
@@ -206,7 +206,7 @@ fn build(
             .zip(usize::try_from(segment.offset + segment.filesz).ok())
             .and_then(|(a, b)| bytes.get(a..b))
             .ok_or(ENOEXEC)?;
-        write_chunks(handle, segment.vaddr, data)?;
+        write_process(handle, segment.vaddr, data)?;
         mapped_to = mapped_to.max(end);
         last_prot = prot;
     }
@@ -254,7 +254,7 @@ fn build(
         ARG_LIMIT.min(STACK_INITIAL),
     )
     .ok_or(E2BIG)?;
-    write_chunks(handle, image.sp, &image.bytes)?;
+    write_process(handle, image.sp, &image.bytes)?;
     Ok(TrapRegisters {
         rip: plan.entry,
         rsp: image.sp,
@@ -325,14 +325,6 @@ fn install(
             Err(ENOMEM)
         }
     }
-}
-
-fn write_chunks(handle: abide_abi::syscall::Handle, addr: u64, data: &[u8]) -> Result<(), i64> {
-    let max = abide_abi::trap::MAX_PROCESS_COPY as usize;
-    for (i, chunk) in data.chunks(max).enumerate() {
-        syscall::process_write(handle, addr + (i * max) as u64, chunk).map_err(|_| EFAULT)?;
-    }
-    Ok(())
 }
 
 /// The kernel protection for ELF segment flags.
