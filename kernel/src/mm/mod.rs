@@ -14,13 +14,14 @@ mod archives;
 mod frames;
 mod heap;
 mod kernel_map;
+mod own_pages;
 mod page_set;
 mod phys;
 
 pub use abide_mm::paging::{MapError, PageFlags};
 pub use address_space::{
-    make_writable, on_space_ending, space_ending, write_protect, AddressSpace,
-    MAPPING_RECORD_BYTES, SHARED_BASE, SHARED_END, USER_END, USER_START,
+    make_writable, on_space_ending, prot_flags, space_ending, tables_for_range, write_protect,
+    AddressSpace, MAPPING_RECORD_BYTES, SHARED_BASE, SHARED_END, USER_END, USER_START,
 };
 pub use archives::{archive_bytes, kept as kept_archives};
 pub use frames::{

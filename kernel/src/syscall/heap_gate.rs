@@ -28,6 +28,9 @@ const TABLE: usize = Capabilities::<ObjectId>::TABLE_HEAP_BYTES;
 /// One entry in a set or map keyed by object (the observers by watched
 /// object, the deadlines).
 const ENTRY: usize = btree_insert_bytes(size_of::<(u64, ObjectId)>(), 3 * size_of::<usize>());
+/// One page a checkpoint copies aside: its entry in the write-out's map of
+/// copies by frame.
+const COPY_ASIDE: usize = btree_insert_bytes(size_of::<u64>(), size_of::<usize>());
 /// The growth of the lists a call may push to (a thread into the run
 /// queue or a port's waiters, an observer onto an object's list, a
 /// lingering record, the handles a message moves): a list doubles when it
@@ -72,14 +75,17 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
         // A thread back into the run queue, or a trap message queued
         // (its bytes reserved fallibly) and the observers it wakes.
         Syscall::TrapResume | Syscall::TrapInterrupt => TRAP,
-        // Foreign-ABI processes: a process and its table (clone), mapping
-        // records. TODO(issue 15): tighten once the calls exist.
+        // Another process's pages: their records and the frames they take
+        // are reserved fallibly; what may not be is the entry a checkpoint
+        // in progress makes for each page it copies aside first (its copy
+        // is fallible) and the growth of its lists.
         Syscall::ProcessMap
         | Syscall::ProcessUnmap
         | Syscall::ProcessProtect
-        | Syscall::ProcessRead
-        | Syscall::ProcessWrite
-        | Syscall::ProcessClone => {
+        | Syscall::ProcessWrite => COPY_ASIDE + LISTS,
+        // Foreign-ABI processes: a process and its table (clone).
+        // TODO(issue 15): tighten once the call exists.
+        Syscall::ProcessClone => {
             2 * OBJECT + TABLE + 2 * HANDLE + size_of::<UserContext>() + LISTS
         }
         Syscall::DebugWrite
@@ -101,6 +107,7 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
         | Syscall::ProcessHandles
         | Syscall::BootArgs
         | Syscall::MemoryStats
+        | Syscall::ProcessRead
         | Syscall::Persist => return None,
     };
     Some(bytes)

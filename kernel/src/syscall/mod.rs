@@ -19,6 +19,7 @@ mod memory;
 mod persist;
 mod port;
 mod process;
+mod process_memory;
 mod system;
 
 use abide_abi::syscall::{Error, Handle, Rights, Syscall};
@@ -136,13 +137,13 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::ThreadStart => Return(foreign::thread_start(kernel, a[0], a[1], a[2])),
         Syscall::TrapResume => Return(foreign::trap_resume(kernel, a[0], a[1], a[2], a[3])),
         Syscall::TrapInterrupt => Return(foreign::trap_interrupt(kernel, a[0], a[1])),
+        Syscall::ProcessMap => Return(process_memory::map(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessUnmap => Return(process_memory::unmap(kernel, a[0], a[1], a[2])),
+        Syscall::ProcessProtect => Return(process_memory::protect(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessRead => Return(process_memory::read(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessWrite => Return(process_memory::write(kernel, a[0], a[1], a[2], a[3])),
         // Foreign-ABI processes (abide_abi::trap): not yet implemented.
-        Syscall::ProcessMap
-        | Syscall::ProcessUnmap
-        | Syscall::ProcessProtect
-        | Syscall::ProcessRead
-        | Syscall::ProcessWrite
-        | Syscall::ProcessClone => Return(Err(Error::BadSyscall)),
+        Syscall::ProcessClone => Return(Err(Error::BadSyscall)),
     }
 }
 

@@ -225,6 +225,7 @@ mod tests {
             "confine-probe",
             "bench",
             "nop",
+            "fmem-test",
         ] {
             assert!(
                 tests.iter().any(|n| n == expected),

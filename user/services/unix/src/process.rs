@@ -359,7 +359,7 @@ pub fn exit_process(unix: &mut Unix, pid: Pid, status: Status) {
             unix.wake(WaitOn::Vfork(pid));
         }
     }
-    session::process_ended(unix, pid, status);
+    session::process_ended(unix, pid, parent, status);
     if signal::reaps_children(unix, parent) {
         unix.table.reap(pid);
     }

@@ -13,7 +13,7 @@ use core::cell::RefCell;
 
 use abide_rt::println;
 use abide_unix::status::Status;
-use abide_unix::table::Pid;
+use abide_unix::table::{Pid, INIT_PID};
 
 use crate::process;
 use crate::unix::Unix;
@@ -39,11 +39,11 @@ pub fn start_args(unix: &RefCell<Unix>, args: &[String]) {
     }
 }
 
-/// Process `pid` ended with `status` (a session waiting for it answers).
-pub fn process_ended(unix: &mut Unix, pid: Pid, status: Status) {
+/// Process `pid`, child of `parent`, ended with `status` (a session
+/// waiting for it answers). Logs how the processes it started end.
+pub fn process_ended(unix: &mut Unix, pid: Pid, parent: Pid, status: Status) {
     let _ = unix;
-    let leader = pid;
-    if matches!(status, Status::Exited(_) | Status::Signaled { .. }) {
-        println!("unix: pid {leader} ended: status {}", status.shell_code());
+    if parent == INIT_PID {
+        println!("unix: pid {pid} ended: status {}", status.shell_code());
     }
 }

@@ -134,8 +134,10 @@ pub fn rt_sigreturn(c: &mut Call) -> Outcome {
     Outcome::Resume
 }
 
-/// `rt_sigsuspend(mask, sigsetsize)`: waits for a signal with `mask`; the
-/// old mask comes back when the handler returns.
+/// `rt_sigsuspend(mask, sigsetsize)`: waits for a signal under `mask`.
+/// The thread's mask is `mask` while it waits; the old one is kept
+/// (`saved_mask`) for the handler's frame to restore, or restored at once
+/// when no handler runs ([`deliver`]).
 pub fn rt_sigsuspend(c: &mut Call) -> Outcome {
     if c.arg(1) != SigSet::SIZE as u64 {
         return Outcome::err(EINVAL);
@@ -143,23 +145,21 @@ pub fn rt_sigsuspend(c: &mut Call) -> Outcome {
     let Ok(mask) = c.read_u64(c.arg(0)) else {
         return Outcome::err(EFAULT);
     };
-    let Some(old) = c.unix.table.thread(c.tid).map(|t| t.mask) else {
+    let Some(current) = c.unix.table.thread(c.tid).map(|t| t.mask) else {
         return Outcome::err(ESRCH);
     };
-    let mask = SigSet(mask).blockable();
-    let deliverable = next_deliverable(pending_for(c.unix, c.tid), mask).is_some();
-    if !deliverable {
-        return Outcome::Block(WaitOn::Signal, None);
-    }
-    // A signal is there: take it under the temporary mask, the frame
-    // saving the old one, and answer EINTR.
+    // Run again (woken, or re-issued after a restore): the mask to go back
+    // to is the one saved the first time.
     if let Some(k) = c.unix.threads.get_mut(&c.tid) {
-        k.saved_mask = Some(old);
+        k.saved_mask = Some(k.saved_mask.unwrap_or(current));
     }
     if let Some(thread) = c.unix.table.thread_mut(c.tid) {
-        thread.mask = mask;
+        thread.mask = SigSet(mask).blockable();
     }
-    Outcome::err(abide_linux::errno::EINTR)
+    if interrupts(c.unix, c.tid) {
+        return Outcome::err(abide_linux::errno::EINTR);
+    }
+    Outcome::Block(WaitOn::Signal, None)
 }
 
 /// `pause()`: waits for a signal.
