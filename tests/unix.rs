@@ -70,7 +70,7 @@ fn run_busybox(config: &str) -> Option<String> {
         ),
     ];
     let mut session = step(Session::boot(options));
-    let result = session.expect("unix: pid 2 ended", Duration::from_secs(240));
+    let result = session.expect("unix: pid 2 ended: status", Duration::from_secs(240));
     let output = session.output();
     let _ = session.kill();
     step(result);
