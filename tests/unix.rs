@@ -9,7 +9,7 @@
 //! bench`) and loaded with QEMU's generic loader; without that binary the
 //! test says so and passes.
 //!
-//! Drives: `user/services/unix`. Configs: `unix-hello`.
+//! Drives: `user/services/unix`. Configs: `unix-hello`, `unix-files`.
 
 mod support;
 
@@ -55,16 +55,17 @@ fn root_tree(busybox: &std::path::Path) -> PathBuf {
     tar
 }
 
-#[test]
-fn busybox_sh_runs_a_command_and_exits_with_its_status() {
+/// Boots `config` with the root tree and gives the serial output once pid
+/// 2 (the command of the config's `args`) has ended; `None` without busybox.
+fn run_busybox(config: &str) -> Option<String> {
     let Some(busybox) = busybox() else {
         eprintln!("no busybox under target/linux-peer: run `cargo run -- bench` once");
-        return;
+        return None;
     };
     let tar = root_tree(&busybox);
     let len = std::fs::metadata(&tar).unwrap().len();
     let mut options = BootOptions::with_cmdline(&format!(
-        "config=unix-hello archive=rootfs@{ROOTFS_ADDRESS:#x}+{len:#x}"
+        "config={config} archive=rootfs@{ROOTFS_ADDRESS:#x}+{len:#x}"
     ));
     options.extra_qemu_args = vec![
         "-device".into(),
@@ -80,9 +81,37 @@ fn busybox_sh_runs_a_command_and_exits_with_its_status() {
     let output = session.output();
     let _ = session.kill();
     step(result);
+    assert_kernel_healthy(&output);
+    Some(output)
+}
+
+#[test]
+fn busybox_sh_runs_a_command_and_exits_with_its_status() {
+    let Some(output) = run_busybox("unix-hello") else {
+        return;
+    };
     assert_contains(&output, "hello from busybox");
     // `uname` is not a builtin: sh forked and exec'd /proc/self/exe.
     assert_contains(&output, "Linux 6.1.0-abide");
     assert_contains(&output, "unix: pid 2 ended: status 3");
-    assert_kernel_healthy(&output);
+}
+
+/// The shell's own redirections, `read`, `cd` and tests on `/proc` and
+/// `/dev` go through the file calls (`files.rs`, lib/vfs) without a fork.
+#[test]
+fn busybox_sh_writes_appends_and_reads_files() {
+    let Some(output) = run_busybox("unix-files") else {
+        return;
+    };
+    for line in [
+        "got hello",
+        "/tmp",
+        "line hello",
+        "line more",
+        "proc ok",
+        "null ok",
+    ] {
+        assert_contains(&output, line);
+    }
+    assert_contains(&output, "unix: pid 2 ended: status 3");
 }

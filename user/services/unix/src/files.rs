@@ -23,11 +23,13 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use abide_linux::errno::{EBADF, ELOOP, ENOSYS};
+use abide_linux::errno::{ELOOP, ENOSYS};
 use abide_linux::fs::at::AT_FDCWD;
 use abide_linux::fs::open::O_RDWR;
 use abide_unix::table::Pid;
-use abide_vfs::{Caller, EmptyProc};
+use abide_vfs::Caller;
+
+use fs::component_caller;
 
 pub use attrs::{
     access, chmod, chown, faccessat, faccessat2, fchmod, fchmodat, fchown, fchownat, fstat,
@@ -55,18 +57,6 @@ use crate::unix::Unix;
 /// directory and umask (out of it only while a call runs on it).
 #[derive(Debug, Default)]
 pub struct Files(Option<abide_vfs::Files>);
-
-/// A caller for the calls the component makes on its own behalf.
-fn component_caller(now: abide_linux::fs::Timespec) -> Caller<'static> {
-    Caller {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-        now,
-        random: &|_| {},
-        proc: &EmptyProc,
-    }
-}
 
 impl Files {
     /// The descriptors of a process the session starts: 0, 1 and 2 open
@@ -223,37 +213,18 @@ pub fn read_for_mmap(
 ) -> Result<Vec<u8>, i64> {
     let len = usize::try_from(len).map_err(|_| abide_linux::errno::ENOMEM)?;
     let offset = i64::try_from(offset).map_err(|_| abide_linux::errno::EINVAL)?;
-    let mut bytes = vec![0u8; len];
-    let now = fs::now();
-    let caller = Caller {
-        pid,
-        ..component_caller(now)
-    };
-    let files = unix
-        .kernel
-        .get_mut(&pid)
-        .and_then(|kernel| kernel.files.take())
-        .ok_or(EBADF)?;
-    let vfs = unix.fs.vfs();
-    let mut done = 0;
-    let mut result = Ok(());
-    while done < len {
-        let Some(rest) = bytes.get_mut(done..) else {
-            break;
-        };
-        match vfs.pread(&files, &caller, fd, rest, offset + done as i64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(error) => {
-                result = Err(error.errno());
-                break;
+    as_process(unix, pid, |vfs, files, caller| {
+        let mut bytes = vec![0u8; len];
+        let mut done = 0;
+        while let Some(rest) = bytes.get_mut(done..).filter(|rest| !rest.is_empty()) {
+            match vfs.pread(files, caller, fd, rest, offset + done as i64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(error) => return Err(error.errno()),
             }
         }
-    }
-    if let Some(kernel) = unix.kernel.get_mut(&pid) {
-        kernel.files.put(files);
-    }
-    result.map(|()| bytes)
+        Ok(bytes)
+    })
 }
 
 /// `getdents` (the 32-bit-offset form glibc no longer uses) and

@@ -75,6 +75,19 @@ fn load() -> Vfs {
     vfs
 }
 
+/// A caller for the calls the component makes on its own behalf (root,
+/// pid 0, an empty `/proc`).
+pub fn component_caller(now: Timespec) -> Caller<'static> {
+    Caller {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+        now,
+        random: &|_| {},
+        proc: &EmptyProc,
+    }
+}
+
 /// The wall-clock time files are stamped with.
 pub fn now() -> Timespec {
     let ns = syscall::clock_ns() + crate::time::EPOCH_AT_BOOT * 1_000_000_000;

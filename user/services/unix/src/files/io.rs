@@ -27,18 +27,28 @@ enum At {
     Explicit(i64),
 }
 
+/// Reads `fd` (at `at`) into `data`: what the read gave, and the wait key
+/// of `fd` (a pipe's inode, else [`ANY_IO`]).
+fn read_vfs(
+    c: &mut Call,
+    fd: i32,
+    data: &mut [u8],
+    at: At,
+) -> Result<(Result<usize, Error>, u64), i64> {
+    with(c, |vfs, files, caller| {
+        let key = vfs.wait_key(files, fd).ok().flatten().unwrap_or(ANY_IO);
+        let got = match at {
+            At::Offset => vfs.read(files, caller, fd, data),
+            At::Explicit(offset) => vfs.pread(files, caller, fd, data, offset),
+        };
+        (got, key)
+    })
+}
+
 /// Reads up to `count` bytes of `fd` (at `at`) into the caller's `buf`.
 fn read_into(c: &mut Call, fd: i32, buf: u64, count: usize, at: At) -> Outcome {
     let mut data = vec![0u8; count.min(MAX_IO)];
-    let result = with(c, |vfs, files, caller| {
-        let key = vfs.wait_key(files, fd).ok().flatten().unwrap_or(ANY_IO);
-        let got = match at {
-            At::Offset => vfs.read(files, caller, fd, &mut data),
-            At::Explicit(offset) => vfs.pread(files, caller, fd, &mut data, offset),
-        };
-        (got, key)
-    });
-    let (got, key) = match result {
+    let (got, key) = match read_vfs(c, fd, &mut data, at) {
         Ok(pair) => pair,
         Err(errno) => return Outcome::err(errno),
     };
@@ -147,15 +157,7 @@ fn readv_at(c: &mut Call, at: At) -> Outcome {
         return read_into(c, fd, *base, *len, at);
     }
     let mut data = vec![0u8; total];
-    let result = with(c, |vfs, files, caller| {
-        let key = vfs.wait_key(files, fd).ok().flatten().unwrap_or(ANY_IO);
-        let got = match at {
-            At::Offset => vfs.read(files, caller, fd, &mut data),
-            At::Explicit(offset) => vfs.pread(files, caller, fd, &mut data, offset),
-        };
-        (got, key)
-    });
-    let (got, key) = match result {
+    let (got, key) = match read_vfs(c, fd, &mut data, at) {
         Ok(pair) => pair,
         Err(errno) => return Outcome::err(errno),
     };
