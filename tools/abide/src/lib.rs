@@ -20,6 +20,8 @@
 //!   attaches it.
 //! - [`prereqs`]: checks the external programs, naming the packages to install.
 //! - [`bench`]: runs the benchmark suite in the guest and reads its report.
+//! - [`conformance`]: busybox's test suite and the differential scripts on
+//!   the Unix personality and on the Linux peer.
 //! - [`cli`] and [`commands`]: the `abide` command itself.
 
 pub mod bench;
@@ -27,6 +29,7 @@ pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod conformance;
 pub mod crashtest;
 pub mod feed;
 pub mod fuzz;

@@ -75,11 +75,7 @@ pub fn cmdline(iterations: u32) -> String {
 /// initramfs. Serialized between processes by `target/linux-peer/lock`.
 pub fn prepare() -> Result<LinuxPeer, String> {
     let dir = peer_dir();
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let lock_path = dir.join("lock");
-    let lock = File::create(&lock_path)
-        .and_then(|lock| lock.lock().map(|()| lock))
-        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+    let lock = lock_peer_dir()?;
     let kernel = debian::cloud_kernel(&dir)?;
     let busybox = debian::busybox(&dir)?;
     let program_path = build_program(&dir)?;
@@ -98,6 +94,27 @@ pub fn prepare() -> Result<LinuxPeer, String> {
         busybox,
         initramfs,
     })
+}
+
+/// Takes `target/linux-peer/lock` (created with the directory), which
+/// serializes fetching and writing the peer's files between processes;
+/// dropping the file releases it.
+pub fn lock_peer_dir() -> Result<File, String> {
+    let dir = peer_dir();
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let lock_path = dir.join("lock");
+    File::create(&lock_path)
+        .and_then(|lock| lock.lock().map(|()| lock))
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))
+}
+
+/// The kernel and the static busybox, cached or fetched, under the lock.
+pub fn kernel_and_busybox() -> Result<(Kernel, Fetched), String> {
+    let lock = lock_peer_dir()?;
+    let dir = peer_dir();
+    let found = (debian::cloud_kernel(&dir)?, debian::busybox(&dir)?);
+    drop(lock);
+    Ok(found)
 }
 
 /// The initramfs: `/dev` with the console (the kernel opens it for

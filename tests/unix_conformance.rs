@@ -1,0 +1,72 @@
+//! busybox's own test suite (`../shared/conformance`, read at run time)
+//! on Abide's Unix personality: fails if fewer of the 469 cases that pass
+//! on Linux pass than the floor docs/unix.md records (`Conformance floor:
+//! N of 469`), and when the suite cannot even start. Beside it, the same
+//! harness on the Linux peer must give 469 of 469: the check that the
+//! layout, the command and the parsing are right.
+//!
+//! Needs what `abide bench` needs for its Linux peer (QEMU, apt or a cached
+//! kernel and busybox in target/linux-peer). It never skips.
+//!
+//! Drives: `user/services/unix` with Debian's static busybox in Abide's
+//! root tree (`system/default.conf`), and the Linux peer (Debian's cloud
+//! kernel). Code: `tools/abide/src/conformance/`.
+
+mod support;
+
+use std::time::Duration;
+
+use abide_tool::conformance::run::Machine;
+use abide_tool::conformance::{floor, run_suite, SuiteOptions, System, SUITE_FLOOR};
+use support::*;
+
+/// The whole suite under TCG on a loaded machine.
+const SUITE: Duration = Duration::from_secs(3600);
+
+fn run(system: System) -> abide_tool::conformance::SuiteRun {
+    let options = SuiteOptions {
+        system,
+        applets: Vec::new(),
+        machine: Machine::default(),
+        timeout: SUITE,
+    };
+    step(run_suite(&options, &mut |_| {}))
+}
+
+#[test]
+fn abide_passes_at_least_the_recorded_floor() {
+    let (floor, total) = step(floor(SUITE_FLOOR));
+    let run = run(System::Abide);
+    let comparison = &run.comparison;
+    println!(
+        "{}: {} in {:.0} s",
+        run.guest.system,
+        comparison.figure(),
+        run.guest.elapsed.as_secs_f64()
+    );
+    assert_eq!(comparison.total, total, "the baseline changed size");
+    let failures: Vec<&str> = comparison.failures().map(|c| c.name.as_str()).collect();
+    assert!(
+        comparison.passed >= floor,
+        "{} pass, fewer than the floor of {floor}; not passing: {failures:#?}",
+        comparison.figure()
+    );
+}
+
+#[test]
+fn the_harness_gives_every_linux_pass_on_the_linux_peer() {
+    let run = run(System::Linux);
+    let comparison = &run.comparison;
+    println!(
+        "{}: {} in {:.0} s",
+        run.guest.system,
+        comparison.figure(),
+        run.guest.elapsed.as_secs_f64()
+    );
+    let failures: Vec<&str> = comparison.failures().map(|c| c.name.as_str()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} on Linux; not passing: {failures:#?}",
+        comparison.figure()
+    );
+}
