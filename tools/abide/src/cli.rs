@@ -70,8 +70,9 @@ pub struct ConformanceArgs {
     #[arg(long, value_name = "MiB", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(64..=1_048_576))]
     pub memory: u32,
-    /// Give up on a run after this many seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600,
+    /// Give up on a run after this many seconds (bc's two number-printing
+    /// cases alone take the better part of an hour under TCG)
+    #[arg(long, value_name = "SECONDS", default_value_t = 10800,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// Only these applets' tests [default: the README's list]
