@@ -9,5 +9,5 @@ printf 'x\nx\ny\nx\n' | uniq
 printf 'x\nx\ny\nz\nz\n' | uniq -d
 printf 'x\nx\ny\nz\nz\n' | uniq -u
 printf 'B\na\nC\nb\n' | sort -f
-seq 1 1000 | sort -R | sort -n | md5sum
+seq 1 1000 | sort -rn | sort -n | md5sum
 printf 'one two\nthree\nfour five six\n' | tr ' ' '\n' | sort -u | wc -l
