@@ -149,6 +149,15 @@ pub const DEFAULT_CONFIG: &str = "config-default";
 /// The prefix of bundle names that hold system configurations.
 pub const CONFIG_PREFIX: &str = "config-";
 
+/// The bundle name under which the kernel serves the root tree the host
+/// tool loaded into guest RAM (a POSIX ustar archive; see
+/// [`cmdline::ARCHIVE`] and docs/host-tool.md).
+pub const ROOTFS_ARCHIVE: &str = "rootfs";
+/// The bundle name of the archive of the user's `--add` directories.
+pub const ADD_ARCHIVE: &str = "add";
+/// The archives the kernel accepts on [`cmdline::ARCHIVE`], and only these.
+pub const ARCHIVES: [&str; 2] = [ROOTFS_ARCHIVE, ADD_ARCHIVE];
+
 /// Kernel command-line keys (`-append "log=debug test=all"`).
 pub mod cmdline {
     /// Log level: `error`, `warn`, `info` (default), `debug`, `trace`.
@@ -173,6 +182,14 @@ pub mod cmdline {
     /// through `boot_args`; the format is `abide_benchfmt::persist::Mode`).
     /// The kernel knows it only so it does not warn about it.
     pub const BENCH_PERSIST: &str = "bench-persist";
+    /// An archive the host tool loaded into guest RAM (QEMU's generic
+    /// loader: a PVH boot carries no initrd), one option per archive:
+    /// `archive=<name>@<address>+<length>`, both in hex with `0x`, the
+    /// address page-aligned (`archive=rootfs@0xf600000+0x1f4a00`). The
+    /// kernel keeps those frames out of its allocator and serves the bytes
+    /// through `bundle_read` under `<name>`, one of [`super::ARCHIVES`].
+    /// Parsed by `abide_boot::archive`.
+    pub const ARCHIVE: &str = "archive";
 }
 
 #[cfg(test)]

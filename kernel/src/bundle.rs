@@ -1,6 +1,9 @@
 //! The user programs embedded in the kernel image (QEMU passes no initrd to a
 //! PVH kernel, and one image is the whole appliance). The host tool builds
 //! them and packs them in the `abide-bundle` format.
+//!
+//! The files `bundle_read` serves are those, plus the archives the host tool
+//! loaded beside the kernel (`rootfs`, `add`; see `mm::archive_bytes`).
 
 use abide_bundle::Bundle;
 
@@ -17,4 +20,10 @@ pub fn programs() -> Bundle<'static> {
         log::error!("the embedded program bundle is malformed: {error:?}");
         Bundle::parse(&[]).unwrap_or_else(|_| unreachable!())
     })
+}
+
+/// The file `bundle_read` serves under `name`: a bundle file, or an archive
+/// loaded beside the kernel.
+pub fn file(name: &str) -> Option<&'static [u8]> {
+    crate::mm::archive_bytes(name).or_else(|| programs().get(name))
 }

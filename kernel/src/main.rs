@@ -86,7 +86,7 @@ extern "C" fn kernel_entry(boot_magic: u32, boot_info_phys: u32, entry_tsc: u64)
         Ok(platform) => platform,
         Err(error) => fail(format_args!("cannot read the ACPI tables: {error}")),
     };
-    if let Err(error) = mm::init(&info.memory) {
+    if let Err(error) = mm::init(&info.memory, &info.cmdline) {
         fail(format_args!("cannot set up memory: {error}"));
     }
     // The checkpoint engine copies aside pages of an ending process it is
@@ -156,11 +156,13 @@ fn start_programs(names: &str, limits: process::Limits) -> ! {
 
 /// Names command-line options the kernel does not know, so typos are seen.
 fn warn_unknown_options(info: &BootInfo) {
-    use abide_abi::host::cmdline::{BENCH_PERSIST, CONFIG, INIT, LOG, MONITOR, TEST};
+    use abide_abi::host::cmdline::{ARCHIVE, BENCH_PERSIST, CONFIG, INIT, LOG, MONITOR, TEST};
     for (key, _) in info.cmdline.options() {
         // Options for programs: the persistence benchmark's mode.
         let for_programs = [BENCH_PERSIST];
-        if ![LOG, TEST, INIT, MONITOR, CONFIG].contains(&key) && !for_programs.contains(&key) {
+        if ![LOG, TEST, INIT, MONITOR, CONFIG, ARCHIVE].contains(&key)
+            && !for_programs.contains(&key)
+        {
             log::warn!("unknown kernel command-line option {key:?} ignored");
         }
     }

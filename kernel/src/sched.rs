@@ -35,6 +35,9 @@ pub enum ThreadState {
     /// In `port_wait` until a packet arrives or the clock reaches `deadline`
     /// (`u64::MAX`: never); it then re-issues the call.
     Blocked { deadline: u64 },
+    /// A foreign thread stopped in a trap (`abide_abi::trap`, kind `trap`)
+    /// until its handler answers with `trap_resume`.
+    Stopped { trap: u32 },
 }
 
 /// A thread: a saved user context in a process.
@@ -43,6 +46,10 @@ pub struct Thread {
     pub priority: u8,
     pub state: ThreadState,
     pub context: Box<UserContext>,
+    /// For a thread of a foreign process (`object::foreign`), the key its
+    /// handler gave it in `thread_start`, sent back with each of its traps;
+    /// `None` for Abide's own threads.
+    pub trap_key: Option<u64>,
 }
 
 /// The scheduler's own state, a part of the kernel state (a checkpoint
@@ -100,6 +107,7 @@ pub fn switch(
             if let Some(thread) = threads.thread_mut(current) {
                 thread.context.regs = *frame;
                 thread.context.fpu = fpu.clone();
+                thread.context.save_segment_bases();
                 thread.state = ThreadState::Ready;
                 let priority = thread.priority;
                 sched.run_queue.push(current, priority);
@@ -135,6 +143,7 @@ pub fn block_current(
     thread.context.regs = *frame;
     thread.context.regs.rip -= context::SYSCALL_INSTRUCTION_LEN;
     thread.context.fpu = fpu.clone();
+    thread.context.save_segment_bases();
     thread.state = ThreadState::Blocked { deadline };
     if deadline != u64::MAX {
         sched.deadlines.insert((deadline, current));
@@ -203,6 +212,7 @@ fn resume(
     };
     *frame = thread.context.regs;
     *fpu = thread.context.fpu.clone();
+    thread.context.load_segment_bases();
     thread.state = ThreadState::Running;
     let process = thread.process;
     sched.current_since_ns = time::now_ns();

@@ -3,7 +3,8 @@
 //! The architecture code (`arch/`) imports nothing of the kernel above it:
 //! its entry path calls the upcalls [`init`] registers with
 //! `arch::upcalls::register` — a system call goes to `syscall`, a CPU
-//! exception in user mode ends the process, a write fault on a page a
+//! exception in user mode ends the process (or, in a foreign-ABI process,
+//! traps to its handler: `object::traps`), a write fault on a page a
 //! checkpoint protects goes to `persist`, and the end of every hardware
 //! interrupt runs the clock tick's housekeeping (`tick`) and lets `sched`
 //! preempt or end idling. The few services `arch` needs (crash output, the
@@ -13,7 +14,7 @@ use crate::arch::context::FpuState;
 use crate::arch::exceptions;
 use crate::arch::idt::{TrapFrame, TIMER_VECTOR};
 use crate::arch::upcalls::{self, Upcalls};
-use crate::object::{process, with_kernel};
+use crate::object::{process, traps, with_kernel};
 use crate::process::ExitReason;
 use crate::{console, ksyms, persist, sched, serial, syscall, tick, time};
 
@@ -42,6 +43,11 @@ fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
         return;
     }
     with_kernel(|kernel| {
+        // A foreign thread's exception goes to its handler.
+        if let Some(thread) = traps::current_foreign(kernel) {
+            traps::trap_current(kernel, thread, frame, fpu, traps::Cause::Fault(report));
+            return;
+        }
         if let Some(id) = process::current_process(kernel) {
             process::end_process(kernel, id, ExitReason::Faulted(report));
         }

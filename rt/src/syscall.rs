@@ -15,6 +15,7 @@ use abide_abi::object::{
 };
 use abide_abi::record::Record;
 use abide_abi::syscall::{decode_result, Error, Handle, Rights, Syscall};
+use abide_abi::trap::{TrapRegisters, END_THREAD, RESUME};
 
 pub use abide_abi::object::MAP_WRITE;
 
@@ -318,6 +319,16 @@ pub fn process_spawn_image(image: Handle, name: &str, handles: &[Handle]) -> Res
     spawn(Some(image), name, handles, None)
 }
 
+/// `options` (default: the parent's limits) as the kernel reads them, with
+/// the authority from [`set_spawn_authority`] unless the options name one.
+fn spawn_options(options: Option<&SpawnOptions>) -> SpawnOptions {
+    let mut options = options.copied().unwrap_or_default();
+    if options.authority == 0 {
+        options.authority = SPAWN_AUTHORITY.load(Ordering::Relaxed);
+    }
+    options
+}
+
 /// Spawns with `options` (default: the parent's limits), filling in the
 /// authority from [`set_spawn_authority`] unless the options name one.
 fn spawn(
@@ -326,10 +337,7 @@ fn spawn(
     handles: &[Handle],
     options: Option<&SpawnOptions>,
 ) -> Result<Handle, Error> {
-    let mut options = options.copied().unwrap_or_default();
-    if options.authority == 0 {
-        options.authority = SPAWN_AUTHORITY.load(Ordering::Relaxed);
-    }
+    let options = spawn_options(options);
     let options = options.encode();
     // SAFETY: the kernel reads `name.len()` bytes, `handles.len()` u32s and
     // `SpawnOptions::LEN` bytes of options.
@@ -347,6 +355,171 @@ fn spawn(
         )
     }?;
     to_handle(value)
+}
+
+/// An empty foreign-ABI process named `name` (no memory, no threads) whose
+/// `syscall`s and faults are queued as [`abide_abi::trap::TrapMessage`]s at the peer of
+/// `trap_channel` (see [`abide_abi::trap`]), with the limits in `options`
+/// (the authority filled in as for [`process_spawn_with`]).
+pub fn process_create(
+    name: &str,
+    trap_channel: Handle,
+    options: &SpawnOptions,
+) -> Result<Handle, Error> {
+    let options = spawn_options(Some(options));
+    let options = options.encode();
+    // SAFETY: the kernel reads `name.len()` bytes and `SpawnOptions::LEN`
+    // bytes of options.
+    let value = unsafe {
+        call(
+            Syscall::ProcessCreate,
+            &[
+                name.as_ptr() as u64,
+                name.len() as u64,
+                u64::from(trap_channel.0),
+                options.as_ptr() as u64,
+            ],
+        )
+    }?;
+    to_handle(value)
+}
+
+/// Maps fresh zeroed pages over `[addr, addr + len)` of `process` with
+/// protection `prot` ([`abide_abi::trap::PROT_READ`] ...), replacing (and
+/// freeing) what was mapped there.
+pub fn process_map(process: Handle, addr: u64, len: u64, prot: u64) -> Result<(), Error> {
+    // SAFETY: touches no memory of this process.
+    unsafe {
+        call(
+            Syscall::ProcessMap,
+            &[u64::from(process.0), addr, len, prot],
+        )
+    }
+    .map(|_| ())
+}
+
+/// Unmaps and frees the pages of `process` in `[addr, addr + len)`.
+pub fn process_unmap(process: Handle, addr: u64, len: u64) -> Result<(), Error> {
+    // SAFETY: touches no memory of this process.
+    unsafe { call(Syscall::ProcessUnmap, &[u64::from(process.0), addr, len]) }.map(|_| ())
+}
+
+/// Sets the protection of every page of `process` in `[addr, addr + len)`
+/// to `prot`; [`Error::BadAddress`] (nothing changed) when one is not mapped.
+pub fn process_protect(process: Handle, addr: u64, len: u64, prot: u64) -> Result<(), Error> {
+    // SAFETY: touches no memory of this process.
+    unsafe {
+        call(
+            Syscall::ProcessProtect,
+            &[u64::from(process.0), addr, len, prot],
+        )
+    }
+    .map(|_| ())
+}
+
+/// Copies `buffer.len()` bytes (at most [`abide_abi::trap::MAX_PROCESS_COPY`])
+/// of `process`'s memory at `addr` into `buffer`; returns how many.
+pub fn process_read(process: Handle, addr: u64, buffer: &mut [u8]) -> Result<usize, Error> {
+    // SAFETY: the kernel writes at most `buffer.len()` bytes at `buffer`.
+    unsafe {
+        call(
+            Syscall::ProcessRead,
+            &[
+                u64::from(process.0),
+                addr,
+                buffer.as_mut_ptr() as u64,
+                buffer.len() as u64,
+            ],
+        )
+    }
+    .map(|len| len as usize)
+}
+
+/// Copies `bytes` (at most [`abide_abi::trap::MAX_PROCESS_COPY`]) into
+/// `process`'s memory at `addr`, read-only pages included.
+pub fn process_write(process: Handle, addr: u64, bytes: &[u8]) -> Result<(), Error> {
+    // SAFETY: the kernel only reads `bytes.len()` bytes at `bytes`.
+    unsafe {
+        call(
+            Syscall::ProcessWrite,
+            &[
+                u64::from(process.0),
+                addr,
+                bytes.as_ptr() as u64,
+                bytes.len() as u64,
+            ],
+        )
+    }
+    .map(|_| ())
+}
+
+/// A new process named `name` with a copy of `process`'s memory (and its
+/// trap channel, when it is foreign) and no threads: `fork`. Limits and
+/// authority from `options`, as for [`process_create`].
+pub fn process_clone(process: Handle, name: &str, options: &SpawnOptions) -> Result<Handle, Error> {
+    let options = spawn_options(Some(options));
+    let options = options.encode();
+    // SAFETY: the kernel reads `name.len()` bytes and `SpawnOptions::LEN`
+    // bytes of options.
+    let value = unsafe {
+        call(
+            Syscall::ProcessClone,
+            &[
+                u64::from(process.0),
+                name.as_ptr() as u64,
+                name.len() as u64,
+                options.as_ptr() as u64,
+            ],
+        )
+    }?;
+    to_handle(value)
+}
+
+/// Starts a thread in foreign `process` with registers `regs`; `key` comes
+/// back in its [`abide_abi::trap::TrapMessage`]s. Returns the thread's id.
+pub fn thread_start(process: Handle, regs: &TrapRegisters, key: u64) -> Result<u64, Error> {
+    let regs = regs.encode();
+    // SAFETY: the kernel reads `TrapRegisters::LEN` bytes at `regs`.
+    unsafe {
+        call(
+            Syscall::ThreadStart,
+            &[u64::from(process.0), regs.as_ptr() as u64, key],
+        )
+    }
+}
+
+/// Answers the trap of `thread` (stopped on the trap channel whose other
+/// end is `channel`): it runs on with registers `regs`.
+pub fn trap_resume(channel: Handle, thread: u64, regs: &TrapRegisters) -> Result<(), Error> {
+    let regs = regs.encode();
+    // SAFETY: the kernel reads `TrapRegisters::LEN` bytes at `regs`.
+    unsafe {
+        call(
+            Syscall::TrapResume,
+            &[u64::from(channel.0), thread, RESUME, regs.as_ptr() as u64],
+        )
+    }
+    .map(|_| ())
+}
+
+/// Answers the trap of `thread` by ending the thread (its process ends,
+/// `Exited` with code 0, when it was the last).
+pub fn trap_end_thread(channel: Handle, thread: u64) -> Result<(), Error> {
+    // SAFETY: with `END_THREAD` the kernel reads no registers.
+    unsafe {
+        call(
+            Syscall::TrapResume,
+            &[u64::from(channel.0), thread, END_THREAD, 0],
+        )
+    }
+    .map(|_| ())
+}
+
+/// Makes `thread` (of the trap channel whose other end is `channel`) stop
+/// with a [`abide_abi::trap::TRAP_INTERRUPT`] trap if it is running or ready.
+pub fn trap_interrupt(channel: Handle, thread: u64) -> Result<(), Error> {
+    // SAFETY: takes no pointers.
+    unsafe { call(Syscall::TrapInterrupt, &[u64::from(channel.0), thread]) }.map(|_| ())
 }
 
 /// Ends `process`.

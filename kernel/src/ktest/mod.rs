@@ -19,6 +19,7 @@ use alloc::string::String;
 use crate::arch::power;
 use crate::println;
 
+mod archive_tests;
 mod cpu_tests;
 mod disk_tests;
 mod memory_tests;
@@ -45,7 +46,12 @@ macro_rules! ensure {
     };
 }
 
-const SUITES: &[&[KernelTest]] = &[memory_tests::TESTS, cpu_tests::TESTS, disk_tests::TESTS];
+const SUITES: &[&[KernelTest]] = &[
+    memory_tests::TESTS,
+    archive_tests::TESTS,
+    cpu_tests::TESTS,
+    disk_tests::TESTS,
+];
 
 fn selected(selection: &TestSelection, test: &KernelTest) -> bool {
     match selection {

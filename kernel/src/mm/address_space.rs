@@ -17,7 +17,13 @@ use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::PhysFrame;
 use x86_64::PhysAddr;
 
+mod duplicate;
+mod page_ranges;
+
+pub use page_ranges::{prot_flags, tables_for_range};
+
 use super::kernel_map::{self, DirectTables, KERNEL_HALF_FIRST_SLOT};
+use super::own_pages::OwnPages;
 use super::page_set::PageSet;
 use super::{frames, phys_to_virt};
 
@@ -44,7 +50,7 @@ pub struct AddressSpace {
     /// to its process.
     table_pages: u64,
     /// User pages mapped (virtual address, frame), to unmap and free on drop.
-    pages: Vec<(u64, u64)>,
+    pages: OwnPages,
     /// Memory objects mapped (base address, pages), unmapped on drop.
     shared: Vec<(u64, Arc<PageSet>)>,
     /// Where the next memory object goes.
@@ -62,7 +68,7 @@ impl AddressSpace {
         Ok(AddressSpace {
             tables,
             table_pages,
-            pages: Vec::new(),
+            pages: OwnPages::default(),
             shared: Vec::new(),
             next_shared: SHARED_BASE,
         })
@@ -92,7 +98,7 @@ impl AddressSpace {
                 let _ = frames::free_frame(frame);
                 return Err(error);
             }
-            self.pages.push((addr, frame));
+            self.pages.insert(addr, frame);
         }
         Ok(())
     }
@@ -182,7 +188,7 @@ impl AddressSpace {
 
     /// Its own user pages: (virtual address, frame).
     pub fn own_pages(&self) -> &[(u64, u64)] {
-        &self.pages
+        self.pages.as_slice()
     }
 
     /// The memory objects it maps: (base address, pages).
@@ -220,12 +226,13 @@ impl AddressSpace {
     }
 
     /// Maps `frame`, a page this space owns from now on (contents already in
-    /// place), at `virt` with `flags` (USER is added): a restore puts a
-    /// process's pages back this way.
+    /// place), at `virt` with `flags` as they were captured: a restore puts
+    /// a process's pages back this way. Every page is USER but a foreign
+    /// process's `PROT_NONE` pages (see [`prot_flags`]), which stay so.
     pub fn map_own(&mut self, virt: u64, frame: u64, flags: PageFlags) -> Result<(), MapError> {
         check_user_range(virt, 1)?;
-        let flags = (flags | PageFlags::USER)
-            - (PageFlags::DIRTY | PageFlags::ACCESSED | PageFlags::GLOBAL | PageFlags::HUGE);
+        let flags =
+            flags - (PageFlags::DIRTY | PageFlags::ACCESSED | PageFlags::GLOBAL | PageFlags::HUGE);
         self.pages
             .try_reserve(1)
             .map_err(|_| MapError::OutOfMemory)?;
@@ -236,7 +243,7 @@ impl AddressSpace {
             PageSize::Size4K,
             flags,
         )?;
-        self.pages.push((virt, frame));
+        self.pages.insert(virt, frame);
         Ok(())
     }
 
@@ -301,7 +308,7 @@ impl Drop for AddressSpace {
             }
         }
         let mut mem = DirectTables;
-        for &(virt, frame) in &self.pages {
+        for &(virt, frame) in self.pages.as_slice() {
             if self.tables.unmap(&mut mem, virt).is_ok() {
                 let _ = frames::free_frame(frame);
             }

@@ -3,7 +3,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abide_boot::MemoryMap;
+use abide_boot::{Cmdline, MemoryMap};
 use abide_mm::frames::FrameAllocator;
 use abide_mm::PAGE_SIZE;
 
@@ -31,7 +31,7 @@ pub(super) fn kernel_image_phys() -> (u64, u64) {
     (start, end)
 }
 
-pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
+pub(super) fn init(memory: &MemoryMap, cmdline: &Cmdline) -> Result<(), MmError> {
     let limit = memory.max_usable_end();
     let words = FrameAllocator::words_needed(limit);
     let bytes = (words * 8) as u64;
@@ -47,7 +47,20 @@ pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
         count += 1;
     }
     let image = kernel_image_phys();
-    let avoid = [(0, LOW_MEMORY_END), image];
+    // The archives the host tool loaded (root tree, --add) stay where they
+    // are: neither the bitmap nor any frame handed out may cover them.
+    let archives = super::archives::decide(memory, cmdline, &[(0, LOW_MEMORY_END), image]);
+    let mut avoid = [(0, 0); 2 + abide_abi::host::ARCHIVES.len()];
+    let kept = archives
+        .iter()
+        .flatten()
+        .map(|archive| (archive.start, archive.frames_end));
+    for (slot, range) in avoid
+        .iter_mut()
+        .zip([(0, LOW_MEMORY_END), image].into_iter().chain(kept))
+    {
+        *slot = range;
+    }
     let candidates = usable.get(..count).unwrap_or(&[]);
     let bitmap = abide_mm::frames::place_bitmap(candidates, &avoid, bytes, LOW_MEMORY_END)
         .ok_or(MmError::NoRoomForBitmap)?;
@@ -64,6 +77,9 @@ pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
     frames.reserve_range(0, LOW_MEMORY_END);
     frames.reserve_range(image.0, image.1);
     frames.reserve_range(bitmap, bitmap + bytes);
+    for archive in archives.iter().flatten() {
+        frames.reserve_range(archive.start, archive.frames_end);
+    }
     log::debug!(
         "frames: bitmap of {} KiB at {bitmap:#x}; {} of {} frames free",
         bytes / 1024,
@@ -78,6 +94,15 @@ pub(super) fn init(memory: &MemoryMap) -> Result<(), MmError> {
 /// Allocates one 4 KiB frame and returns its physical address.
 pub fn alloc_frame() -> Option<u64> {
     FRAMES.lock().as_mut()?.alloc()
+}
+
+/// Whether the frame at `phys` is free in the allocator (for the kernel
+/// tests: no kept archive frame ever is).
+pub fn is_free(phys: u64) -> bool {
+    FRAMES
+        .lock()
+        .as_ref()
+        .is_some_and(|frames| frames.is_free(phys))
 }
 
 /// Frames user-space requests may never take: the kernel's heap and page

@@ -10,24 +10,30 @@
 //! is tested on the host; this module owns the global instances and the glue.
 
 mod address_space;
+mod archives;
 mod frames;
 mod heap;
 mod kernel_map;
+mod own_pages;
 mod page_set;
 mod phys;
 
 pub use abide_mm::paging::{MapError, PageFlags};
 pub use address_space::{
-    make_writable, on_space_ending, space_ending, write_protect, AddressSpace,
-    MAPPING_RECORD_BYTES, SHARED_BASE, SHARED_END, USER_END, USER_START,
+    make_writable, on_space_ending, prot_flags, space_ending, tables_for_range, write_protect,
+    AddressSpace, MAPPING_RECORD_BYTES, SHARED_BASE, SHARED_END, USER_END, USER_START,
 };
-pub use frames::{alloc_frame, alloc_user_frame, free_frame, user_memory_available, FrameStats};
+pub use archives::{archive_bytes, kept as kept_archives};
+pub use frames::{
+    alloc_frame, alloc_user_frame, free_frame, is_free as frame_is_free, user_memory_available,
+    FrameStats,
+};
 pub use heap::HeapStats;
 pub use kernel_map::{map_page, protect_page, translate, unmap_page};
 pub use page_set::PageSet;
 pub use phys::{phys_to_virt, DirectMap};
 
-use abide_boot::MemoryMap;
+use abide_boot::{Cmdline, MemoryMap};
 
 /// Start of the direct map of physical memory (PML4 slot 256).
 pub const DIRECT_MAP_BASE: u64 = 0xffff_8000_0000_0000;
@@ -65,10 +71,11 @@ impl From<MapError> for MmError {
     }
 }
 
-/// Sets up the frame allocator from the memory map, switches to the kernel's
-/// own page tables, and starts the heap.
-pub fn init(memory: &MemoryMap) -> Result<(), MmError> {
-    frames::init(memory)?;
+/// Sets up the frame allocator from the memory map (keeping out the
+/// archives `cmdline` names), switches to the kernel's own page tables, and
+/// starts the heap.
+pub fn init(memory: &MemoryMap, cmdline: &Cmdline) -> Result<(), MmError> {
+    frames::init(memory, cmdline)?;
     kernel_map::init(memory)?;
     heap::init()?;
     Ok(())

@@ -151,5 +151,7 @@ pub fn close(kernel: &mut Kernel, mut end: ChannelEnd, work: &mut Vec<ObjectId>)
             peer.queue.close_writer();
         }
         port::notify(kernel, peer_id);
+        // A trap channel's handler end: its foreign processes end.
+        super::foreign::handler_closed(kernel, peer_id);
     }
 }

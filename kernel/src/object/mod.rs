@@ -14,13 +14,15 @@
 
 pub mod account;
 pub mod channel;
+pub mod foreign;
 pub mod hardware;
 pub mod memory;
 pub mod port;
 pub mod process;
 pub mod timer;
+pub mod traps;
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use abide_abi::object::Signals;
@@ -214,6 +216,10 @@ pub struct Kernel {
     /// Pages of closed memory objects still mapped, charged to their
     /// creators until freed.
     pub lingering: Vec<Lingering>,
+    /// Foreign processes by the trap channel end they hold: (end,
+    /// process). Derived from the process records (`object::foreign`), so
+    /// a restore rebuilds it.
+    pub trap_clients: BTreeSet<(ObjectId, ObjectId)>,
 }
 
 /// The scheduler works on its own part of the kernel state and on the

@@ -8,13 +8,12 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 
-use abide_abi::object::ProcessStatus;
 use abide_abi::syscall::Rights;
 use abide_objects::caps::{InTransit, TableId};
 
 use super::{account, port, Kernel, Object, ObjectId};
 use crate::arch::context::UserContext;
-use crate::process::account::{Account, PROCESS_BYTES};
+use crate::process::account::PROCESS_BYTES;
 use crate::process::{loader, report_end, ExitReason, Limits, Process, SpawnError, Startup};
 use crate::sched::{self, Thread, ThreadState};
 
@@ -71,20 +70,10 @@ pub fn spawn(
     kernel.objects.insert(
         process_id,
         Object::Process(Process {
-            id: process_id,
-            name: String::from(name),
-            table,
-            space: Some(program.space),
             threads: alloc::vec![thread_id],
-            status: ProcessStatus::default(),
-            limits,
             memory_pages: needed,
-            account: Account {
-                kernel_bytes: PROCESS_BYTES,
-                ..Account::default()
-            },
-            cpu_ns: 0,
             persistent,
+            ..Process::new(process_id, String::from(name), table, program.space, limits)
         }),
     );
     let self_handle = match kernel.new_handle(table, process_id, Rights::ALL) {
@@ -114,6 +103,7 @@ pub fn spawn(
             priority,
             state: ThreadState::Ready,
             context,
+            trap_key: None,
         }),
     );
     sched::admit(kernel, thread_id);
@@ -158,6 +148,7 @@ pub fn end_process(kernel: &mut Kernel, id: ObjectId, reason: ExitReason) {
         sched::exit_thread(kernel, thread);
     }
     drop(space);
+    super::foreign::detach(kernel, id);
     // Its authority goes with it; handles others derived from its handles stay.
     let held = kernel.caps.destroy_table(table);
     super::release(kernel, held);

@@ -156,4 +156,6 @@ pub struct ProcessOut<'a> {
     /// restore ends them before they run again, so their pages are not
     /// worth a block).
     pub space: Option<SpaceImage>,
+    /// A foreign process's trap channel end.
+    pub trap_channel: Option<ObjectId>,
 }

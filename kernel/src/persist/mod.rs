@@ -193,13 +193,14 @@ impl Engine {
         let began = time::now_ns();
         let pages = capture::collect_pages(kernel);
         let live = running.map(|(id, frame, fpu)| {
-            (
-                id,
-                UserContext {
-                    regs: *frame,
-                    fpu: fpu.clone(),
-                },
-            )
+            let mut context = UserContext {
+                regs: *frame,
+                fpu: fpu.clone(),
+                fs_base: 0,
+                gs_base: 0,
+            };
+            context.save_segment_bases();
+            (id, context)
         });
         let state = capture::encode_image(
             kernel,
@@ -428,6 +429,33 @@ pub fn set_mapping(set: &PageSet) {
         .and_then(|engine| engine.write_out.as_mut())
     {
         out.set_mapping(set);
+    }
+}
+
+/// The page in `frame` is about to change by other means than a user write
+/// (`process_write` through the direct map, `process_unmap`,
+/// `process_map` over it, `process_protect`): a checkpoint still writing
+/// it out copies it aside first, and gives up its write protection (so a
+/// later release cannot make a read-only page writable).
+pub fn page_changing(frame: u64) {
+    if let Some(out) = ENGINE
+        .lock()
+        .as_mut()
+        .and_then(|engine| engine.write_out.as_mut())
+    {
+        out.page_changing(frame);
+    }
+}
+
+/// Runs `f` with a test of which pages of the address space with root
+/// `root` a checkpoint holds write-protected for now (they were writable
+/// at its pause): a copy of the space gives them their permission back.
+/// `f` must not touch user memory or the engine.
+pub fn with_write_protected<R>(root: u64, f: impl FnOnce(&dyn Fn(u64) -> bool) -> R) -> R {
+    let guard = ENGINE.lock();
+    match guard.as_ref().and_then(|engine| engine.write_out.as_ref()) {
+        Some(out) => f(&|virt| out.is_protected(root, virt)),
+        None => f(&|_| false),
     }
 }
 

@@ -27,7 +27,7 @@ use super::pages;
 use crate::arch::context::UserContext;
 use crate::mm::{self, AddressSpace, PageFlags, PageSet};
 use crate::object::channel::{ChannelEnd, Payload};
-use crate::object::process;
+use crate::object::{foreign, process};
 use crate::object::{hardware, Interrupt, IoPorts, Kernel, Memory, Object, ObjectId, Observer};
 use crate::object::{Port, Timer};
 use crate::process::account::{Account, Charge, Lingering};
@@ -129,6 +129,7 @@ pub fn restore<D: Disk>(
                     },
                     cpu_ns: p.cpu_ns,
                     persistent: p.persistent,
+                    trap_channel: p.trap_channel,
                 })
             }
             KindIn::Thread(t) => {
@@ -137,8 +138,10 @@ pub fn restore<D: Disk>(
                     .as_slice()
                     .try_into()
                     .map_err(|_| RestoreError::Image("FPU area size".into()))?;
-                let context = UserContext::from_saved(&t.registers, &fpu)
+                let mut context = UserContext::from_saved(&t.registers, &fpu)
                     .ok_or_else(|| RestoreError::Image("a thread's rip or rsp".into()))?;
+                // Checked below USER_END by the image's rules.
+                (context.fs_base, context.gs_base) = (t.fs_base, t.gs_base);
                 Object::Thread(Thread {
                     process: t.process,
                     priority: t.priority.min((abide_sched::PRIORITIES - 1) as u8),
@@ -147,6 +150,7 @@ pub fn restore<D: Disk>(
                         None => ThreadState::Ready,
                     },
                     context: alloc::boxed::Box::new(context),
+                    trap_key: t.trap_key,
                 })
             }
             KindIn::Channel(end) => Object::Channel(ChannelEnd {
@@ -201,6 +205,7 @@ pub fn restore<D: Disk>(
             kernel.sched.run_queue.push(running, priority);
         }
     }
+    foreign::restored(kernel);
     kernel.observers = image
         .observers
         .into_iter()

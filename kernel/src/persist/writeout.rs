@@ -161,6 +161,21 @@ impl WriteOut {
         }
     }
 
+    /// The page in `frame` is about to change by other means than a user
+    /// write through a protected mapping (the kernel writes it through the
+    /// direct map, unmaps it, or changes its protection): if it waits to be
+    /// written it is copied aside, and its mappings are forgotten.
+    pub fn page_changing(&mut self, frame: u64) {
+        self.copy_aside(frame);
+        self.release(frame);
+    }
+
+    /// Whether the page at `virt` in the space with root `root` is
+    /// write-protected until it is written (it was writable at the pause).
+    pub fn is_protected(&self, root: u64, virt: u64) -> bool {
+        self.by_mapping.contains_key(&(root, virt))
+    }
+
     /// Runs `write` on what page `pending` (just popped) held at the
     /// pause, then gives its mappings their write permission back.
     pub fn with_saved_contents<R>(

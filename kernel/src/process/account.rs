@@ -35,6 +35,9 @@ use crate::mm::PageSet;
 /// Kernel bytes charged for a process and its main thread (the records,
 /// the saved registers and FPU state, the handle table's start).
 pub const PROCESS_BYTES: u64 = 4096;
+/// Kernel bytes charged per further thread of a foreign process (its
+/// record, saved registers and FPU state, its place in the run queue).
+pub const THREAD_BYTES: u64 = 1024;
 /// Kernel bytes charged per armed port observer, which holds its record
 /// (40 bytes) and room for its packet on the port (40 bytes), each in a
 /// list that may hold twice what it uses.

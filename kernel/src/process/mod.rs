@@ -97,9 +97,42 @@ pub struct Process {
     /// Part of every checkpoint and resumed after a restore; a process
     /// without it is ended at a restore, so its supervisor starts it fresh.
     pub persistent: bool,
+    /// For a foreign process (`process_create`, `abide_abi::trap`): the
+    /// channel end its threads' traps are written through (they queue at
+    /// its peer, the handler's end). The process holds a reference to it
+    /// (counted like a handle) until it ends; `None` for Abide's own.
+    pub trap_channel: Option<ObjectId>,
 }
 
 impl Process {
+    /// A new running process with no threads and nothing charged but its
+    /// kernel records.
+    pub fn new(
+        id: ObjectId,
+        name: String,
+        table: TableId,
+        space: AddressSpace,
+        limits: Limits,
+    ) -> Process {
+        Process {
+            id,
+            name,
+            table,
+            space: Some(space),
+            threads: alloc::vec::Vec::new(),
+            status: ProcessStatus::default(),
+            limits,
+            memory_pages: 0,
+            account: account::Account {
+                kernel_bytes: account::PROCESS_BYTES,
+                ..Default::default()
+            },
+            cpu_ns: 0,
+            persistent: false,
+            trap_channel: None,
+        }
+    }
+
     /// True until it ends.
     pub fn is_alive(&self) -> bool {
         self.status.state == ProcessState::Running

@@ -28,12 +28,20 @@ const TABLE: usize = Capabilities::<ObjectId>::TABLE_HEAP_BYTES;
 /// One entry in a set or map keyed by object (the observers by watched
 /// object, the deadlines).
 const ENTRY: usize = btree_insert_bytes(size_of::<(u64, ObjectId)>(), 3 * size_of::<usize>());
+/// One page a checkpoint copies aside: its entry in the write-out's map of
+/// copies by frame.
+const COPY_ASIDE: usize = btree_insert_bytes(size_of::<u64>(), size_of::<usize>());
 /// The growth of the lists a call may push to (a thread into the run
 /// queue or a port's waiters, an observer onto an object's list, a
 /// lingering record, the handles a message moves): a list doubles when it
 /// grows, and these hold at most a few thousand words, so 32 KiB covers
 /// the doubling of any of them plus the call's short-lived lists.
 const LISTS: usize = 32 << 10;
+
+/// What one trap of a foreign thread may allocate without `try_reserve`
+/// (`object::traps`: the observers a queued message wakes, their port
+/// packets); a trap the heap cannot hold ends the trapping process.
+pub const TRAP: usize = LISTS;
 
 /// The most heap bytes `call` may allocate without `try_reserve`, or
 /// `None` for calls that are never refused (they free memory, or allocate
@@ -59,19 +67,25 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
                 + size_of::<UserContext>()
                 + LISTS
         }
-        // Foreign-ABI processes: a process and its table (create, clone),
-        // a thread and its registers, mapping records, trap messages.
-        // TODO(issue 15): tighten once the calls exist.
-        Syscall::ProcessCreate
-        | Syscall::ProcessMap
+        // The process, its table, the parent's handle to it, its place
+        // among its trap channel's clients.
+        Syscall::ProcessCreate => OBJECT + TABLE + HANDLE + ENTRY + LISTS,
+        // The thread and its saved registers, its place in the run queue.
+        Syscall::ThreadStart => OBJECT + size_of::<UserContext>() + LISTS,
+        // A thread back into the run queue, or a trap message queued
+        // (its bytes reserved fallibly) and the observers it wakes.
+        Syscall::TrapResume | Syscall::TrapInterrupt => TRAP,
+        // Another process's pages: their records and the frames they take
+        // are reserved fallibly; what may not be is the entry a checkpoint
+        // in progress makes for each page it copies aside first (its copy
+        // is fallible) and the growth of its lists.
+        Syscall::ProcessMap
         | Syscall::ProcessUnmap
         | Syscall::ProcessProtect
-        | Syscall::ProcessRead
-        | Syscall::ProcessWrite
-        | Syscall::ProcessClone
-        | Syscall::ThreadStart
-        | Syscall::TrapResume
-        | Syscall::TrapInterrupt => {
+        | Syscall::ProcessWrite => COPY_ASIDE + LISTS,
+        // Foreign-ABI processes: a process and its table (clone).
+        // TODO(issue 15): tighten once the call exists.
+        Syscall::ProcessClone => {
             2 * OBJECT + TABLE + 2 * HANDLE + size_of::<UserContext>() + LISTS
         }
         Syscall::DebugWrite
@@ -93,6 +107,7 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
         | Syscall::ProcessHandles
         | Syscall::BootArgs
         | Syscall::MemoryStats
+        | Syscall::ProcessRead
         | Syscall::Persist => return None,
     };
     Some(bytes)

@@ -11,13 +11,15 @@
 //! dispatches and holds the shared argument helpers.
 
 mod channel;
+mod foreign;
 mod handles;
 mod hardware;
-mod heap_gate;
+pub mod heap_gate;
 mod memory;
 mod persist;
 mod port;
 mod process;
+mod process_memory;
 mod system;
 
 use abide_abi::syscall::{Error, Handle, Rights, Syscall};
@@ -50,6 +52,10 @@ enum Outcome {
 /// `arch::idt::interrupt_dispatch`).
 pub fn handle(frame: &mut TrapFrame, fpu: &mut FpuState) {
     crate::object::with_kernel(|kernel| {
+        // A foreign thread's `syscall` is its ABI's, not Abide's: it traps.
+        if foreign::trap_syscall(kernel, frame, fpu) {
+            return;
+        }
         let args = [
             frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
         ];
@@ -127,17 +133,17 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::MemoryStats => Return(system::memory_stats(a[0])),
         // Handled in `handle`, which has the caller's registers.
         Syscall::Persist => Return(Err(Error::BadSyscall)),
+        Syscall::ProcessCreate => Return(foreign::create(kernel, a)),
+        Syscall::ThreadStart => Return(foreign::thread_start(kernel, a[0], a[1], a[2])),
+        Syscall::TrapResume => Return(foreign::trap_resume(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::TrapInterrupt => Return(foreign::trap_interrupt(kernel, a[0], a[1])),
+        Syscall::ProcessMap => Return(process_memory::map(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessUnmap => Return(process_memory::unmap(kernel, a[0], a[1], a[2])),
+        Syscall::ProcessProtect => Return(process_memory::protect(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessRead => Return(process_memory::read(kernel, a[0], a[1], a[2], a[3])),
+        Syscall::ProcessWrite => Return(process_memory::write(kernel, a[0], a[1], a[2], a[3])),
         // Foreign-ABI processes (abide_abi::trap): not yet implemented.
-        Syscall::ProcessCreate
-        | Syscall::ProcessMap
-        | Syscall::ProcessUnmap
-        | Syscall::ProcessProtect
-        | Syscall::ProcessRead
-        | Syscall::ProcessWrite
-        | Syscall::ProcessClone
-        | Syscall::ThreadStart
-        | Syscall::TrapResume
-        | Syscall::TrapInterrupt => Return(Err(Error::BadSyscall)),
+        Syscall::ProcessClone => Return(Err(Error::BadSyscall)),
     }
 }
 

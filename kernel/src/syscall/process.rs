@@ -1,4 +1,5 @@
-//! `exit`, `process_spawn`, `process_kill`, `process_status`.
+//! `exit`, `process_spawn`, `process_kill`, `process_status`, and the
+//! checks every new child passes (`process_create` too).
 
 use alloc::string::String;
 
@@ -9,6 +10,7 @@ use abide_abi::object::{
 use abide_abi::record::Record;
 use abide_abi::syscall::{Error, Rights};
 use abide_objects::budget;
+use abide_objects::caps::TableId;
 
 use super::{caller_table, copy_handles_in, copy_in, handle_arg, hardware_resource, Outcome};
 use crate::arch::probe;
@@ -30,16 +32,34 @@ pub fn exit(kernel: &mut Kernel, code: u64) -> Outcome {
     Outcome::Ended
 }
 
-/// `process_spawn(image, name, name_len, handles, count, options)`.
-pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
-    let [image, name_ptr, name_len, handles_ptr, count, options_ptr] = args;
+/// A child process the caller may start, as `process_spawn` and
+/// `process_create` check it before anything is allocated.
+pub struct NewChild {
+    /// The caller's handle table and process.
+    pub table: TableId,
+    pub parent: ObjectId,
+    pub name: String,
+    pub limits: Limits,
+    /// Pages set aside from the parent's budget (see [`child_limits`]).
+    pub reserve: u64,
+    /// The options' flags (`SPAWN_PERSISTENT`).
+    pub flags: u8,
+}
+
+/// The checks every new child passes, in this order: the authority named
+/// in the options at `options_ptr` (`SPAWN` on the hardware resource; without
+/// it nothing else is looked at), the limits, and the name.
+pub fn check_new_child(
+    kernel: &Kernel,
+    name_ptr: u64,
+    name_len: u64,
+    options_ptr: u64,
+) -> Result<NewChild, Error> {
     let table = caller_table(kernel)?;
     let parent = process::current_process(kernel).ok_or(Error::BadHandle)?;
     let options = read_options(options_ptr)?;
-    // The authority first: without it nothing else is looked at.
     hardware_resource(kernel, u64::from(options.authority), Rights::SPAWN)?;
     let (limits, reserve) = child_limits(kernel, parent, &options)?;
-    let flags = options.flags;
     let name = String::from_utf8(copy_in(name_ptr, name_len, MAX_NAME)?)
         .map_err(|_| Error::InvalidArgument)?;
     // The kernel prints the name in its own lines ("process 3 (name)
@@ -47,6 +67,44 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
     if name.is_empty() || name.chars().any(char::is_control) {
         return Err(Error::InvalidArgument);
     }
+    Ok(NewChild {
+        table,
+        parent,
+        name,
+        limits,
+        reserve,
+        flags: options.flags,
+    })
+}
+
+/// Child `child` exists (its budget was charged to the parent): it gets its
+/// place in the parent's budget and persistence, and the parent a handle to
+/// it with every right. Returns that handle.
+pub fn adopt_child(kernel: &mut Kernel, child: ObjectId, new: &NewChild) -> Result<u64, Error> {
+    if let Some(process) = kernel.objects.process_mut(child) {
+        process.persistent = new.flags & SPAWN_PERSISTENT != 0;
+        process.account.parent = new.parent;
+        process.account.reserved = new.reserve;
+    }
+    log::info!("started process {child} ({})", new.name);
+    match kernel.new_handle(new.table, child, Rights::ALL) {
+        Ok(handle) => Ok(u64::from(handle.0)),
+        Err(error) => {
+            // Room was checked; should it still fail, the child must not
+            // run on with nobody able to reach it.
+            process::end_process(kernel, child, ExitReason::Killed);
+            object::remove_if_unreferenced(kernel, child);
+            Err(error)
+        }
+    }
+}
+
+/// `process_spawn(image, name, name_len, handles, count, options)`.
+pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
+    let [image, name_ptr, name_len, handles_ptr, count, options_ptr] = args;
+    let new = check_new_child(kernel, name_ptr, name_len, options_ptr)?;
+    let (table, parent, limits, reserve) = (new.table, new.parent, new.limits, new.reserve);
+    let name = new.name.as_str();
     let handles = copy_handles_in(handles_ptr, count, MAX_MESSAGE_HANDLES as u64)?;
     // The child's table must hold its own handle and every startup handle.
     if handles.len() + 1 > limits.handle_quota {
@@ -56,7 +114,7 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
     let from_memory;
     let image: &[u8] = if image == 0 {
         bundle::programs()
-            .get(&name)
+            .get(name)
             .ok_or(Error::InvalidArgument)?
     } else {
         let id = kernel.object_of(table, handle_arg(image)?, Rights::READ)?;
@@ -79,7 +137,7 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
             return Err(error);
         }
     };
-    let child = match process::spawn(kernel, &name, image, limits, Startup::Handles(transit)) {
+    let child = match process::spawn(kernel, name, image, limits, Startup::Handles(transit)) {
         Ok(child) => child,
         Err((error, transit)) => {
             if let Some(transit) = transit {
@@ -98,22 +156,7 @@ pub fn spawn(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
             });
         }
     };
-    if let Some(process) = kernel.objects.process_mut(child) {
-        process.persistent = flags & SPAWN_PERSISTENT != 0;
-        process.account.parent = parent;
-        process.account.reserved = reserve;
-    }
-    log::info!("started process {child} ({name})");
-    match kernel.new_handle(table, child, Rights::ALL) {
-        Ok(handle) => Ok(u64::from(handle.0)),
-        Err(error) => {
-            // Room was checked; should it still fail, the child must not
-            // run on with nobody able to reach it.
-            process::end_process(kernel, child, ExitReason::Killed);
-            object::remove_if_unreferenced(kernel, child);
-            Err(error)
-        }
-    }
+    adopt_child(kernel, child, &new)
 }
 
 /// The options at `options_ptr` (0: the defaults, which name no authority).

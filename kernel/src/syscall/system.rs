@@ -20,7 +20,7 @@ const MAX_LOG_READ: u64 = 16 * 1024;
 pub fn bundle_read(name_ptr: u64, name_len: u64, buffer: u64, capacity: u64) -> Result<u64, Error> {
     let name = copy_in(name_ptr, name_len, MAX_NAME)?;
     let name = core::str::from_utf8(&name).map_err(|_| Error::InvalidArgument)?;
-    let file = bundle::programs().get(name).ok_or(Error::InvalidArgument)?;
+    let file = bundle::file(name).ok_or(Error::InvalidArgument)?;
     if capacity >= file.len() as u64 {
         probe::copy_to_user(buffer, file)?;
     }

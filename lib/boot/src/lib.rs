@@ -7,6 +7,9 @@
 //! [`BootInfo`], and parses the ACPI tables the kernel needs (MADT for interrupt
 //! routing, FADT for power-off).
 //!
+//! [`archive`] reads where the host tool loaded the root-tree archives
+//! (the `archive=` option).
+//!
 //! Nothing here dereferences raw pointers: physical memory is read through the
 //! [`PhysMemory`] trait, which the kernel implements over its direct map and the
 //! host tests implement over a byte vector. Every length and offset read from
@@ -14,6 +17,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod acpi;
+pub mod archive;
 pub mod cmdline;
 pub mod memmap;
 pub mod multiboot2;

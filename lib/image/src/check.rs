@@ -211,6 +211,12 @@ fn check_objects(image: &Image, index: &Index, rules: &Rules) -> Result<(), Imag
                 {
                     return Err(field("an instruction or stack pointer outside user space"));
                 }
+                if thread.fs_base >= rules.user.end || thread.gs_base >= rules.user.end {
+                    return Err(field("a segment base outside user space"));
+                }
+                if thread.trap_key.is_some() != process.trap_channel.is_some() {
+                    return Err(field("a trap key unlike its process's ABI"));
+                }
             }
             KindImage::Channel(end) => {
                 if let Some(peer) = end.peer {
@@ -318,6 +324,15 @@ fn check_process(
     if let Some(space) = &process.space {
         check_space(id, space, index, rules)?;
     }
+    if let Some(channel) = process.trap_channel {
+        if !alive {
+            return Err(field("ended with a trap channel"));
+        }
+        index.expect(id, channel, "trap channel end", |kind| match kind {
+            KindImage::Channel(_) => Some(()),
+            _ => None,
+        })?;
+    }
     Ok(())
 }
 
@@ -402,6 +417,16 @@ fn check_handle_counts(
     for message in transit {
         for object in message.objects() {
             count(*object)?;
+        }
+    }
+    // A foreign process's reference to its trap channel counts as a handle.
+    for object in &image.objects {
+        if let KindImage::Process(ProcessImage {
+            trap_channel: Some(channel),
+            ..
+        }) = &object.kind
+        {
+            count(*channel)?;
         }
     }
     for object in &image.objects {

@@ -56,7 +56,7 @@ pub type ObjectId = u64;
 /// the [`ChargeImage`] of every queued message, armed observer and
 /// packet, the [`LingeringImage`]s); an image of 3 would restore every
 /// process uncharged.
-pub const IMAGE_FORMAT: u32 = 4;
+pub const IMAGE_FORMAT: u32 = 5;
 
 /// The registers a thread image keeps (the kernel's
 /// `UserContext::saved_registers`): r15 .. rax, rip, rflags, rsp.
@@ -186,6 +186,10 @@ pub struct ProcessImage {
     /// restore ends them before they run again, so their pages are not
     /// worth a block).
     pub space: Option<SpaceImage>,
+    /// For a foreign-ABI process, the channel end its traps go through
+    /// (it holds a reference, counted like a handle); `None` otherwise and
+    /// once ended.
+    pub trap_channel: Option<ObjectId>,
 }
 
 /// A process's limits.
@@ -266,6 +270,15 @@ pub struct ThreadImage {
     pub registers: [u64; SAVED_REGISTERS],
     /// Its FXSAVE area ([`FPU_BYTES`]).
     pub fpu: Vec<u8>,
+    /// Its FS segment base (below the end of user space).
+    pub fs_base: u64,
+    /// Its GS segment base (below the end of user space).
+    pub gs_base: u64,
+    /// For a thread of a foreign-ABI process, the key its handler gave it.
+    /// Such a thread stopped in a trap is saved ready, out of the run
+    /// queue, with registers that make it trap again (a `syscall` trap
+    /// with `rip` back on its `syscall` instruction); a restore queues it.
+    pub trap_key: Option<u64>,
 }
 
 /// A memory object.

@@ -478,8 +478,9 @@ fn named_mutations_are_refused() {
 
 #[test]
 fn an_image_of_an_older_format_is_refused_as_such() {
-    // Format 3 had no accounts and no charges: its layout does not decode
-    // as this one, and must be refused by its format, not as damage.
+    // Format 4 had no trap channels, trap keys or segment bases: its
+    // layout does not decode as this one, and must be refused by its
+    // format, not as damage.
     let mut image = sample::image();
     image.format = IMAGE_FORMAT - 1;
     let mut blob = image.encode().unwrap();
@@ -488,10 +489,10 @@ fn an_image_of_an_older_format_is_refused_as_such() {
         decode_valid(&blob, &sample::rules()).map(|_| ()),
         Err(ImageError::Format(IMAGE_FORMAT - 1))
     );
-    let error = refused(&blob, "an image of format 3");
+    let error = refused(&blob, "an image of format 4");
     assert_eq!(
         error.to_string(),
-        format!("image format 3 (this kernel reads {IMAGE_FORMAT})")
+        format!("image format 4 (this kernel reads {IMAGE_FORMAT})")
     );
 }
 
@@ -559,6 +560,32 @@ fn named_changes_of_whole_values_are_refused() {
                 for object in &mut image.objects {
                     if let KindImage::Port(port) = &mut object.kind {
                         port.charges.clear();
+                    }
+                }
+            }),
+        ),
+        (
+            "a trap channel that is a port",
+            with_image(|image| {
+                process(image, 3).trap_channel = Some(13);
+            }),
+        ),
+        (
+            "a thread with an FS base outside user space",
+            with_image(|image| {
+                for object in &mut image.objects {
+                    if let KindImage::Thread(thread) = &mut object.kind {
+                        thread.fs_base = u64::MAX;
+                    }
+                }
+            }),
+        ),
+        (
+            "a trap key on a thread of an Abide process",
+            with_image(|image| {
+                for object in &mut image.objects {
+                    if let KindImage::Thread(thread) = &mut object.kind {
+                        thread.trap_key = Some(1);
                     }
                 }
             }),

@@ -69,6 +69,13 @@ pub struct InTransit<O> {
 }
 
 impl<O> InTransit<O> {
+    /// No handles (a message the kernel writes itself).
+    pub fn none() -> Self {
+        InTransit {
+            entries: Vec::new(),
+        }
+    }
+
     /// Number of handles in transit.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -211,7 +211,7 @@ mod tests {
         let system = program_names(&root, SYSTEM_PARTS).unwrap();
         let tests = program_names(&root, TEST_PARTS).unwrap();
         for expected in [
-            "init", "serial", "vga", "pci", "log", "kv", "counter", "shell",
+            "init", "serial", "vga", "pci", "log", "kv", "counter", "shell", "unix",
         ] {
             assert!(
                 system.iter().any(|n| n == expected),
@@ -225,6 +225,7 @@ mod tests {
             "confine-probe",
             "bench",
             "nop",
+            "fmem-test",
         ] {
             assert!(
                 tests.iter().any(|n| n == expected),

@@ -33,7 +33,7 @@
 
 use core::arch::global_asm;
 
-use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
+use x86_64::registers::model_specific::{Efer, EferFlags, FsBase, GsBase, LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 use x86_64::VirtAddr;
 
@@ -89,6 +89,10 @@ pub const SAVED_REGISTERS: usize = 18;
 pub struct UserContext {
     pub regs: TrapFrame,
     pub fpu: FpuState,
+    /// The FS and GS segment bases (thread-local storage of a foreign ABI;
+    /// Abide's own threads keep 0). Below [`USER_END`], so canonical.
+    pub fs_base: u64,
+    pub gs_base: u64,
 }
 
 impl UserContext {
@@ -106,6 +110,8 @@ impl UserContext {
         UserContext {
             regs,
             fpu: FpuState::initial(),
+            fs_base: 0,
+            gs_base: 0,
         }
     }
 
@@ -164,6 +170,23 @@ impl UserContext {
         area[24..28].copy_from_slice(&mxcsr.to_le_bytes());
         context.fpu = FpuState(area);
         Some(context)
+    }
+
+    /// Reads the CPU's FS and GS bases into the context (the thread leaves
+    /// the CPU; a segment load in user code may have changed them).
+    pub fn save_segment_bases(&mut self) {
+        self.fs_base = FsBase::read().as_u64();
+        self.gs_base = GsBase::read().as_u64();
+    }
+
+    /// Loads the context's FS and GS bases into the CPU (the thread is
+    /// about to run). The kernel never uses either base itself (no
+    /// `swapgs`), and every path that sets them checks they lie below
+    /// [`USER_END`], so `wrmsr` cannot fault on a non-canonical value.
+    pub fn load_segment_bases(&self) {
+        let canonical = |base: u64| if base < USER_END { base } else { 0 };
+        FsBase::write(VirtAddr::new_truncate(canonical(self.fs_base)));
+        GsBase::write(VirtAddr::new_truncate(canonical(self.gs_base)));
     }
 
     /// True for the idle loop's context (kernel mode).

@@ -122,6 +122,7 @@ fn process(name: &str, table: u64, threads: Vec<u64>, space: Option<SpaceImage>)
         cpu_ns: 123_456_789,
         persistent: space.is_some(),
         space,
+        trap_channel: None,
     })
 }
 
@@ -143,6 +144,9 @@ fn thread(process: u64, blocked_until: Option<u64>, seed: u64) -> KindImage {
         blocked_until,
         registers,
         fpu,
+        fs_base: 0,
+        gs_base: 0,
+        trap_key: None,
     })
 }
 
