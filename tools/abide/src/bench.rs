@@ -12,7 +12,7 @@
 //! many times as asked, takes the memory after boot from each system's first
 //! run, adds the image sizes and gives a [`compare::Comparison`].
 //!
-//! Modules: [`debian`] fetches Linux, [`initramfs`] packs the guest's files,
+//! Modules: [`crate::debian`] fetches Linux, [`initramfs`] packs the guest's files,
 //! [`linux`] builds and boots the peer, [`compare`] pairs the figures and
 //! renders the table, [`chart`] draws it as SVG, [`docs`] records it in
 //! docs/perf.md. [`system`] and [`persist`] measure Abide alone: the boot
@@ -21,7 +21,6 @@
 
 pub mod chart;
 pub mod compare;
-pub mod debian;
 pub mod docs;
 pub mod initramfs;
 pub mod linux;

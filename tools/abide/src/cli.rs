@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::qemu::Accel;
+use crate::rootfs::AddSpec;
 
 /// Builds the Abide kernel and boots it in QEMU; builds the bootable ISO.
 #[derive(Debug, Parser)]
@@ -168,6 +169,11 @@ pub struct RunArgs {
     /// [default: only when --append names one, e.g. init=hello or config=faults]
     #[arg(long)]
     pub with_tests: bool,
+    /// Copy the host directory HOSTDIR into the Linux root tree at the
+    /// absolute PATH for this boot (repeatable; the unix component puts it
+    /// in its writable RAM file system)
+    #[arg(long, value_name = "HOSTDIR:/PATH")]
+    pub add: Vec<AddSpec>,
 }
 
 /// `--store-size`: a whole number of MiB within the store's limits.
@@ -286,6 +292,7 @@ mod tests {
             fresh: false,
             no_store: false,
             with_tests: false,
+            add: Vec::new(),
         }
     }
 
@@ -315,6 +322,7 @@ mod tests {
             fresh: true,
             no_store: false,
             with_tests: true,
+            add: vec!["./a:/opt/a".parse().unwrap(), "/b:/".parse().unwrap()],
         };
         let args = [
             "--accel",
@@ -334,6 +342,9 @@ mod tests {
             "64",
             "--fresh",
             "--with-tests",
+            "--add",
+            "./a:/opt/a",
+            "--add=/b:/",
         ];
         assert_eq!(parse(&args), Command::Run(expected.clone()));
         let mut with_run = vec!["run"];
@@ -473,5 +484,9 @@ mod tests {
         assert!(fails(&["--no-store", "--fresh"]));
         assert!(fails(&["--no-store", "--store-size", "64"]));
         assert!(fails(&["build", "--store", "x.img"]));
+        assert!(fails(&["--add", "dir"]));
+        assert!(fails(&["--add", "dir:opt"]));
+        assert!(fails(&["--add", "dir:/a/../b"]));
+        assert!(fails(&["build", "--add", "d:/x"]));
     }
 }

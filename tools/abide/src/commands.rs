@@ -20,6 +20,7 @@ use crate::cli::{
 };
 use crate::image::Image;
 use crate::qemu::{self, display_path, Console, Medium, OnParentDeath, QemuConfig};
+use crate::rootfs::{self, RootTree};
 use crate::{build, feed, fuzz, iso, prereqs, store, user};
 
 /// Exit status when a required program is missing.
@@ -141,6 +142,21 @@ pub fn run(args: &RunArgs) -> ExitCode {
         Ok(elf) => elf,
         Err(e) => return fail(&e),
     };
+    // The root tree and --add go beside the kernel (QEMU's loader); the
+    // ISO carries none yet.
+    let archives = if args.iso {
+        if !args.add.is_empty() {
+            return fail(
+                "--add needs the -kernel boot: the ISO carries no archives yet (drop --iso)",
+            );
+        }
+        Vec::new()
+    } else {
+        match rootfs::prepare(RootTree::IfAvailable, &args.add, args.memory) {
+            Ok(archives) => archives,
+            Err(e) => return fail(&e),
+        }
+    };
     let medium = if args.iso {
         match iso::build_iso(image, &args.append) {
             Ok(iso) => Medium::Iso(iso),
@@ -162,6 +178,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     config.graphics = args.graphics;
     config.gdb = args.gdb;
     config.store = store;
+    config.archives = archives;
 
     eprintln!("{}", config.describe());
     if args.gdb {

@@ -152,6 +152,7 @@ pub fn run_suite(
             run::abide(
                 &[add],
                 &format!("sh -c 'sh {driver_path}'"),
+                guest::BEGIN,
                 guest::END,
                 options.machine,
                 options.timeout,

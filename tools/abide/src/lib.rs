@@ -19,6 +19,10 @@
 //! - [`store`]: the store image (the kernel's persistent disk) and how QEMU
 //!   attaches it.
 //! - [`prereqs`]: checks the external programs, naming the packages to install.
+//! - [`debian`]: Debian packages fetched with apt and cached (the Linux
+//!   guest's kernel, busybox).
+//! - [`rootfs`]: the root tree and `--add` archives, and how they reach the
+//!   guest.
 //! - [`bench`]: runs the benchmark suite in the guest and reads its report.
 //! - [`conformance`]: busybox's test suite and the differential scripts on
 //!   the Unix personality and on the Linux peer.
@@ -31,6 +35,7 @@ pub mod commands;
 pub mod config;
 pub mod conformance;
 pub mod crashtest;
+pub mod debian;
 pub mod feed;
 pub mod fuzz;
 pub mod image;
@@ -38,6 +43,7 @@ pub mod iso;
 pub mod prereqs;
 pub mod qemu;
 pub mod qmp;
+pub mod rootfs;
 pub mod session;
 pub mod store;
 pub mod symbols;

@@ -16,6 +16,7 @@ use std::sync::{Mutex, OnceLock};
 use abide_abi::host::DEBUG_EXIT_PORT;
 
 use crate::prereqs;
+use crate::rootfs::placement::{self, Placed};
 
 /// The port QEMU's GDB stub listens on with `-s`.
 pub const GDB_PORT: u16 = 1234;
@@ -92,6 +93,9 @@ pub struct QemuConfig {
     /// The store image to attach as the kernel's store disk
     /// ([`crate::store::qemu_args`]); `None`: no store.
     pub store: Option<PathBuf>,
+    /// Archives loaded into guest RAM beside the kernel (the root tree,
+    /// `--add`), named on its command line; only with [`Medium::Kernel`].
+    pub archives: Vec<Placed>,
     /// Appended to the command line as they are.
     pub extra_args: Vec<String>,
 }
@@ -108,6 +112,7 @@ impl QemuConfig {
             graphics: false,
             gdb: false,
             store: None,
+            archives: Vec::new(),
             extra_args: Vec::new(),
         }
     }
@@ -136,7 +141,10 @@ impl QemuConfig {
                 args.push("-kernel".into());
                 args.push(elf.into());
                 args.push("-append".into());
-                args.push(cmdline.into());
+                args.push(placement::with_options(cmdline, &self.archives).into());
+                for archive in &self.archives {
+                    args.extend(archive.qemu_args());
+                }
             }
             Medium::Iso(iso) => {
                 args.push("-cdrom".into());
@@ -225,6 +233,10 @@ impl QemuConfig {
         match &self.store {
             Some(store) => line.push_str(&format!(" with the store {}", display_path(store))),
             None => line.push_str(" without a store"),
+        }
+        if !self.archives.is_empty() {
+            let names: Vec<&str> = self.archives.iter().map(|a| a.name).collect();
+            line.push_str(&format!(", the archives {}", names.join(" and ")));
         }
         if self.console == Console::Interactive {
             line.push_str("; Ctrl-A X quits");
@@ -513,6 +525,27 @@ mod tests {
                 "virtio-blk-pci,drive=store,disable-legacy=on",
                 "-smp",
                 "2"
+            ]
+        ));
+    }
+
+    #[test]
+    fn archives_are_loaded_and_named_on_the_kernel_command_line() {
+        let mut config = QemuConfig::new(kernel("log=debug"), Console::Captured);
+        config.archives = vec![Placed {
+            name: "rootfs",
+            path: PathBuf::from("/r/target/abide/rootfs.tar"),
+            start: 0xe000000,
+            len: 0x1234,
+        }];
+        let args = strings(&config);
+        assert!(has(
+            &args,
+            &[
+                "-append",
+                "log=debug archive=rootfs@0xe000000+0x1234",
+                "-device",
+                "loader,file=/r/target/abide/rootfs.tar,addr=0xe000000,force-raw=on"
             ]
         ));
     }

@@ -28,7 +28,8 @@ pub use crate::build::repo_root;
 pub use crate::image::Image;
 pub use crate::qemu::Accel;
 use crate::qemu::{self, Console, Medium, QemuConfig};
-use crate::{build, prereqs, store};
+pub use crate::rootfs::{AddSpec, RootTree};
+use crate::{build, prereqs, rootfs, store};
 
 /// How to boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,11 @@ pub struct BootOptions {
     /// one, which carries the test and benchmark programs the system tests
     /// start; [`Image::System`] is the image a user boots.
     pub image: Image,
+    /// Whether the boot gets the Linux root tree (`rootfs` archive; by
+    /// default not, so tests that do not need it do not fetch busybox).
+    pub root_tree: RootTree,
+    /// Host directories for the `add` archive (`--add HOSTDIR:/PATH`).
+    pub add: Vec<AddSpec>,
 }
 
 impl Default for BootOptions {
@@ -63,6 +69,8 @@ impl Default for BootOptions {
             extra_qemu_args: Vec::new(),
             store: None,
             image: Image::Full,
+            root_tree: RootTree::Without,
+            add: Vec::new(),
         }
     }
 }
@@ -135,14 +143,18 @@ impl Session {
         if let Some(path) = &opts.store {
             store::prepare(path, store::DEFAULT_SIZE_MIB, false)?;
         }
-        let medium = match opts.iso {
-            Some(iso) => Medium::Iso(iso),
-            None => Medium::Kernel {
-                elf: build::build_kernel(opts.image)?,
-                cmdline: opts.cmdline,
-            },
+        let (medium, archives) = match opts.iso {
+            Some(iso) => (Medium::Iso(iso), Vec::new()),
+            None => (
+                Medium::Kernel {
+                    elf: build::build_kernel(opts.image)?,
+                    cmdline: opts.cmdline,
+                },
+                rootfs::prepare(opts.root_tree, &opts.add, opts.memory_mib)?,
+            ),
         };
         let mut config = QemuConfig::new(medium, Console::Captured);
+        config.archives = archives;
         config.accel = opts.accel;
         config.memory_mib = opts.memory_mib;
         config.extra_args = opts.extra_qemu_args;

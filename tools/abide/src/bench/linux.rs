@@ -3,7 +3,7 @@
 //! static busybox as `/bin/busybox`, booted in the same virtual machine as
 //! Abide.
 //!
-//! [`prepare`] gets the kernel and busybox ([`super::debian`]), builds the program as a
+//! [`prepare`] gets the kernel and busybox ([`crate::debian`]), builds the program as a
 //! static executable for `x86_64-unknown-linux-gnu` (glibc's static
 //! libraries, `-C target-feature=+crt-static`, and its own ELF entry point so
 //! it reads the TSC before the C library starts), and writes
@@ -12,15 +12,15 @@
 //! (`panic=-1` with QEMU's `-no-reboot`), and the iteration count for
 //! `/init` after `--`. `/init` powers the machine off when it is done.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use abide_benchfmt::linux::{INIT_PATH, SPAWN_PATH};
 
-use super::debian::{self, Fetched, Kernel};
 use super::initramfs::Archive;
 use crate::build::{self, repo_root, KERNEL_TARGET};
+use crate::debian::{self, Fetched, Kernel};
 use crate::qemu::Medium;
 
 /// The benchmark program's package and binary.
@@ -32,7 +32,7 @@ const ENTRY_SYMBOL: &str = "abide_linux_bench_entry";
 /// `<repo>/target/linux-peer`: the cached kernel, the program's build and
 /// the initramfs.
 pub fn peer_dir() -> PathBuf {
-    repo_root().join("target").join("linux-peer")
+    debian::cache_dir()
 }
 
 /// What boots as the Linux guest.
@@ -75,7 +75,7 @@ pub fn cmdline(iterations: u32) -> String {
 /// initramfs. Serialized between processes by `target/linux-peer/lock`.
 pub fn prepare() -> Result<LinuxPeer, String> {
     let dir = peer_dir();
-    let lock = lock_peer_dir()?;
+    let lock = debian::lock_cache(&dir)?;
     let kernel = debian::cloud_kernel(&dir)?;
     let busybox = debian::busybox(&dir)?;
     let program_path = build_program(&dir)?;
@@ -96,22 +96,10 @@ pub fn prepare() -> Result<LinuxPeer, String> {
     })
 }
 
-/// Takes `target/linux-peer/lock` (created with the directory), which
-/// serializes fetching and writing the peer's files between processes;
-/// dropping the file releases it.
-pub fn lock_peer_dir() -> Result<File, String> {
-    let dir = peer_dir();
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let lock_path = dir.join("lock");
-    File::create(&lock_path)
-        .and_then(|lock| lock.lock().map(|()| lock))
-        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))
-}
-
 /// The kernel and the static busybox, cached or fetched, under the lock.
 pub fn kernel_and_busybox() -> Result<(Kernel, Fetched), String> {
-    let lock = lock_peer_dir()?;
     let dir = peer_dir();
+    let lock = debian::lock_cache(&dir)?;
     let found = (debian::cloud_kernel(&dir)?, debian::busybox(&dir)?);
     drop(lock);
     Ok(found)

@@ -113,6 +113,7 @@ pub fn run_scripts(
             run::abide(
                 &[add],
                 &format!("sh -c 'sh {driver}'"),
+                guest::DIFF_START,
                 DIFF_DONE,
                 machine,
                 timeout,

@@ -42,6 +42,8 @@ pub fn suite_driver(applets: &[String]) -> String {
     )
 }
 
+/// Printed when the differential driver starts.
+pub const DIFF_START: &str = "@@diff start";
 /// Printed before a differential script's standard output: `@@diff begin NAME`.
 pub const DIFF_BEGIN: &str = "@@diff begin";
 /// Printed after it: `@@diff end NAME STATUS` (it may follow output that
@@ -61,6 +63,7 @@ pub fn diff_driver() -> String {
         "#!/bin/sh\n\
          # The differential suite, run by `abide conformance --diff` (tools/abide/src/conformance).\n\
          PATH=/bin\n\
+         echo '{DIFF_START}'\n\
          for f in /diff/*.sh; do\n\
          \tname=${{f##*/}}\n\
          \trm -rf /tmp/diff.work && mkdir /tmp/diff.work\n\

@@ -17,9 +17,9 @@ use abide_abi::host::{untagged, SHELL_PROMPT};
 
 use super::layout::{Content, Tree};
 use crate::bench::linux;
-use crate::build::{self, repo_root};
+use crate::build::repo_root;
 use crate::qemu::{Accel, Console, Medium, QemuConfig};
-use crate::session::Session;
+use crate::session::{AddSpec, BootOptions, RootTree, Session};
 
 /// The machine both systems boot in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,9 @@ pub struct GuestOutput {
     /// What booted, for the record (`linux-image-… 6.1…, busybox-static 1:1.35.0…`).
     pub system: String,
 }
+
+/// How long Abide may take from the command to the driver's first line.
+const START: Duration = Duration::from_secs(300);
 
 /// `target/conformance`: the initramfs and staged trees.
 pub fn work_dir() -> PathBuf {
@@ -113,45 +116,42 @@ pub fn linux_peer(
     result
 }
 
-/// A host directory added to Abide's root tree at a guest path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Add {
-    pub host: PathBuf,
-    pub guest: String,
-}
-
 /// Stages `tree` in `target/conformance/<name>` for `--add …:guest`.
-pub fn stage(name: &str, tree: &Tree, guest: &str) -> Result<Add, String> {
+pub fn stage(name: &str, tree: &Tree, guest: &str) -> Result<AddSpec, String> {
     let host = work_dir().join(name);
     tree.stage(&host)?;
-    Ok(Add {
+    Ok(AddSpec {
         host,
         guest: guest.to_string(),
     })
 }
 
-/// Boots Abide's full image with `adds` in its root tree, types `command`
-/// at the shell's prompt, reads the console until `end`, and powers off.
+/// Boots Abide's full image with its root tree and `adds` added to it,
+/// types `command` at the shell's prompt, reads the console until `end`,
+/// and powers off. Err soon if the driver does not print `start` (the
+/// shell or the personality cannot run it).
 pub fn abide(
-    adds: &[Add],
+    adds: &[AddSpec],
     command: &str,
+    start: &str,
     end: &str,
     settings: Machine,
     timeout: Duration,
     on_line: &mut dyn FnMut(&str),
 ) -> Result<GuestOutput, String> {
-    let elf = build::build_kernel(build::Image::Full)?;
-    let config = machine(
-        settings,
-        Medium::Kernel {
-            elf,
-            cmdline: abide_cmdline(adds)?,
-        },
-    );
-    let mut session = Session::start(config)?;
+    let mut session = Session::boot(BootOptions {
+        memory_mib: settings.memory_mib,
+        accel: settings.accel,
+        root_tree: RootTree::Required,
+        add: adds.to_vec(),
+        ..BootOptions::default()
+    })?;
     let started = session.started();
-    session.expect(SHELL_PROMPT, Duration::from_secs(300))?;
+    session.expect(SHELL_PROMPT, Duration::from_secs(600))?;
     session.send(&format!("{command}\n"))?;
+    session.expect(start, START).map_err(|e| {
+        format!("Abide did not start the driver (`{command}` at the shell's prompt): {e}")
+    })?;
     let text = follow(&mut session, end, timeout, on_line)?;
     let elapsed = started.elapsed();
     let _ = session.send("poweroff\n");
@@ -161,22 +161,6 @@ pub fn abide(
         elapsed,
         system: format!("Abide (commit {})", commit()),
     })
-}
-
-/// The kernel command line that adds `adds` to the root tree. Abide's
-/// root tree cannot take additions yet (the `rootfs` branch brings
-/// `--add HOSTDIR:/PATH`); until then this says so.
-fn abide_cmdline(adds: &[Add]) -> Result<String, String> {
-    match adds {
-        [] => Ok(String::new()),
-        _ => Err(format!(
-            "Abide's root tree cannot take {} yet: the host tool has no --add HOSTDIR:/PATH",
-            adds.iter()
-                .map(|a| format!("{}:{}", a.host.display(), a.guest))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
 }
 
 /// The work tree's commit (`git rev-parse --short HEAD`), `unknown` without git.

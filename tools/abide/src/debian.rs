@@ -1,5 +1,6 @@
-//! The Linux guest's kernel and busybox, fetched from the Debian archive
-//! and cached.
+//! Debian packages the host tool needs, fetched from the Debian archive and
+//! cached: the Linux guest's kernel (`abide bench`) and the static busybox
+//! (the Linux guest's, and the root tree's, `rootfs`).
 //!
 //! The kernel is Debian's cloud kernel: the metapackage
 //! [`METAPACKAGE`] depends on the current versioned image package
@@ -9,16 +10,34 @@
 //! with `apt-get download` (no installation, no root needed once apt has
 //! its package lists) and unpacked with `dpkg -x`, and only the one file
 //! the guest needs is kept: `target/linux-peer/<package>_<version>/vmlinuz`
-//! and `.../busybox`. A cached file is used without going to the network;
+//! and `.../busybox` ([`cache_dir`]; [`lock_cache`] serializes the tool's
+//! processes). A cached file is used without going to the network;
 //! when apt has no package lists (or stale ones) the tool runs
 //! `apt-get update` itself if it is root, and otherwise says to. Without
 //! apt but with a cached file, the newest cached one is used.
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::build::repo_root;
 use crate::prereqs::{self, APT, DPKG};
+
+/// `<repo>/target/linux-peer`: the cached packages' files (and the Linux
+/// peer's build, which named it).
+pub fn cache_dir() -> PathBuf {
+    repo_root().join("target").join("linux-peer")
+}
+
+/// Creates `dir` and takes its `lock` file, so one process at a time
+/// fetches into it; the lock holds until the file is dropped.
+pub fn lock_cache(dir: &Path) -> Result<File, String> {
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let lock_path = dir.join("lock");
+    File::create(&lock_path)
+        .and_then(|lock| lock.lock().map(|()| lock))
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))
+}
 
 /// The metapackage whose dependency names the current cloud kernel.
 pub const METAPACKAGE: &str = "linux-image-cloud-amd64";
@@ -134,7 +153,7 @@ fn obtain(cache: &Path, wanted: &Wanted) -> Result<Fetched, String> {
         return Ok(fetched);
     }
     eprintln!(
-        "abide: fetching the Linux guest's {}: {} {} (apt-get download, dpkg -x)",
+        "abide: fetching {} from Debian: {} {} (apt-get download, dpkg -x)",
         wanted.file_name, fetched.package, fetched.version
     );
     fetch(cache, &fetched, wanted.pick).or_else(|first| {
@@ -228,7 +247,7 @@ fn update_package_lists(why: &str) -> Result<(), String> {
             "{why}\nabide: apt's package lists may be missing or stale; run `sudo apt-get update` and try again"
         ));
     }
-    eprintln!("abide: apt could not find the Linux kernel package; running apt-get update");
+    eprintln!("abide: apt could not find a package; running apt-get update");
     run(Command::new("apt-get").args(["update", "-q"]))
         .map(drop)
         .map_err(|e| format!("{why}\nabide: apt-get update failed too: {e}"))
