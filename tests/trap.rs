@@ -40,6 +40,9 @@ fn a_handler_serves_the_traps_of_a_foreign_process() {
     }
     assert!(!output.contains("FAILED"), "{output}");
     // The kernel says why the orphan ended.
-    assert_contains(&output, "(orphan): the handler of its traps is gone; ending it");
+    assert_contains(
+        &output,
+        "(orphan): the handler of its traps is gone; ending it",
+    );
     assert_contains(&output, "(trap-test) exited with status 0");
 }

@@ -36,17 +36,22 @@ fn run(system: System) -> abide_tool::conformance::SuiteRun {
     step(run_suite(&options, &mut |_| {}))
 }
 
+/// The figure and the run time, shown with `--nocapture`.
+fn report(run: &abide_tool::conformance::SuiteRun) {
+    println!(
+        "{}: {} in {:.0} s",
+        run.guest.system,
+        run.comparison.figure(),
+        run.guest.elapsed.as_secs_f64()
+    );
+}
+
 #[test]
 fn abide_passes_at_least_the_recorded_floor() {
     let (floor, total) = step(floor(SUITE_FLOOR));
     let run = run(System::Abide);
     let comparison = &run.comparison;
-    println!(
-        "{}: {} in {:.0} s",
-        run.guest.system,
-        comparison.figure(),
-        run.guest.elapsed.as_secs_f64()
-    );
+    report(&run);
     assert_eq!(comparison.total, total, "the baseline changed size");
     let failures: Vec<&str> = comparison.failures().map(|c| c.name.as_str()).collect();
     assert!(
@@ -60,12 +65,7 @@ fn abide_passes_at_least_the_recorded_floor() {
 fn the_harness_passes_every_baseline_case_it_runs_on_the_linux_peer() {
     let run = run(System::Linux);
     let comparison = &run.comparison;
-    println!(
-        "{}: {} in {:.0} s",
-        run.guest.system,
-        comparison.figure(),
-        run.guest.elapsed.as_secs_f64()
-    );
+    report(&run);
     // A baseline case the run reported must pass. Cases it never reports
     // come from `.tests` files kept out of the shared folder (docs/unix.md,
     // "Compatibility"); they count as not passed, on Linux as on Abide.

@@ -70,17 +70,8 @@ pub fn outcomes(text: &str) -> BTreeMap<String, Outcome> {
 /// The tree of `/diff`: the scripts and the driver (`prefix` as in
 /// [`layout::suite_part`]).
 fn diff_tree(prefix: &str, names: &[String]) -> Tree {
-    let at = |name: &str| {
-        if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}/{name}")
-        }
-    };
-    let mut tree = Tree::new();
-    if !prefix.is_empty() {
-        tree.directory(prefix, 0o755);
-    }
+    let at = |name: &str| layout::under(prefix, name);
+    let mut tree = Tree::rooted(prefix);
     tree.file(
         &at(guest::DRIVER_NAME),
         0o755,

@@ -51,6 +51,16 @@ impl Tree {
         Tree::default()
     }
 
+    /// A tree whose entries go under `prefix` (see [`under`]): it holds
+    /// that directory, unless `prefix` is empty.
+    pub fn rooted(prefix: &str) -> Tree {
+        let mut tree = Tree::new();
+        if !prefix.is_empty() {
+            tree.directory(prefix, 0o755);
+        }
+        tree
+    }
+
     pub fn directory(&mut self, path: &str, permissions: u32) {
         self.push(path, permissions, Node::Directory);
     }
@@ -182,6 +192,17 @@ fn permissions_of(path: &Path) -> Result<u32, String> {
         .map_err(|e| format!("cannot stat {}: {e}", path.display()))
 }
 
+/// `name` inside `prefix`: `suite/run` for an initramfs (`prefix` is where
+/// the directory lands in it), `run` for a directory added as `/suite`
+/// (`prefix` empty).
+pub fn under(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
 /// `/etc/passwd` and `/etc/group` as the README gives them.
 pub const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\n";
 pub const GROUP: &str = "root:x:0:\n";
@@ -221,17 +242,8 @@ pub fn suite_part(
     testsuite: &Path,
     driver: &str,
 ) -> Result<Tree, String> {
-    let at = |name: &str| {
-        if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}/{name}")
-        }
-    };
-    let mut tree = Tree::new();
-    if !prefix.is_empty() {
-        tree.directory(prefix, 0o755);
-    }
+    let at = |name: &str| under(prefix, name);
+    let mut tree = Tree::rooted(prefix);
     tree.file(&at("busybox"), 0o755, Content::Host(busybox.to_path_buf()));
     tree.file(&at(".config"), 0o644, Content::Bytes(Vec::new()));
     tree.file(

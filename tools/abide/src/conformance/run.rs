@@ -17,8 +17,9 @@ use abide_abi::host::{untagged, SHELL_PROMPT};
 
 use super::layout::{Content, Tree};
 use crate::bench::linux;
+use crate::bench::BenchOptions;
 use crate::build::repo_root;
-use crate::qemu::{Accel, Console, Medium, QemuConfig};
+use crate::qemu::{Accel, Medium, QemuConfig};
 use crate::session::{AddSpec, BootOptions, RootTree, Session};
 
 /// The machine both systems boot in.
@@ -37,12 +38,14 @@ impl Default for Machine {
     }
 }
 
-/// `machine` booting `medium`, console captured.
+/// `machine` booting `medium`, console captured: `abide bench`'s machine.
 fn machine(machine: Machine, medium: Medium) -> QemuConfig {
-    let mut config = QemuConfig::new(medium, Console::Captured);
-    config.accel = machine.accel;
-    config.memory_mib = machine.memory_mib;
-    config
+    BenchOptions {
+        accel: machine.accel,
+        memory_mib: machine.memory_mib,
+        ..BenchOptions::default()
+    }
+    .machine(medium)
 }
 
 /// What a guest printed and how long it took.
