@@ -56,8 +56,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct ConformanceArgs {
-    /// Run on the Linux peer of `abide bench` instead of Abide (it must
-    /// give 469 of 469: the check of the harness itself)
+    /// Run on the Linux peer of `abide bench` instead of Abide (every
+    /// baseline case it runs must pass: the check of the harness itself)
     #[arg(long)]
     pub linux: bool,
     /// Run the differential suite (tests/unix/*.sh) on the Linux peer and
