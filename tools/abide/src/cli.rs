@@ -48,6 +48,37 @@ pub enum Command {
     /// Run the hostile program for N calls in several processes at once and
     /// fail on a kernel panic, a hang or leaked memory
     Fuzz(FuzzArgs),
+    /// Run busybox's test suite (../shared/conformance) on Abide's Unix
+    /// personality, or on the Linux peer, and print "N of 469"; with --diff,
+    /// the differential scripts of tests/unix on both
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ConformanceArgs {
+    /// Run on the Linux peer of `abide bench` instead of Abide (every
+    /// baseline case it runs must pass: the check of the harness itself)
+    #[arg(long)]
+    pub linux: bool,
+    /// Run the differential suite (tests/unix/*.sh) on the Linux peer and
+    /// on Abide and compare their outputs and exit statuses
+    #[arg(long, conflicts_with_all = ["linux", "applets"])]
+    pub diff: bool,
+    /// How QEMU runs the guest: emulation, or KVM (only on request)
+    #[arg(long, value_enum, default_value_t = Accel::Tcg)]
+    pub accel: Accel,
+    /// Guest memory in MiB
+    #[arg(long, value_name = "MiB", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(64..=1_048_576))]
+    pub memory: u32,
+    /// Give up on a run after this many seconds (bc's two number-printing
+    /// cases alone take the better part of an hour under TCG)
+    #[arg(long, value_name = "SECONDS", default_value_t = 10800,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Only these applets' tests [default: the README's list]
+    #[arg(value_name = "APPLET")]
+    pub applets: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]

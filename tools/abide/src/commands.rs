@@ -1,5 +1,5 @@
 //! What `abide run`, `abide build`, `abide iso` and `abide bench` do, and
-//! the exit statuses.
+//! the exit statuses (`abide conformance` is in [`crate::conformance::command`]).
 //!
 //! Exit statuses: 0 when the guest powered off, QEMU was quit, or the kernel
 //! reported success; 1 when the kernel reported a failure, a build failed, or
@@ -35,6 +35,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench(&args),
         Command::Crashtest(args) => crashtest(&args),
         Command::Fuzz(args) => fuzz(&args),
+        Command::Conformance(args) => crate::conformance::command::main(&args),
     }
 }
 
@@ -439,7 +440,8 @@ pub fn bench_command(args: &BenchArgs) -> String {
     command
 }
 
-fn fail(message: &str) -> ExitCode {
+/// Prints `message` as the tool's error and gives the failure status.
+pub fn fail(message: &str) -> ExitCode {
     if message.starts_with("abide:") {
         eprintln!("{message}");
     } else {

@@ -24,6 +24,8 @@
 //! - [`rootfs`]: the root tree and `--add` archives, and how they reach the
 //!   guest.
 //! - [`bench`]: runs the benchmark suite in the guest and reads its report.
+//! - [`conformance`]: busybox's test suite and the differential scripts on
+//!   the Unix personality and on the Linux peer.
 //! - [`cli`] and [`commands`]: the `abide` command itself.
 
 pub mod bench;
@@ -31,6 +33,7 @@ pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod conformance;
 pub mod crashtest;
 pub mod debian;
 pub mod feed;

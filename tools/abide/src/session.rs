@@ -298,6 +298,16 @@ impl Session {
         output.arrivals.get(index).map(|&(_, at)| at)
     }
 
+    /// Whether QEMU has exited (without waiting).
+    pub fn has_exited(&mut self) -> bool {
+        if self.exit.is_none() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.exit = Some(status);
+            }
+        }
+        self.exit.is_some()
+    }
+
     /// QEMU's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

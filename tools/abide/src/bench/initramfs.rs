@@ -16,10 +16,11 @@ pub struct Archive {
     next_inode: u32,
 }
 
-/// `S_IFDIR`, `S_IFREG`, `S_IFCHR`: the file type bits of a mode.
+/// `S_IFDIR`, `S_IFREG`, `S_IFCHR`, `S_IFLNK`: the file type bits of a mode.
 const DIRECTORY: u32 = 0o040_000;
 const REGULAR: u32 = 0o100_000;
 const CHAR_DEVICE: u32 = 0o020_000;
+const SYMLINK: u32 = 0o120_000;
 
 impl Archive {
     pub fn new() -> Archive {
@@ -42,6 +43,11 @@ impl Archive {
     /// A character device node, e.g. `dev/console` (5, 1).
     pub fn char_device(&mut self, path: &str, permissions: u32, major: u32, minor: u32) {
         self.member(path, CHAR_DEVICE | permissions, 1, (major, minor), &[]);
+    }
+
+    /// A symbolic link to `target` (newc keeps the target as the data).
+    pub fn symlink(&mut self, path: &str, target: &str) {
+        self.member(path, SYMLINK | 0o777, 1, (0, 0), target.as_bytes());
     }
 
     /// The archive, with its trailer.
@@ -165,6 +171,7 @@ mod tests {
         archive.char_device("dev/console", 0o600, 5, 1);
         archive.file("init", 0o755, &[1, 2, 3, 4]);
         archive.file("empty", 0o644, &[]);
+        archive.symlink("bin/sh", "busybox");
         let members = read(&archive.finish());
         assert_eq!(
             members,
@@ -192,6 +199,12 @@ mod tests {
                     mode: 0o100_644,
                     rdev: (0, 0),
                     data: vec![]
+                },
+                Member {
+                    name: "bin/sh".into(),
+                    mode: 0o120_777,
+                    rdev: (0, 0),
+                    data: b"busybox".to_vec()
                 },
             ]
         );

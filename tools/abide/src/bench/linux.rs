@@ -96,6 +96,15 @@ pub fn prepare() -> Result<LinuxPeer, String> {
     })
 }
 
+/// The kernel and the static busybox, cached or fetched, under the lock.
+pub fn kernel_and_busybox() -> Result<(Kernel, Fetched), String> {
+    let dir = peer_dir();
+    let lock = debian::lock_cache(&dir)?;
+    let found = (debian::cloud_kernel(&dir)?, debian::busybox(&dir)?);
+    drop(lock);
+    Ok(found)
+}
+
 /// The initramfs: `/dev` with the console (the kernel opens it for
 /// `/init`'s standard streams) and `null` (Rust's runtime wants it if a
 /// stream is closed), `/proc` to mount procfs on, `/init` and
