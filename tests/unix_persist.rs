@@ -24,6 +24,7 @@ fn a_linux_loop_keeps_its_pid_and_its_count_through_power_cuts() {
         store: fresh_store("unix-crashtest"),
         max_cut_delay_ms: 1500,
         unix: true,
+        add: Vec::new(),
     };
     println!("power-cut loop seed {seed:#x}");
     let report = crashtest::run(&options).unwrap_or_else(|error| panic!("{error}"));
