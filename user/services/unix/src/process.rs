@@ -345,6 +345,8 @@ pub fn exit_process(unix: &mut Unix, pid: Pid, status: Status) {
     {
         return;
     }
+    // Asked before the table forgets it (a child of init goes at once).
+    let session_leader = unix.table.process(pid).is_some_and(|p| p.sid == pid);
     let (threads, parent) = unix.table.exit(pid, status);
     for tid in threads {
         unix.waits.take(tid);
@@ -360,7 +362,7 @@ pub fn exit_process(unix: &mut Unix, pid: Pid, status: Status) {
         }
     }
     crate::tty::leader_exited(unix, pid);
-    session::process_ended(unix, pid, status);
+    session::process_ended(unix, pid, parent, session_leader, status);
     if signal::reaps_children(unix, parent) {
         unix.table.reap(pid);
     }

@@ -317,14 +317,11 @@ fn start(unix: &mut Unix, command: &Command) -> Result<Pid, i64> {
     Ok(pid)
 }
 
-/// Process `pid` ended with `status`: a `run` waiting for it answers.
-pub fn process_ended(unix: &mut Unix, pid: Pid, status: Status) {
+/// Process `pid`, child of `parent` and a session leader or not, ended
+/// with `status`: a `run` waiting for it answers.
+pub fn process_ended(unix: &mut Unix, pid: Pid, parent: Pid, session_leader: bool, status: Status) {
     let Some(run) = unix.session.runs.remove(&pid) else {
-        if unix
-            .table
-            .process(pid)
-            .is_some_and(|p| p.ppid == INIT_PID && p.sid == pid)
-        {
+        if parent == INIT_PID && session_leader {
             // A session nobody waits for (`args` at start): the log says.
             println!("unix: pid {pid} ended: status {}", status.shell_code());
         }
