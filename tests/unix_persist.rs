@@ -5,6 +5,8 @@
 //! system) every 50 ms; QEMU is SIGKILLed five times, and after each resume
 //! the loop is the same process (same pid in `unix ps`), still counting,
 //! and `/home/n` never went back past what it held before the last `sync`.
+//! Beside it, a file a Linux program `sync`ed is there after a power cut
+//! that comes right after.
 //!
 //! Drives: the default system (`user/init`, `user/drivers/{serial,vga,pci}`,
 //! `user/services/{log,kv,counter,unix}`, `user/apps/shell`) with a store.
@@ -13,6 +15,7 @@
 mod support;
 
 use abide_tool::crashtest::{self, CrashtestOptions};
+use abide_tool::session::RootTree;
 use support::*;
 
 #[test]
@@ -31,4 +34,31 @@ fn a_linux_loop_keeps_its_pid_and_its_count_through_power_cuts() {
     assert_eq!(report.runs, 5);
     assert_eq!(report.resumed, 5);
     assert!(report.unix_count > 0, "the loop never counted");
+}
+
+/// `sync` in a Linux program commits a checkpoint (the component's
+/// `checkpoint` device): a file written and synced is there after a power
+/// cut that comes right after, before the next periodic checkpoint would
+/// have taken it (the period is a second; the cut follows the sync's
+/// answer at once).
+#[test]
+fn a_file_a_linux_program_synced_survives_a_power_cut() {
+    let store = fresh_store("unix-sync");
+    let options = || {
+        BootOptions {
+            root_tree: RootTree::Required,
+            ..BootOptions::default()
+        }
+        .with_store(&store)
+    };
+    let mut session = boot_to_shell(options());
+    command(
+        &mut session,
+        "sh -c 'echo kept-by-sync > /home/synced && sync && echo synced'",
+        "synced",
+    );
+    power_cut(&mut session);
+    let mut session = boot_to_shell(options());
+    command(&mut session, "sh -c 'cat /home/synced'", "kept-by-sync");
+    power_off(&mut session);
 }

@@ -83,6 +83,7 @@ async fn main() -> i32 {
         ..SpawnOptions::default()
     };
     let unix = RefCell::new(Unix::new(handler, queue, options, syscall::clock_ns()));
+    unix.borrow_mut().checkpoint = component.device("checkpoint");
     // The shells' routes (`provides unix`), and the `run`s a crashed
     // predecessor left unanswered on them.
     let routes = component.serves("unix");

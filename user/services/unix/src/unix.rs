@@ -90,6 +90,10 @@ pub struct Unix {
     pub session: Sessions,
     /// The file systems (`files` module).
     pub fs: Fs,
+    /// The checkpoint device (`uses checkpoint from init`): `sync` and
+    /// `fsync` commit a checkpoint through it, so what a program synced
+    /// survives a power cut. `None`: they only check their arguments.
+    pub checkpoint: Option<Handle>,
 }
 
 impl Unix {
@@ -111,6 +115,7 @@ impl Unix {
             random: SplitMix64::new(seed),
             session: Sessions::default(),
             fs: Fs::default(),
+            checkpoint: None,
         }
     }
 

@@ -1,12 +1,15 @@
 //! Descriptor calls: `open`, `openat`, `creat`, `close`, `close_range`,
 //! `pipe`, `pipe2`, `dup`, `dup2`, `dup3`, `fcntl`, `ioctl` (the
-//! terminal's go to [`crate::tty`]), and the calls that only check a
-//! descriptor here (`fsync`, `fdatasync`, `syncfs`, `flock`, `fadvise64`).
+//! terminal's go to [`crate::tty`]), the syncs (`sync`, `fsync`,
+//! `fdatasync`, `syncfs`: a checkpoint) and the calls that only check a
+//! descriptor here (`flock`, `fadvise64`).
 
-use abide_linux::errno::{EBADF, EINVAL, ENOTTY, EOPNOTSUPP};
+use abide_abi::syscall::Error;
+use abide_linux::errno::{EBADF, EINVAL, EIO, ENOTTY, EOPNOTSUPP};
 use abide_linux::fs::at::AT_FDCWD;
 use abide_linux::fs::fcntl::{F_GETLK, F_SETFD, F_SETLK, F_SETLKW};
 use abide_linux::fs::open::{O_CREAT, O_TRUNC, O_WRONLY};
+use abide_rt::syscall;
 
 use super::fs::{done, path, with};
 use crate::call::{Call, Outcome, WaitOn};
@@ -221,24 +224,43 @@ fn check_fd(c: &mut Call) -> Outcome {
 }
 
 /// `fsync(fd)`: the file systems live in this component's memory, which
-/// Abide's checkpoints keep: nothing to flush.
+/// Abide's checkpoints keep; a sync commits one now ([`commit`]).
 pub fn fsync(c: &mut Call) -> Outcome {
-    check_fd(c)
+    match check_fd(c) {
+        Outcome::Done(_) => commit(c),
+        other => other,
+    }
 }
 
 /// `fdatasync(fd)`: as `fsync`.
 pub fn fdatasync(c: &mut Call) -> Outcome {
-    check_fd(c)
+    fsync(c)
 }
 
 /// `syncfs(fd)`: as `fsync`.
 pub fn syncfs(c: &mut Call) -> Outcome {
-    check_fd(c)
+    fsync(c)
 }
 
-/// `sync()`: as `fsync`.
-pub fn sync(_c: &mut Call) -> Outcome {
-    Outcome::Done(0)
+/// `sync()`: as `fsync`, for every file.
+pub fn sync(c: &mut Call) -> Outcome {
+    commit(c)
+}
+
+/// Commits a checkpoint holding everything done so far (Abide's `sync`,
+/// through the component's `checkpoint` device), so what the caller wrote
+/// survives a power cut. The whole component waits for the commit: the
+/// calls are rare and the commit takes milliseconds. Without the device
+/// or a store there is nothing to commit to and the call succeeds, as a
+/// sync on a RAM file system does on Linux; a store that fails is `EIO`.
+fn commit(c: &mut Call) -> Outcome {
+    let Some(device) = c.unix.checkpoint else {
+        return Outcome::Done(0);
+    };
+    match syscall::persist_sync(device) {
+        Ok(_) | Err(Error::Unavailable) => Outcome::Done(0),
+        Err(_) => Outcome::err(EIO),
+    }
 }
 
 /// `flock(fd, operation)`: always granted.
