@@ -157,3 +157,29 @@ fn a_linux_read_on_the_console_outlives_a_serial_driver_restart() {
     );
     power_off(&mut session);
 }
+
+/// A crash of `unix` ends its Linux processes (the kernel ends every
+/// process whose trap handler is gone) and the supervisor restarts it with
+/// an empty process table; the rest of the system runs on and the new
+/// instance serves the shell.
+#[test]
+fn a_crash_of_unix_ends_its_processes_and_it_comes_back_serving() {
+    let mut session = boot_to_shell(with_busybox());
+    command(&mut session, "sh -c 'sleep 60' &", "&");
+    command(&mut session, "unix ps", "sleep 60");
+    command(&mut session, "crash unix", "unix faulted");
+    // The restarted instance answers with an empty process table.
+    command(&mut session, "sh -c 'echo alive'", "alive");
+    let ps = command(&mut session, "unix ps", "command");
+    assert!(
+        !ps.contains("sleep 60"),
+        "the Linux process outlived unix:\n{ps}"
+    );
+    let restarts = command(
+        &mut session,
+        "ps | where name == unix | select restarts",
+        "restarts",
+    );
+    assert_eq!(first_number(&restarts, "restarts"), 1, "{restarts}");
+    power_off(&mut session);
+}
