@@ -38,6 +38,7 @@ fn the_default_system_parses_as_described() {
             "vga",
             "pci",
             "log",
+            "unix",
             "counter",
             "kv",
             "shell",
@@ -63,6 +64,7 @@ fn the_default_system_parses_as_described() {
             Route::new("pci", "pci"),
             Route::new("counter", "counter"),
             Route::new("kv", "kv"),
+            Route::new("unix", "unix"),
             Route::new("checkpoint", "init")
         ]
     );
@@ -119,12 +121,16 @@ fn init_provides_spawn_and_no_shipped_component_takes_it() {
     assert_eq!(component(&system, "a").uses, [Route::new("spawn", "init")]);
     let refused = errors(&in_root("component a { uses disk from init }"));
     assert!(refused[0].message.contains("spawn"), "{}", refused[0]);
-    // Only init starts processes in the default system.
+    // In the default system only init and the Unix personality (which
+    // starts the Linux processes it runs) start processes.
     let system = ok(include_str!("../../../system/default.conf"));
-    assert!(system
+    let spawners: Vec<&str> = system
         .components()
         .iter()
-        .all(|c| !c.uses.contains(&Route::new("spawn", "init"))));
+        .filter(|c| c.uses.contains(&Route::new("spawn", "init")))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(spawners, ["unix"]);
 }
 
 #[test]
