@@ -68,18 +68,19 @@ fn the_default_system_parses_as_described() {
             Route::new("checkpoint", "init")
         ]
     );
-    // Both shells may take checkpoints; nothing else in the default system.
+    // Both shells may take checkpoints, and the Unix personality (a Linux
+    // program's `sync`); nothing else in the default system.
     let checkpointers: Vec<&str> = system
         .components()
         .iter()
         .filter(|c| c.uses.contains(&Route::new("checkpoint", "init")))
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(checkpointers, ["shell", "vga-shell"]);
+    assert_eq!(checkpointers, ["unix", "shell", "vga-shell"]);
     assert_eq!(shell.restart, RestartType::Permanent);
     assert!(!shell.persistent);
     assert!(!serial.persistent);
-    for persistent in ["log", "counter", "kv"] {
+    for persistent in ["log", "unix", "counter", "kv"] {
         assert!(component(&system, persistent).persistent, "{persistent}");
     }
     assert_eq!(
