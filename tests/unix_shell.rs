@@ -69,6 +69,18 @@ fn sh_c_reports_how_a_script_ended_and_unix_lists_processes() {
     command(&mut session, "unix ps | sort-by pid desc | first 1", "pid");
     let stats = command(&mut session, "unix stats", "calls");
     assert_contains(&stats, "processes");
+    // Six commands were run, and `echo one two | wc -w` forked at least
+    // twice more: `started` counts forks as well as runs.
+    let started: u64 = stats
+        .lines()
+        .find(|line| line.trim_start().starts_with("started"))
+        .and_then(|line| line.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no started row in:\n{stats}"));
+    assert!(
+        started >= 8,
+        "started {started}, forks not counted:\n{stats}"
+    );
     command(&mut session, "unix frob", "usage: unix ps | unix stats");
     command(&mut session, "help", "unix ps");
     power_off(&mut session);

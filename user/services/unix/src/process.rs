@@ -225,6 +225,7 @@ pub fn fork_process(unix: &mut Unix, pid: Pid, tid: Pid, regs: TrapRegisters) ->
             if let Some(t) = unix.threads.get_mut(&child) {
                 t.id = id;
             }
+            session::process_started(unix);
             Ok(child)
         }
         Err(error) => {

@@ -347,7 +347,6 @@ pub fn process_ended(unix: &mut Unix, pid: Pid, parent: Pid, session_leader: boo
 }
 
 /// Counts a Linux process started by `fork` or `clone` (for `stats`).
-#[allow(dead_code)] // `process` counts its forks here once it wants to.
 pub fn process_started(unix: &mut Unix) {
     unix.session.started += 1;
 }
