@@ -18,8 +18,10 @@ use abide_tool::conformance::run::Machine;
 use abide_tool::conformance::{floor, System, DIFF_FLOOR};
 use support::*;
 
-/// All the scripts on one system under TCG.
-const SCRIPTS: Duration = Duration::from_secs(1800);
+/// All the scripts on one system under TCG (about a minute on Linux,
+/// more than eight on Abide on a loaded machine, 2026-12-07); an overrun
+/// fails with the last lines printed.
+const SCRIPTS: Duration = Duration::from_secs(20 * 60);
 
 #[test]
 fn scripts_behave_the_same_on_abide_and_linux() {
