@@ -96,6 +96,16 @@ pub fn prepare() -> Result<LinuxPeer, String> {
     })
 }
 
+/// The program, built as [`prepare`] builds it (static glibc), under the
+/// lock; returns the executable. `tests/unix_bench.rs` runs it on Abide.
+pub fn program() -> Result<PathBuf, String> {
+    let dir = peer_dir();
+    let lock = debian::lock_cache(&dir)?;
+    let path = build_program(&dir)?;
+    drop(lock);
+    Ok(path)
+}
+
 /// The kernel and the static busybox, cached or fetched, under the lock.
 pub fn kernel_and_busybox() -> Result<(Kernel, Fetched), String> {
     let dir = peer_dir();
