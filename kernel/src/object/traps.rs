@@ -25,7 +25,12 @@ use crate::arch::exceptions::FaultReport;
 use crate::arch::idt::TrapFrame;
 use crate::process::ExitReason;
 use crate::sched::{self, ThreadState};
-use crate::syscall::heap_gate;
+
+/// What one trap may allocate without `try_reserve` (the observers its
+/// queued message wakes, their port packets: the growth of lists, 32 KiB
+/// as in `syscall::heap_gate`); a trap the heap cannot hold ends the
+/// trapping process.
+pub const TRAP_HEAP: usize = 32 << 10;
 
 /// Why a thread stops.
 #[derive(Clone, Copy)]
@@ -142,7 +147,7 @@ fn queue(
             _ => GONE,
         })?;
     const NO_MEMORY: &str = "no memory to queue its trap";
-    if !crate::mm::heap_has_free_run(heap_gate::TRAP) {
+    if !crate::mm::heap_has_free_run(TRAP_HEAP) {
         return Err(NO_MEMORY);
     }
     let mut bytes = Vec::new();

@@ -39,9 +39,12 @@ const COPY_ASIDE: usize = btree_insert_bytes(size_of::<u64>(), size_of::<usize>(
 const LISTS: usize = 32 << 10;
 
 /// What one trap of a foreign thread may allocate without `try_reserve`
-/// (`object::traps`: the observers a queued message wakes, their port
-/// packets); a trap the heap cannot hold ends the trapping process.
-pub const TRAP: usize = LISTS;
+/// (`object::traps::TRAP_HEAP`, which the trap path checks itself: it
+/// sits below this module).
+const TRAP: usize = crate::object::traps::TRAP_HEAP;
+
+// The trap path's bound is the lists' growth, like a call that queues.
+const _: () = assert!(TRAP == LISTS);
 
 /// The most heap bytes `call` may allocate without `try_reserve`, or
 /// `None` for calls that are never refused (they free memory, or allocate
