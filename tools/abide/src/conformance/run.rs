@@ -119,9 +119,11 @@ pub fn linux_peer(
     result
 }
 
-/// Stages `tree` in `target/conformance/<name>` for `--add …:guest`.
+/// Stages `tree` in `target/conformance/<name>-<pid>` for `--add …:guest`:
+/// one folder per run, so that two runs at once (say, two halves of the
+/// applets) do not rewrite each other's tree while it is being packed.
 pub fn stage(name: &str, tree: &Tree, guest: &str) -> Result<AddSpec, String> {
-    let host = work_dir().join(name);
+    let host = work_dir().join(format!("{name}-{}", std::process::id()));
     tree.stage(&host)?;
     Ok(AddSpec {
         host,
@@ -129,7 +131,8 @@ pub fn stage(name: &str, tree: &Tree, guest: &str) -> Result<AddSpec, String> {
     })
 }
 
-/// Boots Abide's full image with its root tree and `adds` added to it,
+/// Boots Abide's full image with its root tree and `adds` (trees made by
+/// [`stage`], removed once packed) added to it,
 /// types `command` at the shell's prompt, reads the console until `end`,
 /// and powers off. Err soon if the driver does not print `start` (the
 /// shell or the personality cannot run it).
@@ -142,13 +145,19 @@ pub fn abide(
     timeout: Duration,
     on_line: &mut dyn FnMut(&str),
 ) -> Result<GuestOutput, String> {
-    let mut session = Session::boot(BootOptions {
+    let booted = Session::boot(BootOptions {
         memory_mib: settings.memory_mib,
         accel: settings.accel,
         root_tree: RootTree::Required,
         add: adds.to_vec(),
         ..BootOptions::default()
-    })?;
+    });
+    // The staged trees are packed into archives before QEMU starts: they
+    // are not needed any more, whether the boot worked or not.
+    for add in adds {
+        let _ = fs::remove_dir_all(&add.host);
+    }
+    let mut session = booted?;
     let started = session.started();
     session.expect(SHELL_PROMPT, Duration::from_secs(600))?;
     session.send(&format!("{command}\n"))?;
