@@ -57,6 +57,7 @@ impl Vfs {
             }
             node
         };
+        let node = self.through_descriptor(files, caller, node)?;
         let is_dir = self.is_dir(caller, &node);
         if flags & O_DIRECTORY != 0 && !is_dir {
             return fail(ENOTDIR);
