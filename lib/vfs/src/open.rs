@@ -189,8 +189,11 @@ impl Vfs {
         let Kind::Fifo(pipe) = &mut inode.kind else {
             return;
         };
-        file.reader_opens_seen = pipe.reader_opens;
-        file.writer_opens_seen = pipe.writer_opens;
+        // A peer open now counts as seen (Linux's `open` would not have
+        // waited for it): a pipe's end reopened through `/dev/fd/N` reads
+        // end-of-file once the writers it found are gone.
+        file.reader_opens_seen = pipe.reader_opens - u64::from(pipe.readers > 0);
+        file.writer_opens_seen = pipe.writer_opens - u64::from(pipe.writers > 0);
         let access = file.flags & O_ACCMODE;
         if access != O_WRONLY {
             pipe.readers += 1;

@@ -167,14 +167,17 @@ fn dev_fd_reaches_the_callers_own_descriptors() {
     let mut buf = [0u8; 8];
     assert_eq!(vfs.read(&files, &c, again, &mut buf).unwrap(), 5);
     assert_eq!(&buf[..5], b"piped");
+    // Once the writers are gone, the reopened end reads end-of-file.
+    vfs.close(&mut files, write_end).unwrap();
+    assert_eq!(vfs.read(&files, &c, again, &mut buf).unwrap(), 0);
     let stat = vfs
         .fstatat(&files, &c, AT_FDCWD, name.as_bytes(), 0)
         .unwrap();
     assert_eq!(stat, vfs.fstat(&files, &c, read_end).unwrap());
     // The same through /proc/self/fd and /dev/stdin (descriptor 0).
-    let by_proc = format!("/proc/self/fd/{write_end}");
+    let by_proc = format!("/proc/self/fd/{read_end}");
     assert!(vfs
-        .openat(&mut files, &c, AT_FDCWD, by_proc.as_bytes(), O_WRONLY, 0)
+        .openat(&mut files, &c, AT_FDCWD, by_proc.as_bytes(), O_RDONLY, 0)
         .is_ok());
     let stdin = vfs
         .openat(&mut files, &c, AT_FDCWD, b"/dev/stdin", O_RDONLY, 0)
