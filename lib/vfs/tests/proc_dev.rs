@@ -174,6 +174,11 @@ fn dev_fd_reaches_the_callers_own_descriptors() {
         .fstatat(&files, &c, AT_FDCWD, name.as_bytes(), 0)
         .unwrap();
     assert_eq!(stat, vfs.fstat(&files, &c, read_end).unwrap());
+    // Opened after the writers are gone, it reads end-of-file at once.
+    let late = vfs
+        .openat(&mut files, &c, AT_FDCWD, name.as_bytes(), O_RDONLY, 0)
+        .unwrap();
+    assert_eq!(vfs.read(&files, &c, late, &mut buf).unwrap(), 0);
     // The same through /proc/self/fd and /dev/stdin (descriptor 0).
     let by_proc = format!("/proc/self/fd/{read_end}");
     assert!(vfs
