@@ -105,33 +105,31 @@ fn root_archive() -> Result<(PathBuf, u64), String> {
 
 /// Debian's static busybox (cached, or fetched) and its applets.
 fn fetch_busybox() -> Result<(Vec<u8>, Vec<String>), String> {
-    let dir = debian::cache_dir();
-    let lock = debian::lock_cache(&dir)?;
-    let fetched = debian::busybox(&dir).map_err(|e| {
-        format!(
-            "cannot get Debian's {} (needed for /bin/busybox): {e}",
-            debian::BUSYBOX
-        )
-    })?;
-    drop(lock);
-    let binary = fs::read(&fetched.path)
-        .map_err(|e| format!("cannot read {}: {e}", fetched.path.display()))?;
-    let applets = busybox::applets(&fetched.path)?;
+    let (path, binary) = fetch_binary(debian::busybox, debian::BUSYBOX, busybox::BINARY)?;
+    let applets = busybox::applets(&path)?;
     Ok((binary, applets))
 }
 
 /// Debian's static bash (cached, or fetched).
 fn fetch_bash() -> Result<Vec<u8>, String> {
+    fetch_binary(debian::bash_static, debian::BASH_STATIC, bash::BINARY).map(|(_, binary)| binary)
+}
+
+/// The cached file `fetch` gives for `package` (fetched under the cache's
+/// lock), and its bytes; `goes_to` is its path in the tree, for errors.
+fn fetch_binary(
+    fetch: fn(&Path) -> Result<debian::Fetched, String>,
+    package: &str,
+    goes_to: &str,
+) -> Result<(PathBuf, Vec<u8>), String> {
     let dir = debian::cache_dir();
     let lock = debian::lock_cache(&dir)?;
-    let fetched = debian::bash_static(&dir).map_err(|e| {
-        format!(
-            "cannot get Debian's {} (needed for /bin/bash): {e}",
-            debian::BASH_STATIC
-        )
-    })?;
+    let fetched = fetch(&dir)
+        .map_err(|e| format!("cannot get Debian's {package} (needed for /{goes_to}): {e}"))?;
     drop(lock);
-    fs::read(&fetched.path).map_err(|e| format!("cannot read {}: {e}", fetched.path.display()))
+    let binary = fs::read(&fetched.path)
+        .map_err(|e| format!("cannot read {}: {e}", fetched.path.display()))?;
+    Ok((fetched.path, binary))
 }
 
 /// The root tree: the files of `system_rootfs`, [`EMPTY_DIRS`], and busybox
