@@ -42,7 +42,13 @@ impl Vfs {
             };
         }
         let start = self.start(files, caller, dirfd, path)?;
-        self.walk(caller, start, path, flags & AT_SYMLINK_NOFOLLOW == 0)
+        let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+        let node = self.walk(caller, start, path, follow)?;
+        if follow {
+            self.through_descriptor(files, caller, node)
+        } else {
+            Ok(node)
+        }
     }
 
     /// `newfstatat`.

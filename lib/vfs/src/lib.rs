@@ -23,6 +23,7 @@ mod open;
 mod path;
 mod perm;
 mod pipe;
+mod procfd;
 pub mod tar;
 mod vfs;
 

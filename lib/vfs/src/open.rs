@@ -57,6 +57,7 @@ impl Vfs {
             }
             node
         };
+        let node = self.through_descriptor(files, caller, node)?;
         let is_dir = self.is_dir(caller, &node);
         if flags & O_DIRECTORY != 0 && !is_dir {
             return fail(ENOTDIR);
@@ -185,11 +186,24 @@ impl Vfs {
         let Ok(inode) = self.inode_mut(ino) else {
             return;
         };
+        // A pipe of `pipe2` is in no directory: only `/dev/fd/N` reopens it.
+        let anonymous = inode.nlink == 0;
         let Kind::Fifo(pipe) = &mut inode.kind else {
             return;
         };
-        file.reader_opens_seen = pipe.reader_opens;
-        file.writer_opens_seen = pipe.writer_opens;
+        // A peer open now counts as seen (Linux's `open` would not have
+        // waited for it), and a pipe's every peer does (Linux never waits
+        // in opening one): an end reopened through `/dev/fd/N` reads
+        // end-of-file once the writers are gone, even if none was left.
+        let seen = |opens: u64, open_now: bool| {
+            if anonymous {
+                0
+            } else {
+                opens - u64::from(open_now)
+            }
+        };
+        file.reader_opens_seen = seen(pipe.reader_opens, pipe.readers > 0);
+        file.writer_opens_seen = seen(pipe.writer_opens, pipe.writers > 0);
         let access = file.flags & O_ACCMODE;
         if access != O_WRONLY {
             pipe.readers += 1;

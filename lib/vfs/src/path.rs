@@ -79,6 +79,9 @@ impl Vfs {
             push_decimal(&mut target, caller.pid as u64);
             return Some(ProcEntry::Symlink(target));
         }
+        if let Some(entry) = crate::procfd::own_fd_entry(caller, path) {
+            return Some(entry);
+        }
         caller.proc.lookup(path)
     }
 

@@ -148,3 +148,54 @@ fn dev_lists_its_nodes() {
         );
     }
 }
+
+#[test]
+fn dev_fd_reaches_the_callers_own_descriptors() {
+    let (mut vfs, mut files) = system();
+    let c = root();
+    let first = vfs
+        .openat(&mut files, &c, AT_FDCWD, b"/proc/meminfo", O_RDONLY, 0)
+        .unwrap();
+    assert_eq!(first, 0);
+    // Process substitution: a pipe's read end, opened again by name.
+    let (read_end, write_end) = vfs.pipe2(&mut files, &c, 0).unwrap();
+    let name = format!("/dev/fd/{read_end}");
+    let again = vfs
+        .openat(&mut files, &c, AT_FDCWD, name.as_bytes(), O_RDONLY, 0)
+        .unwrap();
+    assert_eq!(vfs.write(&files, &c, write_end, b"piped").unwrap(), 5);
+    let mut buf = [0u8; 8];
+    assert_eq!(vfs.read(&files, &c, again, &mut buf).unwrap(), 5);
+    assert_eq!(&buf[..5], b"piped");
+    // Once the writers are gone, the reopened end reads end-of-file.
+    vfs.close(&mut files, write_end).unwrap();
+    assert_eq!(vfs.read(&files, &c, again, &mut buf).unwrap(), 0);
+    let stat = vfs
+        .fstatat(&files, &c, AT_FDCWD, name.as_bytes(), 0)
+        .unwrap();
+    assert_eq!(stat, vfs.fstat(&files, &c, read_end).unwrap());
+    // Opened after the writers are gone, it reads end-of-file at once.
+    let late = vfs
+        .openat(&mut files, &c, AT_FDCWD, name.as_bytes(), O_RDONLY, 0)
+        .unwrap();
+    assert_eq!(vfs.read(&files, &c, late, &mut buf).unwrap(), 0);
+    // The same through /proc/self/fd and /dev/stdin (descriptor 0).
+    let by_proc = format!("/proc/self/fd/{read_end}");
+    assert!(vfs
+        .openat(&mut files, &c, AT_FDCWD, by_proc.as_bytes(), O_RDONLY, 0)
+        .is_ok());
+    let stdin = vfs
+        .openat(&mut files, &c, AT_FDCWD, b"/dev/stdin", O_RDONLY, 0)
+        .unwrap();
+    assert_eq!(vfs.read(&files, &c, stdin, &mut buf).unwrap(), 8);
+    assert_eq!(&buf, b"MemTotal");
+    // A descriptor that is not open is not there; nor another's.
+    assert_eq!(
+        errno(vfs.openat(&mut files, &c, AT_FDCWD, b"/dev/fd/99", O_RDONLY, 0)),
+        ENOENT
+    );
+    assert_eq!(
+        errno(vfs.openat(&mut files, &c, AT_FDCWD, b"/proc/1/fd/0", O_RDONLY, 0)),
+        ENOENT
+    );
+}

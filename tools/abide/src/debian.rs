@@ -1,16 +1,18 @@
 //! Debian packages the host tool needs, fetched from the Debian archive and
-//! cached: the Linux guest's kernel (`abide bench`) and the static busybox
-//! (the Linux guest's, and the root tree's, `rootfs`).
+//! cached: the Linux guest's kernel (`abide bench`), the static busybox
+//! (the Linux guest's, and the root tree's, `rootfs`) and the static bash
+//! (the root tree's `/bin/bash`).
 //!
 //! The kernel is Debian's cloud kernel: the metapackage
 //! [`METAPACKAGE`] depends on the current versioned image package
 //! (`linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)`). [`cloud_kernel`]
-//! reads that dependency with `apt-cache show`; [`busybox`] reads the
-//! current version of [`BUSYBOX`] the same way. Each package is downloaded
+//! reads that dependency with `apt-cache show`; [`busybox`] and
+//! [`bash_static`] read the current version of [`BUSYBOX`] and
+//! [`BASH_STATIC`] the same way. Each package is downloaded
 //! with `apt-get download` (no installation, no root needed once apt has
 //! its package lists) and unpacked with `dpkg -x`, and only the one file
 //! the guest needs is kept: `target/linux-peer/<package>_<version>/vmlinuz`
-//! and `.../busybox` ([`cache_dir`]; [`lock_cache`] serializes the tool's
+//! and `.../busybox`, `.../bash` ([`cache_dir`]; [`lock_cache`] serializes the tool's
 //! processes). A cached file is used without going to the network;
 //! when apt has no package lists (or stale ones) the tool runs
 //! `apt-get update` itself if it is root, and otherwise says to. Without
@@ -45,6 +47,8 @@ pub const METAPACKAGE: &str = "linux-image-cloud-amd64";
 const IMAGE_PREFIX: &str = "linux-image-";
 /// The package holding a statically linked busybox, as `bin/busybox`.
 pub const BUSYBOX: &str = "busybox-static";
+/// The package holding a statically linked bash, as `bin/bash-static`.
+pub const BASH_STATIC: &str = "bash-static";
 
 /// One file taken from a Debian package and cached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,14 +115,32 @@ pub fn busybox(cache: &Path) -> Result<Fetched, String> {
             resolve: |show| Some((BUSYBOX.to_string(), field(show, "Version")?.to_string())),
             cached_prefix: BUSYBOX,
             file_name: "busybox",
-            pick: |root| {
-                let path = root.join("bin").join("busybox");
-                path.is_file()
-                    .then_some(path)
-                    .ok_or_else(|| "the package has no bin/busybox".to_string())
-            },
+            pick: |root| packaged_file(root, "bin/busybox"),
         },
     )
+}
+
+/// The current static bash (`/bin/bash-static` of [`BASH_STATIC`]), from
+/// the cache in `cache` or fetched into it.
+pub fn bash_static(cache: &Path) -> Result<Fetched, String> {
+    obtain(
+        cache,
+        &Wanted {
+            asked: BASH_STATIC,
+            resolve: |show| Some((BASH_STATIC.to_string(), field(show, "Version")?.to_string())),
+            cached_prefix: BASH_STATIC,
+            file_name: "bash",
+            pick: |root| packaged_file(root, "bin/bash-static"),
+        },
+    )
+}
+
+/// `relative` inside the unpacked package at `root`, if it is a file.
+fn packaged_file(root: &Path, relative: &str) -> Result<PathBuf, String> {
+    let path = root.join(relative);
+    path.is_file()
+        .then_some(path)
+        .ok_or_else(|| format!("the package has no {relative}"))
 }
 
 /// The file `wanted` names, cached or fetched.

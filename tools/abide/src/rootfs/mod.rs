@@ -6,18 +6,21 @@
 //!   it as a POSIX ustar archive (uid/gid 0, fixed mtime: reproducible).
 //! - [`busybox`]: Debian's `busybox-static` (fetched and cached by
 //!   [`crate::debian`]) as `/bin/busybox` with its applet links.
+//! - [`bash`]: Debian's `bash-static` (fetched and cached the same way) as
+//!   `/bin/bash`, when it can be had.
 //! - [`add`]: `--add HOSTDIR:/PATH`.
 //! - [`placement`]: where the archives go in guest RAM, QEMU's loader
 //!   arguments and the kernel's `archive=` options.
 //!
 //! The root tree is `system/rootfs/` of the repository, the directories of
-//! [`EMPTY_DIRS`] (git keeps no empty directory) and busybox. Without
+//! [`EMPTY_DIRS`] (git keeps no empty directory), busybox and bash. Without
 //! busybox (offline, no apt, nothing cached) there is no root tree: the tool
 //! says so and boots without one, unless the caller needs it
 //! ([`RootTree::Required`]). The files go to `target/abide/rootfs.tar` and
 //! `target/abide/add-<checksum>.tar`, never into the kernel image.
 
 pub mod add;
+pub mod bash;
 pub mod busybox;
 pub mod placement;
 pub mod tree;
@@ -90,7 +93,11 @@ pub fn prepare(root: RootTree, add: &[AddSpec], memory_mib: u32) -> Result<Vec<P
 /// The root tree written to `target/abide/rootfs.tar`: its path and length.
 fn root_archive() -> Result<(PathBuf, u64), String> {
     let (binary, applets) = fetch_busybox()?;
-    let tree = root_tree(&repo_root().join(SYSTEM_ROOTFS), binary, &applets)?;
+    let mut tree = root_tree(&repo_root().join(SYSTEM_ROOTFS), binary, &applets)?;
+    match fetch_bash() {
+        Ok(bash) => bash::install(&mut tree, bash)?,
+        Err(e) => eprintln!("abide: the root tree has no /bin/bash: {e}"),
+    }
     let bytes = tree.to_ustar()?;
     let path = write_archive("rootfs.tar", &bytes)?;
     Ok((path, bytes.len() as u64))
@@ -98,19 +105,31 @@ fn root_archive() -> Result<(PathBuf, u64), String> {
 
 /// Debian's static busybox (cached, or fetched) and its applets.
 fn fetch_busybox() -> Result<(Vec<u8>, Vec<String>), String> {
+    let (path, binary) = fetch_binary(debian::busybox, debian::BUSYBOX, busybox::BINARY)?;
+    let applets = busybox::applets(&path)?;
+    Ok((binary, applets))
+}
+
+/// Debian's static bash (cached, or fetched).
+fn fetch_bash() -> Result<Vec<u8>, String> {
+    fetch_binary(debian::bash_static, debian::BASH_STATIC, bash::BINARY).map(|(_, binary)| binary)
+}
+
+/// The cached file `fetch` gives for `package` (fetched under the cache's
+/// lock), and its bytes; `goes_to` is its path in the tree, for errors.
+fn fetch_binary(
+    fetch: fn(&Path) -> Result<debian::Fetched, String>,
+    package: &str,
+    goes_to: &str,
+) -> Result<(PathBuf, Vec<u8>), String> {
     let dir = debian::cache_dir();
     let lock = debian::lock_cache(&dir)?;
-    let fetched = debian::busybox(&dir).map_err(|e| {
-        format!(
-            "cannot get Debian's {} (needed for /bin/busybox): {e}",
-            debian::BUSYBOX
-        )
-    })?;
+    let fetched = fetch(&dir)
+        .map_err(|e| format!("cannot get Debian's {package} (needed for /{goes_to}): {e}"))?;
     drop(lock);
     let binary = fs::read(&fetched.path)
         .map_err(|e| format!("cannot read {}: {e}", fetched.path.display()))?;
-    let applets = busybox::applets(&fetched.path)?;
-    Ok((binary, applets))
+    Ok((fetched.path, binary))
 }
 
 /// The root tree: the files of `system_rootfs`, [`EMPTY_DIRS`], and busybox

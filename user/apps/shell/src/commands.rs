@@ -43,6 +43,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("sync", "wait until everything done so far is committed to the store"),
     ("persist", "the checkpoint engine: store, generation, period, last checkpoint's figures"),
     ("sh", "sh | sh -c 'SCRIPT' [&]: busybox ash on the console (Ctrl-D returns), or one script; prints its exit status when not 0"),
+    ("bash", "bash | bash -c 'SCRIPT' | bash FILE [&]: as sh, with Debian's bash (/bin/bash)"),
     ("unix", "unix ps | unix stats: the Linux processes; the calls the Unix personality served"),
     ("mem", "memory in use"),
     ("uptime", "time since boot"),

@@ -7,6 +7,8 @@
 //!   arguments; its output goes straight to the console. When it ends with
 //!   anything but exit code 0 the shell prints `exit status N` or `killed
 //!   by signal N`.
+//! - `bash` and `bash ARGS` [`&`]: the same with `/bin/bash` (Debian's
+//!   static bash) in place of `/bin/sh`.
 //! - `sh ... &`: the same, detached: started in the background of a
 //!   `/bin/sh -c` that ends at once ([`DETACH`]), ignoring `SIGHUP` (which
 //!   the end of that session sends its process group) and with its input
@@ -41,21 +43,34 @@ const SH: &str = "/bin/sh";
 /// like `nohup CMD &`: a signal ignored at `exec` stays ignored.
 pub const DETACH: &str = "trap '' HUP; \"$@\" &";
 
-/// Whether `line` is an `sh` command (its first word is `sh`).
+/// The shells a line may start, by first word, and their programs.
+const SHELLS: [(&str, &str); 2] = [("sh", SH), ("bash", "/bin/bash")];
+
+/// Whether `line` is an `sh` or `bash` command (by its first word).
 pub(super) fn is_sh(line: &str) -> bool {
-    line.split_whitespace().next() == Some("sh")
+    program(line).is_some()
 }
 
-/// Runs an `sh` line: `line` starts with `sh`.
+/// The program of an `sh` or `bash` line.
+fn program(line: &str) -> Option<&'static str> {
+    let first = line.split_whitespace().next()?;
+    SHELLS
+        .iter()
+        .find(|(name, _)| *name == first)
+        .map(|(_, program)| *program)
+}
+
+/// Runs an `sh` or `bash` line: `line` starts with one of them.
 pub(super) async fn sh(shell: &Shell, line: &str) -> Result<String, String> {
+    let program = program(line).unwrap_or(SH);
     let unix = route(shell)?;
     let mut words = split_sh_words(line).map_err(|_| String::from("a quote is not closed"))?;
     let background = words.last().is_some_and(|word| word.unquoted_amp);
     if background {
         words.pop();
     }
-    // The first word is `sh` itself.
-    let mut argv: Vec<String> = [String::from(SH)].into();
+    // The first word is the shell's name itself.
+    let mut argv: Vec<String> = [String::from(program)].into();
     argv.extend(words.into_iter().skip(1).map(|word| word.text));
     if argv.len() == 1 {
         argv.push("-i".into());
