@@ -148,8 +148,8 @@ pub fn rt_sigsuspend(c: &mut Call) -> Outcome {
     let Some(current) = c.unix.table.thread(c.tid).map(|t| t.mask) else {
         return Outcome::err(ESRCH);
     };
-    // Run again (woken, or re-issued after a restore): the mask to go back
-    // to is the one saved the first time.
+    // Run again (woken): the mask to go back to is the one saved the
+    // first time.
     if let Some(k) = c.unix.threads.get_mut(&c.tid) {
         k.saved_mask = Some(k.saved_mask.unwrap_or(current));
     }

@@ -4,9 +4,9 @@
 //! is resumed with its result — or parked, when the call cannot finish now
 //! (the blocking API is in [`crate::call`]).
 //!
-//! A thread that traps while its previous request is still parked had its
-//! trap re-issued (after a restore, the kernel runs the `syscall` again):
-//! the new trap replaces the parked one.
+//! A thread that traps while its previous request is still parked replaces
+//! that request (a guard: a restore keeps a stopped thread stopped, with
+//! its trap served once; kernels before 2026-12-07 re-issued it).
 
 use core::cell::RefCell;
 
