@@ -6,11 +6,11 @@
 //! the loop is the same process (same pid in `unix ps`), still counting,
 //! and `/home/n` never went back past what it held before the last `sync`.
 //! Beside it, a file a Linux program `sync`ed is there after a power cut
-//! that comes right after.
+//! that comes right after, and one written after the sync is not.
 //!
 //! Drives: the default system (`user/init`, `user/drivers/{serial,vga,pci}`,
 //! `user/services/{log,kv,counter,unix}`, `user/apps/shell`) with a store.
-//! Configs: `system/default.conf`.
+//! Configs: `system/default.conf`, `system/unix-sync.conf`.
 
 mod support;
 
@@ -38,27 +38,41 @@ fn a_linux_loop_keeps_its_pid_and_its_count_through_power_cuts() {
 
 /// `sync` in a Linux program commits a checkpoint (the component's
 /// `checkpoint` device): a file written and synced is there after a power
-/// cut that comes right after, before the next periodic checkpoint would
-/// have taken it (the period is a second; the cut follows the sync's
-/// answer at once).
+/// cut that comes right after, and a file another program wrote after the
+/// sync is not. `system/unix-sync.conf` takes no periodic checkpoint in the
+/// test's time (one an hour), so nothing but the `sync` can have saved the
+/// file; the lost one shows that no other checkpoint came. (The syncing
+/// script itself resumes in its `sync` and runs to its end again.)
 #[test]
 fn a_file_a_linux_program_synced_survives_a_power_cut() {
     let store = fresh_store("unix-sync");
     let options = || {
         BootOptions {
             root_tree: RootTree::Required,
-            ..BootOptions::default()
+            ..BootOptions::with_cmdline("config=unix-sync")
         }
         .with_store(&store)
     };
     let mut session = boot_to_shell(options());
+    // `$((6*7))`: the reply is not the echo of the line typed.
     command(
         &mut session,
-        "sh -c 'echo kept-by-sync > /home/synced && sync && echo synced'",
-        "synced",
+        "sh -c 'echo kept-by-sync > /home/synced && sync && echo synced-$((6*7))'",
+        "synced-42",
+    );
+    command(
+        &mut session,
+        "sh -c 'echo lost-with-the-power > /home/unsynced && echo written-$((6*7))'",
+        "written-42",
     );
     power_cut(&mut session);
     let mut session = boot_to_shell(options());
+    assert_contains(&session.output(), "store: resumed generation");
     command(&mut session, "sh -c 'cat /home/synced'", "kept-by-sync");
+    command(
+        &mut session,
+        "sh -c 'test -e /home/unsynced || echo unsynced-gone-$((6*7))'",
+        "unsynced-gone-42",
+    );
     power_off(&mut session);
 }

@@ -18,12 +18,10 @@
 //! process's memory, copying the whole address space for `fork`, and
 //! starting threads with given registers (the FS base, for TLS, included).
 //!
-//! A stopped thread is not a wait the kernel keeps: a checkpoint saves a
-//! thread stopped in a `syscall` trap as ready to execute its `syscall`
-//! instruction again (and one stopped in an exception as ready to execute
-//! the faulting instruction again), so after a restore it traps anew with
-//! the same thread id. A handler that finds a new trap from a thread it
-//! believes stopped drops the old request: that trap was re-issued.
+//! A checkpoint keeps a stopped thread stopped: after a restore its trap
+//! is where it was, once — still queued at the handler's end, or taken by
+//! the handler (persistent, as its foreign processes need), which answers
+//! it with `trap_resume` as it would have without the power cut.
 
 use crate::record::{Immutable, IntoBytes, KnownLayout, Record, TryFromBytes};
 

@@ -35,9 +35,9 @@ pub enum ThreadState {
     /// In `port_wait` until a packet arrives or the clock reaches `deadline`
     /// (`u64::MAX`: never); it then re-issues the call.
     Blocked { deadline: u64 },
-    /// A foreign thread stopped in a trap (`abide_abi::trap`, kind `trap`)
-    /// until its handler answers with `trap_resume`.
-    Stopped { trap: u32 },
+    /// A foreign thread stopped in a trap (`abide_abi::trap`) until its
+    /// handler answers with `trap_resume`; a checkpoint keeps it so.
+    Stopped,
 }
 
 /// A thread: a saved user context in a process.

@@ -95,8 +95,14 @@ pub fn handler_closed(kernel: &mut Kernel, trap_channel: ObjectId) {
 
 /// After a restore: the index of trap channel clients is rebuilt from the
 /// process records, and the foreign threads that were stopped in a trap —
-/// saved ready, but in no queue (see `persist::capture`) — are queued, to
-/// trap again.
+/// saved in no queue (see `persist::capture`) — are stopped again.
+///
+/// They are not run to trap anew: the checkpoint holds their trap exactly
+/// once, either still queued at the handler's end of the trap channel or
+/// already taken by the (persistent) handler, whose saved state knows it.
+/// A re-issued trap beside a queued one would be served twice, and the
+/// handler's answer to the first would resume the thread after it had
+/// moved on, running its code again from an old point.
 pub fn restored(kernel: &mut Kernel) {
     let mut stopped = alloc::vec::Vec::new();
     for (id, object, _) in kernel.objects.iter() {
@@ -117,7 +123,9 @@ pub fn restored(kernel: &mut Kernel) {
         }
     }
     for id in stopped {
-        sched::admit(kernel, id);
+        if let Some(thread) = kernel.objects.thread_mut(id) {
+            thread.state = ThreadState::Stopped;
+        }
     }
 }
 

@@ -98,7 +98,7 @@ fn stop(kernel: &mut Kernel, thread: ObjectId, cause: Cause) {
     let Some(record) = kernel.objects.thread_mut(thread) else {
         return;
     };
-    record.state = ThreadState::Stopped { trap: kind };
+    record.state = ThreadState::Stopped;
     let process = record.process;
     let mut regs: TrapRegisters = registers_of(&record.context);
     if let Cause::Fault(fault) = cause {
@@ -189,7 +189,7 @@ pub fn is_stopped_thread_of(
     if peer != Some(handler) {
         return Err(Error::InvalidArgument);
     }
-    Ok(matches!(record.state, ThreadState::Stopped { .. }))
+    Ok(record.state == ThreadState::Stopped)
 }
 
 /// `trap_resume` with `RESUME`: stopped `thread` runs on with `regs`

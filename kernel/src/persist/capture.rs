@@ -21,9 +21,8 @@ use super::image::{
     page_set_page, process_page, AccountImage, ImageOut, KindOut, LimitsImage, LingeringImage,
     MemoryImage, ObjectOut, PageSetImage, ProcessOut, SpaceImage, ThreadImage, IMAGE_FORMAT,
 };
-use abide_abi::trap::TRAP_SYSCALL;
 
-use crate::arch::context::{UserContext, SYSCALL_INSTRUCTION_LEN};
+use crate::arch::context::UserContext;
 use crate::mm::{AddressSpace, PageFlags, PageSet};
 use crate::object::{Kernel, Object, ObjectId};
 use crate::sched::ThreadState;
@@ -202,24 +201,16 @@ pub fn encode_image(
                     Some((running_id, live)) if running_id == id => live,
                     _ => &*thread.context,
                 };
-                let mut registers = context.saved_registers();
-                // A thread stopped in a `syscall` trap is saved ready to
-                // execute its `syscall` again (one stopped in an exception
-                // or interrupt, ready as it is): after a restore it traps
-                // anew, and the restore queues it (`restore`).
-                if thread.state == (ThreadState::Stopped { trap: TRAP_SYSCALL }) {
-                    if let Some(rip) = registers.get_mut(abide_image::RIP) {
-                        *rip = rip.saturating_sub(SYSCALL_INSTRUCTION_LEN);
-                    }
-                }
+                // A thread stopped in a trap is saved as it is, in no
+                // queue: the restore keeps it stopped, for its handler's
+                // answer (`object::foreign::restored`).
+                let registers = context.saved_registers();
                 KindOut::Thread(ThreadImage {
                     process: thread.process,
                     priority: thread.priority,
                     blocked_until: match thread.state {
                         ThreadState::Blocked { deadline } => Some(deadline),
-                        ThreadState::Ready | ThreadState::Running | ThreadState::Stopped { .. } => {
-                            None
-                        }
+                        ThreadState::Ready | ThreadState::Running | ThreadState::Stopped => None,
                     },
                     registers,
                     fpu: context.fpu.0.to_vec(),

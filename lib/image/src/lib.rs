@@ -275,9 +275,9 @@ pub struct ThreadImage {
     /// Its GS segment base (below the end of user space).
     pub gs_base: u64,
     /// For a thread of a foreign-ABI process, the key its handler gave it.
-    /// Such a thread stopped in a trap is saved ready, out of the run
-    /// queue, with registers that make it trap again (a `syscall` trap
-    /// with `rip` back on its `syscall` instruction); a restore queues it.
+    /// Such a thread stopped in a trap is saved as it is, out of the run
+    /// queue (`blocked_until` `None`), and a restore stops it again: its
+    /// trap is in the image once, queued at its handler or taken by it.
     pub trap_key: Option<u64>,
 }
 

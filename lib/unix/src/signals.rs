@@ -109,3 +109,19 @@ impl Actions {
 pub fn next_deliverable(pending: SigSet, mask: SigSet) -> Option<u32> {
     pending.minus(mask.blockable()).first()
 }
+
+/// The signal a thread that stopped at a system call takes *before* the
+/// call runs, if any: one it can take now (under `mask`) was sent while it
+/// ran in user mode, and Linux takes a signal on the way back to user mode,
+/// so before the thread gets to its next `syscall` instruction. That
+/// instruction runs again after the signal (after the handler, or when a
+/// stopped process continues); a killing signal ends the process with the
+/// call never made.
+///
+/// The case that shows it: a forked child has not run yet when its parent
+/// sends it a signal. On Linux the child takes the signal before its first
+/// instruction, so its first call (ash's `rt_sigaction(SIGINT, SIG_IGN)`
+/// for a background job) cannot ignore a `SIGINT` already sent.
+pub fn taken_before_call(pending: SigSet, mask: SigSet) -> Option<u32> {
+    next_deliverable(pending, mask)
+}

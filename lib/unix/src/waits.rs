@@ -9,8 +9,8 @@
 //! [`Waits::wake`] takes every thread waiting on a key, [`Waits::expired`]
 //! every thread whose deadline passed; the caller runs those calls again,
 //! and a call that still cannot finish parks anew. A thread parks at most
-//! once: parking it again (a trap re-issued after a restore, see
-//! `abide_abi::trap`) replaces its old request.
+//! once: parking it again (a second trap of the same thread) replaces its
+//! old request.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;

@@ -3,7 +3,7 @@
 use abide_linux::signal::{
     SigAction, SigSet, SIGCHLD, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM, SIGTSTP, SIG_IGN,
 };
-use abide_unix::signals::{disposition, next_deliverable, Actions, Disposition};
+use abide_unix::signals::{disposition, next_deliverable, taken_before_call, Actions, Disposition};
 
 #[test]
 fn kill_and_stop_cannot_be_blocked_or_caught() {
@@ -60,4 +60,25 @@ fn exec_keeps_ignored_signals_only() {
     actions.reset_for_exec();
     assert_eq!(actions.get(SIGINT), SigAction::default());
     assert!(actions.ignores(SIGQUIT));
+}
+
+#[test]
+fn a_signal_sent_before_a_call_is_taken_before_it() {
+    // `sleep 30 & kill -s INT $!`: the parent's SIGINT reaches the forked
+    // child before it runs; its first call would ignore SIGINT (ash, for a
+    // background job), but the signal is taken first, with the default
+    // action the child inherited: it dies of it (`wait` gives 130).
+    let inherited = Actions::default();
+    let signal = taken_before_call(SigSet::of(SIGINT), SigSet::EMPTY);
+    assert_eq!(signal, Some(SIGINT));
+    assert_eq!(
+        disposition(SIGINT, &inherited.get(SIGINT)),
+        Disposition::Kill { core: false }
+    );
+    // Blocked, it waits for the call (and whatever the call changes).
+    assert_eq!(
+        taken_before_call(SigSet::of(SIGINT), SigSet::of(SIGINT)),
+        None
+    );
+    assert_eq!(taken_before_call(SigSet::EMPTY, SigSet::EMPTY), None);
 }

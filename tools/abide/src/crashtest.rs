@@ -85,38 +85,36 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
     let mut synced: BTreeMap<String, String> = BTreeMap::new();
     let mut counter_at_sync = 0u64;
     let mut unix_loop = unix::UnixLoop::default();
+    // The console of every boot so far, for the report of a failure.
+    let mut earlier = String::new();
     for run in 0..=options.runs {
-        let fail = |what: String, session: &Session| {
-            format!(
-                "crashtest run {run} (seed {:#x}): {what}\n--- output ---\n{}",
-                options.seed,
-                session.output()
-            )
+        let fail = |what: String, session: &mut Session| {
+            failure(run, options.seed, &what, &earlier, session)
         };
         let mut session = boot(&options.store, options.unix, &options.add)?;
         if let Err(error) = session.expect(PROMPT, BOOT) {
-            return Err(fail(error, &session));
+            return Err(fail(error, &mut session));
         }
         report
             .boot_ms
             .push(session.started().elapsed().as_millis() as u64);
         if run > 0 {
             if !session.output().contains("store: resumed generation") {
-                return Err(fail("the system did not resume".into(), &session));
+                return Err(fail("the system did not resume".into(), &mut session));
             }
             report.resumed += 1;
         }
         // The counter never goes back past what a sync saw.
-        let value = read_counter(&mut session).map_err(|e| fail(e, &session))?;
+        let value = read_counter(&mut session).map_err(|e| fail(e, &mut session))?;
         if value < counter_at_sync {
             return Err(fail(
                 format!("counter went backwards: {value} after a sync saw {counter_at_sync}"),
-                &session,
+                &mut session,
             ));
         }
         report.counter = report.counter.max(value);
         // Every key acknowledged before a completed sync is there.
-        let list = command(&mut session, "kv list").map_err(|e| fail(e, &session))?;
+        let list = command(&mut session, "kv list").map_err(|e| fail(e, &mut session))?;
         for (key, value) in &synced {
             let found = list.lines().any(|line| {
                 let mut words = line.split_whitespace();
@@ -125,7 +123,7 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
             if !found {
                 return Err(fail(
                     format!("key {key} = {value}, synced, is missing from kv list"),
-                    &session,
+                    &mut session,
                 ));
             }
         }
@@ -133,7 +131,7 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
         if options.unix {
             unix_loop
                 .after_boot(&mut session)
-                .map_err(|e| fail(e, &session))?;
+                .map_err(|e| fail(e, &mut session))?;
             report.unix_count = unix_loop.highest;
         }
         if run == options.runs {
@@ -147,28 +145,28 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
         let key = format!("k{}", run % SYNCED_KEYS);
         let value = format!("v{}", rng.below(1_000_000));
         let set_reply = command(&mut session, &format!("kv set {key} {value}"))
-            .map_err(|e| fail(e, &session))?;
+            .map_err(|e| fail(e, &mut session))?;
         // Only a key the shell acknowledged counts as written: an input
         // line the guest garbled is a different failure from a lost write.
         let acknowledged = format!("set {key}");
         if !set_reply.lines().any(|line| line.trim() == acknowledged) {
             return Err(fail(
                 format!("kv set {key} was not acknowledged: {set_reply:?}"),
-                &session,
+                &mut session,
             ));
         }
-        let seen = read_counter(&mut session).map_err(|e| fail(e, &session))?;
+        let seen = read_counter(&mut session).map_err(|e| fail(e, &mut session))?;
         let unix_seen = match options.unix {
             true => Some(
                 unix_loop
                     .before_sync(&mut session)
-                    .map_err(|e| fail(e, &session))?,
+                    .map_err(|e| fail(e, &mut session))?,
             ),
             false => None,
         };
-        let synced_reply = command(&mut session, "sync").map_err(|e| fail(e, &session))?;
+        let synced_reply = command(&mut session, "sync").map_err(|e| fail(e, &mut session))?;
         if !synced_reply.contains("synced generation") {
-            return Err(fail(format!("sync failed: {synced_reply}"), &session));
+            return Err(fail(format!("sync failed: {synced_reply}"), &mut session));
         }
         synced.insert(key, value);
         counter_at_sync = seen;
@@ -179,15 +177,33 @@ pub fn run(options: &CrashtestOptions) -> Result<CrashtestReport, String> {
         let extra = format!("kv set unsynced{} x", run % UNSYNCED_KEYS);
         session
             .send(&format!("{extra}\n"))
-            .map_err(|e| fail(e, &session))?;
+            .map_err(|e| fail(e, &mut session))?;
         let delay = rng.below(options.max_cut_delay_ms + 1);
         std::thread::sleep(Duration::from_millis(delay));
         session.kill()?;
+        earlier.push_str(&format!("--- boot {run} ---\n{}\n", session.output()));
         report.runs += 1;
         println!("crashtest: run {run}: cut {delay} ms after sync (counter {seen})");
     }
     report.synced_keys = synced.len();
     Ok(report)
+}
+
+/// The report of a failure in boot `run`: what went wrong, the console
+/// of the earlier boots and of this one, and the last entries of the log
+/// service (persistent, so they show the components' messages the serial
+/// driver's console did not: a `unix` restart, a crash), when the shell
+/// still answers.
+fn failure(run: u32, seed: u64, what: &str, earlier: &str, session: &mut Session) -> String {
+    let log = match command(session, "log last 80") {
+        Ok(entries) => entries,
+        Err(error) => format!("(the log could not be read: {error})"),
+    };
+    format!(
+        "crashtest run {run} (seed {seed:#x}): {what}\n{earlier}--- boot {run} ---\n{}\n\
+         --- log last 80 ---\n{log}",
+        session.output()
+    )
 }
 
 /// Boots the default system on `store`, with the root tree (required for

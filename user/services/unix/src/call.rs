@@ -13,7 +13,7 @@
 //! must then finish (its timeout result). A signal for the thread
 //! interrupts the wait: the call answers `EINTR`, or runs again after the
 //! handler when the handler has `SA_RESTART` and [`WaitOn::restartable`]
-//! says so. A trap re-issued after a restore replaces the parked request.
+//! says so. A new trap of the same thread replaces the parked request.
 
 use alloc::string::String;
 use alloc::vec;

@@ -19,7 +19,7 @@ use abide_linux::signal::{
     SA_RESETHAND, SA_RESTART, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP,
     SIGTRAP, SIG_BLOCK, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, SS_DISABLE, SS_ONSTACK,
 };
-use abide_unix::signals::{disposition, next_deliverable, Disposition};
+use abide_unix::signals::{disposition, next_deliverable, taken_before_call, Disposition};
 use abide_unix::status::Status;
 use abide_unix::table::{Pid, State, INIT_PID};
 
@@ -148,8 +148,8 @@ pub fn rt_sigsuspend(c: &mut Call) -> Outcome {
     let Some(current) = c.unix.table.thread(c.tid).map(|t| t.mask) else {
         return Outcome::err(ESRCH);
     };
-    // Run again (woken, or re-issued after a restore): the mask to go back
-    // to is the one saved the first time.
+    // Run again (woken): the mask to go back to is the one saved the
+    // first time.
     if let Some(k) = c.unix.threads.get_mut(&c.tid) {
         k.saved_mask = Some(k.saved_mask.unwrap_or(current));
     }
@@ -373,6 +373,14 @@ fn pending_for(unix: &Unix, tid: Pid) -> SigSet {
 pub fn interrupts(unix: &Unix, tid: Pid) -> bool {
     let mask = unix.table.thread(tid).map(|t| t.mask).unwrap_or_default();
     next_deliverable(pending_for(unix, tid), mask).is_some()
+}
+
+/// Whether thread `tid`, stopped at a system call, takes a signal before
+/// the call runs (`abide_unix::signals::taken_before_call`: one sent while
+/// it ran, such as a signal to a forked child that has not run yet).
+pub fn taken_before_call_by(unix: &Unix, tid: Pid) -> bool {
+    let mask = unix.table.thread(tid).map(|t| t.mask).unwrap_or_default();
+    taken_before_call(pending_for(unix, tid), mask).is_some()
 }
 
 /// Whether a call parked on `on`, interrupted by the signal thread `tid`

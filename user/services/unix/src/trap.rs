@@ -4,9 +4,13 @@
 //! is resumed with its result — or parked, when the call cannot finish now
 //! (the blocking API is in [`crate::call`]).
 //!
-//! A thread that traps while its previous request is still parked had its
-//! trap re-issued (after a restore, the kernel runs the `syscall` again):
-//! the new trap replaces the parked one.
+//! A thread that traps while its previous request is still parked replaces
+//! that request (a guard: a restore keeps a stopped thread stopped, with
+//! its trap served once; kernels before 2026-12-07 re-issued it).
+//!
+//! A `syscall` trap from a thread with a signal to take is not served yet:
+//! the signal came while the thread ran, and Linux takes it before the
+//! call, which runs again after it (`abide_unix::signals::taken_before_call`).
 
 use core::cell::RefCell;
 
@@ -23,6 +27,10 @@ use abide_unix::table::Pid;
 use crate::call::{Call, Outcome};
 use crate::unix::Unix;
 use crate::{dispatch, signal};
+
+/// The length of the `syscall` instruction: a trap's `rip` is past it, and
+/// less this runs it again.
+const SYSCALL_LEN: u64 = 2;
 
 /// Serves traps from `channel` (the handler's end) until it closes.
 pub async fn serve(unix: &RefCell<Unix>, channel: Channel) {
@@ -62,6 +70,13 @@ pub fn handle(unix: &mut Unix, trap: TrapMessage) {
         unix.stats.reissued += 1;
     }
     match trap.kind {
+        TRAP_SYSCALL if signal::taken_before_call_by(unix, tid) => {
+            // A signal came while the thread ran: Linux takes it before
+            // the call, which runs again after it.
+            let mut regs = trap.regs;
+            regs.rip = regs.rip.wrapping_sub(SYSCALL_LEN);
+            resume(unix, tid, regs);
+        }
         TRAP_SYSCALL => run(unix, tid, trap, None, false),
         TRAP_FAULT => {
             unix.stats.faults += 1;
@@ -118,7 +133,7 @@ fn run(unix: &mut Unix, tid: Pid, trap: TrapMessage, deadline: Option<u64>, time
                 let mut regs = trap.regs;
                 if signal::restarts(unix, tid, on) {
                     // Run the `syscall` instruction again after the handler.
-                    regs.rip = regs.rip.wrapping_sub(2);
+                    regs.rip = regs.rip.wrapping_sub(SYSCALL_LEN);
                 } else {
                     regs.rax = (-EINTR) as u64;
                 }
@@ -151,7 +166,7 @@ pub fn interrupt(unix: &mut Unix, tid: Pid) {
     if let Some(parked) = unix.waits.take(tid) {
         let mut regs = parked.request.regs;
         if signal::restarts(unix, tid, parked.on) {
-            regs.rip = regs.rip.wrapping_sub(2);
+            regs.rip = regs.rip.wrapping_sub(SYSCALL_LEN);
         } else {
             regs.rax = (-EINTR) as u64;
         }
