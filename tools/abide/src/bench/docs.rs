@@ -4,7 +4,9 @@
 //! and [`END`] is replaced (the command, the date, the commit, the tables),
 //! and the chart docs/perf-linux.svg it shows. The persistence figures go
 //! between [`PERSIST_BEGIN`] and [`PERSIST_END`], in perf.md's Persistence
-//! section; `--only persist` writes only those.
+//! section; `--only persist` writes only those. `--only unix` writes
+//! `unix.md`, and with `--update-docs` the section of perf.md between
+//! [`UNIX_BEGIN`] and [`UNIX_END`].
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,15 @@ pub const PERSIST_END: &str =
     "<!-- end: persistence, written by `cargo run -- bench --update-docs` -->";
 /// The persistence figures' file in `target/abide/bench/`.
 pub const PERSIST_FILE: &str = "persistence.md";
+/// The line before the figures of `--only unix` in perf.md's section on
+/// the Unix personality.
+pub const UNIX_BEGIN: &str =
+    "<!-- begin: Linux ABI, written by `cargo run -- bench --only unix --update-docs` -->";
+/// The line after them.
+pub const UNIX_END: &str =
+    "<!-- end: Linux ABI, written by `cargo run -- bench --only unix --update-docs` -->";
+/// The file of `--only unix` in `target/abide/bench/`.
+pub const UNIX_FILE: &str = "unix.md";
 
 /// The files written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +80,37 @@ pub fn write_persist_outputs(figures: &PersistFigures, command: &str) -> Result<
         &path,
         &persist_section(figures, command, &today(), commit().as_deref()),
     )?;
+    Ok(path)
+}
+
+/// The generated Markdown of `--only unix`: how and when, then `tables`.
+pub fn unix_section(tables: &str, command: &str, date: &str, commit: Option<&str>) -> String {
+    let at = commit.map_or_else(String::new, |c| format!(", at commit {c}"));
+    format!("Command: `{command}`, {date}{at}.\n\n{tables}")
+}
+
+/// Writes the figures of `--only unix` (`tables`, the Markdown printed) to
+/// `target/abide/bench/unix.md`.
+pub fn write_unix_outputs(tables: &str, command: &str) -> Result<PathBuf, String> {
+    let dir = output_dir().join("bench");
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(UNIX_FILE);
+    write(
+        &path,
+        &unix_section(tables, command, &today(), commit().as_deref()),
+    )?;
+    Ok(path)
+}
+
+/// Replaces the figures of `--only unix` in docs/perf.md.
+pub fn update_unix_docs(tables: &str, command: &str) -> Result<PathBuf, String> {
+    let path = repo_root().join("docs").join("perf.md");
+    let doc =
+        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let section = unix_section(tables, command, &today(), commit().as_deref());
+    let doc = replace_between(&doc, UNIX_BEGIN, UNIX_END, &section)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    write(&path, &doc)?;
     Ok(path)
 }
 
@@ -226,13 +268,24 @@ mod tests {
     }
 
     #[test]
-    fn perf_md_has_both_generated_sections() {
+    fn perf_md_has_every_generated_section() {
         let doc = fs::read_to_string(repo_root().join("docs/perf.md")).unwrap();
         let doc = replace_section(&doc, "results").unwrap();
+        let doc = replace_between(&doc, UNIX_BEGIN, UNIX_END, "unix").unwrap();
         let doc = replace_between(&doc, PERSIST_BEGIN, PERSIST_END, "persistence").unwrap();
         let results = doc.find("\nresults\n").unwrap();
+        let unix = doc.find("\nunix\n").unwrap();
         let persistence = doc.find("\npersistence\n").unwrap();
-        assert!(results < persistence);
+        assert!(results < unix && unix < persistence);
+        assert_eq!(
+            unix_section(
+                "tables\n",
+                "cargo run -- bench --only unix",
+                "2026-12-07",
+                None
+            ),
+            "Command: `cargo run -- bench --only unix`, 2026-12-07.\n\ntables\n"
+        );
     }
 
     #[test]
