@@ -9,10 +9,12 @@
 //! a clone is a copy independent both ways and charged to itself, unmap
 //! gives the pages back), checks the refusals (kernel-half, unaligned and
 //! overflowing ranges, a handle without `MANAGE`, a map over the memory
-//! limit that changes nothing), has children of its own touch pages they
-//! mapped into themselves (a read-only page faults on a write, a
-//! `PROT_NONE` page on a read), and checks that the machine's memory is
-//! back once every process is gone.
+//! limit that changes nothing), maps a memory object into an empty
+//! foreign process (`process_map_memory`) and checks a clone of it shares
+//! the pages both ways until one unmaps them, has children of its own
+//! touch pages they mapped into themselves (a read-only page faults on a
+//! write, a `PROT_NONE` page on a read), and checks that the machine's
+//! memory is back once every process is gone.
 //!
 //! `user/tests/fmem-persist` (`system/fmem-persist.conf`) checks that a
 //! page written with `process_write` into a persistent child is saved
@@ -47,7 +49,11 @@ fn another_process_memory_is_mapped_copied_protected_cloned_and_refused() {
         "a handle to something else is refused",
         "a map over the memory limit is refused and changes nothing",
         "the spinner runs on",
-        "a memory object's mapping is not replaced or reached",
+        "a memory object's mapping is not replaced, only read and written through",
+        "a memory object maps into a foreign process, shared",
+        "a clone shares the mapping both ways",
+        "unmap ends the mapping in one process only",
+        "bad shared mappings are refused",
         "a writable page takes the program's writes",
         "a read-only page faults on a write",
         "a PROT_NONE page faults on a read",
