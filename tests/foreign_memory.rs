@@ -18,7 +18,9 @@
 //!
 //! `user/tests/fmem-persist` (`system/fmem-persist.conf`) checks that a
 //! page written with `process_write` into a persistent child is saved
-//! like one its program wrote: it survives a power cut.
+//! like one its program wrote: it survives a power cut; and so does a
+//! memory object mapped into a persistent foreign process and its clone,
+//! still shared by both.
 //!
 //! Drives: `user/tests/fmem-test` (which starts `user/tests/spinner` and
 //! itself as children), `user/tests/fmem-persist` (which starts
@@ -74,12 +76,23 @@ fn a_page_written_with_process_write_into_a_persistent_child_survives_a_power_cu
     let path = fresh_store("fmem-persist");
     let options = || BootOptions::with_cmdline("config=fmem-persist").with_store(&path);
     let mut session = step(Session::boot(options()));
+    // And a memory object mapped into a persistent foreign process and
+    // its clone (`process_map_memory`) comes back shared by both.
+    const SHARED: &str = "0xdd5ca1e0dd5ca1e";
     let line = whole_line(&mut session, "cut the power");
     assert!(line.contains(&format!("wrote {VALUE}")), "{line}");
+    assert!(
+        line.contains(&format!("the clone sees {SHARED}, shared;")),
+        "{line}"
+    );
     power_cut(&mut session);
     let mut session = step(Session::boot(options()));
     let line = whole_line(&mut session, "fmem-persist: resumed");
     assert!(line.contains(&format!("the child holds {VALUE}")), "{line}");
+    assert!(
+        line.ends_with(&format!("the clone sees {SHARED}, shared")),
+        "{line}"
+    );
     assert_kernel_healthy(&session.output());
     power_cut(&mut session);
 }
