@@ -528,6 +528,18 @@ fn run_alternating(
     Ok(())
 }
 
+/// Prepares both systems ([`prepare`]) and runs them ([`run_alternating`]):
+/// the caption's machine, Abide's figures, Linux's.
+fn measure_systems(
+    options: &BenchOptions,
+    parts: AbideParts,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Machine, SystemFigures, SystemFigures), String> {
+    let mut prepared = prepare(options)?;
+    run_alternating(options, &mut prepared, parts, progress)?;
+    Ok((prepared.machine, prepared.abide, prepared.linux))
+}
+
 /// Prepares both systems and runs each `options.runs` times, alternating
 /// ([`run_alternating`]; Abide's turn is its suite, then the Linux peer's
 /// program on its Unix personality), then Abide's system and persistence
@@ -537,18 +549,11 @@ pub fn run_comparison(
     options: &BenchOptions,
     mut progress: impl FnMut(&str),
 ) -> Result<Outcome, String> {
-    let mut prepared = prepare(options)?;
     let parts = AbideParts {
         suite: true,
         unix: true,
     };
-    run_alternating(options, &mut prepared, parts, &mut progress)?;
-    let Prepared {
-        machine,
-        abide,
-        linux,
-        ..
-    } = prepared;
+    let (machine, abide, linux) = measure_systems(options, parts, &mut progress)?;
     let comparison = Comparison::new(&abide, &linux);
     let system = system::run(options, &mut progress)?;
     let persist = persist::run(options, &mut progress)?;
@@ -578,18 +583,11 @@ pub fn run_unix_comparison(
     options: &BenchOptions,
     mut progress: impl FnMut(&str),
 ) -> Result<UnixOutcome, String> {
-    let mut prepared = prepare(options)?;
     let parts = AbideParts {
         suite: false,
         unix: true,
     };
-    run_alternating(options, &mut prepared, parts, &mut progress)?;
-    let Prepared {
-        machine,
-        abide,
-        linux,
-        ..
-    } = prepared;
+    let (machine, abide, linux) = measure_systems(options, parts, &mut progress)?;
     let comparison = Comparison::new(&abide, &linux).retain(compare::is_unix);
     Ok(UnixOutcome {
         machine,

@@ -411,13 +411,18 @@ fn bench_unix(args: &BenchArgs, options: &BenchOptions) -> ExitCode {
     if args.update_docs {
         outputs.push(docs::update_unix_docs(&markdown, &command));
     }
-    for written in outputs {
-        match written {
-            Ok(path) => eprintln!("abide: wrote {}", display_path(&path)),
-            Err(e) => return fail(&e),
-        }
+    if let Err(e) = name_written(outputs) {
+        return fail(&e);
     }
     report_missing(&outcome.comparison)
+}
+
+/// Says which files were written; the first error if one was not.
+fn name_written(outputs: Vec<Result<std::path::PathBuf, String>>) -> Result<(), String> {
+    for written in outputs {
+        eprintln!("abide: wrote {}", display_path(&written?));
+    }
+    Ok(())
 }
 
 /// `abide bench --only persist`: the persistence figures alone, printed and
@@ -439,13 +444,10 @@ fn bench_persist(args: &BenchArgs, options: &BenchOptions) -> ExitCode {
     if args.update_docs {
         outputs.push(docs::update_persist_docs(&figures, &command));
     }
-    for written in outputs {
-        match written {
-            Ok(path) => eprintln!("abide: wrote {}", display_path(&path)),
-            Err(e) => return fail(&e),
-        }
+    match name_written(outputs) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
     }
-    ExitCode::SUCCESS
 }
 
 /// The options `abide bench` runs with.
