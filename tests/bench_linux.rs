@@ -33,6 +33,11 @@ use abide_tool::bench::compare::{render_markdown, ROWS};
 use abide_tool::bench::{chart, persist, run_comparison, BenchOptions};
 use support::*;
 
+/// How long one boot may take: the Linux peer's program on Abide's Unix
+/// personality, 200 spawns and forks of busybox and 400 of `busybox true`
+/// from `sh` under TCG, takes 10 to 15 minutes on a loaded host.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(1800);
+
 /// The measured iterations of benchmark `name` in a quick run: fewer for
 /// the shell benchmarks.
 fn quick_iterations(name: &str) -> u64 {
@@ -47,7 +52,7 @@ fn quick_iterations(name: &str) -> u64 {
 #[test]
 fn every_figure_is_measured_on_both_systems() {
     let options = BenchOptions {
-        timeout: RUN,
+        timeout: BOOT_TIMEOUT,
         ..BenchOptions::quick()
     };
     let mut progress = Vec::new();
