@@ -518,7 +518,7 @@ fn run_alternating(
             if parts.unix {
                 echo(&format!(
                     "the Linux peer's program on the Unix personality: {}",
-                    unix::command(options.iterations(), &[])
+                    unix::command(unix::iterations(options), &[])
                 ));
                 let report = unix::run_abide(options, &peer.program, &mut echo).map_err(at)?;
                 abide.unix.push(report);

@@ -564,8 +564,9 @@ fn render_comparison_notes(comparison: &Comparison) -> String {
         "\nMedian and p99: the median over the runs of each run's nearest-rank median \
          and p99. Boot: the median over the runs. Abide ÷ Linux: of the medians; below 1, \
          Abide is faster or smaller. Linux ABI: `tools/linux-bench`, the Linux peer's \
-         program, run unmodified on Abide's Unix personality; the shell rows run \
-         fewer iterations (`abide_benchfmt::linux::slow_iterations`).\n",
+         program, run unmodified on Abide's Unix personality, there with at most 200 \
+         iterations (`bench::unix::iterations`); the shell rows run fewer \
+         (`abide_benchfmt::linux::slow_iterations`).\n",
     );
     let failed = comparison.failed();
     if !failed.is_empty() {

@@ -38,6 +38,14 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
 /// one loop): when one hangs, all of them have.
 const TOGETHER: &[&[&str]] = &[&[linux::POSIX_SPAWN_CALL, linux::POSIX_SPAWN]];
 
+/// Iterations per benchmark of the program on Abide: the run's, at most
+/// [`abide_benchfmt::QUICK_ITERATIONS`]. A spawn there takes about half a
+/// second under TCG, so 10,000 of them would take hours; the medians of 200
+/// stand beside Linux's medians of the run's count.
+pub fn iterations(options: &BenchOptions) -> u32 {
+    options.iterations().min(abide_benchfmt::QUICK_ITERATIONS)
+}
+
 /// The shell command that runs the program on Abide: `iterations` each,
 /// only `names` (all when empty).
 pub fn command(iterations: u32, names: &[&str]) -> String {
@@ -201,7 +209,7 @@ fn run_boot(
     })?;
     session.expect(SHELL_PROMPT, BOOT_TIMEOUT)?;
     let before = session.output().len();
-    session.send(&format!("{}\n", command(options.iterations(), names)))?;
+    session.send(&format!("{}\n", command(iterations(options), names)))?;
     let mut consumed = before;
     let mut last_line = Instant::now();
     let mut started = false;
@@ -251,7 +259,7 @@ fn run_boot(
         if exited || (!started && now.duration_since(last_line) >= BOOT_TIMEOUT) {
             return Err(format!(
                 "linux-bench did not start on Abide (`{}` at the shell's prompt); the last lines:\n{}",
-                command(options.iterations(), names),
+                command(iterations(options), names),
                 super::tail(&raw, 60)
             ));
         }
@@ -276,6 +284,12 @@ mod tests {
     use super::*;
     use crate::bench::BenchResult;
     use abide_benchfmt::{Summary, CONTEXT_SWITCH, TSC_READ};
+
+    #[test]
+    fn abide_runs_at_most_the_quick_iterations() {
+        assert_eq!(iterations(&BenchOptions::default()), 200);
+        assert_eq!(iterations(&BenchOptions::quick()), 200);
+    }
 
     #[test]
     fn the_command_names_the_iterations_and_the_benchmarks() {
