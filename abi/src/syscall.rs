@@ -215,7 +215,8 @@ pub enum Syscall {
     TrapInterrupt = 43,
     /// `process_map_memory(process, memory, addr, prot)`: map the whole
     /// memory object `memory` at `addr` (page-aligned, in user space) in a
-    /// foreign process, shared with every other mapping of it: what a
+    /// foreign process (`WrongType` for one of Abide's own, which maps
+    /// memory objects itself), shared with every other mapping of it: what a
     /// personality's `MAP_SHARED` memory is. `prot` is
     /// [`crate::trap::PROT_READ`], or that with [`crate::trap::PROT_WRITE`]
     /// (never executable). The range must be free (`BadAddress` when a
