@@ -185,7 +185,7 @@ pub enum Syscall {
     /// `process_read(process, addr, buffer, len) -> len`: copy up to
     /// [`crate::trap::MAX_PROCESS_COPY`] bytes of the process's memory
     /// (its own pages whatever their protection, and the memory objects
-    /// it maps) into the caller's `buffer`;
+    /// it maps, device memory excepted) into the caller's `buffer`;
     /// `BadAddress` when a page is not mapped. Needs `MANAGE`.
     ProcessRead = 38,
     /// `process_write(process, addr, buffer, len)`: the other way
