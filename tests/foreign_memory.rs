@@ -56,6 +56,7 @@ fn another_process_memory_is_mapped_copied_protected_cloned_and_refused() {
         "a clone shares the mapping both ways",
         "unmap ends the mapping in one process only",
         "bad shared mappings are refused",
+        "device memory is not mapped into a foreign process or read through",
         "a writable page takes the program's writes",
         "a read-only page faults on a write",
         "a PROT_NONE page faults on a read",

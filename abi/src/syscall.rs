@@ -185,7 +185,7 @@ pub enum Syscall {
     /// `process_read(process, addr, buffer, len) -> len`: copy up to
     /// [`crate::trap::MAX_PROCESS_COPY`] bytes of the process's memory
     /// (its own pages whatever their protection, and the memory objects
-    /// it maps) into the caller's `buffer`;
+    /// it maps, device memory excepted) into the caller's `buffer`;
     /// `BadAddress` when a page is not mapped. Needs `MANAGE`.
     ProcessRead = 38,
     /// `process_write(process, addr, buffer, len)`: the other way
@@ -215,7 +215,8 @@ pub enum Syscall {
     TrapInterrupt = 43,
     /// `process_map_memory(process, memory, addr, prot)`: map the whole
     /// memory object `memory` at `addr` (page-aligned, in user space) in a
-    /// foreign process, shared with every other mapping of it: what a
+    /// foreign process (`WrongType` for one of Abide's own, which maps
+    /// memory objects itself), shared with every other mapping of it: what a
     /// personality's `MAP_SHARED` memory is. `prot` is
     /// [`crate::trap::PROT_READ`], or that with [`crate::trap::PROT_WRITE`]
     /// (never executable). The range must be free (`BadAddress` when a

@@ -83,6 +83,9 @@ pub fn unmap_within(
     count: u64,
 ) -> Result<(), Error> {
     let within = space(kernel, id)?.shared_within(start, count);
+    if within.is_empty() {
+        return Ok(());
+    }
     for (base, set) in within {
         // A checkpoint still writing these pages out copies them first
         // and forgets this mapping, so it never gives it back its write
@@ -90,5 +93,9 @@ pub fn unmap_within(
         crate::persist::set_mapping(&set);
         space_mut(kernel, id)?.unmap_shared(base);
     }
+    // The last mapping of a closed object (a personality keeps no handle
+    // to its processes' shared memory) frees its pages: its creator gets
+    // them back now rather than at the next process's end.
+    account::settle_lingering(kernel);
     Ok(())
 }

@@ -215,7 +215,7 @@ impl AddressSpace {
     }
 
     /// `NotMapped` unless every page in `[virt, virt + count pages)` is
-    /// one of its own or a memory object's it maps (what
+    /// one of its own or a RAM memory object's it maps (what
     /// `process_read` and `process_write` reach).
     pub fn check_mapped(&self, virt: u64, count: u64) -> Result<(), MapError> {
         check_user_range(virt, count)?;
@@ -227,10 +227,14 @@ impl AddressSpace {
     }
 
     /// The frame of the page at `virt` (page-aligned): its own, or a
-    /// memory object's it maps there.
+    /// memory object's it maps there. Never device memory (MMIO), which
+    /// the direct map does not reach and whose reads have effects.
     pub fn frame_at(&self, virt: u64) -> Option<u64> {
         self.pages.frame(virt).or_else(|| {
             self.shared.iter().find_map(|(base, set)| {
+                if set.is_device() {
+                    return None;
+                }
                 let index = virt.checked_sub(*base)? / PAGE_SIZE;
                 set.frames().get(usize::try_from(index).ok()?).copied()
             })

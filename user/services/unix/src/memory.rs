@@ -9,9 +9,10 @@
 //! `process_map_memory`: the kernel keeps it shared across `fork`
 //! (`process_clone`), ends it at `munmap` of its whole range or at exit,
 //! and frees its pages with the last mapping; the component keeps no
-//! handle to it. Other shared mappings (executable, `PROT_NONE`) are
-//! private pages, and file mappings are private copies of the file's
-//! bytes: writes never reach the file.
+//! handle to it; so is a `MAP_SHARED` mapping of `/dev/zero`. Other
+//! shared mappings (executable, `PROT_NONE`) are private pages, and file
+//! mappings are private copies of the file's bytes: writes never reach
+//! the file.
 
 use alloc::collections::BTreeMap;
 use alloc::vec;
@@ -200,8 +201,11 @@ pub fn mmap(c: &mut Call) -> Outcome {
     let Some(handle) = c.unix.handle(c.pid) else {
         return Outcome::err(EINVAL);
     };
+    // `/dev/zero` shared is shared anonymous memory, as on Linux.
+    let anonymous = flags & MAP_ANONYMOUS != 0
+        || (flags & MAP_SHARED != 0 && files::is_dev_zero(c.unix, c.pid, fd));
     // The file's bytes first, so a bad fd changes nothing.
-    let data = if flags & MAP_ANONYMOUS == 0 {
+    let data = if !anonymous {
         match files::read_for_mmap(c.unix, c.pid, fd, offset, len) {
             Ok(data) => Some(data),
             Err(errno) => return Outcome::err(errno),

@@ -113,6 +113,7 @@ fn root(hardware: Handle) -> Result<bool, Error> {
     // Once: the mappings they make stay for the life of this process.
     let mut all = shared_mapping()?;
     all &= shared::shared_across_clone(port)?;
+    all &= shared::device_memory(hardware)?;
     // The first round also grows what stays for good (this program's own
     // heap, by the 1 MiB buffer of the longest copy it tries, and the
     // kernel's tables); the second must end exactly where the first did.

@@ -1,16 +1,18 @@
 //! `process_map_memory`: a memory object mapped into a foreign process
 //! stays shared with a clone of it (`process_clone`, a personality's
 //! `fork` of a `MAP_SHARED` mapping), `process_unmap` of its range ends it
-//! in one process only, and every bad request is refused.
+//! in one process only, and every bad request is refused; device memory
+//! is neither mapped into a foreign process nor reached by
+//! `process_read`.
 
 use alloc::format;
 
 use abide_abi::object::MAP_WRITE;
 use abide_abi::trap::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use abide_rt::syscall::{
-    channel_create, handle_close, handle_duplicate, memory_create, memory_map, process_clone,
-    process_create, process_map, process_map_memory, process_spawn_with, process_unmap,
-    process_write,
+    channel_create, handle_close, handle_duplicate, memory_create, memory_map, mmio_create,
+    process_clone, process_create, process_map, process_map_memory, process_spawn_with,
+    process_unmap, process_write,
 };
 use abide_rt::{Error, Handle, Rights};
 
@@ -75,6 +77,31 @@ pub fn shared_across_clone(port: Handle) -> Result<bool, Error> {
     handle_close(handler_end)?;
     Ok(all)
 }
+
+/// Device memory (the VGA text buffer) is not for a foreign process, and
+/// `process_read` does not reach an Abide process's mapping of it (the
+/// kernel's direct map does not cover device memory).
+pub fn device_memory(hardware: Handle) -> Result<bool, Error> {
+    let device = mmio_create(hardware, VGA_TEXT, PAGE)?;
+    let (trap_end, handler_end) = channel_create()?;
+    let foreign = process_create("fmem-foreign", trap_end, &limited(LIMIT))?;
+    let into_foreign = process_map_memory(foreign, device, SHARED_AT, PROT_READ | PROT_WRITE);
+    // Once: the mapping stays for the life of this process.
+    let mine = memory_map(device, MAP_WRITE)? as u64;
+    let read_device = read(abide_rt::process_self(), mine, 4);
+    let _ = abide_rt::syscall::process_kill(foreign);
+    handle_close(foreign)?;
+    handle_close(handler_end)?;
+    handle_close(device)?;
+    Ok(check(
+        "device memory is not mapped into a foreign process or read through",
+        into_foreign == Err(Error::InvalidArgument) && read_device == Err(Error::BadAddress),
+        &format!("({into_foreign:?}, {read_device:?})"),
+    ))
+}
+
+/// The VGA text buffer's physical address.
+const VGA_TEXT: u64 = 0xb8000;
 
 /// What `process_map_memory` must refuse.
 fn refusals(foreign: Handle, object: Handle) -> Result<bool, Error> {
