@@ -9,14 +9,18 @@
 //! a clone is a copy independent both ways and charged to itself, unmap
 //! gives the pages back), checks the refusals (kernel-half, unaligned and
 //! overflowing ranges, a handle without `MANAGE`, a map over the memory
-//! limit that changes nothing), has children of its own touch pages they
-//! mapped into themselves (a read-only page faults on a write, a
-//! `PROT_NONE` page on a read), and checks that the machine's memory is
-//! back once every process is gone.
+//! limit that changes nothing), maps a memory object into an empty
+//! foreign process (`process_map_memory`) and checks a clone of it shares
+//! the pages both ways until one unmaps them, has children of its own
+//! touch pages they mapped into themselves (a read-only page faults on a
+//! write, a `PROT_NONE` page on a read), and checks that the machine's
+//! memory is back once every process is gone.
 //!
 //! `user/tests/fmem-persist` (`system/fmem-persist.conf`) checks that a
 //! page written with `process_write` into a persistent child is saved
-//! like one its program wrote: it survives a power cut.
+//! like one its program wrote: it survives a power cut; and so does a
+//! memory object mapped into a persistent foreign process and its clone,
+//! still shared by both.
 //!
 //! Drives: `user/tests/fmem-test` (which starts `user/tests/spinner` and
 //! itself as children), `user/tests/fmem-persist` (which starts
@@ -47,7 +51,12 @@ fn another_process_memory_is_mapped_copied_protected_cloned_and_refused() {
         "a handle to something else is refused",
         "a map over the memory limit is refused and changes nothing",
         "the spinner runs on",
-        "a memory object's mapping is not replaced or reached",
+        "a memory object's mapping is not replaced, only read and written through",
+        "a memory object maps into a foreign process, shared",
+        "a clone shares the mapping both ways",
+        "unmap ends the mapping in one process only",
+        "bad shared mappings are refused",
+        "device memory is not mapped into a foreign process or read through",
         "a writable page takes the program's writes",
         "a read-only page faults on a write",
         "a PROT_NONE page faults on a read",
@@ -68,12 +77,23 @@ fn a_page_written_with_process_write_into_a_persistent_child_survives_a_power_cu
     let path = fresh_store("fmem-persist");
     let options = || BootOptions::with_cmdline("config=fmem-persist").with_store(&path);
     let mut session = step(Session::boot(options()));
+    // And a memory object mapped into a persistent foreign process and
+    // its clone (`process_map_memory`) comes back shared by both.
+    const SHARED: &str = "0xdd5ca1e0dd5ca1e";
     let line = whole_line(&mut session, "cut the power");
     assert!(line.contains(&format!("wrote {VALUE}")), "{line}");
+    assert!(
+        line.contains(&format!("the clone sees {SHARED}, shared;")),
+        "{line}"
+    );
     power_cut(&mut session);
     let mut session = step(Session::boot(options()));
     let line = whole_line(&mut session, "fmem-persist: resumed");
     assert!(line.contains(&format!("the child holds {VALUE}")), "{line}");
+    assert!(
+        line.ends_with(&format!("the clone sees {SHARED}, shared")),
+        "{line}"
+    );
     assert_kernel_healthy(&session.output());
     power_cut(&mut session);
 }

@@ -174,7 +174,9 @@ pub enum Syscall {
     /// the process. Needs `MANAGE`.
     ProcessMap = 35,
     /// `process_unmap(process, addr, len)`: unmap and free the pages in the
-    /// range (holes are skipped). Needs `MANAGE`.
+    /// range (holes are skipped), and end the memory-object mappings
+    /// (`process_map_memory`) that lie wholly inside it; one the range
+    /// only cuts stays mapped. Needs `MANAGE`.
     ProcessUnmap = 36,
     /// `process_protect(process, addr, len, prot)`: change the protection
     /// of every page in the range; `BadAddress` (and nothing changed) when
@@ -182,7 +184,8 @@ pub enum Syscall {
     ProcessProtect = 37,
     /// `process_read(process, addr, buffer, len) -> len`: copy up to
     /// [`crate::trap::MAX_PROCESS_COPY`] bytes of the process's memory
-    /// (whatever their protection) into the caller's `buffer`;
+    /// (its own pages whatever their protection, and the memory objects
+    /// it maps, device memory excepted) into the caller's `buffer`;
     /// `BadAddress` when a page is not mapped. Needs `MANAGE`.
     ProcessRead = 38,
     /// `process_write(process, addr, buffer, len)`: the other way
@@ -210,6 +213,21 @@ pub enum Syscall {
     /// [`crate::trap::TRAP_INTERRUPT`] trap (before it next runs user code,
     /// within a clock tick); a stopped thread is left as it is.
     TrapInterrupt = 43,
+    /// `process_map_memory(process, memory, addr, prot)`: map the whole
+    /// memory object `memory` at `addr` (page-aligned, in user space) in a
+    /// foreign process (`WrongType` for one of Abide's own, which maps
+    /// memory objects itself), shared with every other mapping of it: what a
+    /// personality's `MAP_SHARED` memory is. `prot` is
+    /// [`crate::trap::PROT_READ`], or that with [`crate::trap::PROT_WRITE`]
+    /// (never executable). The range must be free (`BadAddress` when a
+    /// page of it is mapped); device memory is refused
+    /// (`InvalidArgument`). The mapping is kept by `process_clone` (the
+    /// clone maps the same pages at the same address), ended by a
+    /// `process_unmap` whose range covers it whole, and saved by a
+    /// checkpoint. Needs `MANAGE` on the process, `MAP` and `READ` on the
+    /// memory (and `WRITE` to map it writable); the page tables it needs
+    /// are charged to the process.
+    ProcessMapMemory = 44,
 }
 
 impl Syscall {
@@ -259,6 +277,7 @@ impl Syscall {
         Syscall::ThreadStart,
         Syscall::TrapResume,
         Syscall::TrapInterrupt,
+        Syscall::ProcessMapMemory,
     ];
 
     /// The call with number `n`, if there is one.

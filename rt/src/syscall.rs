@@ -398,6 +398,26 @@ pub fn process_map(process: Handle, addr: u64, len: u64, prot: u64) -> Result<()
     .map(|_| ())
 }
 
+/// Maps the whole memory object `memory` at `addr` in foreign `process`,
+/// shared with its other mappings (a `MAP_SHARED` mapping; `prot` is
+/// `PROT_READ`, with `PROT_WRITE` or not). A later [`process_clone`] maps
+/// it in the copy too; [`process_unmap`] of a range covering it ends it.
+pub fn process_map_memory(
+    process: Handle,
+    memory: Handle,
+    addr: u64,
+    prot: u64,
+) -> Result<(), Error> {
+    // SAFETY: touches no memory of this process.
+    unsafe {
+        call(
+            Syscall::ProcessMapMemory,
+            &[u64::from(process.0), u64::from(memory.0), addr, prot],
+        )
+    }
+    .map(|_| ())
+}
+
 /// Unmaps and frees the pages of `process` in `[addr, addr + len)`.
 pub fn process_unmap(process: Handle, addr: u64, len: u64) -> Result<(), Error> {
     // SAFETY: touches no memory of this process.

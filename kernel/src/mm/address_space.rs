@@ -138,17 +138,19 @@ impl AddressSpace {
         Ok(base)
     }
 
-    /// Maps all of `pages` at `base` (a restore puts them back where they
-    /// were).
+    /// Maps all of `pages` at `base`, anywhere in user space where nothing
+    /// is mapped (`AlreadyMapped` otherwise, and nothing changed): a
+    /// restore puts them back where they were, a copy where the source
+    /// has them, a personality where its process asked
+    /// (`process_map_memory`). [`map_shared`](Self::map_shared) keeps
+    /// Abide's own programs to the window from [`SHARED_BASE`].
     pub fn map_shared_at(
         &mut self,
         base: u64,
         pages: Arc<PageSet>,
         writable: bool,
     ) -> Result<(), MapError> {
-        base.checked_add(pages.len())
-            .filter(|end| base >= SHARED_BASE && *end <= SHARED_END)
-            .ok_or(MapError::NotCanonical)?;
+        self.range_is_free_of_shared(base, pages.frames().len() as u64)?;
         let mut flags = PageFlags::USER | PageFlags::NO_EXECUTE;
         if writable {
             flags |= PageFlags::WRITABLE;

@@ -85,7 +85,8 @@ pub fn worst_case(call: Syscall) -> Option<usize> {
         Syscall::ProcessMap
         | Syscall::ProcessUnmap
         | Syscall::ProcessProtect
-        | Syscall::ProcessWrite => COPY_ASIDE + LISTS,
+        | Syscall::ProcessWrite
+        | Syscall::ProcessMapMemory => COPY_ASIDE + LISTS,
         // The copy (its pages' records reserved fallibly), its table, the
         // parent's handle to it, its place among its trap channel's
         // clients, the entries of the pages a checkpoint copies aside.

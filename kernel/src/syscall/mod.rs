@@ -21,6 +21,7 @@ mod port;
 mod process;
 mod process_clone;
 mod process_memory;
+mod process_shared;
 mod system;
 
 use abide_abi::syscall::{Error, Handle, Rights, Syscall};
@@ -144,6 +145,7 @@ fn dispatch(kernel: &mut Kernel, call: Syscall, a: [u64; 6]) -> Outcome {
         Syscall::TrapResume => Return(foreign::trap_resume(kernel, a[0], a[1], a[2], a[3])),
         Syscall::TrapInterrupt => Return(foreign::trap_interrupt(kernel, a[0], a[1])),
         Syscall::ProcessClone => Return(process_clone::clone(kernel, a)),
+        Syscall::ProcessMapMemory => Return(process_shared::map(kernel, a[0], a[1], a[2], a[3])),
     }
 }
 

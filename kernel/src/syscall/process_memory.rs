@@ -2,8 +2,9 @@
 //! `process_write`: another process's memory, for a personality that
 //! serves a foreign process's `mmap`, `munmap`, `mprotect` and copies its
 //! call arguments (docs/kernel.md, "Another process's memory"). Each
-//! needs `MANAGE` on the process; they touch only its own pages, never
-//! a memory object it maps.
+//! needs `MANAGE` on the process. They map, unmap and protect only its
+//! own pages; a memory object it maps (`process_map_memory`, in
+//! `process_shared`) is read and written through, and unmapped whole.
 
 use alloc::vec::Vec;
 
@@ -17,7 +18,7 @@ use crate::mm::{self, AddressSpace, MapError, USER_END, USER_START};
 use crate::object::{account, Kernel, ObjectId};
 
 /// The process `handle` names in the caller's table, with `MANAGE`.
-fn target(kernel: &Kernel, handle: u64) -> Result<ObjectId, Error> {
+pub(super) fn target(kernel: &Kernel, handle: u64) -> Result<ObjectId, Error> {
     let table = caller_table(kernel)?;
     let id = kernel.object_of(table, handle_arg(handle)?, Rights::MANAGE)?;
     kernel.objects.process(id).ok_or(Error::WrongType)?;
@@ -26,7 +27,7 @@ fn target(kernel: &Kernel, handle: u64) -> Result<ObjectId, Error> {
 
 /// Process `id`'s address space; an ended process has none, so no address
 /// names its memory (`BadAddress`).
-fn space(kernel: &Kernel, id: ObjectId) -> Result<&AddressSpace, Error> {
+pub(super) fn space(kernel: &Kernel, id: ObjectId) -> Result<&AddressSpace, Error> {
     kernel
         .objects
         .process(id)
@@ -35,7 +36,7 @@ fn space(kernel: &Kernel, id: ObjectId) -> Result<&AddressSpace, Error> {
 }
 
 /// [`space`], to change.
-fn space_mut(kernel: &mut Kernel, id: ObjectId) -> Result<&mut AddressSpace, Error> {
+pub(super) fn space_mut(kernel: &mut Kernel, id: ObjectId) -> Result<&mut AddressSpace, Error> {
     kernel
         .objects
         .process_mut(id)
@@ -46,7 +47,7 @@ fn space_mut(kernel: &mut Kernel, id: ObjectId) -> Result<&mut AddressSpace, Err
 /// The first page and the page count of `[addr, addr + len)`: page-aligned
 /// and not empty (`InvalidArgument`), inside user space without
 /// wrapping around (`BadAddress`).
-fn page_range(addr: u64, len: u64) -> Result<(u64, u64), Error> {
+pub(super) fn page_range(addr: u64, len: u64) -> Result<(u64, u64), Error> {
     if !addr.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) || len == 0 {
         return Err(Error::InvalidArgument);
     }
@@ -73,7 +74,7 @@ fn copy_range(addr: u64, len: u64) -> Result<(u64, u64), Error> {
 }
 
 /// A page-table refusal as the caller sees it.
-fn from_map_error(error: MapError) -> Error {
+pub(super) fn from_map_error(error: MapError) -> Error {
     match error {
         MapError::OutOfMemory => Error::NoMemory,
         MapError::Misaligned => Error::InvalidArgument,
@@ -155,6 +156,7 @@ pub fn unmap(kernel: &mut Kernel, handle: u64, addr: u64, len: u64) -> Result<u6
     }
     let freed = space.unmap_pages(start, count).map_err(from_map_error)?;
     account::uncharge_pages(kernel, id, freed);
+    crate::syscall::process_shared::unmap_within(kernel, id, start, count)?;
     Ok(0)
 }
 
@@ -224,7 +226,7 @@ fn prepare_copy(
     if len == 0 {
         return Ok(None);
     }
-    space.check_own(first, count).map_err(from_map_error)?;
+    space.check_mapped(first, count).map_err(from_map_error)?;
     Ok(Some((id, bounce(len)?)))
 }
 
@@ -242,7 +244,7 @@ pub fn read(
     let space = space(kernel, id)?;
     for (at, offset, piece) in pieces(addr, len) {
         let chunk = bounce.get_mut(..piece).ok_or(Error::InvalidArgument)?;
-        space.read_own(at, chunk).map_err(from_map_error)?;
+        space.read_mapped(at, chunk).map_err(from_map_error)?;
         let to = buffer.checked_add(offset).ok_or(Error::BadAddress)?;
         probe::copy_to_user(to, chunk)?;
     }
@@ -268,10 +270,10 @@ pub fn write(
         probe::copy_from_user(chunk, from)?;
         // A page a checkpoint is still writing out is copied aside before
         // it changes, as a user write would have it.
-        if let Some(frame) = space.own_frame(at - at % PAGE_SIZE) {
+        if let Some(frame) = space.frame_at(at - at % PAGE_SIZE) {
             crate::persist::page_changing(frame);
         }
-        space.write_own(at, chunk).map_err(from_map_error)?;
+        space.write_mapped(at, chunk).map_err(from_map_error)?;
     }
     Ok(len)
 }

@@ -130,6 +130,36 @@ pub mod linux {
     /// From `fork` (the child `execve`s the same binary) until `waitpid`
     /// returns.
     pub const FORK_EXEC: &str = "fork-exec";
+    /// From `posix_spawn` of `busybox sh -c` [`SHELL_LOOP_SCRIPT`] until
+    /// `waitpid` returns: the shell's start and a loop of 1000 rounds.
+    pub const SHELL_LOOP: &str = "shell-loop-1000";
+    /// From `posix_spawn` of `busybox sh -c` [`TRUE_100_SCRIPT`] until
+    /// `waitpid` returns: the shell's start and 100 `busybox true`.
+    pub const TRUE_100: &str = "busybox-true-100";
+
+    /// The shell loop's script.
+    pub const SHELL_LOOP_SCRIPT: &str = "i=0; while [ $i -lt 1000 ]; do i=$((i+1)); done";
+    /// The script that starts `busybox true` 100 times, one after another
+    /// (a path, so the shell forks and execs it rather than run its
+    /// built-in `true`).
+    pub const TRUE_100_SCRIPT: &str =
+        "i=0; while [ $i -lt 100 ]; do /bin/busybox true; i=$((i+1)); done";
+    /// The shell benchmarks each take about as long as 100 to 1000 of the
+    /// others' iterations: they run `iterations / SLOW_DIVISOR` measured
+    /// rounds, at least [`SLOW_MIN_ITERATIONS`].
+    pub const SLOW_DIVISOR: u32 = 1000;
+    /// The fewest measured rounds of a shell benchmark.
+    pub const SLOW_MIN_ITERATIONS: u32 = 3;
+
+    /// The measured rounds of a shell benchmark for a run of `iterations`.
+    pub const fn slow_iterations(iterations: u32) -> u32 {
+        let rounds = iterations / SLOW_DIVISOR;
+        if rounds < SLOW_MIN_ITERATIONS {
+            SLOW_MIN_ITERATIONS
+        } else {
+            rounds
+        }
+    }
 
     /// Every benchmark, in the order the program runs them.
     pub const NAMES: &[&str] = &[
@@ -141,6 +171,8 @@ pub mod linux {
         POSIX_SPAWN_CALL,
         POSIX_SPAWN,
         FORK_EXEC,
+        SHELL_LOOP,
+        TRUE_100,
     ];
 
     /// `value` lines from `/proc/meminfo` right after boot, in KiB.

@@ -322,7 +322,14 @@ fn check_process(
         }
     }
     if let Some(space) = &process.space {
-        check_space(id, space, index, rules)?;
+        // A foreign process's personality maps memory objects where its
+        // program asks (`process_map_memory`); Abide's own programs get
+        // them in the window.
+        let window = match process.trap_channel {
+            Some(_) => &rules.user,
+            None => &rules.shared,
+        };
+        check_space(id, space, index, rules, window)?;
     }
     if let Some(channel) = process.trap_channel {
         if !alive {
@@ -341,6 +348,7 @@ fn check_space(
     space: &SpaceImage,
     index: &Index,
     rules: &Rules,
+    window: &core::ops::Range<u64>,
 ) -> Result<(), ImageError> {
     // The shared mappings: in the window, apart from one another.
     let mut mapped: BTreeMap<u64, u64> = BTreeMap::new();
@@ -351,7 +359,7 @@ fn check_space(
             .checked_mul(PAGE_SIZE)
             .and_then(|len| base.checked_add(len))
             .ok_or(bad.clone())?;
-        if base % PAGE_SIZE != 0 || base < rules.shared.start || end > rules.shared.end {
+        if base % PAGE_SIZE != 0 || base < window.start || end > window.end {
             return Err(bad);
         }
         let before = mapped.range(..end).next_back();

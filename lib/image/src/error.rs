@@ -60,8 +60,8 @@ pub enum ImageError {
         /// The page.
         virt: u64,
     },
-    /// A memory-object mapping outside the shared window or overlapping
-    /// another.
+    /// A memory-object mapping outside its window (the shared window; user
+    /// space for a foreign process) or overlapping another.
     Mapping {
         /// The process.
         process: ObjectId,

@@ -26,6 +26,7 @@ pub mod initramfs;
 pub mod linux;
 pub mod persist;
 pub mod system;
+pub mod unix;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -135,12 +136,22 @@ pub struct Report {
     pub results: Vec<BenchResult>,
     /// The `bench: value` lines.
     pub values: Vec<(String, u64)>,
+    /// The `bench: failed` lines: name and reason.
+    pub failures: Vec<(String, String)>,
 }
 
 impl Report {
     /// The result of benchmark `name`.
     pub fn get(&self, name: &str) -> Option<&BenchResult> {
         self.results.iter().find(|result| result.name == name)
+    }
+
+    /// Why benchmark `name` failed, if it did.
+    pub fn failure(&self, name: &str) -> Option<&str> {
+        self.failures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, reason)| reason.as_str())
     }
 
     /// The value called `name`.
@@ -166,40 +177,13 @@ impl Report {
 /// final `bench: done` line is missing. Results for other names are kept:
 /// the guest may be newer.
 pub fn parse_report(output: &str, expected: &[&str]) -> Result<Report, String> {
-    let mut report = Report::default();
-    let mut failures = Vec::new();
-    let mut done = false;
-    for line in output.lines() {
-        let record = Record::parse(line)
-            .map_err(|e| format!("malformed benchmark line {:?}: {e}", line.trim()))?;
-        match record {
-            None => {}
-            Some(Record::Start { .. }) if report.start.is_some() => {
-                return Err("two start lines".into());
-            }
-            Some(Record::Start { entry, now }) => report.start = Some((entry, now)),
-            Some(Record::Value { name, .. }) if report.value(name).is_some() => {
-                return Err(format!("two values for {name}"));
-            }
-            Some(Record::Value { name, value }) => report.values.push((name.to_string(), value)),
-            Some(Record::Tsc { hz }) if report.tsc_hz.is_some() => {
-                return Err(format!("two TSC rate lines (the second: {hz} Hz)"));
-            }
-            Some(Record::Tsc { hz }) => report.tsc_hz = Some(hz),
-            Some(Record::Result { name, summary }) => {
-                if report.get(name).is_some() {
-                    return Err(format!("two results for {name}"));
-                }
-                report.results.push(BenchResult {
-                    name: name.to_string(),
-                    summary,
-                });
-            }
-            Some(Record::Failed { name, reason }) => failures.push(format!("{name} ({reason})")),
-            Some(Record::Done) => done = true,
-        }
-    }
-    if !failures.is_empty() {
+    let (report, done) = read_report(output)?;
+    if !report.failures.is_empty() {
+        let failures: Vec<String> = report
+            .failures
+            .iter()
+            .map(|(name, reason)| format!("{name} ({reason})"))
+            .collect();
         return Err(format!(
             "benchmarks failed in the guest: {}",
             failures.join(", ")
@@ -219,6 +203,47 @@ pub fn parse_report(output: &str, expected: &[&str]) -> Result<Report, String> {
         return Err(format!("no result for {}", missing.join(", ")));
     }
     Ok(report)
+}
+
+/// Reads every record of `output` into a report, failures included, and
+/// whether the `bench: done` line came; Err only for a malformed or
+/// repeated line (a name that both failed and reported counts as repeated).
+pub fn read_report(output: &str) -> Result<(Report, bool), String> {
+    let mut report = Report::default();
+    let mut done = false;
+    for line in output.lines() {
+        let record = Record::parse(line)
+            .map_err(|e| format!("malformed benchmark line {:?}: {e}", line.trim()))?;
+        match record {
+            None => {}
+            Some(Record::Start { .. }) if report.start.is_some() => {
+                return Err("two start lines".into());
+            }
+            Some(Record::Start { entry, now }) => report.start = Some((entry, now)),
+            Some(Record::Value { name, .. }) if report.value(name).is_some() => {
+                return Err(format!("two values for {name}"));
+            }
+            Some(Record::Value { name, value }) => report.values.push((name.to_string(), value)),
+            Some(Record::Tsc { hz }) if report.tsc_hz.is_some() => {
+                return Err(format!("two TSC rate lines (the second: {hz} Hz)"));
+            }
+            Some(Record::Tsc { hz }) => report.tsc_hz = Some(hz),
+            Some(Record::Result { name, .. } | Record::Failed { name, .. })
+                if report.get(name).is_some() || report.failure(name).is_some() =>
+            {
+                return Err(format!("two results for {name}"));
+            }
+            Some(Record::Result { name, summary }) => report.results.push(BenchResult {
+                name: name.to_string(),
+                summary,
+            }),
+            Some(Record::Failed { name, reason }) => {
+                report.failures.push((name.to_string(), reason.to_string()))
+            }
+            Some(Record::Done) => done = true,
+        }
+    }
+    Ok((report, done))
 }
 
 /// How long a guest took to boot, seen from the host.
@@ -388,14 +413,26 @@ pub struct Outcome {
     pub persist: persist::PersistFigures,
 }
 
-/// Prepares both systems and runs each `options.runs` times, alternating
-/// (Abide first in even runs, Linux first in odd ones, so a drift of the
-/// host's speed hits both alike). `progress` gets one line per step and
-/// every report line, prefixed with the system's name.
-pub fn run_comparison(
-    options: &BenchOptions,
-    mut progress: impl FnMut(&str),
-) -> Result<Outcome, String> {
+/// Which parts of Abide's side a run measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbideParts {
+    /// Abide's own suite (`init=bench`).
+    pub suite: bool,
+    /// The Linux peer's program on the Unix personality ([`unix`]).
+    pub unix: bool,
+}
+
+/// Both systems, ready to run: the Linux peer built, the caption's
+/// machine, and each system's figures without runs yet.
+struct Prepared {
+    peer: linux::LinuxPeer,
+    machine: Machine,
+    abide: SystemFigures,
+    linux: SystemFigures,
+}
+
+/// Builds both systems and fills in what is measured once.
+fn prepare(options: &BenchOptions) -> Result<Prepared, String> {
     prereqs::check(prereqs::RUN_TOOLS)?;
     let peer = linux::prepare()?;
     let elf = build::build_kernel(build::Image::Full)?;
@@ -420,20 +457,38 @@ pub fn run_comparison(
     // The suite runs in the full image (it is a benchmark program); the
     // size is the shipped image's, what a user boots.
     let shipped = build::build_kernel(build::Image::System)?;
-    let mut abide = SystemFigures {
-        runs: Vec::new(),
-        memory: None,
+    let abide = SystemFigures {
         image_bytes: Some(
             std::fs::metadata(&shipped)
                 .map_err(|e| format!("{}: {e}", shipped.display()))?
                 .len(),
         ),
+        ..SystemFigures::default()
     };
-    let mut linux = SystemFigures {
-        runs: Vec::new(),
-        memory: None,
+    let linux = SystemFigures {
         image_bytes: Some(peer.image_bytes()?),
+        ..SystemFigures::default()
     };
+    Ok(Prepared {
+        peer,
+        machine,
+        abide,
+        linux,
+    })
+}
+
+/// Runs each system `options.runs` times, alternating (Abide first in even
+/// runs, Linux first in odd ones, so a drift of the host's speed hits both
+/// alike); Abide's turn is the `parts` asked for.
+fn run_alternating(
+    options: &BenchOptions,
+    prepared: &mut Prepared,
+    parts: AbideParts,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), String> {
+    let Prepared {
+        peer, abide, linux, ..
+    } = prepared;
     for run in 0..options.runs {
         let order = if run % 2 == 0 {
             [true, false]
@@ -442,27 +497,63 @@ pub fn run_comparison(
         };
         for is_abide in order {
             let name = if is_abide { "abide" } else { "linux" };
+            let at = |e: String| format!("{name}, run {}: {e}", run + 1);
             progress(&format!("{name}: run {} of {}", run + 1, options.runs));
             let mut echo = |line: &str| progress(&format!("{name}:   {line}"));
-            let result = if is_abide {
-                run_abide(options, &mut echo)
-            } else {
-                run_linux(options, &peer, &mut echo)
-            };
-            let result = result.map_err(|e| format!("{name}, run {}: {e}", run + 1))?;
-            if is_abide {
-                if abide.memory.is_none() {
-                    abide.memory = abide_memory(options, &result.report);
-                }
-                abide.runs.push(result);
-            } else {
+            if !is_abide {
+                let result = run_linux(options, peer, &mut echo).map_err(at)?;
                 if linux.memory.is_none() {
                     linux.memory = linux_memory(options, &result.report);
                 }
                 linux.runs.push(result);
+                continue;
+            }
+            if parts.suite {
+                let result = run_abide(options, &mut echo).map_err(at)?;
+                if abide.memory.is_none() {
+                    abide.memory = abide_memory(options, &result.report);
+                }
+                abide.runs.push(result);
+            }
+            if parts.unix {
+                echo(&format!(
+                    "the Linux peer's program on the Unix personality: {}",
+                    unix::command(unix::iterations(options), &[])
+                ));
+                let report = unix::run_abide(options, &peer.program, &mut echo).map_err(at)?;
+                abide.unix.push(report);
             }
         }
     }
+    Ok(())
+}
+
+/// Prepares both systems ([`prepare`]) and runs them ([`run_alternating`]):
+/// the caption's machine, Abide's figures, Linux's.
+fn measure_systems(
+    options: &BenchOptions,
+    parts: AbideParts,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Machine, SystemFigures, SystemFigures), String> {
+    let mut prepared = prepare(options)?;
+    run_alternating(options, &mut prepared, parts, progress)?;
+    Ok((prepared.machine, prepared.abide, prepared.linux))
+}
+
+/// Prepares both systems and runs each `options.runs` times, alternating
+/// ([`run_alternating`]; Abide's turn is its suite, then the Linux peer's
+/// program on its Unix personality), then Abide's system and persistence
+/// figures. `progress` gets one line per step and every report line,
+/// prefixed with the system's name.
+pub fn run_comparison(
+    options: &BenchOptions,
+    mut progress: impl FnMut(&str),
+) -> Result<Outcome, String> {
+    let parts = AbideParts {
+        suite: true,
+        unix: true,
+    };
+    let (machine, abide, linux) = measure_systems(options, parts, &mut progress)?;
     let comparison = Comparison::new(&abide, &linux);
     let system = system::run(options, &mut progress)?;
     let persist = persist::run(options, &mut progress)?;
@@ -473,6 +564,36 @@ pub fn run_comparison(
         comparison,
         system,
         persist,
+    })
+}
+
+/// What [`run_unix_comparison`] measured.
+#[derive(Debug, Clone)]
+pub struct UnixOutcome {
+    pub machine: Machine,
+    pub abide: SystemFigures,
+    pub linux: SystemFigures,
+    /// The Linux ABI rows alone ([`compare::is_unix`]).
+    pub comparison: Comparison,
+}
+
+/// `abide bench --only unix`: the Linux peer and the same program on
+/// Abide's Unix personality, alternating; the Linux ABI rows.
+pub fn run_unix_comparison(
+    options: &BenchOptions,
+    mut progress: impl FnMut(&str),
+) -> Result<UnixOutcome, String> {
+    let parts = AbideParts {
+        suite: false,
+        unix: true,
+    };
+    let (machine, abide, linux) = measure_systems(options, parts, &mut progress)?;
+    let comparison = Comparison::new(&abide, &linux).retain(compare::is_unix);
+    Ok(UnixOutcome {
+        machine,
+        abide,
+        linux,
+        comparison,
     })
 }
 
@@ -514,7 +635,16 @@ pub fn render_table(report: &Report) -> String {
             ]
         })
         .collect();
-    markdown_table(&header, &rows)
+    let mut out = markdown_table(&header, &rows);
+    if !report.failures.is_empty() {
+        let failed: Vec<String> = report
+            .failures
+            .iter()
+            .map(|(name, reason)| format!("`{name}` ({reason})"))
+            .collect();
+        let _ = writeln!(out, "\nFailed: {}.", failed.join(", "));
+    }
+    out
 }
 
 /// A Markdown table with columns padded to their widest cell; the first
@@ -674,6 +804,39 @@ mod tests {
             parse_report("", format::NAMES).unwrap_err(),
             "the benchmark program did not finish (no `bench: done` line)"
         );
+    }
+
+    #[test]
+    fn read_report_keeps_failures_and_says_whether_it_finished() {
+        let failed = sample_output().replace(
+            "bench: result name=process-spawn ",
+            "bench: failed name=process-spawn reason=hung:no-report-in-900s x=",
+        );
+        let (report, done) = read_report(&failed).unwrap();
+        assert!(done);
+        assert_eq!(
+            report.failure(format::PROCESS_SPAWN),
+            Some("hung:no-report-in-900s")
+        );
+        assert!(report.get(format::PROCESS_SPAWN).is_none());
+        assert_eq!(report.failure(format::NULL_SYSCALL), None);
+        let unfinished = sample_output().replace("bench: done\n", "");
+        assert!(!read_report(&unfinished).unwrap().1);
+        let both =
+            format!("{failed}bench: result name=process-spawn iterations=1 median=1 p99=1\n");
+        assert_eq!(
+            read_report(&both).unwrap_err(),
+            "two results for process-spawn"
+        );
+    }
+
+    #[test]
+    fn failures_follow_the_table() {
+        let report = Report {
+            failures: vec![("context-switch".into(), "child-never-ran".into())],
+            ..Report::default()
+        };
+        assert!(render_table(&report).ends_with("\nFailed: `context-switch` (child-never-ran).\n"));
     }
 
     #[test]

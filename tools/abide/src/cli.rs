@@ -259,7 +259,8 @@ pub struct BenchArgs {
     /// Also write the results into docs/perf.md and the chart docs/perf-linux.svg
     #[arg(long)]
     pub update_docs: bool,
-    /// Run only this part (`persist`: the persistence figures)
+    /// Run only this part (`persist`: the persistence figures; `unix`: the
+    /// Linux peer's program on both systems, the Linux ABI rows)
     #[arg(long, value_enum, value_name = "PART")]
     pub only: Option<BenchPart>,
 }
@@ -270,6 +271,9 @@ pub enum BenchPart {
     /// Checkpoints, restores after a power cut, QEMU's savevm, the overhead
     /// of periodic checkpoints
     Persist,
+    /// The Linux peer's benchmark program on Linux and on Abide's Unix
+    /// personality: the Linux ABI rows
+    Unix,
 }
 
 impl Cli {
@@ -502,6 +506,13 @@ mod tests {
         assert!(fails(&["bench", "--runs", "0"]));
         assert!(fails(&["bench", "--smoke"]));
         assert!(fails(&["bench", "--only", "linux"]));
+        assert!(matches!(
+            parse(&["bench", "--only", "unix"]),
+            Command::Bench(BenchArgs {
+                only: Some(BenchPart::Unix),
+                ..
+            })
+        ));
         assert!(fails(&["bench", "--gdb"]));
         assert!(fails(&["--store-size", "15"]));
         assert!(fails(&["--store-size", "0"]));

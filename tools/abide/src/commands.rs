@@ -13,8 +13,8 @@ use std::time::Duration;
 use abide_abi::host::{exit_status_meaning, GuestOutcome};
 use clap::Parser;
 
-use crate::bench::compare::render_markdown;
-use crate::bench::{docs, persist, run_comparison, BenchOptions};
+use crate::bench::compare::{render_markdown, render_unix_markdown};
+use crate::bench::{docs, persist, run_comparison, run_unix_comparison, BenchOptions};
 use crate::cli::{
     BenchArgs, BenchPart, BuildArgs, Cli, Command, CrashtestArgs, FuzzArgs, IsoArgs, RunArgs,
 };
@@ -335,8 +335,10 @@ pub fn bench(args: &BenchArgs) -> ExitCode {
         return ExitCode::from(EXIT_MISSING_TOOL);
     }
     let options = bench_options(args);
-    if args.only == Some(BenchPart::Persist) {
-        return bench_persist(args, &options);
+    match args.only {
+        Some(BenchPart::Persist) => return bench_persist(args, &options),
+        Some(BenchPart::Unix) => return bench_unix(args, &options),
+        None => {}
     }
     eprintln!(
         "abide: Abide and Linux in QEMU ({}, {} MiB): {} run(s) of each, alternating, {} iterations per benchmark",
@@ -366,12 +368,61 @@ pub fn bench(args: &BenchArgs) -> ExitCode {
             Err(e) => return fail(&e),
         }
     }
-    let missing = outcome.comparison.missing();
+    report_missing(&outcome.comparison)
+}
+
+/// Names the rows that failed on Abide (recorded, not an error) and fails
+/// if a figure is missing.
+fn report_missing(comparison: &crate::bench::compare::Comparison) -> ExitCode {
+    for failed in comparison.failed() {
+        eprintln!("abide: failed on Abide (recorded in the table): {failed}");
+    }
+    let missing = comparison.missing();
     if missing.is_empty() {
         ExitCode::SUCCESS
     } else {
         fail(&format!("figures missing: {}", missing.join("; ")))
     }
+}
+
+/// `abide bench --only unix`: the Linux peer's program on both systems,
+/// the Linux ABI rows, printed and written like the whole run's.
+fn bench_unix(args: &BenchArgs, options: &BenchOptions) -> ExitCode {
+    eprintln!(
+        "abide: the Linux peer's program on Linux and on Abide's Unix personality, in QEMU ({}, {} MiB): {} run(s) of each, alternating, {} iterations per benchmark",
+        options.accel.name(),
+        options.memory_mib,
+        options.runs,
+        options.iterations()
+    );
+    let outcome = match run_unix_comparison(options, |line| eprintln!("  {line}")) {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(&e),
+    };
+    let markdown = render_unix_markdown(
+        &outcome.machine,
+        &outcome.abide,
+        &outcome.linux,
+        &outcome.comparison,
+    );
+    print!("{markdown}");
+    let command = bench_command(args);
+    let mut outputs = vec![docs::write_unix_outputs(&markdown, &command)];
+    if args.update_docs {
+        outputs.push(docs::update_unix_docs(&markdown, &command));
+    }
+    if let Err(e) = name_written(outputs) {
+        return fail(&e);
+    }
+    report_missing(&outcome.comparison)
+}
+
+/// Says which files were written; the first error if one was not.
+fn name_written(outputs: Vec<Result<std::path::PathBuf, String>>) -> Result<(), String> {
+    for written in outputs {
+        eprintln!("abide: wrote {}", display_path(&written?));
+    }
+    Ok(())
 }
 
 /// `abide bench --only persist`: the persistence figures alone, printed and
@@ -393,13 +444,10 @@ fn bench_persist(args: &BenchArgs, options: &BenchOptions) -> ExitCode {
     if args.update_docs {
         outputs.push(docs::update_persist_docs(&figures, &command));
     }
-    for written in outputs {
-        match written {
-            Ok(path) => eprintln!("abide: wrote {}", display_path(&path)),
-            Err(e) => return fail(&e),
-        }
+    match name_written(outputs) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
     }
-    ExitCode::SUCCESS
 }
 
 /// The options `abide bench` runs with.
@@ -434,8 +482,10 @@ pub fn bench_command(args: &BenchArgs) -> String {
     if args.memory != 256 {
         command.push_str(&format!(" --memory {}", args.memory));
     }
-    if let Some(BenchPart::Persist) = args.only {
-        command.push_str(" --only persist");
+    match args.only {
+        Some(BenchPart::Persist) => command.push_str(" --only persist"),
+        Some(BenchPart::Unix) => command.push_str(" --only unix"),
+        None => {}
     }
     command
 }
@@ -501,6 +551,8 @@ mod tests {
             bench_command(&args),
             "cargo run -- bench --quick --runs 3 --accel kvm --memory 512 --only persist"
         );
+        args.only = Some(BenchPart::Unix);
+        assert!(bench_command(&args).ends_with(" --only unix"));
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! `abide_benchfmt::linux::NAMES` ([`suite`]) and `bench: done`, and
 //! powers the machine off. The number of iterations is its first argument
 //! (the kernel passes what follows `--` on its command line), by default
-//! `abide_benchfmt::ITERATIONS`.
+//! `abide_benchfmt::ITERATIONS`; further arguments name the benchmarks to
+//! run, by default all (`abide bench` runs it on Abide too, from the shell,
+//! and after a benchmark hung there, runs the rest again by name).
 //!
 //! Run by hand on a Linux host (not as PID 1) it skips the mount and the
 //! power-off; the spawn benchmarks then fail unless `/bin/busybox` exists.
@@ -57,7 +59,8 @@ fn main() {
         .nth(1)
         .and_then(|arg| arg.parse().ok())
         .unwrap_or(ITERATIONS);
-    failed |= !suite::run(iterations);
+    let only: Vec<String> = std::env::args().skip(2).collect();
+    failed |= !suite::run(iterations, &only);
     if is_init {
         // PID 1 must not exit (the kernel would panic); power off instead.
         sys::power_off();

@@ -18,15 +18,30 @@ use crate::sys::{futex_wait, futex_wake, getppid_raw, os_error, tsc};
 /// sample list per name it reports; the error is a `reason=` word.
 type Benchmark = fn(u32, &mut [Samples]) -> Result<(), String>;
 
+/// How many measured rounds a benchmark runs in a run of `iterations`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Length {
+    /// `iterations`.
+    Full,
+    /// [`linux::slow_iterations`]: each round starts a shell.
+    Slow,
+}
+
 /// The suite, in the order of `linux::NAMES`.
-const SUITE: &[(&[&str], Benchmark)] = &[
-    (&[report::TSC_READ], tsc_read),
-    (&[linux::GETPPID], getppid),
-    (&[linux::PIPE_ROUND_TRIP], pipe_round_trip),
-    (&[linux::FUTEX_ROUND_TRIP], futex_round_trip),
-    (&[report::CONTEXT_SWITCH], context_switch),
-    (&[linux::POSIX_SPAWN_CALL, linux::POSIX_SPAWN], posix_spawn),
-    (&[linux::FORK_EXEC], fork_exec),
+const SUITE: &[(&[&str], Length, Benchmark)] = &[
+    (&[report::TSC_READ], Length::Full, tsc_read),
+    (&[linux::GETPPID], Length::Full, getppid),
+    (&[linux::PIPE_ROUND_TRIP], Length::Full, pipe_round_trip),
+    (&[linux::FUTEX_ROUND_TRIP], Length::Full, futex_round_trip),
+    (&[report::CONTEXT_SWITCH], Length::Full, context_switch),
+    (
+        &[linux::POSIX_SPAWN_CALL, linux::POSIX_SPAWN],
+        Length::Full,
+        posix_spawn,
+    ),
+    (&[linux::FORK_EXEC], Length::Full, fork_exec),
+    (&[linux::SHELL_LOOP], Length::Slow, shell_loop),
+    (&[linux::TRUE_100], Length::Slow, true_100),
 ];
 
 /// The samples of one benchmark; the first `warmup` pushed are dropped.
@@ -45,22 +60,33 @@ impl Samples {
     }
 }
 
-/// Runs every benchmark with `iterations` measured iterations and prints
-/// the report, `bench: done` last. False if any failed.
-pub fn run(iterations: u32) -> bool {
+/// Runs the benchmarks with `iterations` measured iterations (the shell
+/// benchmarks fewer, [`Length::Slow`]) and prints the report, `bench: done`
+/// last. `only`, when not empty, names the benchmarks to run (a benchmark
+/// that reports several names runs if one is named; unknown names are
+/// ignored): the host runs the rest again after one hung. False if any
+/// failed.
+pub fn run(iterations: u32, only: &[String]) -> bool {
     if let Some(hz) = tsc_rate_hz() {
         println!("{}", Record::Tsc { hz });
     }
-    let warmup = report::warmup(iterations);
-    let rounds = warmup.saturating_add(iterations);
     let mut ok = true;
-    for (names, benchmark) in SUITE {
+    for (names, length, benchmark) in SUITE {
+        if !only.is_empty() && !names.iter().any(|name| only.iter().any(|o| o == name)) {
+            continue;
+        }
+        let measured = match length {
+            Length::Full => iterations,
+            Length::Slow => linux::slow_iterations(iterations),
+        };
+        let warmup = report::warmup(measured);
+        let rounds = warmup.saturating_add(measured);
         let mut samples: Vec<Samples> = names
             .iter()
             .map(|_| Samples {
                 warmup,
                 pushed: 0,
-                cycles: Vec::with_capacity(iterations as usize),
+                cycles: Vec::with_capacity(measured as usize),
             })
             .collect();
         let outcome = benchmark(rounds, &mut samples);
@@ -278,6 +304,15 @@ fn context_switch_once(rounds: u32, samples: &mut Samples) -> Result<(), String>
     .and_then(|child| {
         let measured = alternate(rounds, samples, turns);
         stop.store(1, Ordering::Relaxed);
+        if measured.is_err() {
+            // The child may not see the stop word (a system whose shared
+            // mapping is not shared after fork): end it rather than wait
+            // for it forever.
+            // SAFETY: signals our own child, which has not been waited for.
+            unsafe { libc::kill(child, libc::SIGKILL) };
+            let _ = wait(child);
+            return measured;
+        }
         let ended = wait_exit(child, "yield-child");
         measured.and(ended)
     });
@@ -322,31 +357,39 @@ fn posix_spawn(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
     };
     let target = SpawnTarget::new()?;
     for _ in 0..rounds {
-        let mut pid: libc::pid_t = 0;
-        let start = tsc();
-        // SAFETY: path, argv and envp are NUL-terminated and outlive the
-        // call; no file actions or attributes.
-        let error = unsafe {
-            libc::posix_spawn(
-                &mut pid,
-                target.path.as_ptr(),
-                std::ptr::null(),
-                std::ptr::null(),
-                target.argv.as_ptr(),
-                target.envp.as_ptr(),
-            )
-        };
-        let spawned = tsc();
-        if error != 0 {
-            return Err(format!("posix_spawn:errno{error}"));
-        }
-        let status = wait(pid);
-        let end = tsc();
-        check_exit(status?, "busybox-true")?;
-        call_samples.push(spawned.saturating_sub(start));
-        total_samples.push(end.saturating_sub(start));
+        let (call, total) = spawn_and_wait(&target, "busybox-true")?;
+        call_samples.push(call);
+        total_samples.push(total);
     }
     Ok(())
+}
+
+/// `posix_spawn` of `target`, then `waitpid`; checks it exited with 0
+/// (`what` names it in the error). The cycles of the call alone, and until
+/// `waitpid` returned.
+fn spawn_and_wait(target: &SpawnTarget, what: &str) -> Result<(u64, u64), String> {
+    let mut pid: libc::pid_t = 0;
+    let start = tsc();
+    // SAFETY: path, argv and envp are NUL-terminated and outlive the
+    // call; no file actions or attributes.
+    let error = unsafe {
+        libc::posix_spawn(
+            &mut pid,
+            target.path.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            target.argv.as_ptr(),
+            target.envp.as_ptr(),
+        )
+    };
+    let spawned = tsc();
+    if error != 0 {
+        return Err(format!("posix_spawn:errno{error}"));
+    }
+    let status = wait(pid);
+    let end = tsc();
+    check_exit(status?, what)?;
+    Ok((spawned.saturating_sub(start), end.saturating_sub(start)))
 }
 
 /// `fork`, `execve("/bin/busybox", ["busybox", "true"])` in the child, `waitpid` in the parent.
@@ -379,6 +422,29 @@ fn fork_exec(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
     Ok(())
 }
 
+/// `busybox sh -c` [`linux::SHELL_LOOP_SCRIPT`], `posix_spawn`ed, until
+/// `waitpid` returns.
+fn shell_loop(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    run_script(rounds, samples, linux::SHELL_LOOP_SCRIPT)
+}
+
+/// `busybox sh -c` [`linux::TRUE_100_SCRIPT`], `posix_spawn`ed, until
+/// `waitpid` returns.
+fn true_100(rounds: u32, samples: &mut [Samples]) -> Result<(), String> {
+    run_script(rounds, samples, linux::TRUE_100_SCRIPT)
+}
+
+/// Times `posix_spawn` of `busybox sh -c script` to `waitpid`, once per round.
+fn run_script(rounds: u32, samples: &mut [Samples], script: &str) -> Result<(), String> {
+    let samples = single(samples)?;
+    let target = SpawnTarget::with_arguments(&["sh", "-c", script])?;
+    for _ in 0..rounds {
+        let (_, total) = spawn_and_wait(&target, "busybox-sh")?;
+        samples.push(total);
+    }
+    Ok(())
+}
+
 /// The path, `argv` and `envp` to start `busybox true` with
 /// (`linux::SPAWN_PATH`, `linux::SPAWN_ARGV`).
 struct SpawnTarget {
@@ -391,11 +457,17 @@ struct SpawnTarget {
 
 impl SpawnTarget {
     fn new() -> Result<SpawnTarget, String> {
+        Self::with_arguments(&linux::SPAWN_ARGV)
+    }
+
+    /// `linux::SPAWN_PATH` with `argv` `arguments` and an empty
+    /// environment.
+    fn with_arguments(arguments: &[&str]) -> Result<SpawnTarget, String> {
         let path = CString::new(linux::SPAWN_PATH).map_err(|_| "spawn-path".to_string())?;
         if !std::path::Path::new(linux::SPAWN_PATH).is_file() {
             return Err("no-/bin/busybox".into());
         }
-        let arguments = linux::SPAWN_ARGV
+        let arguments = arguments
             .iter()
             .map(|argument| CString::new(*argument).map_err(|_| "spawn-argv".to_string()))
             .collect::<Result<Vec<_>, _>>()?;

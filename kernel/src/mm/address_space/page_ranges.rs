@@ -4,12 +4,16 @@
 //! `process_read`, `process_write`; docs/kernel.md, "Another process's
 //! memory").
 //!
-//! Only the space's own pages are touched, never a memory object's
-//! mapping. A range is checked whole before anything changes. The caller
+//! Own pages are mapped, unmapped and protected here; a memory object's
+//! mapping (`process_map_memory`) is only read and written through, or
+//! ended whole. A range is checked whole before anything changes. The caller
 //! tells the checkpoint engine about each own page before it changes by
 //! other means than a user write (`persist::own_page_changing`), so a
 //! page being written out is copied aside first; the changes here keep
 //! the page tables' dirty bits honest for the next checkpoint.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use abide_abi::trap::{PROT_ALL, PROT_EXEC, PROT_WRITE};
 use abide_mm::paging::{MapError, PageFlags, PageSize};
@@ -18,7 +22,7 @@ use x86_64::registers::control::Cr3;
 
 use super::{check_user_range, AddressSpace, UserTables};
 use crate::mm::kernel_map::DirectTables;
-use crate::mm::{frames, phys_to_virt};
+use crate::mm::{frames, phys_to_virt, PageSet};
 
 /// The page-table flags for protection `prot` (`PROT_*` bits), or `None`
 /// for unknown bits or writable and executable at once (W^X holds for
@@ -54,11 +58,6 @@ pub fn tables_for_range(count: u64) -> u64 {
 }
 
 impl AddressSpace {
-    /// The frame of its own page at `virt`, if it has one there.
-    pub fn own_frame(&self, virt: u64) -> Option<u64> {
-        self.pages.frame(virt)
-    }
-
     /// Its own pages at addresses in `[start, end)`: (address, frame).
     pub fn own_range(&self, start: u64, end: u64) -> &[(u64, u64)] {
         self.pages.range(start, end)
@@ -180,6 +179,68 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// The memory objects mapped wholly inside `[virt, virt + count
+    /// pages)`: (base, pages), for [`unmap_shared`](Self::unmap_shared).
+    pub fn shared_within(&self, virt: u64, count: u64) -> Vec<(u64, Arc<PageSet>)> {
+        let end = virt.saturating_add(count.saturating_mul(PAGE_SIZE));
+        self.shared
+            .iter()
+            .filter(|(base, set)| *base >= virt && base.saturating_add(set.len()) <= end)
+            .map(|(base, set)| (*base, set.clone()))
+            .collect()
+    }
+
+    /// Ends the memory-object mapping at `base` (its pages stay with their
+    /// other holders; a write through it that no checkpoint took yet is
+    /// kept by the set, as when a space is dropped). False when nothing
+    /// is mapped at `base`.
+    pub fn unmap_shared(&mut self, base: u64) -> bool {
+        let Some(position) = self.shared.iter().position(|(at, _)| *at == base) else {
+            return false;
+        };
+        let (_, set) = self.shared.swap_remove(position);
+        let count = set.frames().len() as u64;
+        let mut mem = UserTables(&mut self.table_pages);
+        for index in 0..count {
+            let virt = base + index * PAGE_SIZE;
+            if let Some(translation) = self.tables.translate(&DirectTables, virt) {
+                if translation.flags.contains(PageFlags::DIRTY) {
+                    set.mark_dirty(index as usize);
+                }
+            }
+            let _ = self.tables.unmap(&mut mem, virt);
+        }
+        self.flush_if_active(base, count);
+        true
+    }
+
+    /// `NotMapped` unless every page in `[virt, virt + count pages)` is
+    /// one of its own or a RAM memory object's it maps (what
+    /// `process_read` and `process_write` reach).
+    pub fn check_mapped(&self, virt: u64, count: u64) -> Result<(), MapError> {
+        check_user_range(virt, count)?;
+        for index in 0..count {
+            self.frame_at(virt + index * PAGE_SIZE)
+                .ok_or(MapError::NotMapped)?;
+        }
+        Ok(())
+    }
+
+    /// The frame of the page at `virt` (page-aligned): its own, or a
+    /// memory object's it maps there. Never device memory (MMIO), which
+    /// the direct map does not reach and whose reads have effects.
+    pub fn frame_at(&self, virt: u64) -> Option<u64> {
+        self.pages.frame(virt).or_else(|| {
+            self.shared.iter().find_map(|(base, set)| {
+                if set.is_device() {
+                    return None;
+                }
+                let index = virt.checked_sub(*base)? / PAGE_SIZE;
+                set.frames().get(usize::try_from(index).ok()?).copied()
+            })
+        })
+    }
+
     /// `NotMapped` unless every page in `[virt, virt + count pages)` is
     /// one of its own.
     pub fn check_own(&self, virt: u64, count: u64) -> Result<(), MapError> {
@@ -192,12 +253,14 @@ impl AddressSpace {
         }
     }
 
-    /// Copies its own memory at `virt` (within one page) into `out`,
-    /// through the direct map, whatever the page's protection.
-    pub fn read_own(&self, virt: u64, out: &mut [u8]) -> Result<(), MapError> {
-        let (frame, offset) = self.own_spot(virt, out.len())?;
-        // SAFETY: `frame` is a page this space owns, reached through the
-        // direct map; `offset + out.len()` stays inside it (`own_spot`).
+    /// Copies its memory at `virt` (within one page: its own or a memory
+    /// object's it maps) into `out`, through the direct map, whatever the
+    /// page's protection.
+    pub fn read_mapped(&self, virt: u64, out: &mut [u8]) -> Result<(), MapError> {
+        let (frame, offset) = self.spot(virt, out.len())?;
+        // SAFETY: `frame` is a page this space maps in user space, reached
+        // through the direct map; `offset + out.len()` stays inside it
+        // (`spot`).
         unsafe {
             core::ptr::copy_nonoverlapping(
                 (phys_to_virt(frame) + offset) as *const u8,
@@ -208,12 +271,13 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Copies `bytes` into its own memory at `virt` (within one page)
-    /// through the direct map, whatever the page's protection, and marks
-    /// the page dirty, as if the program had written it.
-    pub fn write_own(&mut self, virt: u64, bytes: &[u8]) -> Result<(), MapError> {
-        let (frame, offset) = self.own_spot(virt, bytes.len())?;
-        // SAFETY: as in `read_own`; nothing else holds a Rust reference
+    /// Copies `bytes` into its memory at `virt` (within one page, as for
+    /// [`read_mapped`](Self::read_mapped)) through the direct map, whatever
+    /// the page's protection, and marks the page dirty, as if the program
+    /// had written it.
+    pub fn write_mapped(&mut self, virt: u64, bytes: &[u8]) -> Result<(), MapError> {
+        let (frame, offset) = self.spot(virt, bytes.len())?;
+        // SAFETY: as in `read_mapped`; nothing else holds a Rust reference
         // to a user frame.
         unsafe {
             core::ptr::copy_nonoverlapping(
@@ -233,14 +297,15 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// The frame of its own page holding `[virt, virt + len)` and the
-    /// offset of `virt` in it; `NotMapped` when that is not one own page.
-    fn own_spot(&self, virt: u64, len: usize) -> Result<(u64, u64), MapError> {
+    /// The frame of the page holding `[virt, virt + len)` ([`frame_at`](Self::frame_at))
+    /// and the offset of `virt` in it; `NotMapped` when that is not one
+    /// mapped page.
+    fn spot(&self, virt: u64, len: usize) -> Result<(u64, u64), MapError> {
         let offset = virt % PAGE_SIZE;
         if offset + len as u64 > PAGE_SIZE {
             return Err(MapError::Misaligned);
         }
-        let frame = self.pages.frame(virt - offset).ok_or(MapError::NotMapped)?;
+        let frame = self.frame_at(virt - offset).ok_or(MapError::NotMapped)?;
         Ok((frame, offset))
     }
 

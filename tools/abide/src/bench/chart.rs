@@ -189,6 +189,7 @@ mod tests {
                         median: 100.0,
                         p99: None,
                     }),
+                    abide_failure: None,
                 })
                 .collect(),
         }

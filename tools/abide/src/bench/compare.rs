@@ -34,6 +34,9 @@ pub struct SystemFigures {
     /// included; the suite itself runs in `abide-full.elf`); Linux's
     /// `vmlinuz` and initramfs.
     pub image_bytes: Option<u64>,
+    /// Abide only: the reports of the Linux peer's program run on Abide
+    /// ([`super::unix`]), one per run.
+    pub unix: Vec<Report>,
 }
 
 /// The machine both ran in, for the caption.
@@ -88,6 +91,9 @@ pub enum Measure {
     BootToFirstLine,
     /// A benchmark's result.
     Bench(&'static str),
+    /// A result of the Linux peer's program run on Abide
+    /// ([`SystemFigures::unix`]).
+    Unix(&'static str),
     MemoryInUse,
     MemoryNotFree,
     ImageSize,
@@ -177,6 +183,55 @@ pub const ROWS: &[RowSpec] = &[
         linux: Measure::Bench(linux::FORK_EXEC),
     },
     RowSpec {
+        label: "Linux ABI: getppid (the same static binary on both)",
+        short: "Linux ABI: getppid",
+        unit: Unit::Cycles,
+        abide: Measure::Unix(linux::GETPPID),
+        linux: Measure::Bench(linux::GETPPID),
+    },
+    RowSpec {
+        label: "Linux ABI: pipe round trip (2 processes)",
+        short: "Linux ABI: pipe round trip",
+        unit: Unit::Cycles,
+        abide: Measure::Unix(linux::PIPE_ROUND_TRIP),
+        linux: Measure::Bench(linux::PIPE_ROUND_TRIP),
+    },
+    RowSpec {
+        label: "Linux ABI: futex round trip (2 threads)",
+        short: "Linux ABI: futex round trip",
+        unit: Unit::Cycles,
+        abide: Measure::Unix(linux::FUTEX_ROUND_TRIP),
+        linux: Measure::Bench(linux::FUTEX_ROUND_TRIP),
+    },
+    RowSpec {
+        label: "Linux ABI: fork+exec+wait busybox true",
+        short: "Linux ABI: fork+exec+wait",
+        unit: Unit::Cycles,
+        abide: Measure::Unix(linux::FORK_EXEC),
+        linux: Measure::Bench(linux::FORK_EXEC),
+    },
+    RowSpec {
+        label: "Linux ABI: posix_spawn busybox true + waitpid",
+        short: "Linux ABI: posix_spawn",
+        unit: Unit::Cycles,
+        abide: Measure::Unix(linux::POSIX_SPAWN),
+        linux: Measure::Bench(linux::POSIX_SPAWN),
+    },
+    RowSpec {
+        label: "Linux ABI: shell loop 1000 (`sh -c`, spawn to exit)",
+        short: "Linux ABI: shell loop 1000",
+        unit: Unit::Cycles,
+        abide: Measure::Unix(linux::SHELL_LOOP),
+        linux: Measure::Bench(linux::SHELL_LOOP),
+    },
+    RowSpec {
+        label: "Linux ABI: 100 × busybox true from `sh` (spawn to exit)",
+        short: "Linux ABI: 100 × busybox true",
+        unit: Unit::Cycles,
+        abide: Measure::Unix(linux::TRUE_100),
+        linux: Measure::Bench(linux::TRUE_100),
+    },
+    RowSpec {
         label: "memory in use after boot (Abide usable − free; Linux MemTotal − MemAvailable)",
         short: "memory in use",
         unit: Unit::KiB,
@@ -212,6 +267,10 @@ pub struct Row {
     pub spec: &'static RowSpec,
     pub abide: Option<Value>,
     pub linux: Option<Value>,
+    /// Why Abide has no figure: the Linux peer's program reported the
+    /// benchmark as failed (or the host found it hung) on Abide. Recorded,
+    /// not an error: the row waits for the feature it needs.
+    pub abide_failure: Option<String>,
 }
 
 impl Row {
@@ -233,28 +292,72 @@ impl Comparison {
         Comparison {
             rows: ROWS
                 .iter()
-                .map(|spec| Row {
-                    spec,
-                    abide: measure(abide, spec.abide),
-                    linux: measure(linux, spec.linux),
+                .map(|spec| {
+                    let abide_value = measure(abide, spec.abide);
+                    Row {
+                        spec,
+                        abide: abide_value,
+                        linux: measure(linux, spec.linux),
+                        abide_failure: abide_value
+                            .is_none()
+                            .then(|| failure(abide, spec.abide))
+                            .flatten(),
+                    }
                 })
                 .collect(),
         }
     }
 
+    /// The comparison's rows that `keep` selects (`abide bench --only
+    /// unix`: the Linux ABI rows).
+    pub fn retain(mut self, keep: impl Fn(&RowSpec) -> bool) -> Comparison {
+        self.rows.retain(|row| keep(row.spec));
+        self
+    }
+
     /// The figures that are missing, as `<row> (<system>)`; empty when the
-    /// comparison is complete.
+    /// comparison is complete. An Abide figure whose benchmark failed there
+    /// is not missing ([`Comparison::failed`]).
     pub fn missing(&self) -> Vec<String> {
         let mut missing = Vec::new();
         for row in &self.rows {
-            for (system, value) in [("Abide", row.abide), ("Linux", row.linux)] {
-                if value.is_none() {
+            let abide = row.abide.is_some() || row.abide_failure.is_some();
+            for (system, present) in [("Abide", abide), ("Linux", row.linux.is_some())] {
+                if !present {
                     missing.push(format!("{} ({system})", row.spec.label));
                 }
             }
         }
         missing
     }
+
+    /// The rows whose benchmark failed on Abide, as `<row>: <reason>`.
+    pub fn failed(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter_map(|row| {
+                let reason = row.abide_failure.as_ref()?;
+                Some(format!("{}: {reason}", row.spec.label))
+            })
+            .collect()
+    }
+}
+
+/// Whether `measure` reads the Linux peer's program run on Abide.
+pub fn is_unix(spec: &RowSpec) -> bool {
+    matches!(spec.abide, Measure::Unix(_))
+}
+
+/// Why the benchmark of `measure` failed in one of the runs, if it did.
+fn failure(figures: &SystemFigures, measure: Measure) -> Option<String> {
+    let Measure::Unix(name) = measure else {
+        return None;
+    };
+    figures
+        .unix
+        .iter()
+        .find_map(|report| report.failure(name))
+        .map(str::to_string)
 }
 
 /// A system's figure for `measure`, combined over its runs.
@@ -265,21 +368,24 @@ fn measure(figures: &SystemFigures, measure: Measure) -> Option<Value> {
     match measure {
         Measure::BootToFirstUser => boot(|run| run.boot.to_first_user.as_secs_f64() * 1e3),
         Measure::BootToFirstLine => boot(|run| run.boot.to_first_line.as_secs_f64() * 1e3),
-        Measure::Bench(name) => {
-            let summaries: Vec<Summary> = figures
-                .runs
-                .iter()
-                .map(|run| run.report.get(name).map(|result| result.summary))
-                .collect::<Option<_>>()?;
-            Some(Value {
-                median: median(summaries.iter().map(|s| s.median as f64).collect())?,
-                p99: median(summaries.iter().map(|s| s.p99 as f64).collect()),
-            })
-        }
+        Measure::Bench(name) => bench_value(figures.runs.iter().map(|run| &run.report), name),
+        Measure::Unix(name) => bench_value(figures.unix.iter(), name),
         Measure::MemoryInUse => figures.memory.map(|m| single(m.in_use_kib as f64)),
         Measure::MemoryNotFree => figures.memory.map(|m| single(m.not_free_kib as f64)),
         Measure::ImageSize => figures.image_bytes.map(|bytes| single(kib(bytes))),
     }
+}
+
+/// Benchmark `name` over `reports`: the median of their medians and of
+/// their p99s; `None` unless every report has it.
+fn bench_value<'a>(reports: impl Iterator<Item = &'a Report>, name: &str) -> Option<Value> {
+    let summaries: Vec<Summary> = reports
+        .map(|report| report.get(name).map(|result| result.summary))
+        .collect::<Option<_>>()?;
+    Some(Value {
+        median: median(summaries.iter().map(|s| s.median as f64).collect())?,
+        p99: median(summaries.iter().map(|s| s.p99 as f64).collect()),
+    })
 }
 
 /// The nearest-rank median (the lower middle of an even count).
@@ -292,6 +398,13 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
 /// One report per system whose figures are the medians over its runs (for
 /// the per-benchmark tables).
 pub fn combine(runs: &[GuestRun]) -> Report {
+    let reports: Vec<&Report> = runs.iter().map(|run| &run.report).collect();
+    combine_reports(&reports)
+}
+
+/// One report whose figures are the medians over `runs`; the failures of
+/// every run, each name once.
+pub fn combine_reports(runs: &[&Report]) -> Report {
     let Some(first) = runs.first() else {
         return Report::default();
     };
@@ -299,13 +412,12 @@ pub fn combine(runs: &[GuestRun]) -> Report {
         median(values.into_iter().map(|v| v as f64).collect()).map_or(0, |m| m as u64)
     };
     let results = first
-        .report
         .results
         .iter()
         .filter_map(|result| {
             let summaries: Vec<Summary> = runs
                 .iter()
-                .map(|run| run.report.get(&result.name).map(|r| r.summary))
+                .map(|run| run.get(&result.name).map(|r| r.summary))
                 .collect::<Option<_>>()?;
             Some(BenchResult {
                 name: result.name.clone(),
@@ -317,10 +429,17 @@ pub fn combine(runs: &[GuestRun]) -> Report {
             })
         })
         .collect();
-    let rates: Vec<u64> = runs.iter().filter_map(|run| run.report.tsc_hz).collect();
+    let rates: Vec<u64> = runs.iter().filter_map(|run| run.tsc_hz).collect();
+    let mut failures: Vec<(String, String)> = Vec::new();
+    for (name, reason) in runs.iter().flat_map(|run| &run.failures) {
+        if !failures.iter().any(|(known, _)| known == name) {
+            failures.push((name.clone(), reason.clone()));
+        }
+    }
     Report {
         tsc_hz: (!rates.is_empty()).then(|| median_of(rates)),
         results,
+        failures,
         ..Report::default()
     }
 }
@@ -362,10 +481,14 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         .map(|row| {
             let unit = row.spec.unit;
             let cell = |value: Option<f64>| value.map_or_else(|| "-".into(), |v| unit.format(v));
+            let abide_median = match (&row.abide, &row.abide_failure) {
+                (None, Some(_)) => "failed".to_string(),
+                (value, _) => cell(value.map(|v| v.median)),
+            };
             vec![
                 row.spec.label.to_string(),
                 unit.name().to_string(),
-                cell(row.abide.map(|v| v.median)),
+                abide_median,
                 cell(row.abide.and_then(|v| v.p99)),
                 cell(row.linux.map(|v| v.median)),
                 cell(row.linux.and_then(|v| v.p99)),
@@ -394,16 +517,12 @@ pub fn render_markdown(outcome: &super::Outcome) -> String {
     let linux = combine(&outcome.linux.runs);
     let mut out = caption(&outcome.machine, abide.tsc_hz);
     out.push_str("\n\n");
-    out.push_str(&render_comparison(&outcome.comparison));
-    out.push_str(
-        "\nMedian and p99: the median over the runs of each run's nearest-rank median \
-         and p99. Boot: the median over the runs. Abide ÷ Linux: of the medians; below 1, \
-         Abide is faster or smaller.\n",
-    );
+    out.push_str(&render_comparison_notes(&outcome.comparison));
     for (name, report) in [("Abide", &abide), ("Linux", &linux)] {
         let _ = write!(out, "\n{name}, every benchmark:\n\n");
         out.push_str(&render_table(report));
     }
+    out.push_str(&render_unix_table(&outcome.abide));
     if !outcome.system.is_empty() {
         let linux_boot = median(
             outcome
@@ -417,6 +536,60 @@ pub fn render_markdown(outcome: &super::Outcome) -> String {
         out.push_str("\nThe system (Abide only; Linux's nearest figure beside it):\n\n");
         out.push_str(&super::system::render_markdown(&outcome.system, linux_boot));
     }
+    out
+}
+
+/// What `abide bench --only unix` prints: caption, the Linux ABI rows, and
+/// the Linux peer's program's benchmarks on each system.
+pub fn render_unix_markdown(
+    machine: &Machine,
+    abide: &SystemFigures,
+    linux: &SystemFigures,
+    comparison: &Comparison,
+) -> String {
+    let linux_report = combine(&linux.runs);
+    let mut out = caption(machine, linux_report.tsc_hz);
+    out.push_str("\n\n");
+    out.push_str(&render_comparison_notes(comparison));
+    out.push_str(&render_unix_table(abide));
+    out.push_str("\nLinux, every benchmark:\n\n");
+    out.push_str(&render_table(&linux_report));
+    out
+}
+
+/// The comparison table, its legend, and the rows that failed on Abide.
+fn render_comparison_notes(comparison: &Comparison) -> String {
+    let mut out = render_comparison(comparison);
+    out.push_str(
+        "\nMedian and p99: the median over the runs of each run's nearest-rank median \
+         and p99. Boot: the median over the runs. Abide ÷ Linux: of the medians; below 1, \
+         Abide is faster or smaller. Linux ABI: `tools/linux-bench`, the Linux peer's \
+         program, run unmodified on Abide's Unix personality, there with at most 200 \
+         iterations (`bench::unix::iterations`); the shell rows run fewer \
+         (`abide_benchfmt::linux::slow_iterations`).\n",
+    );
+    let failed = comparison.failed();
+    if !failed.is_empty() {
+        out.push_str("\nFailed on Abide (no figure):\n\n");
+        for line in failed {
+            let _ = writeln!(out, "- {line}");
+        }
+    }
+    out
+}
+
+/// The Linux peer's program on Abide, every benchmark (nothing when it did
+/// not run).
+fn render_unix_table(abide: &SystemFigures) -> String {
+    if abide.unix.is_empty() {
+        return String::new();
+    }
+    let reports: Vec<&Report> = abide.unix.iter().collect();
+    let mut out = String::from(
+        "\nAbide, the Linux peer's program (`tools/linux-bench`) on the Unix personality, \
+         every benchmark:\n\n",
+    );
+    out.push_str(&render_table(&combine_reports(&reports)));
     out
 }
 
@@ -455,6 +628,10 @@ mod tests {
         let all = |m: u64| -> Vec<(&str, u64, u64)> {
             names::NAMES.iter().map(|&n| (n, m, 2 * m)).collect()
         };
+        let unix = |m: u64| -> Report {
+            let all: Vec<(&str, u64, u64)> = linux::NAMES.iter().map(|&n| (n, m, 3 * m)).collect();
+            run(0, &all).report
+        };
         SystemFigures {
             runs: vec![run(100, &all(10)), run(300, &all(30)), run(200, &all(20))],
             memory: Some(Memory {
@@ -462,6 +639,7 @@ mod tests {
                 not_free_kib: 9_000,
             }),
             image_bytes: Some(2 * 1024 * 1024),
+            unix: vec![unix(60), unix(80), unix(70)],
         }
     }
 
@@ -474,6 +652,7 @@ mod tests {
                 not_free_kib: 30_000,
             }),
             image_bytes: Some(16 * 1024 * 1024),
+            unix: Vec::new(),
         }
     }
 
@@ -515,6 +694,86 @@ mod tests {
     }
 
     #[test]
+    fn the_linux_abi_rows_pair_the_same_program_on_both() {
+        let comparison = Comparison::new(&abide_runs(), &linux_runs());
+        let unix: Vec<&Row> = comparison
+            .rows
+            .iter()
+            .filter(|row| is_unix(row.spec))
+            .collect();
+        let shorts: Vec<&str> = unix.iter().map(|row| row.spec.short).collect();
+        assert_eq!(
+            shorts,
+            [
+                "Linux ABI: getppid",
+                "Linux ABI: pipe round trip",
+                "Linux ABI: futex round trip",
+                "Linux ABI: fork+exec+wait",
+                "Linux ABI: posix_spawn",
+                "Linux ABI: shell loop 1000",
+                "Linux ABI: 100 × busybox true",
+            ]
+        );
+        for row in unix {
+            assert_eq!(
+                row.abide,
+                Some(Value {
+                    median: 70.0,
+                    p99: Some(210.0)
+                }),
+                "{row:?}"
+            );
+            assert_eq!(row.ratio(), Some(1.75));
+            assert_eq!(row.abide_failure, None);
+        }
+        let only = Comparison::new(&abide_runs(), &linux_runs()).retain(is_unix);
+        assert_eq!(only.rows.len(), 7);
+        assert!(only.missing().is_empty() && only.failed().is_empty());
+    }
+
+    #[test]
+    fn a_benchmark_that_failed_on_abide_is_recorded_not_missing() {
+        let mut abide = abide_runs();
+        abide.unix[1]
+            .results
+            .retain(|r| r.name != linux::FORK_EXEC && r.name != linux::GETPPID);
+        abide.unix[1]
+            .failures
+            .push((linux::FORK_EXEC.into(), "fork:errno12".into()));
+        let comparison = Comparison::new(&abide, &linux_runs());
+        // getppid: absent from one run with no failure line: missing.
+        assert_eq!(
+            comparison.missing(),
+            ["Linux ABI: getppid (the same static binary on both) (Abide)"]
+        );
+        assert_eq!(
+            comparison.failed(),
+            ["Linux ABI: fork+exec+wait busybox true: fork:errno12"]
+        );
+        let table = render_comparison_notes(&comparison);
+        let fork = table
+            .lines()
+            .find(|l| l.starts_with("| Linux ABI: fork+exec+wait"))
+            .unwrap();
+        let cells: Vec<&str> = fork.split('|').map(str::trim).collect();
+        assert_eq!(cells[3..8], ["failed", "-", "40", "50", "-"], "{fork}");
+        assert!(
+            table.ends_with(
+                "\nFailed on Abide (no figure):\n\n\
+                 - Linux ABI: fork+exec+wait busybox true: fork:errno12\n"
+            ),
+            "{table}"
+        );
+        // The per-benchmark table of the program on Abide names it too.
+        let unix = render_unix_table(&abide);
+        assert!(
+            unix.ends_with("\nFailed: `fork-exec` (fork:errno12).\n"),
+            "{unix}"
+        );
+        assert!(render_unix_table(&linux_runs()).is_empty());
+    }
+
+    #[test]
     fn missing_figures_are_named() {
         let mut linux = linux_runs();
         linux.memory = None;
@@ -527,6 +786,7 @@ mod tests {
             comparison.missing(),
             [
                 "spawn to exit seen (Linux `fork` + `execve` + `waitpid`) (Linux)",
+                "Linux ABI: fork+exec+wait busybox true (Linux)",
                 "memory in use after boot (Abide usable − free; Linux MemTotal − MemAvailable) (Linux)",
                 "memory not free after boot (guest RAM − free) (Linux)",
             ]
@@ -581,6 +841,15 @@ mod tests {
         );
         assert_eq!(combined.tsc_hz, Some(2_000_000_000));
         assert_eq!(combine(&[]), Report::default());
+        let failing = |reason: &str| Report {
+            failures: vec![(linux::FORK_EXEC.into(), reason.into())],
+            ..Report::default()
+        };
+        let (first, second) = (failing("first"), failing("second"));
+        assert_eq!(
+            combine_reports(&[&first, &second]).failures,
+            [(linux::FORK_EXEC.to_string(), "first".to_string())]
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! and [`END`] is replaced (the command, the date, the commit, the tables),
 //! and the chart docs/perf-linux.svg it shows. The persistence figures go
 //! between [`PERSIST_BEGIN`] and [`PERSIST_END`], in perf.md's Persistence
-//! section; `--only persist` writes only those.
+//! section; `--only persist` writes only those. `--only unix` writes
+//! `unix.md`, and with `--update-docs` the section of perf.md between
+//! [`UNIX_BEGIN`] and [`UNIX_END`].
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,15 @@ pub const PERSIST_END: &str =
     "<!-- end: persistence, written by `cargo run -- bench --update-docs` -->";
 /// The persistence figures' file in `target/abide/bench/`.
 pub const PERSIST_FILE: &str = "persistence.md";
+/// The line before the figures of `--only unix` in perf.md's section on
+/// the Unix personality.
+pub const UNIX_BEGIN: &str =
+    "<!-- begin: Linux ABI, written by `cargo run -- bench --only unix --update-docs` -->";
+/// The line after them.
+pub const UNIX_END: &str =
+    "<!-- end: Linux ABI, written by `cargo run -- bench --only unix --update-docs` -->";
+/// The file of `--only unix` in `target/abide/bench/`.
+pub const UNIX_FILE: &str = "unix.md";
 
 /// The files written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,26 +73,16 @@ pub fn write_outputs(outcome: &Outcome, command: &str) -> Result<Written, String
 
 /// Writes the persistence figures to `target/abide/bench/persistence.md`.
 pub fn write_persist_outputs(figures: &PersistFigures, command: &str) -> Result<PathBuf, String> {
-    let dir = output_dir().join("bench");
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join(PERSIST_FILE);
-    write(
-        &path,
+    write_bench_file(
+        PERSIST_FILE,
         &persist_section(figures, command, &today(), commit().as_deref()),
-    )?;
-    Ok(path)
+    )
 }
 
 /// Replaces the persistence figures in docs/perf.md.
 pub fn update_persist_docs(figures: &PersistFigures, command: &str) -> Result<PathBuf, String> {
-    let path = repo_root().join("docs").join("perf.md");
-    let doc =
-        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let section = persist_section(figures, command, &today(), commit().as_deref());
-    let doc = replace_between(&doc, PERSIST_BEGIN, PERSIST_END, &section)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    write(&path, &doc)?;
-    Ok(path)
+    update_perf_md(PERSIST_BEGIN, PERSIST_END, &section)
 }
 
 /// The generated persistence Markdown: how and when, then the tables.
@@ -91,11 +92,58 @@ pub fn persist_section(
     date: &str,
     commit: Option<&str>,
 ) -> String {
-    let at = commit.map_or_else(String::new, |c| format!(", at commit {c}"));
-    format!(
-        "Command: `{command}`, {date}{at}.\n\n{}",
-        super::persist::render_markdown(figures)
+    stamped(
+        command,
+        date,
+        commit,
+        &super::persist::render_markdown(figures),
     )
+}
+
+/// The generated Markdown of `--only unix`: how and when, then `tables`.
+pub fn unix_section(tables: &str, command: &str, date: &str, commit: Option<&str>) -> String {
+    stamped(command, date, commit, tables)
+}
+
+/// Writes the figures of `--only unix` (`tables`, the Markdown printed) to
+/// `target/abide/bench/unix.md`.
+pub fn write_unix_outputs(tables: &str, command: &str) -> Result<PathBuf, String> {
+    write_bench_file(
+        UNIX_FILE,
+        &unix_section(tables, command, &today(), commit().as_deref()),
+    )
+}
+
+/// Replaces the figures of `--only unix` in docs/perf.md.
+pub fn update_unix_docs(tables: &str, command: &str) -> Result<PathBuf, String> {
+    let section = unix_section(tables, command, &today(), commit().as_deref());
+    update_perf_md(UNIX_BEGIN, UNIX_END, &section)
+}
+
+/// `body` after the line that says how and when it was measured.
+fn stamped(command: &str, date: &str, commit: Option<&str>, body: &str) -> String {
+    let at = commit.map_or_else(String::new, |c| format!(", at commit {c}"));
+    format!("Command: `{command}`, {date}{at}.\n\n{body}")
+}
+
+/// Writes `text` to `target/abide/bench/<name>`.
+fn write_bench_file(name: &str, text: &str) -> Result<PathBuf, String> {
+    let dir = output_dir().join("bench");
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(name);
+    write(&path, text)?;
+    Ok(path)
+}
+
+/// Replaces the lines between `begin` and `end` in docs/perf.md.
+fn update_perf_md(begin: &str, end: &str, section: &str) -> Result<PathBuf, String> {
+    let path = repo_root().join("docs").join("perf.md");
+    let doc =
+        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let doc = replace_between(&doc, begin, end, section)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    write(&path, &doc)?;
+    Ok(path)
 }
 
 /// Replaces the section of docs/perf.md and writes docs/perf-linux.svg.
@@ -136,11 +184,11 @@ pub fn section(
     commit: Option<&str>,
     chart: &str,
 ) -> String {
-    let at = commit.map_or_else(String::new, |c| format!(", at commit {c}"));
-    format!(
-        "Command: `{command}`, {date}{at}.\n\n{}\n![Abide ÷ Linux, medians, log scale]({chart})\n",
+    let body = format!(
+        "{}\n![Abide ÷ Linux, medians, log scale]({chart})\n",
         render_markdown(outcome)
-    )
+    );
+    stamped(command, date, commit, &body)
 }
 
 /// `doc` with the lines between [`BEGIN`] and [`END`] replaced by `section`.
@@ -226,13 +274,24 @@ mod tests {
     }
 
     #[test]
-    fn perf_md_has_both_generated_sections() {
+    fn perf_md_has_every_generated_section() {
         let doc = fs::read_to_string(repo_root().join("docs/perf.md")).unwrap();
         let doc = replace_section(&doc, "results").unwrap();
+        let doc = replace_between(&doc, UNIX_BEGIN, UNIX_END, "unix").unwrap();
         let doc = replace_between(&doc, PERSIST_BEGIN, PERSIST_END, "persistence").unwrap();
         let results = doc.find("\nresults\n").unwrap();
+        let unix = doc.find("\nunix\n").unwrap();
         let persistence = doc.find("\npersistence\n").unwrap();
-        assert!(results < persistence);
+        assert!(results < unix && unix < persistence);
+        assert_eq!(
+            unix_section(
+                "tables\n",
+                "cargo run -- bench --only unix",
+                "2026-12-07",
+                None
+            ),
+            "Command: `cargo run -- bench --only unix`, 2026-12-07.\n\ntables\n"
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct LinuxPeer {
     pub busybox: Fetched,
     /// `target/linux-peer/initramfs.cpio`.
     pub initramfs: PathBuf,
+    /// The benchmark program as built (it is `/init` in the initramfs;
+    /// [`super::unix`] runs the same file on Abide).
+    pub program: PathBuf,
 }
 
 impl LinuxPeer {
@@ -93,6 +96,7 @@ pub fn prepare() -> Result<LinuxPeer, String> {
         kernel,
         busybox,
         initramfs,
+        program: program_path,
     })
 }
 
@@ -229,6 +233,7 @@ mod tests {
                 path: PathBuf::from("/c/busybox"),
             },
             initramfs: PathBuf::from("/c/initramfs.cpio"),
+            program: PathBuf::from("/c/linux-bench"),
         };
         assert_eq!(
             peer.medium(7),

@@ -102,6 +102,7 @@ pub fn exec_new(
             memory: Memory::default(),
             files: files::Files::console(&mut unix.fs),
             vfork_parent: None,
+            vfork_stack: 0,
             exe: String::new(),
         },
     );

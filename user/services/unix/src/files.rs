@@ -227,6 +227,15 @@ pub fn read_for_mmap(
     })
 }
 
+/// Whether `fd` of process `pid` is `/dev/zero`: a `MAP_SHARED` mapping
+/// of it is shared anonymous memory, as on Linux.
+pub fn is_dev_zero(unix: &mut Unix, pid: Pid, fd: i32) -> bool {
+    as_process(unix, pid, |vfs, files, caller| {
+        vfs.fstat(files, caller, fd)
+            .is_ok_and(|stat| stat.rdev == abide_vfs::Device::Zero.rdev())
+    })
+}
+
 /// `getdents` (the 32-bit-offset form glibc no longer uses) and
 /// `copy_file_range`: not offered; programs fall back.
 pub fn getdents(_c: &mut Call) -> Outcome {

@@ -1,6 +1,7 @@
 //! `futex`: `WAIT`, `WAKE`, `WAIT_BITSET`, `WAKE_BITSET`, `REQUEUE`,
 //! `CMP_REQUEUE` (private or not: every futex is keyed by process and
-//! address, since processes share no memory). A waiter parks on
+//! address, so one in a `MAP_SHARED` page, the only memory processes
+//! share, wakes only waiters of the same process). A waiter parks on
 //! [`WaitOn::Futex`]; a wake answers it 0 at once (not by running the wait
 //! again, whose value check would now fail).
 

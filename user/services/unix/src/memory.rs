@@ -4,14 +4,20 @@
 //! how far the stack is mapped); the pages themselves are the kernel's
 //! (`process_map`, `process_unmap`, `process_protect`).
 //!
-//! Shared anonymous mappings are private copies after a `fork` (the kernel
-//! has no shared foreign pages yet), and file mappings are private copies
-//! of the file's bytes: writes never reach the file.
+//! A shared anonymous mapping (`MAP_SHARED|MAP_ANONYMOUS`, readable, maybe
+//! writable) is a memory object of its own, mapped with
+//! `process_map_memory`: the kernel keeps it shared across `fork`
+//! (`process_clone`), ends it at `munmap` of its whole range or at exit,
+//! and frees its pages with the last mapping; the component keeps no
+//! handle to it; so is a `MAP_SHARED` mapping of `/dev/zero`. Other
+//! shared mappings (executable, `PROT_NONE`) are private pages, and file
+//! mappings are private copies of the file's bytes: writes never reach
+//! the file.
 
 use alloc::collections::BTreeMap;
 use alloc::vec;
 
-use abide_abi::trap::{PROT_ALL, PROT_READ, PROT_WRITE};
+use abide_abi::trap::{PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE};
 use abide_linux::errno::{EBADF, EEXIST, EINVAL, ENOMEM};
 use abide_mm::{align_down, align_up, PAGE_SIZE};
 use abide_rt::syscall;
@@ -195,8 +201,11 @@ pub fn mmap(c: &mut Call) -> Outcome {
     let Some(handle) = c.unix.handle(c.pid) else {
         return Outcome::err(EINVAL);
     };
+    // `/dev/zero` shared is shared anonymous memory, as on Linux.
+    let anonymous = flags & MAP_ANONYMOUS != 0
+        || (flags & MAP_SHARED != 0 && files::is_dev_zero(c.unix, c.pid, fd));
     // The file's bytes first, so a bad fd changes nothing.
-    let data = if flags & MAP_ANONYMOUS == 0 {
+    let data = if !anonymous {
         match files::read_for_mmap(c.unix, c.pid, fd, offset, len) {
             Ok(data) => Some(data),
             Err(errno) => return Outcome::err(errno),
@@ -232,7 +241,13 @@ pub fn mmap(c: &mut Call) -> Outcome {
     } else {
         prot
     };
-    if syscall::process_map(handle, start, len, first).is_err() {
+    let shared = data.is_none() && flags & MAP_SHARED != 0 && prot != 0 && prot & PROT_EXEC == 0;
+    let mapped = if shared {
+        map_shared(handle, start, len, prot)
+    } else {
+        syscall::process_map(handle, start, len, first)
+    };
+    if mapped.is_err() {
         return Outcome::err(ENOMEM);
     }
     memory.remove(start, start + len);
@@ -246,6 +261,25 @@ pub fn mmap(c: &mut Call) -> Outcome {
         }
     }
     Outcome::Done(start as i64)
+}
+
+/// Maps a new shared anonymous area of `len` bytes at `start` in the
+/// process `handle` names (what was there is unmapped first, as
+/// `MAP_FIXED` asks): a memory object of its own, whose handle is closed
+/// once mapped (the mappings hold its pages). `prot` is readable (write
+/// implies read) and never executable.
+fn map_shared(
+    handle: abide_abi::syscall::Handle,
+    start: u64,
+    len: u64,
+    prot: u64,
+) -> Result<(), abide_abi::syscall::Error> {
+    let object = syscall::memory_create(len)?;
+    let _ = syscall::process_unmap(handle, start, len);
+    let mapped =
+        syscall::process_map_memory(handle, object, start, PROT_READ | (prot & PROT_WRITE));
+    let _ = syscall::handle_close(object);
+    mapped
 }
 
 /// `munmap(addr, len)`.

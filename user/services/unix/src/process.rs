@@ -152,6 +152,9 @@ fn do_clone(c: &mut Call, args: CloneArgs) -> Outcome {
     if args.flags & CLONE_VFORK != 0 {
         if let Some(k) = c.unix.kernel.get_mut(&child) {
             k.vfork_parent = Some(c.tid);
+            if args.flags & CLONE_VM != 0 {
+                k.vfork_stack = c.regs.rsp;
+            }
         }
         c.unix.vfork_waits.insert(c.tid, child);
         return Outcome::Block(WaitOn::Vfork(child), None);
@@ -205,6 +208,7 @@ pub fn fork_process(unix: &mut Unix, pid: Pid, tid: Pid, regs: TrapRegisters) ->
             memory,
             files,
             vfork_parent: None,
+            vfork_stack: 0,
             exe,
         },
     );
@@ -355,6 +359,9 @@ pub fn exit_process(unix: &mut Unix, pid: Pid, status: Status) {
         unix.vfork_waits.remove(&tid);
     }
     if let Some(kernel) = unix.kernel.remove(&pid) {
+        if let Some(parent) = kernel.vfork_parent {
+            vfork_hand_back(unix, &kernel, parent);
+        }
         let _ = syscall::process_kill(kernel.handle);
         let _ = syscall::handle_close(kernel.handle);
         kernel.files.close_all(unix);
@@ -368,6 +375,66 @@ pub fn exit_process(unix: &mut Unix, pid: Pid, status: Status) {
         unix.table.reap(pid);
     }
     signal::child_changed(unix, parent, false);
+}
+
+/// How many pages from its parent's stack pointer a vfork child that ends
+/// without `execve` hands back.
+const VFORK_STACK_PAGES: u64 = 2;
+/// How many pages below the heap's start (a static program's data and
+/// bss) it hands back.
+const VFORK_DATA_PAGES: u64 = 32;
+
+/// A `CLONE_VM|CLONE_VFORK` child (`kernel`) ends without `execve`: what
+/// it changed in its memory from the stack pointer its parent thread
+/// `parent` had at the clone to the end of the next page, and in the
+/// pages just below the heap (the program's data and bss), is copied back
+/// into the parent. Linux shares the whole memory; here the child has a
+/// copy, and that is where what it says to its parent lives: glibc's
+/// `posix_spawn` child writes its `execve` error into the parent's frame
+/// (`args.err`) before `_exit(127)`, busybox's `spawn` into a global. The
+/// parent is stopped in the clone, so nothing of it runs meanwhile.
+fn vfork_hand_back(unix: &Unix, kernel: &Kernel, parent: Pid) {
+    if kernel.vfork_stack == 0 {
+        return;
+    }
+    let Some(parent) = unix
+        .table
+        .thread(parent)
+        .and_then(|t| unix.kernel.get(&t.pid))
+    else {
+        return;
+    };
+    let page = abide_mm::PAGE_SIZE;
+    // From the stack pointer itself: below it is the parent's dead stack.
+    let stack = kernel.vfork_stack;
+    let stack_end = abide_mm::align_down(stack, page).saturating_add(VFORK_STACK_PAGES * page);
+    hand_back(kernel.handle, parent.handle, stack, stack_end);
+    let heap = abide_mm::align_up(kernel.memory.brk_start, page).unwrap_or(0);
+    hand_back(
+        kernel.handle,
+        parent.handle,
+        heap.saturating_sub(VFORK_DATA_PAGES * page),
+        heap,
+    );
+}
+
+/// Copies the bytes of `[start, end)` that differ from `child` into
+/// `parent`, page by page; pages either lacks are skipped.
+fn hand_back(child: abide_rt::Handle, parent: abide_rt::Handle, start: u64, end: u64) {
+    let page = abide_mm::PAGE_SIZE;
+    let mut at = start;
+    while at < end {
+        let next = abide_mm::align_down(at, page).saturating_add(page).min(end);
+        let len = (next - at) as usize;
+        let (mut theirs, mut ours) = (alloc::vec![0u8; len], alloc::vec![0u8; len]);
+        if syscall::process_read(child, at, &mut theirs).is_ok()
+            && syscall::process_read(parent, at, &mut ours).is_ok()
+            && theirs != ours
+        {
+            let _ = syscall::process_write(parent, at, &theirs);
+        }
+        at = next;
+    }
 }
 
 /// Process `pid` stops (job control): its parent hears of it.

@@ -34,6 +34,10 @@ pub struct Kernel {
     pub files: Files,
     /// The vfork parent waiting for this process to exec or end.
     pub vfork_parent: Option<Pid>,
+    /// For a `CLONE_VM|CLONE_VFORK` child: its parent's stack pointer at
+    /// the clone, whose pages it hands back if it ends without `execve`
+    /// (`process::vfork_hand_back`; 0: none).
+    pub vfork_stack: u64,
     /// The path of its program (`/proc/self/exe`).
     pub exe: String,
 }

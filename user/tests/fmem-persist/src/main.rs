@@ -9,6 +9,14 @@
 //! sets tells that checkpoint the page changed. After the power cut the
 //! resumed program reads the page back from the resumed child.
 //!
+//! It also maps a memory object into a persistent foreign process
+//! (`process_map_memory`, at an address outside Abide's window for
+//! memory objects, as a Linux `MAP_SHARED` mapping is) and clones that
+//! process, then writes [`SHARED_VALUE`] through the first before the
+//! second sync: after the power cut the clone must read it, and a write
+//! through one must still be seen through the other (the pages are one
+//! set again, not two copies).
+//!
 //! Every line starts `fmem-persist:`; the test reads them.
 #![no_std]
 #![no_main]
@@ -18,9 +26,11 @@ use abide_abi::syscall::Error;
 use abide_abi::trap::{PROT_READ, PROT_WRITE};
 use abide_rt::component::Component;
 use abide_rt::syscall::{
-    persist_status, persist_sync, port_create, port_wait, process_map, process_read,
+    channel_create, handle_close, memory_create, persist_status, persist_sync, port_create,
+    port_wait, process_clone, process_create, process_map, process_map_memory, process_read,
     process_spawn_with, process_write, set_spawn_authority, FOREVER,
 };
+use abide_rt::Handle;
 
 abide_rt::entry!(main);
 
@@ -29,6 +39,10 @@ const VALUE: u64 = 0x5eed_f00d_5eed_f00d;
 /// Where, in the child (far from its image and stack).
 const AT: u64 = 0x10_0000_0000;
 const PAGE: u64 = 4096;
+/// What goes into the shared page of the foreign process.
+const SHARED_VALUE: u64 = 0x0dd5_ca1e_0dd5_ca1e;
+/// Where, in the foreign process and its clone.
+const SHARED_AT: u64 = 0x7e00_0000_0000;
 
 type Step<T> = Result<T, (&'static str, Error)>;
 
@@ -60,21 +74,35 @@ fn run() -> Step<()> {
     };
     let child = process_spawn_with("spinner", &[], &options).map_err(call("process_spawn"))?;
     process_map(child, AT, PAGE, PROT_READ | PROT_WRITE).map_err(call("process_map"))?;
+    let (foreign, clone) = shared_pair(&options)?;
     persist_sync(hardware).map_err(call("persist_sync"))?;
     process_write(child, AT + 8, &VALUE.to_le_bytes()).map_err(call("process_write"))?;
+    process_write(foreign, SHARED_AT + 8, &SHARED_VALUE.to_le_bytes())
+        .map_err(call("process_write"))?;
     let synced = persist_sync(hardware).map_err(call("persist_sync"))?;
     // A resume from the sync's generation continues here.
     let status = persist_status().map_err(call("persist_status"))?;
     let mut bytes = [0u8; 8];
     process_read(child, AT + 8, &mut bytes).map_err(call("process_read"))?;
     let held = u64::from_le_bytes(bytes);
+    process_read(clone, SHARED_AT + 8, &mut bytes).map_err(call("process_read"))?;
+    let shared = u64::from_le_bytes(bytes);
+    // A new write through the first process, read through the clone.
+    let probe = held ^ status.resumed_from;
+    process_write(foreign, SHARED_AT + 16, &probe.to_le_bytes()).map_err(call("process_write"))?;
+    process_read(clone, SHARED_AT + 16, &mut bytes).map_err(call("process_read"))?;
+    let still = if u64::from_le_bytes(bytes) == probe {
+        "shared"
+    } else {
+        "NOT shared"
+    };
     if status.resumed_from == 0 {
         abide_rt::println!(
-            "fmem-persist: wrote {held:#x} into the child and synced generation {synced}; cut the power"
+            "fmem-persist: wrote {held:#x} into the child and synced generation {synced}; the clone sees {shared:#x}, {still}; cut the power"
         );
     } else {
         abide_rt::println!(
-            "fmem-persist: resumed from generation {}; the child holds {held:#x}",
+            "fmem-persist: resumed from generation {}; the child holds {held:#x}; the clone sees {shared:#x}, {still}",
             status.resumed_from
         );
     }
@@ -83,4 +111,20 @@ fn run() -> Step<()> {
     loop {
         let _ = port_wait(port, FOREVER);
     }
+}
+
+/// A persistent foreign process with a memory object mapped at
+/// [`SHARED_AT`] (its handle closed: the mappings hold the pages), and a
+/// clone of it that shares the mapping.
+fn shared_pair(options: &SpawnOptions) -> Step<(Handle, Handle)> {
+    // The handler's end stays open for good: a trap channel needs a peer.
+    let (trap_end, _handler_end) = channel_create().map_err(call("channel_create"))?;
+    let foreign =
+        process_create("fmem-foreign", trap_end, options).map_err(call("process_create"))?;
+    let object = memory_create(PAGE).map_err(call("memory_create"))?;
+    process_map_memory(foreign, object, SHARED_AT, PROT_READ | PROT_WRITE)
+        .map_err(call("process_map_memory"))?;
+    handle_close(object).map_err(call("handle_close"))?;
+    let clone = process_clone(foreign, "fmem-clone", options).map_err(call("process_clone"))?;
+    Ok((foreign, clone))
 }

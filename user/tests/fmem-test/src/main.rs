@@ -1,7 +1,8 @@
 //! Exercises the calls that reach another process's memory
 //! (`process_map`, `process_unmap`, `process_protect`, `process_read`,
-//! `process_write`, `process_clone`; docs/kernel.md, "Another process's
-//! memory") on a running child, and every refusal they owe
+//! `process_write`, `process_clone`, `process_map_memory` in [`shared`];
+//! docs/kernel.md, "Another process's memory") on a running child, and
+//! every refusal they owe
 //! (`tests/foreign_memory.rs`, `cargo run -- --append "init=fmem-test"`).
 //!
 //! Started by the kernel (the hardware resource is its startup handle 0),
@@ -17,6 +18,8 @@
 #![no_main]
 
 extern crate alloc;
+
+mod shared;
 
 use alloc::format;
 use alloc::vec;
@@ -107,8 +110,10 @@ fn pattern(seed: u8, len: usize) -> alloc::vec::Vec<u8> {
 fn root(hardware: Handle) -> Result<bool, Error> {
     syscall::set_spawn_authority(hardware);
     let port = port_create()?;
-    // Once: the mapping it makes stays for the life of this process.
+    // Once: the mappings they make stay for the life of this process.
     let mut all = shared_mapping()?;
+    all &= shared::shared_across_clone(port)?;
+    all &= shared::device_memory(hardware)?;
     // The first round also grows what stays for good (this program's own
     // heap, by the 1 MiB buffer of the longest copy it tries, and the
     // kernel's tables); the second must end exactly where the first did.
@@ -361,18 +366,24 @@ fn refusals(spinner: Handle) -> Result<bool, Error> {
 }
 
 /// A memory object's mapping (in this process's own space) is not the
-/// calls' to replace or reach.
+/// calls' to replace, only to read and write through.
 fn shared_mapping() -> Result<bool, Error> {
     let me = process_self();
     let object = memory_create(PAGE)?;
-    let shared = memory_map(object, MAP_WRITE)? as u64;
-    let over = process_map(me, shared, PAGE, PROT_READ);
-    let read_shared = process_read(me, shared, &mut [0u8; 4]);
+    let shared = memory_map(object, MAP_WRITE)?;
+    let over = process_map(me, shared as u64, PAGE, PROT_READ);
+    let written = process_write(me, shared as u64 + 8, &[9, 8, 7]);
+    // SAFETY: `shared` maps the object's page for the life of this process.
+    let seen = unsafe { core::ptr::read_volatile(shared.add(9)) };
+    let read_shared = read(me, shared as u64 + 8, 3);
     handle_close(object)?;
     Ok(check(
-        "a memory object's mapping is not replaced or reached",
-        over == Err(Error::BadAddress) && read_shared == Err(Error::BadAddress),
-        &format!("({over:?}, {read_shared:?})"),
+        "a memory object's mapping is not replaced, only read and written through",
+        over == Err(Error::BadAddress)
+            && written.is_ok()
+            && seen == 8
+            && read_shared.as_deref() == Ok(&[9, 8, 7][..]),
+        &format!("({over:?}, {written:?}, {seen}, {read_shared:?})"),
     ))
 }
 

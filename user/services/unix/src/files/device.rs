@@ -30,14 +30,17 @@ pub fn read(c: &mut Call, device: Device, buf: u64, count: usize) -> Outcome {
 }
 
 /// The terminal's `poll` events: always writable, readable when a read
-/// would return. A poller that finds no input has the console read (its
-/// park on any descriptor change is woken by [`tty::input`]).
-pub fn poll(unix: &mut Unix, device: Device) -> u16 {
+/// would return. Asks nothing of the console: a poller that parks for
+/// input calls [`tty::wait_for_input`] itself (its park on any descriptor
+/// change is woken by [`tty::input`]), and one that does not park (a
+/// zero timeout, or events that are not input, as the Rust runtime's
+/// check of fds 0..2 at start) must not leave a console read behind that
+/// would keep the keys from the Abide shell once the session ends.
+pub fn poll(unix: &Unix, device: Device) -> u16 {
     let _ = device;
     if tty::readable(unix) {
         POLLIN | POLLOUT
     } else {
-        tty::wait_for_input(unix);
         POLLOUT
     }
 }

@@ -21,8 +21,9 @@ use crate::call::{Call, Outcome, WaitOn};
 const MAX_WATCHED: u64 = abide_vfs::MAX_FDS as u64;
 const NS_PER_MS: u64 = 1_000_000;
 
-/// The `poll` events of each descriptor of `fds` (`POLLNVAL` if closed).
-fn readiness(c: &mut Call, fds: &[i32]) -> Result<Vec<u16>, i64> {
+/// The `poll` events of each descriptor of `fds` (`POLLNVAL` if closed),
+/// and whether it is a terminal without input.
+fn readiness(c: &mut Call, fds: &[i32]) -> Result<(Vec<u16>, Vec<bool>), i64> {
     let answers = with(c, |vfs, files, _| {
         fds.iter()
             .map(|&fd| vfs.poll(files, fd))
@@ -31,18 +32,25 @@ fn readiness(c: &mut Call, fds: &[i32]) -> Result<Vec<u16>, i64> {
     Ok(answers
         .into_iter()
         .map(|answer| match answer {
-            Ok(events) => events,
-            Err(Error::Device(dev)) => device::poll(c.unix, dev),
-            Err(_) => POLLNVAL,
+            Ok(events) => (events, false),
+            Err(Error::Device(dev)) => {
+                let events = device::poll(c.unix, dev);
+                (events, events & POLLIN == 0)
+            }
+            Err(_) => (POLLNVAL, false),
         })
-        .collect())
+        .unzip())
 }
 
 /// Parks until a descriptor changes or `deadline` (monotonic ns; `None`:
-/// forever); answers `timed_out` when the deadline has passed.
-fn wait(c: &Call, deadline: Option<u64>, timed_out: Outcome) -> Outcome {
+/// forever); answers `timed_out` when the deadline has passed. A park
+/// that waits for a terminal's input (`for_input`) has the console read.
+fn wait(c: &mut Call, deadline: Option<u64>, timed_out: Outcome, for_input: bool) -> Outcome {
     if c.timed_out || deadline.is_some_and(|deadline| deadline <= syscall::clock_ns()) {
         return timed_out;
+    }
+    if for_input {
+        crate::tty::wait_for_input(c.unix);
     }
     Outcome::Block(WaitOn::Io(ANY_IO), deadline)
 }
@@ -63,10 +71,14 @@ fn poll_at(c: &mut Call, fds_at: u64, count: u64, deadline: Option<u64>) -> Outc
         })
         .collect();
     let fds: Vec<i32> = entries.iter().map(|&(fd, _)| fd).collect();
-    let ready = match readiness(c, &fds) {
+    let (ready, no_input) = match readiness(c, &fds) {
         Ok(ready) => ready,
         Err(errno) => return Outcome::err(errno),
     };
+    let for_input = entries
+        .iter()
+        .zip(&no_input)
+        .any(|(&(fd, wanted), &none)| none && fd >= 0 && wanted & POLLIN != 0);
     let mut out = raw.clone();
     let mut count_ready = 0;
     for (index, (&(fd, wanted), &events)) in entries.iter().zip(&ready).enumerate() {
@@ -89,7 +101,7 @@ fn poll_at(c: &mut Call, fds_at: u64, count: u64, deadline: Option<u64>) -> Outc
         }
     }
     if count_ready == 0 {
-        let outcome = wait(c, deadline, Outcome::Done(0));
+        let outcome = wait(c, deadline, Outcome::Done(0), for_input);
         if outcome != Outcome::Done(0) {
             return outcome;
         }
@@ -159,10 +171,14 @@ fn select_at(c: &mut Call, nfds: u64, sets: [u64; 3], deadline: Option<u64>) -> 
         .filter(|&fd| wanted.iter().any(|set| is_set(set, fd)))
         .map(|fd| fd as i32)
         .collect();
-    let ready = match readiness(c, &fds) {
+    let (ready, no_input) = match readiness(c, &fds) {
         Ok(ready) => ready,
         Err(errno) => return Outcome::err(errno),
     };
+    let for_input = fds
+        .iter()
+        .zip(&no_input)
+        .any(|(&fd, &none)| none && is_set(&wanted[0], fd as usize));
     let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
     let mut count = 0;
     for (&fd, &events) in fds.iter().zip(&ready) {
@@ -185,7 +201,7 @@ fn select_at(c: &mut Call, nfds: u64, sets: [u64; 3], deadline: Option<u64>) -> 
         }
     }
     if count == 0 {
-        let outcome = wait(c, deadline, Outcome::Done(0));
+        let outcome = wait(c, deadline, Outcome::Done(0), for_input);
         if outcome != Outcome::Done(0) {
             return outcome;
         }
