@@ -43,6 +43,13 @@ fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
         return;
     }
     with_kernel(|kernel| {
+        // A write to a copy-on-write page: it has its own copy now and
+        // the instruction runs again.
+        if report.is_write_to_protected_user_page()
+            && traps::resolve_copy_on_write(kernel, report.cr2)
+        {
+            return;
+        }
         // A foreign thread's exception goes to its handler.
         if let Some(thread) = traps::current_foreign(kernel) {
             traps::trap_current(kernel, thread, frame, fpu, traps::Cause::Fault(report));

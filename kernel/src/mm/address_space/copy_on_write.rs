@@ -1,0 +1,73 @@
+//! The first write to a copy-on-write page (see `duplicate`): the page
+//! gets a frame of its own, a copy, unless it holds the last mapping of
+//! the shared frame, which it then takes over in place; either way it is
+//! writable again and the write is retried. Resolved in the kernel, never
+//! trapped to a personality's handler (docs/kernel.md, "Another process's
+//! memory").
+
+use abide_mm::paging::{MapError, PageFlags, PageSize};
+use abide_mm::PAGE_SIZE;
+
+use super::{AddressSpace, UserTables};
+use crate::mm::kernel_map::DirectTables;
+use crate::mm::{frame_refs, frames, phys_to_virt};
+
+impl AddressSpace {
+    /// The frame of its own page holding `virt` when that page is
+    /// copy-on-write (the caller tells the checkpoint engine the frame
+    /// may change before [`AddressSpace::resolve_copy_on_write`]).
+    pub fn copy_on_write_frame(&self, virt: u64) -> Option<u64> {
+        let page = virt - virt % PAGE_SIZE;
+        let flags = self.page_flags(page)?;
+        flags
+            .contains(PageFlags::COPY_ON_WRITE)
+            .then(|| self.pages.frame(page))
+            .flatten()
+    }
+
+    /// Makes the copy-on-write page holding `virt` writable with a frame
+    /// of its own; false when it is not a copy-on-write page (nothing
+    /// changed). `OutOfMemory` when no frame is left for the copy (the
+    /// page stays as it was): the process was charged for the page when
+    /// it was cloned, so only the machine's memory can run out.
+    pub fn resolve_copy_on_write(&mut self, virt: u64) -> Result<bool, MapError> {
+        let page = virt - virt % PAGE_SIZE;
+        let Some(frame) = self.copy_on_write_frame(page) else {
+            return Ok(false);
+        };
+        let flags = self.page_flags(page).ok_or(MapError::NotMapped)?;
+        let writable = (flags - PageFlags::COPY_ON_WRITE) | PageFlags::WRITABLE | PageFlags::DIRTY;
+        if frame_refs::is_shared(frame) {
+            let new = frames::alloc_user_frame().ok_or(MapError::OutOfMemory)?;
+            // SAFETY: `new` is a fresh frame, ours alone; `frame` is mapped
+            // read-only everywhere, so nothing writes it meanwhile; both
+            // are whole pages reached through the direct map.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    phys_to_virt(frame) as *const u8,
+                    phys_to_virt(new) as *mut u8,
+                    PAGE_SIZE as usize,
+                );
+            }
+            let mut mem = UserTables(&mut self.table_pages);
+            // The page's tables stay, so mapping it again cannot fail.
+            let _ = self.tables.unmap_keeping_tables(&mut mem, page);
+            if let Err(error) = self
+                .tables
+                .map(&mut mem, page, new, PageSize::Size4K, writable)
+            {
+                let _ = self
+                    .tables
+                    .map(&mut mem, page, frame, PageSize::Size4K, flags);
+                let _ = frames::free_frame(new);
+                return Err(error);
+            }
+            self.pages.set_frame(page, new);
+            frame_refs::release(frame);
+        } else {
+            let _ = self.tables.protect(&mut DirectTables, page, writable);
+        }
+        self.flush_if_active(page, 1);
+        Ok(true)
+    }
+}
