@@ -37,6 +37,37 @@ impl AddressSpace {
         };
         let flags = self.page_flags(page).ok_or(MapError::NotMapped)?;
         let writable = (flags - PageFlags::COPY_ON_WRITE) | PageFlags::WRITABLE | PageFlags::DIRTY;
+        self.take_page(page, frame, flags, writable)?;
+        Ok(true)
+    }
+
+    /// Before the kernel writes the own page holding `virt` through the
+    /// direct map (`process_write`): a copy-on-write page is resolved as
+    /// a write fault would, and a read-only page whose frame is shared
+    /// gets a copy of its own, its protection kept. A memory object's
+    /// page is shared by design and left as it is.
+    pub fn unshare_for_write(&mut self, virt: u64) -> Result<(), MapError> {
+        let page = virt - virt % PAGE_SIZE;
+        let Some(frame) = self.pages.frame(page) else {
+            return Ok(());
+        };
+        if self.resolve_copy_on_write(page)? || !frame_refs::is_shared(frame) {
+            return Ok(());
+        }
+        let flags = self.page_flags(page).ok_or(MapError::NotMapped)?;
+        self.take_page(page, frame, flags, flags | PageFlags::DIRTY)
+    }
+
+    /// Maps `page` (now `frame` with `flags`) with `new_flags` and a frame
+    /// of its own: a copy when `frame` is shared, `frame` itself when this
+    /// was its last mapping.
+    fn take_page(
+        &mut self,
+        page: u64,
+        frame: u64,
+        flags: PageFlags,
+        new_flags: PageFlags,
+    ) -> Result<(), MapError> {
         if frame_refs::is_shared(frame) {
             let new = frames::alloc_user_frame().ok_or(MapError::OutOfMemory)?;
             // SAFETY: `new` is a fresh frame, ours alone; `frame` is mapped
@@ -54,7 +85,7 @@ impl AddressSpace {
             let _ = self.tables.unmap_keeping_tables(&mut mem, page);
             if let Err(error) = self
                 .tables
-                .map(&mut mem, page, new, PageSize::Size4K, writable)
+                .map(&mut mem, page, new, PageSize::Size4K, new_flags)
             {
                 let _ = self
                     .tables
@@ -65,9 +96,9 @@ impl AddressSpace {
             self.pages.set_frame(page, new);
             frame_refs::release(frame);
         } else {
-            let _ = self.tables.protect(&mut DirectTables, page, writable);
+            let _ = self.tables.protect(&mut DirectTables, page, new_flags);
         }
         self.flush_if_active(page, 1);
-        Ok(true)
+        Ok(())
     }
 }

@@ -280,12 +280,12 @@ impl AddressSpace {
     /// [`read_mapped`](Self::read_mapped)) through the direct map, whatever
     /// the page's protection, and marks the page dirty, as if the program
     /// had written it. The caller told the checkpoint engine the page's
-    /// frame is changing (a copy-on-write page it holds the last mapping
-    /// of is written in place).
+    /// frame is changing (a page shared copy-on-write is written in place
+    /// by the last process mapping it).
     pub fn write_mapped(&mut self, virt: u64, bytes: &[u8]) -> Result<(), MapError> {
-        // A copy-on-write page gets its own frame first, as a write by
-        // the program would (`OutOfMemory` when no frame is left).
-        self.resolve_copy_on_write(virt)?;
+        // A page shared with a copy gets its own frame first, as a write
+        // by the program would (`OutOfMemory` when no frame is left).
+        self.unshare_for_write(virt)?;
         let (frame, offset) = self.spot(virt, bytes.len())?;
         // SAFETY: as in `read_mapped`; nothing else holds a Rust reference
         // to a user frame.
