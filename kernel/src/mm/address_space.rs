@@ -374,6 +374,22 @@ pub fn make_writable(tables: PageTables, virt: u64) {
     }
 }
 
+/// Copies the whole page in frame `from` into frame `to`, a fresh frame
+/// of the caller's (a clone's copy of a page, a copy-on-write page's own).
+fn copy_frame(from: u64, to: u64) {
+    // SAFETY: `to` is a fresh frame, the caller's alone; `from` is a user
+    // page nothing writes while the kernel runs here (the source of a
+    // clone, or a frame mapped read-only everywhere); both are whole
+    // pages reached through the direct map.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(from) as *const u8,
+            phys_to_virt(to) as *mut u8,
+            PAGE_SIZE as usize,
+        );
+    }
+}
+
 /// Checks that `count` pages from `virt` lie inside user space.
 fn check_user_range(virt: u64, count: u64) -> Result<(), MapError> {
     let end = count

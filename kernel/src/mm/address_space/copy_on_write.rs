@@ -8,9 +8,9 @@
 use abide_mm::paging::{MapError, PageFlags, PageSize};
 use abide_mm::PAGE_SIZE;
 
-use super::{AddressSpace, UserTables};
+use super::{copy_frame, AddressSpace, UserTables};
 use crate::mm::kernel_map::DirectTables;
-use crate::mm::{frame_refs, frames, phys_to_virt};
+use crate::mm::{frame_refs, frames};
 
 impl AddressSpace {
     /// The frame of its own page holding `virt` when that page is
@@ -70,16 +70,7 @@ impl AddressSpace {
     ) -> Result<(), MapError> {
         if frame_refs::is_shared(frame) {
             let new = frames::alloc_user_frame().ok_or(MapError::OutOfMemory)?;
-            // SAFETY: `new` is a fresh frame, ours alone; `frame` is mapped
-            // read-only everywhere, so nothing writes it meanwhile; both
-            // are whole pages reached through the direct map.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    phys_to_virt(frame) as *const u8,
-                    phys_to_virt(new) as *mut u8,
-                    PAGE_SIZE as usize,
-                );
-            }
+            copy_frame(frame, new);
             let mut mem = UserTables(&mut self.table_pages);
             // The page's tables stay, so mapping it again cannot fail.
             let _ = self.tables.unmap_keeping_tables(&mut mem, page);

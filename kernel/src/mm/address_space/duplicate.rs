@@ -10,9 +10,9 @@ use alloc::vec::Vec;
 use abide_mm::paging::{MapError, PageFlags, PageSize};
 use abide_mm::PAGE_SIZE;
 
-use super::{AddressSpace, UserTables, USER_END, USER_START};
+use super::{copy_frame, AddressSpace, UserTables, USER_END, USER_START};
 use crate::mm::kernel_map::DirectTables;
-use crate::mm::{frame_refs, frames, phys_to_virt};
+use crate::mm::{frame_refs, frames};
 
 /// What a page's copy keeps of its flags (the CPU's marks go).
 const NOT_COPIED: PageFlags = PageFlags::DIRTY
@@ -68,16 +68,7 @@ impl AddressSpace {
             }
             // Dropping `copy` on failure frees what it holds so far.
             let new = frames::alloc_user_frame().ok_or(MapError::OutOfMemory)?;
-            // SAFETY: `new` is a fresh frame, ours alone; `frame` is a page
-            // of `self`, which nothing writes while the kernel runs here;
-            // both are whole pages reached through the direct map.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    phys_to_virt(frame) as *const u8,
-                    phys_to_virt(new) as *mut u8,
-                    PAGE_SIZE as usize,
-                );
-            }
+            copy_frame(frame, new);
             let mapped = copy.tables.map(
                 &mut UserTables(&mut copy.table_pages),
                 virt,
