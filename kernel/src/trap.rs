@@ -5,9 +5,10 @@
 //! `arch::upcalls::register` — a system call goes to `syscall`, a CPU
 //! exception in user mode ends the process (or, in a foreign-ABI process,
 //! traps to its handler: `object::traps`), a write fault on a page a
-//! checkpoint protects goes to `persist`, and the end of every hardware
-//! interrupt runs the clock tick's housekeeping (`tick`) and lets `sched`
-//! preempt or end idling. The few services `arch` needs (crash output, the
+//! checkpoint protects goes to `persist` (one on a copy-on-write page of a
+//! cloned foreign process is resolved by `object::traps`), and the end of
+//! every hardware interrupt runs the clock tick's housekeeping (`tick`)
+//! and lets `sched` preempt or end idling. The few services `arch` needs (crash output, the
 //! clock, symbol names, the boot-failure report) are registered here too.
 
 use crate::arch::context::FpuState;
@@ -43,6 +44,13 @@ fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
         return;
     }
     with_kernel(|kernel| {
+        // A write to a copy-on-write page: it has its own copy now and
+        // the instruction runs again.
+        if report.is_write_to_protected_user_page()
+            && traps::resolve_copy_on_write(kernel, report.cr2)
+        {
+            return;
+        }
         // A foreign thread's exception goes to its handler.
         if let Some(thread) = traps::current_foreign(kernel) {
             traps::trap_current(kernel, thread, frame, fpu, traps::Cause::Fault(report));

@@ -3,7 +3,8 @@
 //! never change, see `kernel_map::preallocate_kernel_half`) and supervisor-only.
 //!
 //! An address space owns the frames it maps into user space and frees them,
-//! and its tables, when dropped. Memory objects mapped into it are shared
+//! and its tables, when dropped (a frame it shares copy-on-write with a
+//! copy of it, `mm::frame_refs`, only when it held the last mapping). Memory objects mapped into it are shared
 //! ([`PageSet`]): their pages are unmapped on drop and freed only when the
 //! last holder lets go. Only the lower half is ever mapped here.
 
@@ -17,11 +18,13 @@ use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::PhysFrame;
 use x86_64::PhysAddr;
 
+mod copy_on_write;
 mod duplicate;
 mod page_ranges;
 
 pub use page_ranges::{prot_flags, tables_for_range};
 
+use super::frame_refs;
 use super::kernel_map::{self, DirectTables, KERNEL_HALF_FIRST_SLOT};
 use super::own_pages::OwnPages;
 use super::page_set::PageSet;
@@ -310,9 +313,10 @@ impl Drop for AddressSpace {
             }
         }
         let mut mem = DirectTables;
+        // A frame shared copy-on-write goes with its last mapping.
         for &(virt, frame) in self.pages.as_slice() {
             if self.tables.unmap(&mut mem, virt).is_ok() {
-                let _ = frames::free_frame(frame);
+                frame_refs::release(frame);
             }
         }
         // Shared pages are freed by their last holder, not here. A write
@@ -367,6 +371,22 @@ pub fn make_writable(tables: PageTables, virt: u64) {
             translation.flags | PageFlags::WRITABLE,
         );
         x86_64::instructions::tlb::flush(x86_64::VirtAddr::new_truncate(virt));
+    }
+}
+
+/// Copies the whole page in frame `from` into frame `to`, a fresh frame
+/// of the caller's (a clone's copy of a page, a copy-on-write page's own).
+fn copy_frame(from: u64, to: u64) {
+    // SAFETY: `to` is a fresh frame, the caller's alone; `from` is a user
+    // page nothing writes while the kernel runs here (the source of a
+    // clone, or a frame mapped read-only everywhere); both are whole
+    // pages reached through the direct map.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(from) as *const u8,
+            phys_to_virt(to) as *mut u8,
+            PAGE_SIZE as usize,
+        );
     }
 }
 

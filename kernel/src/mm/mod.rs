@@ -11,6 +11,7 @@
 
 mod address_space;
 mod archives;
+mod frame_refs;
 mod frames;
 mod heap;
 mod kernel_map;

@@ -37,6 +37,16 @@ impl OwnPages {
             .map(|&(_, frame)| frame)
     }
 
+    /// Puts `frame` at page `virt` (one of these) in place of the frame
+    /// there (a copy-on-write page got its own copy).
+    pub fn set_frame(&mut self, virt: u64, frame: u64) {
+        if let Ok(index) = self.pages.binary_search_by_key(&virt, |&(page, _)| page) {
+            if let Some(entry) = self.pages.get_mut(index) {
+                entry.1 = frame;
+            }
+        }
+    }
+
     /// The index range of the pages at addresses in `[start, end)`.
     fn span(&self, start: u64, end: u64) -> core::ops::Range<usize> {
         let first = self.pages.partition_point(|&(page, _)| page < start);

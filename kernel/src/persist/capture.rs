@@ -266,13 +266,24 @@ pub fn encode_image(
 }
 
 /// An address space as the image keeps it.
+/// A copy-on-write page is saved writable: every process's pages are
+/// saved on their own (a frame shared copy-on-write once per process
+/// mapping it) and come back in frames of their own.
 fn space_image(space: &AddressSpace) -> SpaceImage {
     let flags = |virt: u64| space.page_flags(virt).unwrap_or(PageFlags::empty());
+    let saved = |virt: u64| {
+        let flags = flags(virt);
+        if flags.contains(PageFlags::COPY_ON_WRITE) {
+            (flags - PageFlags::COPY_ON_WRITE) | PageFlags::WRITABLE
+        } else {
+            flags
+        }
+    };
     SpaceImage {
         pages: space
             .own_pages()
             .iter()
-            .map(|&(virt, _)| (virt, flags(virt).bits()))
+            .map(|&(virt, _)| (virt, saved(virt).bits()))
             .collect(),
         shared: space
             .shared_mappings()

@@ -450,11 +450,25 @@ pub fn page_changing(frame: u64) {
 /// Runs `f` with a test of which pages of the address space with root
 /// `root` a checkpoint holds write-protected for now (they were writable
 /// at its pause): a copy of the space gives them their permission back.
+/// With `hand_over`, once `f` succeeded the checkpoint forgets those
+/// pages' protection without giving it back: `f` made them
+/// copy-on-write, read-only until a write fault copies them (and that
+/// fault or the last mapping's takeover calls [`page_changing`] first).
 /// `f` must not touch user memory or the engine.
-pub fn with_write_protected<R>(root: u64, f: impl FnOnce(&dyn Fn(u64) -> bool) -> R) -> R {
-    let guard = ENGINE.lock();
-    match guard.as_ref().and_then(|engine| engine.write_out.as_ref()) {
-        Some(out) => f(&|virt| out.is_protected(root, virt)),
+pub fn with_write_protected<T, E>(
+    root: u64,
+    hand_over: bool,
+    f: impl FnOnce(&dyn Fn(u64) -> bool) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut guard = ENGINE.lock();
+    match guard.as_mut().and_then(|engine| engine.write_out.as_mut()) {
+        Some(out) => {
+            let result = f(&|virt| out.is_protected(root, virt));
+            if hand_over && result.is_ok() {
+                out.forget_mappings(root);
+            }
+            result
+        }
         None => f(&|_| false),
     }
 }

@@ -13,7 +13,7 @@
 //! [`write_fault`]: WriteOut::write_fault
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -38,8 +38,9 @@ pub struct WriteOut {
     /// The store's builder, set aside between pieces of work.
     pub builder: Option<Detached<DiskError>>,
     queue: VecDeque<Pending>,
-    /// The frames in `queue`.
-    queued: BTreeSet<u64>,
+    /// The frames in `queue`, with how many pages wait in each (a frame
+    /// shared copy-on-write holds a page of each process sharing it).
+    queued: BTreeMap<u64, usize>,
     /// The object state, written after the pages.
     pub state: Vec<u8>,
     /// What the engine's `saved` map becomes at commit.
@@ -70,7 +71,7 @@ impl WriteOut {
         WriteOut {
             builder: Some(builder),
             queue: VecDeque::new(),
-            queued: BTreeSet::new(),
+            queued: BTreeMap::new(),
             state,
             saved,
             hold: Vec::new(),
@@ -86,14 +87,19 @@ impl WriteOut {
 
     /// Adds a page to write.
     pub fn push(&mut self, pending: Pending) {
-        self.queued.insert(pending.frame);
+        *self.queued.entry(pending.frame).or_insert(0) += 1;
         self.queue.push_back(pending);
     }
 
     /// The next page to write (then [`WriteOut::with_saved_contents`]).
     pub fn pop(&mut self) -> Option<Pending> {
         let pending = self.queue.pop_front()?;
-        self.queued.remove(&pending.frame);
+        if let Some(count) = self.queued.get_mut(&pending.frame) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.queued.remove(&pending.frame);
+            }
+        }
         Some(pending)
     }
 
@@ -136,6 +142,13 @@ impl WriteOut {
         for frame in frames {
             self.copy_aside(frame);
         }
+        self.forget_mappings(root);
+    }
+
+    /// Forgets the protected mappings of the address space with root
+    /// `root` without giving their write permission back (the space goes,
+    /// or its pages became copy-on-write).
+    pub fn forget_mappings(&mut self, root: u64) {
         let gone: Vec<(u64, u64)> = self
             .by_mapping
             .range((root, 0)..=(root, u64::MAX))
@@ -177,12 +190,19 @@ impl WriteOut {
     }
 
     /// Runs `write` on what page `pending` (just popped) held at the
-    /// pause, then gives its mappings their write permission back.
+    /// pause, then, unless another page still waits in the same frame,
+    /// gives its mappings their write permission back.
     pub fn with_saved_contents<R>(
         &mut self,
         pending: &Pending,
         write: impl FnOnce(&[u8; BLOCK_SIZE]) -> R,
     ) -> R {
+        if self.queued.contains_key(&pending.frame) {
+            return match self.copies.get(&pending.frame) {
+                Some(copy) => write(copy),
+                None => pages::with_contents(pending.frame, write),
+            };
+        }
         let result = match self.copies.remove(&pending.frame) {
             Some(copy) => write(&copy),
             None => pages::with_contents(pending.frame, write),
@@ -202,7 +222,7 @@ impl WriteOut {
 
     /// Copies `frame` aside unless it was already (or was written).
     fn copy_aside(&mut self, frame: u64) {
-        if self.copies.contains_key(&frame) || !self.queued.contains(&frame) {
+        if self.copies.contains_key(&frame) || !self.queued.contains_key(&frame) {
             return;
         }
         // A page set mapped during the write-out may bring many pages at

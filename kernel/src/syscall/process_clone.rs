@@ -1,7 +1,7 @@
 //! `process_clone`: a new process with a copy of another's memory and no
 //! threads, for a personality's `fork` (docs/kernel.md, "Another
-//! process's memory"). The copy is eager: every own page now;
-//! copy-on-write is a later optimisation.
+//! process's memory"). A foreign process's own pages are shared
+//! copy-on-write; an Abide process's are copied now.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -27,8 +27,14 @@ pub fn clone(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
     // An ended process has no memory to copy.
     let space = process.space.as_ref().ok_or(Error::InvalidArgument)?;
     let trap_channel = process.trap_channel;
+    // A foreign process's threads trap on every system call, so the kernel
+    // never writes its memory through user addresses: its pages can be
+    // shared copy-on-write, the write faults resolved in `object::traps`.
+    let copy_on_write = trap_channel.is_some();
     // What the copy is charged for, known before anything is allocated:
-    // its pages, as many tables as the source's at most, its records.
+    // its pages (copied now or on their first write: charged now either
+    // way, so a later copy never fails for lack of budget), as many
+    // tables as the source's at most, its records.
     let own = space.page_count();
     let tables = space.table_pages();
     let kernel_pages = PROCESS_BYTES
@@ -50,11 +56,13 @@ pub fn clone(kernel: &mut Kernel, args: [u64; 6]) -> Result<u64, Error> {
         crate::persist::set_mapping(set);
     }
     drop(sets);
-    let process = kernel.objects.process(source).ok_or(Error::WrongType)?;
-    let space = process.space.as_ref().ok_or(Error::InvalidArgument)?;
+    let process = kernel.objects.process_mut(source).ok_or(Error::WrongType)?;
+    let space = process.space.as_mut().ok_or(Error::InvalidArgument)?;
     let root = space.page_tables().root();
-    let copy = crate::persist::with_write_protected(root, |protected| space.duplicate(protected))
-        .map_err(|_| Error::NoMemory)?;
+    let copy = crate::persist::with_write_protected(root, copy_on_write, |protected| {
+        space.duplicate(protected, copy_on_write)
+    })
+    .map_err(|_| Error::NoMemory)?;
     // The child's budget comes out of the parent's, as for a spawn.
     account::charge_pages(kernel, new.parent, new.reserve)?;
     let child = match foreign::insert(kernel, &new.name, new.limits, copy, trap_channel) {

@@ -34,6 +34,10 @@ bitflags::bitflags! {
         const HUGE = 1 << 7;
         /// The mapping survives CR3 reloads (kernel pages).
         const GLOBAL = 1 << 8;
+        /// Software bit (ignored by the CPU): a page its owner may write
+        /// whose frame is shared copy-on-write, so it is mapped read-only
+        /// until the kernel resolves the first write fault.
+        const COPY_ON_WRITE = 1 << 9;
         /// Instruction fetches are not allowed.
         const NO_EXECUTE = 1 << 63;
     }

@@ -22,7 +22,7 @@ use x86_64::registers::control::Cr3;
 
 use super::{check_user_range, AddressSpace, UserTables};
 use crate::mm::kernel_map::DirectTables;
-use crate::mm::{frames, phys_to_virt, PageSet};
+use crate::mm::{frame_refs, phys_to_virt, PageSet};
 
 /// The page-table flags for protection `prot` (`PROT_*` bits), or `None`
 /// for unknown bits or writable and executable at once (W^X holds for
@@ -125,7 +125,7 @@ impl AddressSpace {
                 continue;
             };
             let _ = self.tables.unmap_keeping_tables(&mut mem, addr);
-            let _ = frames::free_frame(old);
+            frame_refs::release(old);
             let _ = self
                 .tables
                 .map(&mut mem, addr, frame, PageSize::Size4K, flags);
@@ -145,7 +145,7 @@ impl AddressSpace {
         let mut freed = 0;
         for &(addr, frame) in self.pages.range(virt, end) {
             if self.tables.unmap(&mut mem, addr).is_ok() {
-                let _ = frames::free_frame(frame);
+                frame_refs::release(frame);
             }
             freed += 1;
         }
@@ -157,7 +157,8 @@ impl AddressSpace {
     /// Gives every page in `[virt, virt + count pages)` the protection
     /// `flags` (see [`prot_flags`]), keeping what the CPU recorded (dirty,
     /// accessed); `NotMapped`, and nothing changed, unless every one is
-    /// its own.
+    /// its own. A writable page whose frame is shared with a copy stays
+    /// read-only, copy-on-write.
     pub fn protect_pages(
         &mut self,
         virt: u64,
@@ -166,13 +167,17 @@ impl AddressSpace {
     ) -> Result<(), MapError> {
         self.check_own(virt, count)?;
         let end = virt + count * PAGE_SIZE;
-        for &(addr, _) in self.pages.range(virt, end) {
+        for &(addr, frame) in self.pages.range(virt, end) {
             let kept = self
                 .tables
                 .translate(&DirectTables, addr)
                 .map_or(PageFlags::empty(), |t| {
                     t.flags & (PageFlags::DIRTY | PageFlags::ACCESSED)
                 });
+            let mut flags = flags;
+            if flags.contains(PageFlags::WRITABLE) && frame_refs::is_shared(frame) {
+                flags = (flags - PageFlags::WRITABLE) | PageFlags::COPY_ON_WRITE;
+            }
             let _ = self.tables.protect(&mut DirectTables, addr, flags | kept);
         }
         self.flush_if_active(virt, count);
@@ -274,8 +279,13 @@ impl AddressSpace {
     /// Copies `bytes` into its memory at `virt` (within one page, as for
     /// [`read_mapped`](Self::read_mapped)) through the direct map, whatever
     /// the page's protection, and marks the page dirty, as if the program
-    /// had written it.
+    /// had written it. The caller told the checkpoint engine the page's
+    /// frame is changing (a page shared copy-on-write is written in place
+    /// by the last process mapping it).
     pub fn write_mapped(&mut self, virt: u64, bytes: &[u8]) -> Result<(), MapError> {
+        // A page shared with a copy gets its own frame first, as a write
+        // by the program would (`OutOfMemory` when no frame is left).
+        self.unshare_for_write(virt)?;
         let (frame, offset) = self.spot(virt, bytes.len())?;
         // SAFETY: as in `read_mapped`; nothing else holds a Rust reference
         // to a user frame.
@@ -312,7 +322,7 @@ impl AddressSpace {
     /// Drops stale TLB entries of `count` pages from `virt` when this is
     /// the space on the CPU (switching spaces drops all of them: the
     /// kernel uses no PCIDs).
-    fn flush_if_active(&self, virt: u64, count: u64) {
+    pub(super) fn flush_if_active(&self, virt: u64, count: u64) {
         if Cr3::read().0.start_address().as_u64() != self.tables.root() {
             return;
         }

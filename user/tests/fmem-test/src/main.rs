@@ -19,6 +19,7 @@
 
 extern crate alloc;
 
+mod cow;
 mod shared;
 
 use alloc::format;
@@ -114,6 +115,7 @@ fn root(hardware: Handle) -> Result<bool, Error> {
     let mut all = shared_mapping()?;
     all &= shared::shared_across_clone(port)?;
     all &= shared::device_memory(hardware)?;
+    all &= cow::copy_on_write(port)?;
     // The first round also grows what stays for good (this program's own
     // heap, by the 1 MiB buffer of the longest copy it tries, and the
     // kernel's tables); the second must end exactly where the first did.
