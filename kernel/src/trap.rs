@@ -6,7 +6,7 @@
 //! exception in user mode ends the process (or, in a foreign-ABI process,
 //! traps to its handler: `object::traps`), a write fault on a page a
 //! checkpoint protects goes to `persist` (one on a copy-on-write page of a
-//! cloned foreign process is resolved by `object::traps`), and the end of
+//! cloned foreign process is resolved here, [`resolve_copy_on_write`]), and the end of
 //! every hardware interrupt runs the clock tick's housekeeping (`tick`)
 //! and lets `sched` preempt or end idling. The few services `arch` needs (crash output, the
 //! clock, symbol names, the boot-failure report) are registered here too.
@@ -15,7 +15,7 @@ use crate::arch::context::FpuState;
 use crate::arch::exceptions;
 use crate::arch::idt::{TrapFrame, TIMER_VECTOR};
 use crate::arch::upcalls::{self, Upcalls};
-use crate::object::{process, traps, with_kernel};
+use crate::object::{process, traps, with_kernel, Kernel};
 use crate::process::ExitReason;
 use crate::{console, ksyms, persist, sched, serial, syscall, tick, time};
 
@@ -46,9 +46,7 @@ fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
     with_kernel(|kernel| {
         // A write to a copy-on-write page: it has its own copy now and
         // the instruction runs again.
-        if report.is_write_to_protected_user_page()
-            && traps::resolve_copy_on_write(kernel, report.cr2)
-        {
+        if report.is_write_to_protected_user_page() && resolve_copy_on_write(kernel, report.cr2) {
             return;
         }
         // A foreign thread's exception goes to its handler.
@@ -61,6 +59,31 @@ fn user_fault(frame: &mut TrapFrame, fpu: &mut FpuState) {
         }
         sched::switch(kernel, frame, fpu, false);
     });
+}
+
+/// A write by the thread on the CPU to `virt` faulted on a present page:
+/// true when the page was copy-on-write and now has a frame of its own,
+/// writable (retry the write), with no trap to the handler. A fault that
+/// is not copy-on-write (or a copy with no frame left for it) is the
+/// caller's as before.
+fn resolve_copy_on_write(kernel: &mut Kernel, virt: u64) -> bool {
+    let Some(id) = process::current_process(kernel) else {
+        return false;
+    };
+    let Some(space) = kernel
+        .objects
+        .process_mut(id)
+        .and_then(|p| p.space.as_mut())
+    else {
+        return false;
+    };
+    let Some(frame) = space.copy_on_write_frame(virt) else {
+        return false;
+    };
+    // Taken over in place when it is the last mapping: a checkpoint still
+    // writing the frame out copies it aside first.
+    persist::page_changing(frame);
+    space.resolve_copy_on_write(virt).unwrap_or(false)
 }
 
 /// The end of every hardware interrupt (after its handler and EOI): the

@@ -43,31 +43,6 @@ pub enum Cause {
     Interrupt,
 }
 
-/// A write by the thread on the CPU to `virt` faulted on a present page:
-/// true when the page was copy-on-write and now has a frame of its own,
-/// writable (retry the write), with no trap to the handler. A fault that
-/// is not copy-on-write (or a copy with no frame left for it) is the
-/// caller's as before.
-pub fn resolve_copy_on_write(kernel: &mut Kernel, virt: u64) -> bool {
-    let Some(id) = process::current_process(kernel) else {
-        return false;
-    };
-    let Some(space) = kernel
-        .objects
-        .process_mut(id)
-        .and_then(|p| p.space.as_mut())
-    else {
-        return false;
-    };
-    let Some(frame) = space.copy_on_write_frame(virt) else {
-        return false;
-    };
-    // Taken over in place when it is the last mapping: a checkpoint still
-    // writing the frame out copies it aside first.
-    crate::persist::page_changing(frame);
-    space.resolve_copy_on_write(virt).unwrap_or(false)
-}
-
 /// The foreign thread on the CPU, if the thread on the CPU is one.
 pub fn current_foreign(kernel: &Kernel) -> Option<ObjectId> {
     let current = kernel.sched.current?;
