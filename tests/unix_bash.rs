@@ -92,9 +92,7 @@ const SCRIPT_RUN: Duration = Duration::from_secs(180);
 
 /// A host directory holding the script, for `--add` at `/opt/bash`.
 fn script_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("abide-unix-bash-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_add_dir("unix-bash");
     fs::write(dir.join("features.sh"), SCRIPT).unwrap();
     dir
 }

@@ -33,14 +33,12 @@ const RUN: Duration = Duration::from_secs(1200);
 #[test]
 fn linux_bench_runs_unmodified_from_the_shell() {
     let program = step(abide_tool::bench::linux::program());
-    let dir = abide_tool::build::output_dir().join("unix-bench-add");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("create the add directory");
+    let dir = fresh_add_dir("unix-bench");
     fs::copy(&program, dir.join("linux-bench")).expect("copy linux-bench");
     let mut session = boot_to_shell(BootOptions {
         root_tree: RootTree::Required,
         add: vec![AddSpec {
-            host: dir,
+            host: dir.clone(),
             guest: "/opt/bench".to_string(),
         }],
         ..BootOptions::default()
@@ -71,4 +69,5 @@ fn linux_bench_runs_unmodified_from_the_shell() {
         "linux-bench did not exit 0:\n{output}"
     );
     power_off(&mut session);
+    let _ = fs::remove_dir_all(&dir);
 }

@@ -87,9 +87,7 @@ fn elf(code: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_faulting_linux_process_dies_of_the_signal_linux_gives_and_its_parent_sees_it() {
-    let dir = abide_tool::build::output_dir().join("unix-faults-add");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("create the add directory");
+    let dir = fresh_add_dir("unix-faults");
     let mut script = String::new();
     for (name, instruction, _) in PROGRAMS {
         let mut code = instruction.to_vec();
@@ -102,7 +100,7 @@ fn a_faulting_linux_process_dies_of_the_signal_linux_gives_and_its_parent_sees_i
     let mut session = boot_to_shell(BootOptions {
         root_tree: RootTree::Required,
         add: vec![AddSpec {
-            host: dir,
+            host: dir.clone(),
             guest: "/opt/faults".to_string(),
         }],
         ..BootOptions::default()
@@ -119,4 +117,5 @@ fn a_faulting_linux_process_dies_of_the_signal_linux_gives_and_its_parent_sees_i
     let reply = command(&mut session, "sh -c 'echo still here'", "still here");
     assert_contains(&reply, "still here");
     power_off(&mut session);
+    let _ = fs::remove_dir_all(&dir);
 }

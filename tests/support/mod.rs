@@ -161,6 +161,16 @@ pub fn fresh_store(name: &str) -> PathBuf {
     path
 }
 
+/// An empty host directory for `--add`, created anew: `name` (with this
+/// test binary's process id) keeps it apart from other tests' directories,
+/// since tests run at once.
+pub fn fresh_add_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("abide-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the directory to add");
+    dir
+}
+
 /// Cuts the power: SIGKILLs QEMU at once, mid-whatever. What QEMU had
 /// written to the store file stays (the host keeps it), as a disk keeps
 /// what reached it.
